@@ -1,0 +1,64 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "gwtop",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "gwtop", targets: ["gwtop"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // Codable mirrors of /varz /gatewayz /routez /healthz and NATS duration parsing. Pure.
+        .target(name: "MonitorModel", swiftSettings: strictSettings),
+        // Concurrent HTTP polling of monitoring endpoints; emits raw responses plus decoded snapshots.
+        .target(
+            name: "Poller",
+            dependencies: [
+                "MonitorModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Pure: supercluster model, rates and diagnosis over snapshots.
+        .target(name: "Topology", dependencies: ["MonitorModel"], swiftSettings: strictSettings),
+        // Text tree, JSON and monitoring-plugin output; terminal-safe strings.
+        .target(name: "OutputFormat", dependencies: ["Topology"], swiftSettings: strictSettings),
+        // YAML configuration file: endpoints, TLS, auth, thresholds, with line-numbered errors.
+        .target(
+            name: "GwtopConfig",
+            dependencies: ["Topology", "Poller", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "gwtop",
+            dependencies: [
+                "MonitorModel", "Poller", "Topology", "OutputFormat", "GwtopConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "MonitorModelTests", dependencies: ["MonitorModel"], resources: [], swiftSettings: strictSettings),
+        .testTarget(name: "TopologyTests", dependencies: ["Topology", "MonitorModel"], swiftSettings: strictSettings),
+        .testTarget(name: "OutputFormatTests", dependencies: ["OutputFormat", "Topology", "MonitorModel"], swiftSettings: strictSettings),
+        .testTarget(name: "GwtopConfigTests", dependencies: ["GwtopConfig"], swiftSettings: strictSettings),
+        .testTarget(name: "PollerTests", dependencies: ["Poller", "MonitorModel"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["MonitorModel", "Topology"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

@@ -1,0 +1,171 @@
+/// Mirror of `/gatewayz?accs=1` (nats-server `server/monitor.go` Gatewayz), fields 2.2 – 2.15.
+public struct Gatewayz: Decodable, Sendable, Equatable {
+    public var serverID: String
+    public var now: MonitorTime
+    /// The gateway (= cluster) name of this server; empty when no gateway is configured.
+    public var name: String
+    public var host: String?
+    public var port: Int?
+    /// One entry per remote cluster this server dials, keyed by remote cluster name.
+    public var outboundGateways: [String: RemoteGateway]
+    /// Keyed by remote cluster name; one entry per remote server that chose this server.
+    public var inboundGateways: [String: [RemoteGateway]]
+
+    enum CodingKeys: String, CodingKey {
+        case serverID = "server_id", now, name, host, port
+        case outboundGateways = "outbound_gateways", inboundGateways = "inbound_gateways"
+    }
+
+    public init(
+        serverID: String, now: MonitorTime, name: String, host: String? = nil, port: Int? = nil,
+        outboundGateways: [String: RemoteGateway] = [:], inboundGateways: [String: [RemoteGateway]] = [:]
+    ) {
+        self.serverID = serverID
+        self.now = now
+        self.name = name
+        self.host = host
+        self.port = port
+        self.outboundGateways = outboundGateways
+        self.inboundGateways = inboundGateways
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        serverID = try container.decode(String.self, forKey: .serverID)
+        now = try container.decodeTime(forKey: .now)
+        name = try container.decodeIfPresent(String.self, forKey: .name) ?? ""
+        host = try container.decodeIfPresent(String.self, forKey: .host)
+        port = try container.decodeIfPresent(Int.self, forKey: .port)
+        outboundGateways = try container.decodeIfPresent([String: RemoteGateway].self, forKey: .outboundGateways) ?? [:]
+        inboundGateways = try container.decodeIfPresent([String: [RemoteGateway]].self, forKey: .inboundGateways) ?? [:]
+    }
+}
+
+public struct RemoteGateway: Decodable, Sendable, Equatable {
+    /// Only meaningful on outbound connections: true when the remote is in this server's configuration,
+    /// false when it was learned by gossip (implicit). Inbound entries always say false.
+    public var configured: Bool
+    /// Absent while an outbound is still being established.
+    public var connection: GatewayConnectionInfo?
+    public var accounts: [AccountInterest]
+
+    enum CodingKeys: String, CodingKey { case configured, connection, accounts }
+
+    public init(configured: Bool, connection: GatewayConnectionInfo?, accounts: [AccountInterest] = []) {
+        self.configured = configured
+        self.connection = connection
+        self.accounts = accounts
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        configured = try container.decodeIfPresent(Bool.self, forKey: .configured) ?? false
+        connection = try container.decodeIfPresent(GatewayConnectionInfo.self, forKey: .connection)
+        accounts = try container.decodeIfPresent([AccountInterest].self, forKey: .accounts) ?? []
+    }
+}
+
+/// The `connection` object (ConnInfo) of a gateway entry.
+public struct GatewayConnectionInfo: Decodable, Sendable, Equatable {
+    /// The connection id, printed by the server in its logs as `gid:N`.
+    public var cid: UInt64
+    public var kind: String?
+    public var type: String?
+    public var ip: String?
+    public var port: Int?
+    public var start: MonitorTime?
+    public var lastActivity: MonitorTime?
+    /// Seconds; nil when the server sent none (before the first PONG it sends "0s", which is 0).
+    public var rtt: Double?
+    public var uptime: Double?
+    public var idle: Double?
+    public var pendingBytes: Int64
+    public var inMsgs: Int64
+    public var outMsgs: Int64
+    public var inBytes: Int64
+    public var outBytes: Int64
+    public var subscriptions: Int64
+    /// The remote server's id (not its name).
+    public var name: String?
+    public var tlsVersion: String?
+    public var tlsCipherSuite: String?
+    public var tlsFirst: Bool?
+    public var stalls: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case cid, kind, type, ip, port, start, rtt, uptime, idle, name, stalls
+        case lastActivity = "last_activity", pendingBytes = "pending_bytes"
+        case inMsgs = "in_msgs", outMsgs = "out_msgs", inBytes = "in_bytes", outBytes = "out_bytes"
+        case subscriptions
+        case tlsVersion = "tls_version", tlsCipherSuite = "tls_cipher_suite", tlsFirst = "tls_first"
+    }
+
+    public init(
+        cid: UInt64, ip: String? = nil, port: Int? = nil, start: MonitorTime? = nil, rtt: Double? = nil,
+        uptime: Double? = nil, idle: Double? = nil, pendingBytes: Int64 = 0, inMsgs: Int64 = 0, outMsgs: Int64 = 0,
+        inBytes: Int64 = 0, outBytes: Int64 = 0, subscriptions: Int64 = 0, name: String? = nil
+    ) {
+        self.cid = cid
+        self.ip = ip
+        self.port = port
+        self.start = start
+        self.rtt = rtt
+        self.uptime = uptime
+        self.idle = idle
+        self.pendingBytes = pendingBytes
+        self.inMsgs = inMsgs
+        self.outMsgs = outMsgs
+        self.inBytes = inBytes
+        self.outBytes = outBytes
+        self.subscriptions = subscriptions
+        self.name = name
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        cid = try c.decode(UInt64.self, forKey: .cid)
+        kind = try c.decodeIfPresent(String.self, forKey: .kind)
+        type = try c.decodeIfPresent(String.self, forKey: .type)
+        ip = try c.decodeIfPresent(String.self, forKey: .ip)
+        port = try c.decodeIfPresent(Int.self, forKey: .port)
+        start = try c.decodeTimeIfPresent(forKey: .start)
+        lastActivity = try c.decodeTimeIfPresent(forKey: .lastActivity)
+        rtt = try c.decodeDurationIfPresent(forKey: .rtt)
+        uptime = try c.decodeDurationIfPresent(forKey: .uptime)
+        idle = try c.decodeDurationIfPresent(forKey: .idle)
+        pendingBytes = try c.decodeIfPresent(Int64.self, forKey: .pendingBytes) ?? 0
+        inMsgs = try c.decodeIfPresent(Int64.self, forKey: .inMsgs) ?? 0
+        outMsgs = try c.decodeIfPresent(Int64.self, forKey: .outMsgs) ?? 0
+        inBytes = try c.decodeIfPresent(Int64.self, forKey: .inBytes) ?? 0
+        outBytes = try c.decodeIfPresent(Int64.self, forKey: .outBytes) ?? 0
+        subscriptions = try c.decodeIfPresent(Int64.self, forKey: .subscriptions) ?? 0
+        name = try c.decodeIfPresent(String.self, forKey: .name)
+        tlsVersion = try c.decodeIfPresent(String.self, forKey: .tlsVersion)
+        tlsCipherSuite = try c.decodeIfPresent(String.self, forKey: .tlsCipherSuite)
+        tlsFirst = try c.decodeIfPresent(Bool.self, forKey: .tlsFirst)
+        stalls = try c.decodeIfPresent(Int64.self, forKey: .stalls)
+    }
+}
+
+/// Per-account interest state of a gateway connection (`accounts[]`, present with `accs=1`).
+public struct AccountInterest: Decodable, Sendable, Equatable {
+    public var name: String
+    /// `Optimistic`, `Transitioning` or `Interest-Only`.
+    public var interestMode: String?
+    public var noInterestCount: Int64?
+    public var interestOnlyThreshold: Int64?
+    public var numSubs: Int64?
+    public var numQueueSubs: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case name, interestMode = "interest_mode", noInterestCount = "no_interest_count"
+        case interestOnlyThreshold = "interest_only_threshold", numSubs = "num_subs", numQueueSubs = "num_queue_subs"
+    }
+
+    public init(name: String, interestMode: String? = nil, numSubs: Int64? = nil, numQueueSubs: Int64? = nil) {
+        self.name = name
+        self.interestMode = interestMode
+        self.numSubs = numSubs
+        self.numQueueSubs = numQueueSubs
+    }
+}

@@ -1,0 +1,86 @@
+public import Foundation
+
+/// The monitoring endpoints gwtop reads, with the exact request each one gets.
+public enum MonitorEndpointKind: String, Sendable, CaseIterable, Codable, Hashable {
+    case varz, gatewayz, routez, healthz
+
+    /// Path and query appended to an endpoint's base URL.
+    public var requestPath: String {
+        switch self {
+        case .varz: "/varz"
+        case .gatewayz: "/gatewayz?accs=1"
+        case .routez: "/routez"
+        case .healthz: "/healthz"
+        }
+    }
+
+    /// varz and gatewayz are the minimum for a server to be modelled; the others only add detail.
+    public var isRequired: Bool { self == .varz || self == .gatewayz }
+}
+
+/// A body that did not decode, described for a person: which endpoint, where in the document, what.
+public struct MonitorDecodingError: Error, CustomStringConvertible, Sendable, Equatable {
+    public let endpoint: MonitorEndpointKind
+    public let message: String
+    public var description: String { "/\(endpoint.rawValue): \(message)" }
+}
+
+public enum MonitorDecoder {
+    public static func decode<Document: Decodable>(
+        _ type: Document.Type, from body: Data, endpoint: MonitorEndpointKind
+    ) throws(MonitorDecodingError) -> Document {
+        guard !body.isEmpty else { throw MonitorDecodingError(endpoint: endpoint, message: "empty body") }
+        do {
+            return try JSONDecoder().decode(type, from: body)
+        } catch let error as DecodingError {
+            throw MonitorDecodingError(endpoint: endpoint, message: describe(error, body: body))
+        } catch {
+            throw MonitorDecodingError(endpoint: endpoint, message: "not JSON (\(error))")
+        }
+    }
+
+    static func describe(_ error: DecodingError, body: Data) -> String {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            let text = codingPath.map { key in key.intValue.map { "[\($0)]" } ?? ".\(key.stringValue)" }.joined()
+            return text.isEmpty ? "top level" : String(text.drop(while: { $0 == "." }))
+        }
+        switch error {
+        case .typeMismatch(let type, let context):
+            return "\(path(context.codingPath)): expected \(typeName(type))"
+        case .valueNotFound(let type, let context):
+            return "\(path(context.codingPath)): expected \(typeName(type)), found null"
+        case .keyNotFound(let key, let context):
+            return "\(path(context.codingPath + [key])): required field missing"
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty {
+                let start = body.prefix(1).first
+                if start != UInt8(ascii: "{") && start != UInt8(ascii: "[") {
+                    return "not JSON (body starts with \(quotedPrefix(of: body)))"
+                }
+                return "malformed or truncated JSON"
+            }
+            return "\(path(context.codingPath)): \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Bool.Type: "true or false"
+        case is Int.Type, is Int64.Type, is UInt64.Type: "an integer"
+        case is Double.Type: "a number"
+        default:
+            String(describing: type).hasPrefix("Array") ? "an array" : "an object"
+        }
+    }
+
+    /// The first bytes of a body, printable ASCII only, so an HTML error page is recognisable in a message.
+    static func quotedPrefix(of body: Data) -> String {
+        let printable = body.prefix(24).map { byte -> Character in
+            (0x20..<0x7F).contains(byte) ? Character(Unicode.Scalar(byte)) : "?"
+        }
+        return "\"" + String(printable) + (body.count > 24 ? "…" : "") + "\""
+    }
+}

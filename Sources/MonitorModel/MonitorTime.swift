@@ -1,0 +1,140 @@
+/// An instant as the server reported it (RFC 3339 with up to nanosecond precision, any UTC offset).
+///
+/// Rates are computed from differences of the server's own `now` stamps, so sub-millisecond precision
+/// matters and a parse must not go through a lossy formatter.
+public struct MonitorTime: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// Whole seconds since 1970-01-01T00:00:00Z.
+    public let seconds: Int64
+    /// 0 ..< 1_000_000_000.
+    public let nanoseconds: Int32
+
+    public init(seconds: Int64, nanoseconds: Int32 = 0) {
+        self.seconds = seconds
+        self.nanoseconds = nanoseconds
+    }
+
+    public init(timeIntervalSince1970 interval: Double) {
+        let whole = interval.rounded(.down)
+        self.seconds = Int64(whole)
+        self.nanoseconds = Int32(((interval - whole) * 1e9).rounded(.down).clamped(to: 0...999_999_999))
+    }
+
+    public var timeIntervalSince1970: Double { Double(seconds) + Double(nanoseconds) / 1e9 }
+
+    /// Go's zero `time.Time` (year 1) marks "never" in several monitoring fields.
+    public var isGoZeroTime: Bool { seconds <= -62_135_596_800 }
+
+    public func seconds(since earlier: MonitorTime) -> Double {
+        Double(seconds - earlier.seconds) + Double(nanoseconds - earlier.nanoseconds) / 1e9
+    }
+
+    public static func < (lhs: MonitorTime, rhs: MonitorTime) -> Bool {
+        (lhs.seconds, lhs.nanoseconds) < (rhs.seconds, rhs.nanoseconds)
+    }
+
+    public struct ParseError: Error, CustomStringConvertible, Sendable {
+        public let text: String
+        public var description: String { "invalid RFC 3339 time \"\(text)\"" }
+    }
+
+    /// Parses `2026-11-26T17:46:46.123456789Z` or `...+01:00`.
+    public init(rfc3339 text: String) throws(ParseError) {
+        let bytes = Array(text.utf8)
+        var index = 0
+        func number(_ digits: Int) throws(ParseError) -> Int {
+            guard index + digits <= bytes.count else { throw ParseError(text: text) }
+            var value = 0
+            for _ in 0..<digits {
+                let byte = bytes[index]
+                guard byte >= 48, byte <= 57 else { throw ParseError(text: text) }
+                value = value * 10 + Int(byte - 48)
+                index += 1
+            }
+            return value
+        }
+        func expect(_ characters: Set<UInt8>) throws(ParseError) {
+            guard index < bytes.count, characters.contains(bytes[index]) else { throw ParseError(text: text) }
+            index += 1
+        }
+        let year = try number(4); try expect([45])
+        let month = try number(2); try expect([45])
+        let day = try number(2); try expect([84, 116, 32])  // T, t or space
+        let hour = try number(2); try expect([58])
+        let minute = try number(2); try expect([58])
+        let second = try number(2)
+        var nanos = 0
+        if index < bytes.count, bytes[index] == 46 {  // '.'
+            index += 1
+            var digits = 0
+            while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 {
+                if digits < 9 { nanos = nanos * 10 + Int(bytes[index] - 48) }
+                digits += 1
+                index += 1
+            }
+            guard digits > 0 else { throw ParseError(text: text) }
+            for _ in digits..<max(digits, 9) { nanos *= 10 }
+        }
+        guard index < bytes.count else { throw ParseError(text: text) }
+        var offsetSeconds = 0
+        switch bytes[index] {
+        case 90, 122:  // Z z
+            index += 1
+        case 43, 45:  // + -
+            let negative = bytes[index] == 45
+            index += 1
+            let offsetHours = try number(2); try expect([58])
+            let offsetMinutes = try number(2)
+            offsetSeconds = (offsetHours * 3600 + offsetMinutes * 60) * (negative ? -1 : 1)
+        default:
+            throw ParseError(text: text)
+        }
+        guard index == bytes.count, (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60,
+            second < 61
+        else { throw ParseError(text: text) }
+        let days = Self.daysFromCivil(year: year, month: month, day: day)
+        let local = Int64(days) * 86400 + Int64(hour * 3600 + minute * 60 + second)
+        self.init(seconds: local - Int64(offsetSeconds), nanoseconds: Int32(nanos))
+    }
+
+    /// Howard Hinnant's days_from_civil: proleptic Gregorian calendar, no Foundation needed.
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let monthIndex = month > 2 ? month - 3 : month + 9
+        let dayOfYear = (153 * monthIndex + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    static func civilFromDays(_ z0: Int) -> (year: Int, month: Int, day: Int) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    /// RFC 3339 in UTC with millisecond precision, the form gwtop prints.
+    public var rfc3339: String {
+        let days = Int((seconds >= 0 ? seconds : seconds - 86399) / 86400)
+        let secondOfDay = Int(seconds - Int64(days) * 86400)
+        let (year, month, day) = Self.civilFromDays(days)
+        func pad(_ value: Int, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):"
+            + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(Int(nanoseconds) / 1_000_000, 3))Z"
+    }
+
+    public var description: String { rfc3339 }
+}
+
+extension Comparable {
+    func clamped(to range: ClosedRange<Self>) -> Self { min(max(self, range.lowerBound), range.upperBound) }
+}

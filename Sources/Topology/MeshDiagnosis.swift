@@ -1,0 +1,175 @@
+/// The gateway mesh health check: a pure function of the current model, the previous one and thresholds.
+public enum MeshDiagnosis {
+    public static func diagnose(
+        _ current: Supercluster, previous: Supercluster?, thresholds: DiagnosisThresholds = DiagnosisThresholds()
+    ) -> [Problem] {
+        var problems: [Problem] = []
+        let servers = current.servers
+        let reachable = servers.filter(\.reachable)
+        let byID = Dictionary(servers.compactMap { s in s.id.map { ($0, s) } }, uniquingKeysWith: { a, _ in a })
+        let previousByID = Dictionary(
+            (previous?.servers ?? []).compactMap { s in s.id.map { ($0, s) } }, uniquingKeysWith: { a, _ in a })
+        func label(_ server: ServerNode) -> String { "\(server.name) (\(server.cluster))" }
+        func remoteLabel(_ link: GatewayLink) -> String {
+            (link.remoteServerName ?? link.remoteServerID.map { "server \($0)" } ?? "an unknown server")
+                + " (\(link.remoteCluster))"
+        }
+
+        // Endpoints.
+        for server in servers where server.polled && !server.reachable {
+            let reason = server.failure?.message ?? "no answer"
+            problems.append(Problem(
+                .critical, .endpointUnreachable, cluster: server.cluster, server: server.name, url: server.url,
+                message: "\(server.url ?? server.name) unreachable: \(reason)"))
+        }
+        for server in reachable {
+            if let health = server.health, !health.isOK {
+                let detail = health.error.map { ": \($0)" } ?? ""
+                problems.append(Problem(
+                    .warning, .endpointUnhealthy, cluster: server.cluster, server: server.name, url: server.url,
+                    message: "\(label(server)) /healthz says \(health.status)\(detail)"))
+            }
+            if server.gateway?.name == nil && server.outbound.isEmpty && server.inbound.isEmpty
+                && server.configuredRemotes.isEmpty
+            {
+                problems.append(Problem(
+                    .info, .gatewayNotConfigured, cluster: server.cluster, server: server.name, url: server.url,
+                    message: "\(label(server)) has no gateway configured"))
+            }
+        }
+
+        // Missing outbound: every reachable gateway server dials every other known cluster.
+        let clustersWithServers = Set(current.clusters.filter { !$0.servers.isEmpty }.map(\.name))
+        for server in reachable where server.gateway?.name != nil || !server.outbound.isEmpty {
+            let expected = Set(current.knownClusters).union(server.configuredRemotes)
+                .subtracting([server.cluster, SuperclusterBuilder.unknownClusterName])
+            for remote in expected.sorted() where server.outbound(to: remote) == nil {
+                var reasons: [String] = []
+                if server.connectingTo.contains(remote) { reasons.append("still connecting") }
+                if server.configuredRemotes.contains(remote) { reasons.append("configured") }
+                if !clustersWithServers.contains(remote) { reasons.append("no server of \(remote) seen") }
+                let suffix = reasons.isEmpty ? "" : " (" + reasons.joined(separator: "; ") + ")"
+                problems.append(Problem(
+                    .critical, .missingOutbound, cluster: server.cluster, server: server.name, remoteCluster: remote,
+                    url: server.url, message: "\(label(server)) has no outbound gateway to \(remote)\(suffix)"))
+            }
+        }
+
+        // Missing inbound: cluster X should hold one inbound from every live server of cluster Y.
+        for cluster in current.clusters where !cluster.isUnknownBucket && !cluster.servers.isEmpty {
+            // Only countable when every server of X answered.
+            guard cluster.servers.allSatisfy(\.reachable) else { continue }
+            let inboundCounts = Dictionary(
+                grouping: cluster.servers.flatMap(\.inbound), by: \.remoteCluster
+            ).mapValues(\.count)
+            for other in current.clusters where other.name != cluster.name && !other.isUnknownBucket {
+                let live = other.servers.filter { $0.reachable || !$0.polled }.count
+                let held = inboundCounts[other.name] ?? 0
+                guard held < live else { continue }
+                problems.append(Problem(
+                    .warning, .missingInbound, cluster: cluster.name, remoteCluster: other.name,
+                    message: "\(cluster.name) holds \(held) inbound gateway\(held == 1 ? "" : "s") from \(other.name), "
+                        + "expected \(live) (one per \(other.name) server)"))
+            }
+        }
+
+        // Asymmetry: both ends polled, only one side has the connection.
+        for server in reachable {
+            guard let serverID = server.id else { continue }
+            for link in server.outbound {
+                guard let remoteID = link.remoteServerID, let remote = byID[remoteID], remote.reachable,
+                    (link.uptime ?? .infinity) >= thresholds.asymmetryGraceSeconds
+                else { continue }
+                if !remote.inbound.contains(where: { $0.remoteServerID == serverID }) {
+                    problems.append(Problem(
+                        .warning, .asymmetricLink, cluster: server.cluster, server: server.name,
+                        remoteCluster: link.remoteCluster, url: server.url, gid: link.gid,
+                        message: "\(label(server)) has outbound \(link.logToken) to \(remoteLabel(link)), "
+                            + "but \(remote.name) lists no inbound from \(server.name)"))
+                }
+            }
+            for link in server.inbound {
+                guard let remoteID = link.remoteServerID, let remote = byID[remoteID], remote.reachable,
+                    (link.uptime ?? .infinity) >= thresholds.asymmetryGraceSeconds
+                else { continue }
+                if remote.outbound(to: server.cluster)?.remoteServerID != serverID {
+                    problems.append(Problem(
+                        .warning, .asymmetricLink, cluster: server.cluster, server: server.name,
+                        remoteCluster: link.remoteCluster, url: server.url, gid: link.gid,
+                        message: "\(label(server)) holds inbound \(link.logToken) from \(remoteLabel(link)), "
+                            + "but \(remote.name) has no outbound to \(server.name) (half-open?)"))
+                }
+            }
+        }
+
+        // Reconnects: the same server and remote cluster, a new gid since the previous poll.
+        for server in reachable {
+            guard let id = server.id, let before = previousByID[id], before.reachable else { continue }
+            for link in server.outbound {
+                guard let old = before.outbound(to: link.remoteCluster), old.gid != link.gid else { continue }
+                problems.append(Problem(
+                    .warning, .gatewayReconnected, cluster: server.cluster, server: server.name,
+                    remoteCluster: link.remoteCluster, url: server.url, gid: link.gid,
+                    message: "\(label(server)) outbound to \(link.remoteCluster) reconnected: "
+                        + "\(old.logToken) replaced by \(link.logToken)"))
+            }
+            // Inbound reconnects are reported here only when the dialling side cannot report them itself.
+            for link in server.inbound {
+                guard let remoteID = link.remoteServerID, byID[remoteID]?.reachable != true,
+                    let old = before.inbound.first(where: { $0.remoteServerID == remoteID }), old.gid != link.gid
+                else { continue }
+                problems.append(Problem(
+                    .warning, .gatewayReconnected, cluster: server.cluster, server: server.name,
+                    remoteCluster: link.remoteCluster, url: server.url, gid: link.gid,
+                    message: "\(label(server)) inbound from \(remoteLabel(link)) reconnected: "
+                        + "\(old.logToken) replaced by \(link.logToken)"))
+            }
+        }
+
+        // Per-connection health.
+        for server in reachable {
+            for link in server.outbound + server.inbound {
+                let direction = link.direction == .outbound ? "outbound \(link.logToken) to" : "inbound \(link.logToken) from"
+                let subject = "\(label(server)) \(direction) \(remoteLabel(link))"
+                func add(_ severity: Severity, _ kind: ProblemKind, _ message: String) {
+                    problems.append(Problem(
+                        severity, kind, cluster: server.cluster, server: server.name, remoteCluster: link.remoteCluster,
+                        url: server.url, gid: link.gid, message: message))
+                }
+                if link.pendingBytes > thresholds.slowPendingBytes {
+                    add(.warning, .slowGateway, "\(subject) has \(Units.bytes(Double(link.pendingBytes))) pending")
+                }
+                if let rtt = link.rtt, rtt > thresholds.highRTTSeconds {
+                    add(.warning, .highRTT, "\(subject) RTT \(Units.duration(rtt))")
+                }
+                if let idle = link.idle, idle > thresholds.staleIdleSeconds {
+                    add(.warning, .staleGateway, "\(subject) idle for \(Units.duration(idle))")
+                }
+                if link.direction == .outbound, link.configured == false {
+                    add(.info, .implicitGateway, "\(subject) was learned by gossip, not configured")
+                }
+            }
+        }
+
+        // Duplicate names: one name, several server ids.
+        let named = servers.filter { $0.id != nil && $0.name != $0.id }
+        for (name, group) in Dictionary(grouping: named, by: \.name) {
+            let ids = Set(group.compactMap(\.id))
+            guard ids.count > 1 else { continue }
+            let clusters = Set(group.map(\.cluster)).sorted().joined(separator: ", ")
+            problems.append(Problem(
+                .critical, .duplicateServerName, cluster: group.first?.cluster, server: name,
+                message: "server name \(name) is used by \(ids.count) servers (ids \(ids.sorted().joined(separator: ", "))) in \(clusters)"))
+        }
+
+        return problems.sorted(by: problemOrder)
+    }
+
+    static func problemOrder(_ a: Problem, _ b: Problem) -> Bool {
+        if a.severity != b.severity { return a.severity < b.severity }
+        let left = (a.cluster ?? "", a.server ?? "", a.kind.rawValue, a.remoteCluster ?? "", a.gid ?? 0)
+        let right = (b.cluster ?? "", b.server ?? "", b.kind.rawValue, b.remoteCluster ?? "", b.gid ?? 0)
+        if left != right { return left < right }
+        return a.message < b.message
+    }
+}

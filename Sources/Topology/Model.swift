@@ -1,0 +1,188 @@
+public import MonitorModel
+
+/// Message and byte rates, per second, measured from counter deltas over the server's own clock.
+public struct TrafficRates: Sendable, Equatable {
+    public var inMsgs: Double
+    public var outMsgs: Double
+    public var inBytes: Double
+    public var outBytes: Double
+
+    public init(inMsgs: Double = 0, outMsgs: Double = 0, inBytes: Double = 0, outBytes: Double = 0) {
+        self.inMsgs = inMsgs
+        self.outMsgs = outMsgs
+        self.inBytes = inBytes
+        self.outBytes = outBytes
+    }
+
+    public static let zero = TrafficRates()
+
+    public static func + (lhs: TrafficRates, rhs: TrafficRates) -> TrafficRates {
+        TrafficRates(
+            inMsgs: lhs.inMsgs + rhs.inMsgs, outMsgs: lhs.outMsgs + rhs.outMsgs,
+            inBytes: lhs.inBytes + rhs.inBytes, outBytes: lhs.outBytes + rhs.outBytes)
+    }
+}
+
+public enum GatewayDirection: String, Sendable, Codable, Hashable {
+    case outbound, inbound
+}
+
+/// One gateway connection as seen from the server that reported it.
+public struct GatewayLink: Sendable, Equatable {
+    public var direction: GatewayDirection
+    public var remoteCluster: String
+    /// The connection id; the server logs it as `gid:N`.
+    public var gid: UInt64
+    public var remoteServerID: String?
+    /// Resolved through polled `/varz` or `/routez`; nil when the remote was never polled.
+    public var remoteServerName: String?
+    /// Outbound only: true when configured, false when learned by gossip. nil on inbound links.
+    public var configured: Bool?
+    public var ip: String?
+    public var port: Int?
+    /// Seconds.
+    public var rtt: Double?
+    public var uptime: Double?
+    public var idle: Double?
+    public var start: MonitorTime?
+    public var lastActivity: MonitorTime?
+    public var pendingBytes: Int64
+    public var inMsgs: Int64
+    public var outMsgs: Int64
+    public var inBytes: Int64
+    public var outBytes: Int64
+    public var subscriptions: Int64
+    public var accounts: [AccountInterest]
+    public var tlsVersion: String?
+    public var tlsCipherSuite: String?
+    /// nil until two polls of the same gid exist (a reconnect or a counter reset starts a new baseline).
+    public var rates: TrafficRates?
+
+    public init(direction: GatewayDirection, remoteCluster: String, info: GatewayConnectionInfo, configured: Bool?,
+                accounts: [AccountInterest]) {
+        self.direction = direction
+        self.remoteCluster = remoteCluster
+        self.gid = info.cid
+        self.remoteServerID = info.name.flatMap { $0.isEmpty ? nil : $0 }
+        self.configured = configured
+        self.ip = info.ip
+        self.port = info.port
+        self.rtt = info.rtt
+        self.uptime = info.uptime
+        self.idle = info.idle
+        self.start = info.start
+        self.lastActivity = info.lastActivity
+        self.pendingBytes = info.pendingBytes
+        self.inMsgs = info.inMsgs
+        self.outMsgs = info.outMsgs
+        self.inBytes = info.inBytes
+        self.outBytes = info.outBytes
+        self.subscriptions = info.subscriptions
+        self.accounts = accounts
+        self.tlsVersion = info.tlsVersion
+        self.tlsCipherSuite = info.tlsCipherSuite
+    }
+
+    /// The text an operator greps the server log for.
+    public var logToken: String { "gid:\(gid)" }
+}
+
+/// A server of the supercluster: polled through an endpoint, or only seen at the far end of a
+/// connection or route (`polled == false`).
+public struct ServerNode: Sendable, Equatable {
+    public var id: String?
+    public var name: String
+    public var cluster: String
+    /// The endpoint's display URL (credentials removed); nil for servers that were not polled.
+    public var url: String?
+    public var version: String?
+    /// An endpoint was polled for this server.
+    public var polled: Bool
+    /// The endpoint answered with usable varz and gatewayz in this poll.
+    public var reachable: Bool
+    public var failure: EndpointFailure?
+    public var partialFailures: [String]
+    public var outbound: [GatewayLink]
+    public var inbound: [GatewayLink]
+    /// Remote clusters whose outbound entry exists but has no connection yet (dialling).
+    public var connectingTo: [String]
+    /// Remote gateway names from `/varz` `gateway.gateways`, own cluster excluded.
+    public var configuredRemotes: [String]
+    public var gateway: GatewaySection?
+    public var health: Healthz?
+    /// The server's clock at its `/gatewayz` answer; rates divide by differences of this.
+    public var serverTime: MonitorTime?
+    public var uptime: Double?
+    public var rates: TrafficRates?
+
+    public init(id: String?, name: String, cluster: String, url: String? = nil, polled: Bool, reachable: Bool) {
+        self.id = id
+        self.name = name
+        self.cluster = cluster
+        self.url = url
+        self.polled = polled
+        self.reachable = reachable
+        self.partialFailures = []
+        self.outbound = []
+        self.inbound = []
+        self.connectingTo = []
+        self.configuredRemotes = []
+    }
+
+    public func outbound(to cluster: String) -> GatewayLink? { outbound.first { $0.remoteCluster == cluster } }
+}
+
+public struct ClusterNode: Sendable, Equatable {
+    public var name: String
+    public var servers: [ServerNode]
+    /// Sum over the gateway connections of the cluster's reachable servers.
+    public var rates: TrafficRates?
+    /// A placeholder for endpoints whose cluster is not known (never answered and not grouped).
+    public var isUnknownBucket: Bool
+
+    public init(name: String, servers: [ServerNode], rates: TrafficRates? = nil, isUnknownBucket: Bool = false) {
+        self.name = name
+        self.servers = servers
+        self.rates = rates
+        self.isUnknownBucket = isUnknownBucket
+    }
+}
+
+/// Traffic from one cluster to another over gateways.
+public struct ClusterPairTraffic: Sendable, Equatable {
+    public var from: String
+    public var to: String
+    /// Sum of the senders' outbound rates (out side), measured at `from`.
+    public var sentMsgsPerSecond: Double
+    public var sentBytesPerSecond: Double
+    /// Sum of the receivers' inbound rates (in side), measured at `to`.
+    public var receivedMsgsPerSecond: Double
+    public var receivedBytesPerSecond: Double
+}
+
+/// The merged picture of one poll: clusters → servers → gateway connections.
+public struct Supercluster: Sendable, Equatable {
+    /// When the poll finished (local clock).
+    public var time: MonitorTime
+    public var pollSequence: Int
+    public var clusters: [ClusterNode]
+    public var pairs: [ClusterPairTraffic]
+    /// Every cluster name known so far, including ones only named in configuration or seen in earlier
+    /// polls: the diagnosis expects a gateway to each of them.
+    public var knownClusters: [String]
+
+    public init(time: MonitorTime, pollSequence: Int, clusters: [ClusterNode], pairs: [ClusterPairTraffic],
+                knownClusters: [String]) {
+        self.time = time
+        self.pollSequence = pollSequence
+        self.clusters = clusters
+        self.pairs = pairs
+        self.knownClusters = knownClusters
+    }
+
+    public var servers: [ServerNode] { clusters.flatMap(\.servers) }
+
+    public func server(id: String) -> ServerNode? { servers.first { $0.id == id } }
+
+    public func cluster(named name: String) -> ClusterNode? { clusters.first { $0.name == name } }
+}

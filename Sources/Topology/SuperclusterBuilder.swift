@@ -1,0 +1,225 @@
+public import MonitorModel
+
+/// Merges one poll's endpoint observations into a `Supercluster`, computing rates against the previous
+/// model. Pure: same inputs, same output.
+public enum SuperclusterBuilder {
+    /// Cluster name used for endpoints that never answered and carry no configured group.
+    public static let unknownClusterName = "(unknown)"
+
+    public static func build(poll: PollSnapshot, previous: Supercluster?) -> Supercluster {
+        var nodes: [String: ServerNode] = [:]  // keyed by server id, or "url:<display url>" when unknown
+        var namesByID: [String: String] = [:]
+        var knownClusters = Set(previous?.knownClusters ?? [])
+        let previousServersByID = Dictionary(
+            (previous?.servers ?? []).compactMap { node in node.id.map { ($0, node) } },
+            uniquingKeysWith: { first, _ in first })
+        let previousServersByURL = Dictionary(
+            (previous?.servers ?? []).compactMap { node in node.url.map { ($0, node) } },
+            uniquingKeysWith: { first, _ in first })
+
+        // Names we learned before remain valid for ids we still see.
+        for node in previous?.servers ?? [] where node.id != nil && node.name != node.id {
+            namesByID[node.id!] = node.name
+        }
+
+        // 1. Servers that answered.
+        for observation in poll.observations {
+            guard let snapshot = observation.snapshot else { continue }
+            let varz = snapshot.varz
+            let gatewayz = snapshot.gatewayz
+            let cluster = clusterName(of: snapshot) ?? observation.endpoint.group ?? unknownClusterName
+            let name = nonEmpty(varz.serverName) ?? observation.endpoint.name ?? varz.serverID
+            namesByID[varz.serverID] = name
+            for route in snapshot.routez?.routes ?? [] {
+                if let remoteName = nonEmpty(route.remoteName) { namesByID[route.remoteID] = remoteName }
+            }
+            var node = ServerNode(
+                id: varz.serverID, name: name, cluster: cluster, url: observation.endpoint.displayURL,
+                polled: true, reachable: true)
+            node.version = varz.version
+            node.partialFailures = observation.partialFailures
+            node.gateway = varz.gateway
+            node.health = snapshot.healthz
+            node.serverTime = gatewayz.now
+            node.uptime = varz.uptime
+            node.configuredRemotes = Array(Set((varz.gateway?.gateways ?? []).map(\.name).filter { $0 != cluster }))
+                .sorted()
+            for (remoteCluster, remote) in gatewayz.outboundGateways {
+                guard let info = remote.connection else {
+                    node.connectingTo.append(remoteCluster)
+                    continue
+                }
+                node.outbound.append(GatewayLink(
+                    direction: .outbound, remoteCluster: remoteCluster, info: info, configured: remote.configured,
+                    accounts: remote.accounts))
+            }
+            for (remoteCluster, remotes) in gatewayz.inboundGateways {
+                for remote in remotes {
+                    guard let info = remote.connection else { continue }
+                    node.inbound.append(GatewayLink(
+                        direction: .inbound, remoteCluster: remoteCluster, info: info, configured: nil,
+                        accounts: remote.accounts))
+                }
+            }
+            node.connectingTo.sort()
+            if !cluster.isEmpty, cluster != unknownClusterName { knownClusters.insert(cluster) }
+            knownClusters.formUnion(node.configuredRemotes)
+            if let existing = nodes[varz.serverID], existing.polled {
+                // Two endpoints lead to one server (e.g. two URLs of the same host): keep the first.
+                continue
+            }
+            nodes[varz.serverID] = node
+        }
+
+        // 2. Endpoints that failed: placed where they were last seen, else in their configured group.
+        for observation in poll.observations {
+            guard let failure = observation.failure else { continue }
+            let url = observation.endpoint.displayURL
+            let last = previousServersByURL[url]
+            let cluster = last?.cluster ?? observation.endpoint.group ?? unknownClusterName
+            let name = last?.name ?? observation.endpoint.name ?? hostPort(of: url)
+            var node = ServerNode(id: last?.id, name: name, cluster: cluster, url: url, polled: true, reachable: false)
+            node.failure = failure
+            node.version = last?.version
+            if let id = last?.id, nodes[id] == nil {
+                nodes[id] = node
+            } else {
+                nodes["url:" + url] = node
+            }
+            if cluster != unknownClusterName { knownClusters.insert(cluster) }
+        }
+
+        // 3. Servers seen only at the far end of a gateway or route.
+        func noteRemote(id: String?, cluster: String) {
+            guard let id, !id.isEmpty, nodes[id] == nil else { return }
+            let name = namesByID[id] ?? id
+            nodes[id] = ServerNode(id: id, name: name, cluster: cluster, polled: false, reachable: false)
+            knownClusters.insert(cluster)
+        }
+        for node in nodes.values where node.reachable {
+            for link in node.outbound + node.inbound { noteRemote(id: link.remoteServerID, cluster: link.remoteCluster) }
+        }
+        for observation in poll.observations {
+            guard let snapshot = observation.snapshot, let local = nodes[snapshot.varz.serverID] else { continue }
+            for route in snapshot.routez?.routes ?? [] { noteRemote(id: route.remoteID, cluster: local.cluster) }
+        }
+        for link in nodes.values.flatMap({ $0.outbound + $0.inbound }) { knownClusters.insert(link.remoteCluster) }
+
+        // 4. Names and rates.
+        for key in Array(nodes.keys) {
+            var node = nodes[key]!
+            let previousNode = node.id.flatMap { previousServersByID[$0] }
+            node.outbound = node.outbound.map { link in
+                resolved(link, names: namesByID, previous: previousNode, now: node.serverTime)
+            }.sorted { $0.remoteCluster < $1.remoteCluster }
+            node.inbound = node.inbound.map { link in
+                resolved(link, names: namesByID, previous: previousNode, now: node.serverTime)
+            }.sorted { ($0.remoteCluster, $0.remoteServerName ?? $0.remoteServerID ?? "", $0.gid)
+                < ($1.remoteCluster, $1.remoteServerName ?? $1.remoteServerID ?? "", $1.gid) }
+            if node.reachable {
+                node.rates = (node.outbound + node.inbound).reduce(nil as TrafficRates?) { sum, link in
+                    guard let rates = link.rates else { return sum }
+                    return (sum ?? .zero) + rates
+                }
+            }
+            nodes[key] = node
+        }
+
+        // 5. Group into clusters.
+        let grouped = Dictionary(grouping: nodes.values, by: \.cluster)
+        var clusters = grouped.map { name, servers in
+            ClusterNode(
+                name: name,
+                servers: servers.sorted { ($0.name, $0.id ?? "") < ($1.name, $1.id ?? "") },
+                rates: servers.reduce(nil as TrafficRates?) { sum, server in
+                    guard let rates = server.rates else { return sum }
+                    return (sum ?? .zero) + rates
+                },
+                isUnknownBucket: name == unknownClusterName)
+        }
+        // Known clusters with no server at all (named in configuration only) still appear, empty.
+        for name in knownClusters where grouped[name] == nil {
+            clusters.append(ClusterNode(name: name, servers: []))
+        }
+        clusters.sort { ($0.isUnknownBucket ? 1 : 0, $0.name) < ($1.isUnknownBucket ? 1 : 0, $1.name) }
+
+        return Supercluster(
+            time: poll.finishedAt, pollSequence: poll.sequence, clusters: clusters,
+            pairs: pairTraffic(clusters), knownClusters: knownClusters.sorted())
+    }
+
+    /// The supercluster name of a server: its gateway name, else its cluster name.
+    static func clusterName(of snapshot: ServerSnapshot) -> String? {
+        nonEmpty(snapshot.gatewayz.name) ?? nonEmpty(snapshot.varz.gateway?.name) ?? nonEmpty(snapshot.varz.cluster?.name)
+    }
+
+    private static func resolved(
+        _ link: GatewayLink, names: [String: String], previous: ServerNode?, now: MonitorTime?
+    ) -> GatewayLink {
+        var link = link
+        if let id = link.remoteServerID { link.remoteServerName = names[id] }
+        let before = (link.direction == .outbound ? previous?.outbound : previous?.inbound)?
+            .first { $0.gid == link.gid && $0.remoteCluster == link.remoteCluster }
+        if let before, let now, let then = previous?.serverTime {
+            link.rates = RateCalculator.rates(from: before, to: link, seconds: now.seconds(since: then))
+        }
+        return link
+    }
+
+    private static func pairTraffic(_ clusters: [ClusterNode]) -> [ClusterPairTraffic] {
+        struct Key: Hashable { var from: String; var to: String }
+        var pairs: [Key: ClusterPairTraffic] = [:]
+        func entry(_ key: Key) -> ClusterPairTraffic {
+            pairs[key] ?? ClusterPairTraffic(
+                from: key.from, to: key.to, sentMsgsPerSecond: 0, sentBytesPerSecond: 0,
+                receivedMsgsPerSecond: 0, receivedBytesPerSecond: 0)
+        }
+        for cluster in clusters {
+            for server in cluster.servers where server.reachable {
+                for link in server.outbound {
+                    let key = Key(from: cluster.name, to: link.remoteCluster)
+                    var pair = entry(key)
+                    pair.sentMsgsPerSecond += link.rates?.outMsgs ?? 0
+                    pair.sentBytesPerSecond += link.rates?.outBytes ?? 0
+                    pairs[key] = pair
+                }
+                for link in server.inbound {
+                    let key = Key(from: link.remoteCluster, to: cluster.name)
+                    var pair = entry(key)
+                    pair.receivedMsgsPerSecond += link.rates?.inMsgs ?? 0
+                    pair.receivedBytesPerSecond += link.rates?.inBytes ?? 0
+                    pairs[key] = pair
+                }
+            }
+        }
+        return pairs.values.sorted { ($0.from, $0.to) < ($1.from, $1.to) }
+    }
+
+    static func hostPort(of url: String) -> String {
+        var rest = Substring(url)
+        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
+        return String(rest.prefix { $0 != "/" })
+    }
+}
+
+func nonEmpty(_ text: String?) -> String? {
+    guard let text, !text.isEmpty else { return nil }
+    return text
+}
+
+/// Rates from two readings of one connection's counters.
+public enum RateCalculator {
+    /// nil when no honest rate exists: no time passed, or a counter went backwards (the connection was
+    /// replaced or the server restarted), which starts a new baseline instead of a negative rate.
+    public static func rates(from before: GatewayLink, to after: GatewayLink, seconds: Double) -> TrafficRates? {
+        guard seconds > 0.001, seconds.isFinite, before.gid == after.gid else { return nil }
+        let deltas = [
+            after.inMsgs - before.inMsgs, after.outMsgs - before.outMsgs,
+            after.inBytes - before.inBytes, after.outBytes - before.outBytes,
+        ]
+        guard deltas.allSatisfy({ $0 >= 0 }) else { return nil }
+        return TrafficRates(
+            inMsgs: Double(deltas[0]) / seconds, outMsgs: Double(deltas[1]) / seconds,
+            inBytes: Double(deltas[2]) / seconds, outBytes: Double(deltas[3]) / seconds)
+    }
+}
