@@ -1,0 +1,60 @@
+public import Topology
+
+/// Monitoring-plugin output (Nagios, Icinga, Sensu): a status line with perfdata, then details.
+public enum CheckReport {
+    public enum Status: String, Sendable {
+        case ok = "OK", warning = "WARNING", critical = "CRITICAL", unknown = "UNKNOWN"
+
+        /// The plugin exit code.
+        public var exitCode: Int32 {
+            switch self {
+            case .ok: 0
+            case .warning: 1
+            case .critical: 2
+            case .unknown: 3
+            }
+        }
+    }
+
+    /// Info-level findings (an implicit gateway) do not change the status.
+    public static func status(for summary: MeshSummary) -> Status {
+        if summary.serversTotal == 0 { return .unknown }
+        if summary.critical > 0 { return .critical }
+        if summary.warning > 0 { return .warning }
+        return .ok
+    }
+
+    public static func render(_ model: Supercluster, problems: [Problem]) -> (text: String, status: Status) {
+        let summary = MeshSummary(model, problems: problems)
+        let status = status(for: summary)
+        let headline: String
+        let worst = problems.first { $0.severity != .info }
+        switch status {
+        case .ok:
+            headline = "\(summary.clusters) clusters, \(summary.serversReachable)/\(summary.serversPolled) endpoints up, "
+                + "\(summary.outboundUp)/\(summary.outboundExpected) outbound gateways up"
+        case .unknown:
+            headline = "no server known: nothing was polled"
+        case .warning, .critical:
+            var counts: [String] = []
+            if summary.critical > 0 { counts.append("\(summary.critical) critical") }
+            if summary.warning > 0 { counts.append("\(summary.warning) warning\(summary.warning == 1 ? "" : "s")") }
+            headline = counts.joined(separator: ", ") + ": " + TerminalSafe.text(worst?.message ?? "", maxLength: 200)
+        }
+        let perfdata = [
+            "clusters=\(summary.clusters);;;0",
+            "servers=\(summary.serversTotal);;;0",
+            "endpoints_up=\(summary.serversReachable);;;0;\(summary.serversPolled)",
+            "gateways_up=\(summary.outboundUp);;;0;\(summary.outboundExpected)",
+            "critical=\(summary.critical);;1;0",
+            "warning=\(summary.warning);1;;0",
+            "info=\(summary.info);;;0",
+            "gateway_msgs_out_per_s=\(Units.fixed(model.pairs.reduce(0) { $0 + $1.sentMsgsPerSecond }, digits: 1));;;0",
+        ].joined(separator: " ")
+        var lines = ["GWTOP \(status.rawValue) - \(headline) | \(perfdata)"]
+        for problem in problems {
+            lines.append("\(problem.severity.rawValue.uppercased()) \(problem.kind.rawValue): \(TerminalSafe.text(problem.message, maxLength: 300))")
+        }
+        return (lines.joined(separator: "\n") + "\n", status)
+    }
+}

@@ -1,0 +1,121 @@
+public import Topology
+import MonitorModel
+
+/// The `--format json` contract (documented in the README). Fields may be added, never renamed;
+/// unknown values are `null`.
+public enum JSONReport {
+    public static func render(_ model: Supercluster, problems: [Problem], pretty: Bool = true) -> String {
+        value(model, problems: problems).serialized(pretty: pretty) + "\n"
+    }
+
+    public static func value(_ model: Supercluster, problems: [Problem]) -> JSONValue {
+        let summary = MeshSummary(model, problems: problems)
+        return .object([
+            ("time", .string(model.time.rfc3339)),
+            ("status", .string(CheckReport.status(for: summary).rawValue)),
+            ("summary", .object([
+                ("clusters", .int(Int64(summary.clusters))),
+                ("servers", .int(Int64(summary.serversTotal))),
+                ("servers_polled", .int(Int64(summary.serversPolled))),
+                ("servers_reachable", .int(Int64(summary.serversReachable))),
+                ("outbound_up", .int(Int64(summary.outboundUp))),
+                ("outbound_expected", .int(Int64(summary.outboundExpected))),
+                ("critical", .int(Int64(summary.critical))),
+                ("warning", .int(Int64(summary.warning))),
+                ("info", .int(Int64(summary.info))),
+            ])),
+            ("clusters", .array(model.clusters.map(cluster))),
+            ("cluster_pairs", .array(model.pairs.map(pair))),
+            ("problems", .array(problems.map(problem))),
+        ])
+    }
+
+    static func cluster(_ cluster: ClusterNode) -> JSONValue {
+        .object([
+            ("name", .string(cluster.name)),
+            ("in_msgs_per_s", .optional(cluster.rates?.inMsgs)),
+            ("out_msgs_per_s", .optional(cluster.rates?.outMsgs)),
+            ("in_bytes_per_s", .optional(cluster.rates?.inBytes)),
+            ("out_bytes_per_s", .optional(cluster.rates?.outBytes)),
+            ("servers", .array(cluster.servers.map(server))),
+        ])
+    }
+
+    static func server(_ server: ServerNode) -> JSONValue {
+        .object([
+            ("name", .string(server.name)),
+            ("id", .optional(server.id)),
+            ("url", .optional(server.url)),
+            ("version", .optional(server.version)),
+            ("reachable", .bool(server.reachable)),
+            ("polled", .bool(server.polled)),
+            ("error", .optional(server.failure?.message)),
+            ("health", .optional(server.health?.status)),
+            ("configured_remotes", server.polled && server.reachable ? .array(server.configuredRemotes.map { .string($0) }) : .null),
+            ("in_msgs_per_s", .optional(server.rates?.inMsgs)),
+            ("out_msgs_per_s", .optional(server.rates?.outMsgs)),
+            ("in_bytes_per_s", .optional(server.rates?.inBytes)),
+            ("out_bytes_per_s", .optional(server.rates?.outBytes)),
+            ("outbound", .array(server.outbound.map(connection))),
+            ("inbound", .array(server.inbound.map(connection))),
+        ])
+    }
+
+    static func connection(_ link: GatewayLink) -> JSONValue {
+        .object([
+            ("remote_cluster", .string(link.remoteCluster)),
+            ("gid", .uint(link.gid)),
+            ("remote_id", .optional(link.remoteServerID)),
+            ("remote_name", .optional(link.remoteServerName)),
+            ("configured", .optional(link.configured)),
+            ("ip", .optional(link.ip)),
+            ("port", .optional(link.port)),
+            ("rtt_ms", .optional(link.rtt.map { $0 * 1000 })),
+            ("uptime_s", .optional(link.uptime)),
+            ("idle_s", .optional(link.idle)),
+            ("pending_bytes", .int(link.pendingBytes)),
+            ("in_msgs", .int(link.inMsgs)),
+            ("out_msgs", .int(link.outMsgs)),
+            ("in_bytes", .int(link.inBytes)),
+            ("out_bytes", .int(link.outBytes)),
+            ("in_msgs_per_s", .optional(link.rates?.inMsgs)),
+            ("out_msgs_per_s", .optional(link.rates?.outMsgs)),
+            ("in_bytes_per_s", .optional(link.rates?.inBytes)),
+            ("out_bytes_per_s", .optional(link.rates?.outBytes)),
+            ("subscriptions", .int(link.subscriptions)),
+            ("tls_version", .optional(link.tlsVersion)),
+            ("accounts", .array(link.accounts.map { account in
+                .object([
+                    ("name", .string(account.name)),
+                    ("interest_mode", .optional(account.interestMode)),
+                    ("num_subs", .optional(account.numSubs)),
+                    ("num_queue_subs", .optional(account.numQueueSubs)),
+                ])
+            })),
+        ])
+    }
+
+    static func pair(_ pair: ClusterPairTraffic) -> JSONValue {
+        .object([
+            ("from", .string(pair.from)),
+            ("to", .string(pair.to)),
+            ("sent_msgs_per_s", .double(pair.sentMsgsPerSecond)),
+            ("sent_bytes_per_s", .double(pair.sentBytesPerSecond)),
+            ("received_msgs_per_s", .double(pair.receivedMsgsPerSecond)),
+            ("received_bytes_per_s", .double(pair.receivedBytesPerSecond)),
+        ])
+    }
+
+    static func problem(_ problem: Problem) -> JSONValue {
+        .object([
+            ("severity", .string(problem.severity.rawValue)),
+            ("kind", .string(problem.kind.rawValue)),
+            ("cluster", .optional(problem.cluster)),
+            ("server", .optional(problem.server)),
+            ("remote_cluster", .optional(problem.remoteCluster)),
+            ("url", .optional(problem.url)),
+            ("gid", .optional(problem.gid)),
+            ("message", .string(problem.message)),
+        ])
+    }
+}

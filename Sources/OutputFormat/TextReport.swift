@@ -1,0 +1,182 @@
+public import Topology
+
+/// The `--format text` tree: cluster → server → outbound and inbound gateway connections, aligned in
+/// columns, then the problems. Every server-supplied string passes through `TerminalSafe`.
+public enum TextReport {
+    public struct Options: Sendable {
+        public var colour: Bool
+        public var width: Int
+
+        public init(colour: Bool = false, width: Int = 100) {
+            self.colour = colour
+            self.width = width
+        }
+    }
+
+    public static func render(_ model: Supercluster, problems: [Problem], options: Options = Options()) -> String {
+        let paint = Painter(enabled: options.colour)
+        let summary = MeshSummary(model, problems: problems)
+        var lines: [String] = []
+        let status = CheckReport.status(for: summary)
+        lines.append(
+            "gwtop \(model.time.rfc3339)  \(summary.clusters) clusters  "
+                + "\(summary.serversReachable)/\(summary.serversPolled) endpoints up  "
+                + "\(summary.outboundUp)/\(summary.outboundExpected) outbound gateways  "
+                + paint.severity(status, "\(status.rawValue)")
+                + "  (\(summary.critical) critical, \(summary.warning) warning, \(summary.info) info)")
+
+        let table = ConnectionTable()
+        lines.append("")
+        lines.append(paint.dim("    " + table.header))
+        for cluster in model.clusters {
+            lines.append("")
+            let serverCount = cluster.servers.count
+            var clusterLine = paint.bold(safe(cluster.name, 30))
+                + "  \(serverCount) server\(serverCount == 1 ? "" : "s")"
+            if let rates = cluster.rates {
+                clusterLine += "  in \(Units.msgRate(rates.inMsgs)) \(Units.byteRate(rates.inBytes))"
+                    + "  out \(Units.msgRate(rates.outMsgs)) \(Units.byteRate(rates.outBytes))"
+            }
+            if cluster.servers.isEmpty { clusterLine += "  " + paint.critical("no server seen (named in configuration)") }
+            lines.append(clusterLine)
+            for server in cluster.servers {
+                lines.append("  " + serverLine(server, model: model, paint: paint))
+                guard server.reachable else { continue }
+                for link in server.outbound { lines.append("    " + table.row(link, paint: paint)) }
+                for remote in missingOutbound(server, model: model) {
+                    lines.append("    " + paint.critical("MISSING out → \(safe(remote, 20))"))
+                }
+                for link in server.inbound { lines.append("    " + table.row(link, paint: paint)) }
+            }
+        }
+        lines.append("")
+        if problems.isEmpty {
+            lines.append("No problems.")
+        } else {
+            lines.append("Problems:")
+            for problem in problems {
+                let tag = problem.severity.rawValue.uppercased().padding(8)
+                lines.append("  " + paint.problem(problem.severity, tag) + " " + problem.kind.rawValue.padding(22)
+                    + " " + TerminalSafe.text(problem.message, maxLength: 300))
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func serverLine(_ server: ServerNode, model: Supercluster, paint: Painter) -> String {
+        var parts = [paint.bold(safe(server.name, 30))]
+        if let version = server.version { parts.append("v" + safe(version, 16)) }
+        if !server.polled {
+            parts.append(paint.dim("not polled" + (server.id.map { " (id \(safe($0, 60)))" } ?? "")))
+        } else if server.reachable {
+            let expected = expectedRemotes(server, model: model).count
+            parts.append(paint.ok("up"))
+            parts.append("out \(server.outbound.count)/\(expected)  in \(server.inbound.count)")
+            if let health = server.health, !health.isOK { parts.append(paint.warning("healthz " + safe(health.status, 20))) }
+        } else {
+            parts.append(paint.critical("UNREACHABLE: " + safe(server.failure?.message ?? "no answer", 120)))
+        }
+        if let url = server.url { parts.append(paint.dim(safe(url, 80))) }
+        return parts.joined(separator: "  ")
+    }
+
+    static func expectedRemotes(_ server: ServerNode, model: Supercluster) -> Set<String> {
+        Set(model.knownClusters).union(server.configuredRemotes)
+            .subtracting([server.cluster, SuperclusterBuilder.unknownClusterName])
+    }
+
+    static func missingOutbound(_ server: ServerNode, model: Supercluster) -> [String] {
+        guard server.gateway?.name != nil || !server.outbound.isEmpty else { return [] }
+        return expectedRemotes(server, model: model).filter { server.outbound(to: $0) == nil }.sorted()
+    }
+
+    static func safe(_ text: String, _ maxLength: Int) -> String { TerminalSafe.text(text, maxLength: maxLength) }
+}
+
+/// Fixed-width columns for connection rows, so a tree of hundreds of rows stays scannable in 100 columns.
+struct ConnectionTable {
+    struct Column {
+        let title: String
+        let width: Int
+        let rightAligned: Bool
+    }
+
+    let columns: [Column] = [
+        Column(title: "DIR", width: 3, rightAligned: false),
+        Column(title: "REMOTE", width: 10, rightAligned: false),
+        Column(title: "GID", width: 9, rightAligned: false),
+        Column(title: "SERVER", width: 12, rightAligned: false),
+        Column(title: "IN MSG/S", width: 8, rightAligned: true),
+        Column(title: "IN B/S", width: 9, rightAligned: true),
+        Column(title: "OUT MSG/S", width: 9, rightAligned: true),
+        Column(title: "OUT B/S", width: 9, rightAligned: true),
+        Column(title: "RTT", width: 7, rightAligned: true),
+        Column(title: "PENDING", width: 7, rightAligned: true),
+        Column(title: "UPTIME", width: 7, rightAligned: true),
+    ]
+
+    var header: String { format(columns.map(\.title)) }
+
+    func row(_ link: GatewayLink, paint: Painter) -> String {
+        let remoteName = link.remoteServerName ?? link.remoteServerID.map { String($0.prefix(8)) + "…" } ?? "?"
+        var flags: [String] = []
+        if link.configured == false { flags.append("implicit") }
+        if link.rates == nil { flags.append("(rate after next poll)") }
+        let cells = [
+            link.direction == .outbound ? "out" : "in",
+            TerminalSafe.text(link.remoteCluster, maxLength: 10),
+            link.logToken,
+            TerminalSafe.text(remoteName, maxLength: 12),
+            link.rates.map { Units.count($0.inMsgs) } ?? "-",
+            link.rates.map { Units.bytes($0.inBytes) } ?? "-",
+            link.rates.map { Units.count($0.outMsgs) } ?? "-",
+            link.rates.map { Units.bytes($0.outBytes) } ?? "-",
+            link.rtt.map(Units.duration) ?? "-",
+            Units.bytes(Double(link.pendingBytes)),
+            link.uptime.map(Units.duration) ?? "-",
+        ]
+        let line = format(cells)
+        return flags.isEmpty ? line : line + "  " + paint.dim(flags.joined(separator: " "))
+    }
+
+    func format(_ cells: [String]) -> String {
+        zip(columns, cells).map { column, cell in
+            column.rightAligned ? cell.leftPadding(column.width) : cell.padding(column.width)
+        }.joined(separator: " ")
+    }
+}
+
+/// ANSI colour for the text output when stdout is a terminal; identity otherwise.
+struct Painter {
+    let enabled: Bool
+
+    func wrap(_ code: String, _ text: String) -> String { enabled ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
+    func bold(_ text: String) -> String { wrap("1", text) }
+    func dim(_ text: String) -> String { wrap("2", text) }
+    func ok(_ text: String) -> String { wrap("32", text) }
+    func warning(_ text: String) -> String { wrap("33", text) }
+    func critical(_ text: String) -> String { wrap("1;31", text) }
+
+    func problem(_ severity: Severity, _ text: String) -> String {
+        switch severity {
+        case .critical: critical(text)
+        case .warning: warning(text)
+        case .info: wrap("36", text)
+        }
+    }
+
+    func severity(_ status: CheckReport.Status, _ text: String) -> String {
+        switch status {
+        case .ok: ok(text)
+        case .warning: warning(text)
+        case .critical: critical(text)
+        case .unknown: dim(text)
+        }
+    }
+}
+
+extension String {
+    /// Pads with spaces on the right to `width` characters (never truncates).
+    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+    func leftPadding(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}

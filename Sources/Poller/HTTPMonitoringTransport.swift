@@ -1,0 +1,157 @@
+import AsyncHTTPClient
+import Foundation
+public import MonitorModel
+import NIOCore
+import NIOSSL
+
+/// Fetches one monitoring document. The poller depends on this seam only, so its scheduling can be
+/// exercised against any transport; production uses `HTTPMonitoringTransport`.
+public protocol MonitoringTransport: Sendable {
+    func fetch(_ target: MonitorTarget, _ kind: MonitorEndpointKind) async -> RawResponse
+    func shutdown() async
+}
+
+/// HTTP(S) over async-http-client: pooled keep-alive connections, a hard per-request deadline that
+/// covers the body too, and a cap on the body size checked while streaming.
+public final class HTTPMonitoringTransport: MonitoringTransport {
+    private let client: HTTPClient
+    private let timeout: Double
+    private let maxBodyBytes: Int
+    private let tlsByTarget: [MonitorTarget: TLSConfiguration]
+
+    /// - Parameters:
+    ///   - timeout: seconds for one request, from connect to the last body byte.
+    ///   - maxBodyBytes: a larger body is abandoned as soon as the limit is passed.
+    ///   - targets: endpoints whose TLS settings are prepared (files read) now, so errors surface at start.
+    public init(timeout: Double, maxBodyBytes: Int = 16 << 20, targets: [MonitorTarget]) throws {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .milliseconds(Int64(timeout * 1000)), read: .milliseconds(Int64(timeout * 1000))),
+            connectionPool: .init(idleTimeout: .seconds(120), concurrentHTTP1ConnectionsPerHostSoftLimit: 4),
+            decompression: .disabled)
+        configuration.httpVersion = .http1Only
+        self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.timeout = timeout
+        self.maxBodyBytes = maxBodyBytes
+        var tls: [MonitorTarget: TLSConfiguration] = [:]
+        do {
+            for target in targets where target.scheme == "https" && !target.tls.isDefault {
+                tls[target] = try Self.tlsConfiguration(target.tls)
+            }
+        } catch {
+            try? client.syncShutdown()
+            throw error
+        }
+        self.tlsByTarget = tls
+    }
+
+    static func tlsConfiguration(_ settings: EndpointTLS) throws -> TLSConfiguration {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let caFile = settings.caFile {
+            configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
+        }
+        if let certificateFile = settings.certificateFile {
+            configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(certificateFile).map { .certificate($0) }
+        }
+        if let keyFile = settings.keyFile {
+            configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem))
+        }
+        if settings.insecure { configuration.certificateVerification = .none }
+        return configuration
+    }
+
+    public func fetch(_ target: MonitorTarget, _ kind: MonitorEndpointKind) async -> RawResponse {
+        let started = ContinuousClock.now
+        func elapsed() -> Double {
+            let duration = ContinuousClock.now - started
+            return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        }
+        var request = HTTPClientRequest(url: target.requestURL(for: kind))
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "gwtop")
+        if let auth = target.auth {
+            let token = Data("\(auth.username):\(auth.password)".utf8).base64EncodedString()
+            request.headers.add(name: "Authorization", value: "Basic \(token)")
+        }
+        if let tls = tlsByTarget[target] { request.tlsConfiguration = tls }
+
+        let preparedRequest = request
+        let client = self.client
+        let maxBodyBytes = self.maxBodyBytes
+        let timeout = self.timeout
+        // The whole exchange races a timer, so a server that accepts and never answers, or drips its
+        // body, costs at most `timeout`.
+        let outcome: Result<(Int, Data), any Error> = await withTaskGroup(of: Result<(Int, Data), any Error>?.self) { group in
+            group.addTask {
+                do {
+                    let response = try await client.execute(preparedRequest, timeout: .milliseconds(Int64(timeout * 1000) + 50))
+                    let buffer = try await response.body.collect(upTo: maxBodyBytes)
+                    let bytes = Data(buffer.readableBytesView)
+                    return .success((Int(response.status.code), bytes))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .failure(HTTPClientError.deadlineExceeded)
+        }
+        switch outcome {
+        case .success((let status, let body)):
+            return RawResponse(kind: kind, statusCode: status, body: body, elapsed: elapsed())
+        case .failure(let error):
+            return RawResponse(
+                kind: kind, statusCode: nil, body: Data(), failure: Self.classify(error, timeout: timeout, maxBodyBytes: maxBodyBytes),
+                elapsed: elapsed())
+        }
+    }
+
+    /// Turns client errors into a reason and a sentence naming what happened.
+    static func classify(_ error: any Error, timeout: Double, maxBodyBytes: Int) -> EndpointFailure {
+        let timeoutText = "timed out after \(Self.seconds(timeout))"
+        if error is NIOTooManyBytesError {
+            return EndpointFailure(.tooLarge, "response body larger than \(maxBodyBytes / (1 << 20)) MiB, abandoned")
+        }
+        if let httpError = error as? HTTPClientError {
+            switch httpError {
+            case .connectTimeout, .readTimeout, .writeTimeout, .deadlineExceeded, .getConnectionFromPoolTimeout:
+                return EndpointFailure(.timeout, timeoutText)
+            case .tlsHandshakeTimeout:
+                return EndpointFailure(.tls, "TLS handshake timed out")
+            case .remoteConnectionClosed:
+                return EndpointFailure(.network, "connection closed by the server before the response was complete")
+            case .cancelled:
+                return EndpointFailure(.timeout, timeoutText)
+            default:
+                return EndpointFailure(.network, "HTTP client error: \(httpError)")
+            }
+        }
+        if error is NIOSSLError || error is BoringSSLError || String(describing: type(of: error)).contains("SSL") {
+            return EndpointFailure(.tls, "TLS failure: \(error)")
+        }
+        if error is CancellationError { return EndpointFailure(.timeout, timeoutText) }
+        let text = String(describing: error)
+        if text.contains("refused") || text.contains("ECONNREFUSED") || text.contains("errno: 111") {
+            return EndpointFailure(.refused, "connection refused")
+        }
+        if text.contains("reset") || text.contains("ECONNRESET") {
+            return EndpointFailure(.network, "connection reset")
+        }
+        if text.contains("NXDOMAIN") || text.contains("resolve") || text.contains("Name or service") {
+            return EndpointFailure(.network, "host name not resolved: \(text)")
+        }
+        return EndpointFailure(.network, text)
+    }
+
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int(value))s" : "\(Int((value * 1000).rounded()))ms"
+    }
+
+    public func shutdown() async {
+        try? await client.shutdown()
+    }
+}
