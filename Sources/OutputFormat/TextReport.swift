@@ -19,11 +19,11 @@ public enum TextReport {
         var lines: [String] = []
         let status = CheckReport.status(for: summary)
         lines.append(
-            "gwtop \(model.time.rfc3339)  \(summary.clusters) clusters  "
-                + "\(summary.serversReachable)/\(summary.serversPolled) endpoints up  "
+            "gwtop  " + paint.severity(status, status.rawValue) + "  \(model.time.rfc3339)  poll #\(model.pollSequence)")
+        lines.append(
+            "\(summary.clusters) clusters  \(summary.serversReachable)/\(summary.serversPolled) endpoints up  "
                 + "\(summary.outboundUp)/\(summary.outboundExpected) outbound gateways  "
-                + paint.severity(status, "\(status.rawValue)")
-                + "  (\(summary.critical) critical, \(summary.warning) warning, \(summary.info) info)")
+                + "\(summary.critical) critical  \(summary.warning) warning  \(summary.info) info")
 
         let table = ConnectionTable()
         lines.append("")

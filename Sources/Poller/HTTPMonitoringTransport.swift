@@ -84,7 +84,7 @@ public final class HTTPMonitoringTransport: MonitoringTransport {
         let outcome: Result<(Int, Data), any Error> = await withTaskGroup(of: Result<(Int, Data), any Error>?.self) { group in
             group.addTask {
                 do {
-                    let response = try await client.execute(preparedRequest, timeout: .milliseconds(Int64(timeout * 1000) + 50))
+                    let response = try await client.execute(preparedRequest, timeout: .milliseconds(Int64(timeout * 1000)))
                     let buffer = try await response.body.collect(upTo: maxBodyBytes)
                     let bytes = Data(buffer.readableBytesView)
                     return .success((Int(response.status.code), bytes))
@@ -93,7 +93,8 @@ public final class HTTPMonitoringTransport: MonitoringTransport {
                 }
             }
             group.addTask {
-                try? await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
+                // A backstop only: the client's own deadline normally fires first and says why.
+                try? await Task.sleep(for: .milliseconds(Int64(timeout * 1000) + 200))
                 return nil
             }
             let first = await group.next() ?? nil
@@ -134,6 +135,14 @@ public final class HTTPMonitoringTransport: MonitoringTransport {
             return EndpointFailure(.tls, "TLS failure: \(error)")
         }
         if error is CancellationError { return EndpointFailure(.timeout, timeoutText) }
+        if let ioError = error as? IOError {
+            switch ioError.errnoCode {
+            case ECONNREFUSED: return EndpointFailure(.refused, "connection refused")
+            case ECONNRESET: return EndpointFailure(.network, "connection reset by the server")
+            case EHOSTUNREACH, ENETUNREACH: return EndpointFailure(.network, "host unreachable")
+            default: return EndpointFailure(.network, "network error: \(ioError.description)")
+            }
+        }
         let text = String(describing: error)
         if text.contains("refused") || text.contains("ECONNREFUSED") || text.contains("errno: 111") {
             return EndpointFailure(.refused, "connection refused")

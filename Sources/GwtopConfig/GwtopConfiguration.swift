@@ -1,0 +1,249 @@
+import Foundation
+public import Poller
+public import Topology
+import Yams
+
+/// Settings from a gwtop YAML file. Command-line flags override these.
+public struct GwtopConfiguration: Sendable {
+    public var endpoints: [MonitorTarget] = []
+    public var interval: Double?
+    public var timeout: Double?
+    public var maxConcurrentEndpoints: Int?
+    public var thresholds = DiagnosisThresholds()
+    /// Non-fatal findings, such as a password in a file others can read.
+    public var warnings: [String] = []
+
+    public init() {}
+
+    /// `$XDG_CONFIG_HOME/gwtop/config.yaml`, or `~/.config/gwtop/config.yaml`.
+    public static func defaultPath(environment: [String: String]) -> String? {
+        if let xdg = environment["XDG_CONFIG_HOME"], !xdg.isEmpty { return xdg + "/gwtop/config.yaml" }
+        if let home = environment["HOME"], !home.isEmpty { return home + "/.config/gwtop/config.yaml" }
+        return nil
+    }
+
+    public static func load(path: String) throws(ConfigError) -> GwtopConfiguration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(file: path, line: nil, message: "cannot read the file (missing or not readable)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(file: path, line: nil, message: "the file is not UTF-8 text")
+        }
+        var configuration = try parse(yaml: text, file: path)
+        if configuration.endpoints.contains(where: { $0.auth?.password.isEmpty == false }),
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+            let permissions = attributes[.posixPermissions] as? Int, permissions & 0o004 != 0
+        {
+            configuration.warnings.append(
+                "\(path) holds a password and is readable by every user (mode \(String(permissions, radix: 8))); "
+                    + "chmod 600 it")
+        }
+        return configuration
+    }
+
+    /// Parses configuration text; `file` names the source in error messages.
+    public static func parse(yaml text: String, file: String) throws(ConfigError) -> GwtopConfiguration {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw ConfigError.fromYAML(error, file: file)
+        } catch {
+            throw ConfigError(file: file, line: nil, message: "not valid YAML: \(error)")
+        }
+        var configuration = GwtopConfiguration()
+        guard let root else { return configuration }  // an empty file configures nothing
+        let reader = NodeReader(file: file)
+        let top = try reader.mapping(root, context: "the top level",
+            allowed: ["interval", "timeout", "max_concurrent", "endpoints", "groups", "thresholds"])
+        if let node = top["interval"] {
+            configuration.interval = try reader.number(node, key: "interval", range: 0.1...3600)
+        }
+        if let node = top["timeout"] {
+            configuration.timeout = try reader.number(node, key: "timeout", range: 0.05...600)
+        }
+        if let node = top["max_concurrent"] {
+            configuration.maxConcurrentEndpoints = Int(try reader.number(node, key: "max_concurrent", range: 1...4096, integer: true))
+        }
+        if let node = top["endpoints"] {
+            for item in try reader.sequence(node, key: "endpoints") {
+                configuration.endpoints.append(try reader.endpoint(item, group: nil))
+            }
+        }
+        if let node = top["groups"] {
+            let groups = try reader.mapping(node, context: "groups", allowed: nil)
+            for (name, value) in groups.ordered {
+                for item in try reader.sequence(value, key: "groups.\(name)") {
+                    configuration.endpoints.append(try reader.endpoint(item, group: name))
+                }
+            }
+        }
+        if let node = top["thresholds"] {
+            let thresholds = try reader.mapping(node, context: "thresholds",
+                allowed: ["high_rtt_ms", "slow_pending_bytes", "stale_idle_s", "asymmetry_grace_s"])
+            if let value = thresholds["high_rtt_ms"] {
+                configuration.thresholds.highRTTSeconds = try reader.number(value, key: "thresholds.high_rtt_ms", range: 0...3_600_000) / 1000
+            }
+            if let value = thresholds["slow_pending_bytes"] {
+                configuration.thresholds.slowPendingBytes = Int64(try reader.number(
+                    value, key: "thresholds.slow_pending_bytes", range: 0...1e15, integer: true))
+            }
+            if let value = thresholds["stale_idle_s"] {
+                configuration.thresholds.staleIdleSeconds = try reader.number(value, key: "thresholds.stale_idle_s", range: 1...1e7)
+            }
+            if let value = thresholds["asymmetry_grace_s"] {
+                configuration.thresholds.asymmetryGraceSeconds = try reader.number(value, key: "thresholds.asymmetry_grace_s", range: 0...3600)
+            }
+        }
+        return configuration
+    }
+}
+
+/// A configuration problem, located: `FILE:LINE: what was wrong and what was expected`.
+public struct ConfigError: Error, CustomStringConvertible, Sendable {
+    public let file: String
+    public let line: Int?
+    public let message: String
+
+    public var description: String {
+        if let line { return "\(file):\(line): \(message)" }
+        return "\(file): \(message)"
+    }
+
+    static func fromYAML(_ error: YamlError, file: String) -> ConfigError {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+            return ConfigError(file: file, line: mark.line, message: "not valid YAML: \(problem)")
+        case .duplicatedKeysInMapping(let duplicates, _):
+            return ConfigError(file: file, line: nil, message: "duplicated key(s): \(duplicates.joined(separator: ", "))")
+        default:
+            return ConfigError(file: file, line: nil, message: "not valid YAML: \(error)")
+        }
+    }
+}
+
+/// Walks the YAML tree with strict types and keys, turning every mismatch into a located error.
+struct NodeReader {
+    let file: String
+
+    struct Mapping {
+        var ordered: [(String, Node)]
+        subscript(key: String) -> Node? { ordered.first { $0.0 == key }?.1 }
+    }
+
+    func error(_ node: Node, _ message: String) -> ConfigError {
+        ConfigError(file: file, line: node.mark?.line, message: message)
+    }
+
+    func mapping(_ node: Node, context: String, allowed: Set<String>?) throws(ConfigError) -> Mapping {
+        guard let mapping = node.mapping else {
+            throw error(node, "\(context): expected a mapping of keys to values, found \(kind(of: node))")
+        }
+        var ordered: [(String, Node)] = []
+        for (keyNode, value) in mapping {
+            guard let key = keyNode.scalar?.string else { throw error(keyNode, "\(context): keys must be plain strings") }
+            if let allowed, !allowed.contains(key) {
+                throw error(keyNode, "unknown key \"\(key)\" in \(context); expected one of: \(allowed.sorted().joined(separator: ", "))")
+            }
+            if ordered.contains(where: { $0.0 == key }) { throw error(keyNode, "key \"\(key)\" appears twice in \(context)") }
+            ordered.append((key, value))
+        }
+        return Mapping(ordered: ordered)
+    }
+
+    func sequence(_ node: Node, key: String) throws(ConfigError) -> [Node] {
+        guard let sequence = node.sequence else { throw error(node, "\(key): expected a list, found \(kind(of: node))") }
+        return Array(sequence)
+    }
+
+    func string(_ node: Node, key: String) throws(ConfigError) -> String {
+        guard let scalar = node.scalar else { throw error(node, "\(key): expected a string, found \(kind(of: node))") }
+        return scalar.string
+    }
+
+    func bool(_ node: Node, key: String) throws(ConfigError) -> Bool {
+        guard let scalar = node.scalar else { throw error(node, "\(key): expected true or false, found \(kind(of: node))") }
+        switch scalar.string.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: throw error(node, "\(key): expected true or false, found \"\(scalar.string)\"")
+        }
+    }
+
+    func number(_ node: Node, key: String, range: ClosedRange<Double>, integer: Bool = false) throws(ConfigError) -> Double {
+        guard let scalar = node.scalar else { throw error(node, "\(key): expected a number, found \(kind(of: node))") }
+        guard let value = Double(scalar.string), value.isFinite else {
+            throw error(node, "\(key): expected a number, found \"\(scalar.string)\"")
+        }
+        if integer && value != value.rounded() { throw error(node, "\(key): expected a whole number, found \(scalar.string)") }
+        guard range.contains(value) else {
+            throw error(node, "\(key): \(scalar.string) is out of range (expected \(describe(range.lowerBound)) to \(describe(range.upperBound)))")
+        }
+        return value
+    }
+
+    func endpoint(_ node: Node, group: String?) throws(ConfigError) -> MonitorTarget {
+        if let scalar = node.scalar {
+            do {
+                return try MonitorTarget(url: scalar.string, group: group)
+            } catch {
+                throw self.error(node, error.description)
+            }
+        }
+        let fields = try mapping(node, context: "an endpoint",
+            allowed: ["url", "name", "group", "username", "password", "tls"])
+        guard let urlNode = fields["url"] else { throw error(node, "endpoint: the key \"url\" is required") }
+        let url = try string(urlNode, key: "url")
+        var tls = EndpointTLS()
+        if let tlsNode = fields["tls"] {
+            let tlsFields = try mapping(tlsNode, context: "tls", allowed: ["ca_file", "cert_file", "key_file", "insecure"])
+            for (key, value) in tlsFields.ordered where key != "insecure" {
+                let path = try string(value, key: "tls.\(key)")
+                guard FileManager.default.isReadableFile(atPath: path) else {
+                    throw error(value, "tls.\(key): cannot read \(path)")
+                }
+                switch key {
+                case "ca_file": tls.caFile = path
+                case "cert_file": tls.certificateFile = path
+                default: tls.keyFile = path
+                }
+            }
+            if let value = tlsFields["insecure"] { tls.insecure = try bool(value, key: "tls.insecure") }
+            if (tls.certificateFile == nil) != (tls.keyFile == nil) {
+                throw error(tlsNode, "tls: cert_file and key_file go together")
+            }
+        }
+        var target: MonitorTarget
+        do {
+            target = try MonitorTarget(
+                url: url, name: try fields["name"].map { node throws(ConfigError) in try string(node, key: "name") },
+                group: try fields["group"].map { node throws(ConfigError) in try string(node, key: "group") } ?? group,
+                tls: tls)
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            throw self.error(urlNode, "\(error)")
+        }
+        if tls != EndpointTLS(), target.scheme != "https" {
+            throw error(node, "tls settings given for a plain http URL (\(target.displayURL))")
+        }
+        if let userNode = fields["username"] {
+            let password = try fields["password"].map { node throws(ConfigError) in try string(node, key: "password") } ?? ""
+            target.auth = BasicAuth(username: try string(userNode, key: "username"), password: password)
+        } else if let passwordNode = fields["password"] {
+            throw error(passwordNode, "password given without username")
+        }
+        return target
+    }
+
+    func kind(of node: Node) -> String {
+        switch node {
+        case .scalar(let scalar): "\"\(scalar.string)\""
+        case .mapping: "a mapping"
+        case .sequence: "a list"
+        case .alias: "an alias"
+        }
+    }
+
+    func describe(_ value: Double) -> String { value == value.rounded() ? String(Int64(value)) : String(value) }
+}

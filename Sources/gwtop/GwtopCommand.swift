@@ -1,0 +1,207 @@
+import ArgumentParser
+import Foundation
+import GwtopConfig
+import Logging
+import MonitorModel
+import OutputFormat
+import Poller
+import Topology
+
+enum OutputFormatChoice: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
+    case auto, always, never
+}
+
+@main
+struct GwtopCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gwtop",
+        abstract: "Live view and health check of a NATS supercluster's gateway mesh.",
+        discussion: """
+            Each URL is a server's HTTP monitoring base URL (http[s]://[user:pass@]host[:port][/prefix]).
+            With none, the config file's endpoints are used, else http://127.0.0.1:8222.
+
+            --check exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad arguments or configuration).
+            """)
+
+    @Argument(help: "Monitoring base URLs of the servers to poll.")
+    var urls: [String] = []
+
+    @Option(help: "YAML configuration file (default: $XDG_CONFIG_HOME/gwtop/config.yaml if it exists).")
+    var config: String?
+
+    @Option(help: "Seconds between polls (default 1).")
+    var interval: Double?
+
+    @Option(help: "Seconds allowed for one request, body included (default 2).")
+    var timeout: Double?
+
+    @Option(name: .customLong("max-concurrent"), help: "Endpoints polled at the same time (default 64).")
+    var maxConcurrent: Int?
+
+    @Flag(help: "Poll twice, --interval apart (so rates are real), print the report and exit.")
+    var once = false
+
+    @Flag(help: "Monitoring-plugin check: status line with perfdata, details, exit code 0/1/2/3.")
+    var check = false
+
+    @Option(help: "Output of --once and the live text mode: text or json.")
+    var format: OutputFormatChoice = .text
+
+    @Option(help: "Colour in text output: auto (when stdout is a terminal and NO_COLOR is unset), always, never.")
+    var color: ColorChoice = .auto
+
+    @Option(help: "Append diagnostic logs to this file (never to the terminal).")
+    var log: String?
+
+    func validate() throws {
+        if let interval, !(interval >= 0.1 && interval <= 3600) {
+            throw ValidationError("--interval must be between 0.1 and 3600 seconds, got \(interval)")
+        }
+        if let timeout, !(timeout >= 0.05 && timeout <= 600) {
+            throw ValidationError("--timeout must be between 0.05 and 600 seconds, got \(timeout)")
+        }
+        if let maxConcurrent, !(1...4096).contains(maxConcurrent) {
+            throw ValidationError("--max-concurrent must be between 1 and 4096, got \(maxConcurrent)")
+        }
+        if once && check { throw ValidationError("--once and --check cannot be combined") }
+    }
+
+    /// Argument errors in --check mode still follow the plugin convention: UNKNOWN, exit 3.
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if arguments.contains("--check"), !(error is ExitCode), !isHelpRequest(error) {
+                print("GWTOP UNKNOWN - \(fullMessage(for: error).split(separator: "\n").first ?? "")")
+                Foundation.exit(3)
+            }
+            exit(withError: error)
+        }
+    }
+
+    static func isHelpRequest(_ error: any Error) -> Bool { exitCode(for: error) == .success }
+
+    func run() async throws {
+        let settings = try resolveSettings()
+        for warning in settings.warnings { FileHandle.standardError.write(Data("gwtop: warning: \(warning)\n".utf8)) }
+        var logger = Logger(label: "gwtop")
+        if let log {
+            let sink = try FileLogHandler.Sink(path: log)
+            logger = Logger(label: "gwtop") { label in FileLogHandler(label: label, sink: sink) }
+        } else {
+            logger = Logger(label: "gwtop") { _ in SwiftLogNoOpLogHandler() }
+        }
+
+        let transport = try HTTPMonitoringTransport(timeout: settings.timeout, targets: settings.targets)
+        let poller = Poller(targets: settings.targets, transport: transport, maxConcurrentEndpoints: settings.maxConcurrent)
+        let session = MonitorSession(poller: poller, thresholds: settings.thresholds)
+        logger.info("starting", metadata: [
+            "endpoints": "\(settings.targets.count)", "interval": "\(settings.interval)", "timeout": "\(settings.timeout)",
+        ])
+
+        let colour = useColour()
+        var exitCode: Int32 = 0
+        if once || check {
+            let first = await session.pollOnce()
+            log(first, logger)
+            let wait = settings.interval - first.duration
+            if wait > 0 { try? await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
+            let second = await session.pollOnce()
+            log(second, logger)
+            if check {
+                let (text, status) = CheckReport.render(second.model, problems: second.problems)
+                print(text, terminator: "")
+                exitCode = status.exitCode
+            } else {
+                print(render(second, colour: colour), terminator: "")
+            }
+        } else {
+            exitCode = await LiveTextMode(session: session, interval: settings.interval, logger: logger) { result in
+                render(result, colour: colour)
+            }.run()
+        }
+        await transport.shutdown()
+        if exitCode != 0 { throw ExitCode(exitCode) }
+    }
+
+    func render(_ result: MonitorSession.Result, colour: Bool) -> String {
+        switch format {
+        case .json: JSONReport.render(result.model, problems: result.problems)
+        case .text: TextReport.render(result.model, problems: result.problems, options: .init(colour: colour))
+        }
+    }
+
+    func log(_ result: MonitorSession.Result, _ logger: Logger) {
+        let failures = result.cycle.snapshot.observations.filter { $0.failure != nil }
+        logger.info("poll", metadata: [
+            "sequence": "\(result.model.pollSequence)", "seconds": "\(Units.fixed(result.duration, digits: 3))",
+            "endpoints": "\(result.cycle.snapshot.observations.count)", "failed": "\(failures.count)",
+            "problems": "\(result.problems.count)",
+        ])
+        for failure in failures {
+            logger.warning("endpoint failed", metadata: [
+                "url": "\(failure.endpoint.displayURL)", "error": "\(failure.failure?.message ?? "")",
+            ])
+        }
+    }
+
+    func useColour() -> Bool {
+        switch color {
+        case .always: return true
+        case .never: return false
+        case .auto:
+            if let noColor = ProcessInfo.processInfo.environment["NO_COLOR"], !noColor.isEmpty { return false }
+            return isatty(STDOUT_FILENO) == 1
+        }
+    }
+
+    struct Settings {
+        var targets: [MonitorTarget]
+        var interval: Double
+        var timeout: Double
+        var maxConcurrent: Int
+        var thresholds: DiagnosisThresholds
+        var warnings: [String]
+    }
+
+    /// The config file first, then flags on top of it.
+    func resolveSettings() throws -> Settings {
+        var fileConfiguration = GwtopConfiguration()
+        if let config {
+            fileConfiguration = try GwtopConfiguration.load(path: config)
+        } else if let path = GwtopConfiguration.defaultPath(environment: ProcessInfo.processInfo.environment),
+            FileManager.default.fileExists(atPath: path)
+        {
+            fileConfiguration = try GwtopConfiguration.load(path: path)
+        }
+        var targets = fileConfiguration.endpoints
+        if !urls.isEmpty {
+            targets = try urls.map { url in
+                do throws(TargetError) { return try MonitorTarget(url: url) } catch { throw ValidationError(error.description) }
+            }
+        }
+        if targets.isEmpty { targets = [try MonitorTarget(url: "http://127.0.0.1:8222")] }
+        var seen = Set<String>()
+        for target in targets where !seen.insert(target.displayURL).inserted {
+            throw ValidationError("endpoint \(target.displayURL) is listed twice")
+        }
+        return Settings(
+            targets: targets,
+            interval: interval ?? fileConfiguration.interval ?? 1,
+            timeout: timeout ?? fileConfiguration.timeout ?? 2,
+            maxConcurrent: maxConcurrent ?? fileConfiguration.maxConcurrentEndpoints ?? 64,
+            thresholds: fileConfiguration.thresholds,
+            warnings: fileConfiguration.warnings)
+    }
+}
+

