@@ -55,14 +55,24 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "MonitorModelTests", dependencies: ["MonitorModel"], resources: [], swiftSettings: strictSettings),
-        .testTarget(name: "TopologyTests", dependencies: ["Topology", "MonitorModel"], swiftSettings: strictSettings),
-        .testTarget(name: "OutputFormatTests", dependencies: ["OutputFormat", "Topology", "MonitorModel"], swiftSettings: strictSettings),
-        .testTarget(name: "GwtopConfigTests", dependencies: ["GwtopConfig"], swiftSettings: strictSettings),
-        .testTarget(name: "PollerTests", dependencies: ["Poller", "MonitorModel"], swiftSettings: strictSettings),
+        // Shared by the test targets: fixture loading, a loopback HTTP server, the local supercluster driver.
+        .target(
+            name: "TestSupport",
+            dependencies: ["MonitorModel"],
+            path: "Tests/TestSupport",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "MonitorModelTests", dependencies: ["MonitorModel", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "TopologyTests", dependencies: ["Topology", "MonitorModel", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "OutputFormatTests", dependencies: ["OutputFormat", "Topology", "MonitorModel", "TestSupport"],
+            swiftSettings: strictSettings),
+        .testTarget(name: "GwtopConfigTests", dependencies: ["GwtopConfig", "Poller"], swiftSettings: strictSettings),
+        .testTarget(name: "PollerTests", dependencies: ["Poller", "MonitorModel", "TestSupport"], swiftSettings: strictSettings),
+        // Real nats-servers (both versions) and the real gwtop binary, end to end.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["MonitorModel", "Topology"],
+            dependencies: ["MonitorModel", "TestSupport"],
             swiftSettings: strictSettings
         ),
     ]

@@ -30,6 +30,8 @@ public final class HTTPMonitoringTransport: MonitoringTransport {
             connectionPool: .init(idleTimeout: .seconds(120), concurrentHTTP1ConnectionsPerHostSoftLimit: 4),
             decompression: .disabled)
         configuration.httpVersion = .http1Only
+        // A refused connection is news for this cycle: report it now rather than retry until the deadline.
+        configuration.connectionPool.retryConnectionEstablishment = false
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.timeout = timeout
         self.maxBodyBytes = maxBodyBytes

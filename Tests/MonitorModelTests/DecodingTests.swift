@@ -1,0 +1,164 @@
+import Foundation
+import MonitorModel
+import TestSupport
+import Testing
+
+@Suite struct RecordedFixtureDecodingTests {
+    @Test(arguments: MonitorEndpointKind.allCases)
+    func everyRecordedDocumentDecodes(kind: MonitorEndpointKind) throws {
+        let documents = try Fixtures.allDocuments(of: kind)
+        #expect(documents.count >= 10, "fixtures missing for \(kind)")
+        for (path, body) in documents {
+            switch kind {
+            case .varz: _ = try MonitorDecoder.decode(Varz.self, from: body, endpoint: kind)
+            case .gatewayz: _ = try MonitorDecoder.decode(Gatewayz.self, from: body, endpoint: kind)
+            case .routez: _ = try MonitorDecoder.decode(Routez.self, from: body, endpoint: kind)
+            case .healthz:
+                let health = try MonitorDecoder.decode(Healthz.self, from: body, endpoint: kind)
+                #expect(health.isOK, "\(path)")
+            }
+        }
+    }
+
+    @Test func gatewayzOfBothVersionsCarriesConnections() throws {
+        for server in ["e1", "e2"] {  // e1 runs 2.15.1, e2 runs 2.9.10
+            let body = try Fixtures.data("healthy/poll-2/\(server)/gatewayz.json")
+            let gatewayz = try MonitorDecoder.decode(Gatewayz.self, from: body, endpoint: .gatewayz)
+            #expect(gatewayz.name == "east")
+            #expect(Set(gatewayz.outboundGateways.keys) == ["west", "central"])
+            for (_, remote) in gatewayz.outboundGateways {
+                let connection = try #require(remote.connection)
+                #expect(connection.cid > 0)
+                #expect(connection.name?.isEmpty == false)
+                #expect(connection.rtt != nil)
+                #expect(connection.uptime != nil)
+                #expect(remote.configured)
+                #expect(!remote.accounts.isEmpty)
+            }
+        }
+    }
+
+    @Test func implicitGatewayIsVisibleInRecordedData() throws {
+        let body = try Fixtures.data("healthy/poll-2/c1/gatewayz.json")
+        let gatewayz = try MonitorDecoder.decode(Gatewayz.self, from: body, endpoint: .gatewayz)
+        #expect(gatewayz.outboundGateways["west"]?.configured == false)
+        #expect(gatewayz.outboundGateways["east"]?.configured == true)
+    }
+
+    @Test func varzGatewaySectionListsConfiguredRemotes() throws {
+        let varz = try MonitorDecoder.decode(Varz.self, from: Fixtures.data("healthy/poll-1/c1/varz.json"), endpoint: .varz)
+        #expect(varz.version == "2.9.10")
+        #expect(Set(varz.gateway?.gateways.map(\.name) ?? []) == ["central", "east"])
+        let newer = try MonitorDecoder.decode(Varz.self, from: Fixtures.data("healthy/poll-1/e1/varz.json"), endpoint: .varz)
+        #expect(newer.version == "2.15.1")
+        #expect(newer.serverName == "e1")
+    }
+}
+
+@Suite struct DecodingErrorTests {
+    func failure(_ json: String, as kind: MonitorEndpointKind = .gatewayz) -> String {
+        do {
+            switch kind {
+            case .gatewayz: _ = try MonitorDecoder.decode(Gatewayz.self, from: Data(json.utf8), endpoint: kind)
+            default: _ = try MonitorDecoder.decode(Varz.self, from: Data(json.utf8), endpoint: kind)
+            }
+            return "decoded"
+        } catch {
+            return error.description
+        }
+    }
+
+    @Test func missingOptionalFieldsAndUnknownFieldsAreAccepted() throws {
+        let json = """
+            {"server_id":"S1","now":"2026-01-01T00:00:00Z","brand_new_field":{"x":[1,2]},
+             "outbound_gateways":{"b":{"connection":{"cid":7}}}}
+            """
+        let gatewayz = try MonitorDecoder.decode(Gatewayz.self, from: Data(json.utf8), endpoint: .gatewayz)
+        #expect(gatewayz.name == "")
+        #expect(gatewayz.outboundGateways["b"]?.connection?.cid == 7)
+        #expect(gatewayz.outboundGateways["b"]?.connection?.rtt == nil)
+        #expect(gatewayz.inboundGateways.isEmpty)
+    }
+
+    @Test func wrongTypeNamesThePath() {
+        let message = failure("""
+            {"server_id":"S1","now":"2026-01-01T00:00:00Z","outbound_gateways":{"west":{"connection":{"cid":"seven"}}}}
+            """)
+        #expect(message == "/gatewayz: outbound_gateways.west.connection.cid: expected an integer")
+    }
+
+    @Test func badDurationNamesThePathAndValue() {
+        let message = failure("""
+            {"server_id":"S1","now":"2026-01-01T00:00:00Z","outbound_gateways":{"west":{"connection":{"cid":1,"rtt":"fast"}}}}
+            """)
+        #expect(message.contains("outbound_gateways.west.connection.rtt"))
+        #expect(message.contains("\"fast\""))
+    }
+
+    @Test func htmlErrorPageIsRecognised() {
+        let message = failure("<html><body>502 Bad Gateway</body></html>")
+        #expect(message.hasPrefix("/gatewayz: not JSON (body starts with \"<html>"))
+    }
+
+    @Test func truncatedJSONIsReported() {
+        #expect(failure("{\"server_id\":\"S1\",\"now\":\"2026-01") == "/gatewayz: malformed or truncated JSON")
+    }
+
+    @Test func missingRequiredFieldIsNamed() {
+        #expect(failure("{\"now\":\"2026-01-01T00:00:00Z\"}") == "/gatewayz: server_id: required field missing")
+        #expect(failure("{}", as: .varz) == "/varz: server_id: required field missing")
+    }
+
+    @Test func emptyBody() {
+        #expect(failure("") == "/gatewayz: empty body")
+    }
+}
+
+@Suite struct ObservationAssemblyTests {
+    let endpoint = EndpointIdentity(displayURL: "http://127.0.0.1:8222")
+    let time = MonitorTime(seconds: 1)
+
+    func responses(varzStatus: Int = 200, routez: RawResponse? = nil, healthz: RawResponse? = nil) throws -> [RawResponse] {
+        var list = [
+            RawResponse(kind: .varz, statusCode: varzStatus, body: try Fixtures.data("healthy/poll-1/e1/varz.json")),
+            RawResponse(kind: .gatewayz, statusCode: 200, body: try Fixtures.data("healthy/poll-1/e1/gatewayz.json")),
+        ]
+        if let routez { list.append(routez) }
+        if let healthz { list.append(healthz) }
+        return list
+    }
+
+    @Test func httpErrorOnRequiredEndpointFailsTheEndpoint() throws {
+        var list = try responses()
+        list[0] = RawResponse(kind: .varz, statusCode: 503, body: Data("<html>down</html>".utf8))
+        let observation = EndpointObservation(endpoint: endpoint, observedAt: time, responses: list)
+        #expect(observation.failure?.reason == .http)
+        #expect(observation.failure?.message == "HTTP 503 from /varz (body starts with \"<html>down</html>\")")
+    }
+
+    @Test func failingOptionalEndpointIsOnlyPartial() throws {
+        let observation = EndpointObservation(
+            endpoint: endpoint, observedAt: time,
+            responses: try responses(routez: RawResponse(kind: .routez, statusCode: 404, body: Data())))
+        #expect(observation.snapshot != nil)
+        #expect(observation.partialFailures == ["HTTP 404 from /routez"])
+    }
+
+    @Test func unhealthyHealthzBodyIsKeptDespite503() throws {
+        let body = Data(#"{"status":"unavailable","status_code":503,"error":"JetStream not current"}"#.utf8)
+        let observation = EndpointObservation(
+            endpoint: endpoint, observedAt: time,
+            responses: try responses(healthz: RawResponse(kind: .healthz, statusCode: 503, body: body)))
+        #expect(observation.snapshot?.healthz?.isOK == false)
+        #expect(observation.snapshot?.healthz?.error == "JetStream not current")
+    }
+
+    @Test func transportFailureIsPassedThrough() {
+        let failure = EndpointFailure(.refused, "connection refused")
+        let observation = EndpointObservation(endpoint: endpoint, observedAt: time, responses: [
+            RawResponse(kind: .varz, statusCode: nil, body: Data(), failure: failure),
+            RawResponse(kind: .gatewayz, statusCode: nil, body: Data(), failure: failure),
+        ])
+        #expect(observation.failure == failure)
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+
+/// Runs a program and captures its output.
+public enum ProcessRunner {
+    public struct Output: Sendable {
+        public let status: Int32
+        public let stdout: String
+        public let stderr: String
+    }
+
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Output {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        let stdoutPipe = Pipe()
+        let stderrPipe = Pipe()
+        process.standardOutput = stdoutPipe
+        process.standardError = stderrPipe
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        // Read both pipes concurrently so neither fills up and blocks the child.
+        let errorBox = DataBox()
+        let errorThread = Thread { errorBox.data = stderrPipe.fileHandleForReading.readDataToEndOfFile() }
+        errorThread.start()
+        let out = stdoutPipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        while !errorBox.done { Thread.sleep(forTimeInterval: 0.01) }
+        return Output(
+            status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+            stderr: String(decoding: errorBox.data, as: UTF8.self))
+    }
+
+    /// @unchecked: written once by the reader thread, read after `done` is observed.
+    final class DataBox: @unchecked Sendable {
+        private let lock = NSLock()
+        private var stored = Data()
+        private var finished = false
+        var data: Data {
+            get { lock.withLock { stored } }
+            set { lock.withLock { stored = newValue; finished = true } }
+        }
+        var done: Bool { lock.withLock { finished } }
+    }
+}
+
+/// A local NATS supercluster driven through `scripts/supercluster.py` (the same script users run).
+public final class LocalSupercluster: Sendable {
+    public struct Server: Decodable, Sendable {
+        public let name: String
+        public let cluster: String
+        public let version: String
+        public let monitor_url: String
+        public let client_url: String
+        public let log: String
+        public let pid: Int
+    }
+
+    struct Manifest: Decodable { let servers: [Server] }
+
+    public let directory: String
+    public let servers: [Server]
+
+    public static var script: String { Fixtures.repositoryRoot.appendingPathComponent("scripts/supercluster.py").path }
+
+    /// True when both nats-server binaries are installed. In CI (`CI=true`) tests never skip: a missing
+    /// binary must fail the run, so callers treat CI as available and let `start` fail loudly.
+    public static let serversInstalled: Bool = {
+        (try? ProcessRunner.run("/usr/bin/env", ["python3", script, "server-binaries"]).status) == 0
+    }()
+
+    public static var shouldRun: Bool { serversInstalled || ProcessInfo.processInfo.environment["CI"] == "true" }
+
+    public init(topology: String, basePort: Int, traffic: Bool = false) throws {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("gwtop-it-\(topology)-\(basePort)-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: directory)
+        var arguments = [Self.script, "start", "--dir", directory, "--base-port", "\(basePort)", "--topology", topology]
+        if traffic { arguments.append("--traffic") }
+        let output = try ProcessRunner.run("/usr/bin/env", ["python3"] + arguments)
+        guard output.status == 0 else {
+            throw SuperclusterError("supercluster start failed (\(output.status)): \(output.stderr)")
+        }
+        self.directory = directory
+        self.servers = try JSONDecoder().decode(Manifest.self, from: Data(output.stdout.utf8)).servers
+    }
+
+    public func server(_ name: String) -> Server { servers.first { $0.name == name }! }
+
+    public var monitorURLs: [String] { servers.map(\.monitor_url) }
+
+    public func stop() {
+        _ = try? ProcessRunner.run("/usr/bin/env", ["python3", Self.script, "stop", "--dir", directory])
+    }
+
+    @discardableResult
+    public func script(_ arguments: [String]) throws -> String {
+        let output = try ProcessRunner.run("/usr/bin/env", ["python3", Self.script] + arguments + ["--dir", directory])
+        guard output.status == 0 else {
+            throw SuperclusterError("supercluster \(arguments.first ?? "") failed (\(output.status)): \(output.stderr)")
+        }
+        return output.stdout
+    }
+
+    public func kill(_ name: String, signal: String = "KILL") throws { try script(["kill", "--server", name, "--signal", signal]) }
+
+    public func restart(_ name: String) throws { try script(["restart", "--server", name]) }
+
+    /// GET a monitoring document of one server directly, for comparing with gwtop's view.
+    public func document(_ name: String, _ path: String) throws -> [String: Any] {
+        let output = try ProcessRunner.run("/usr/bin/env", ["curl", "-sf", server(name).monitor_url + path])
+        guard output.status == 0, let object = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any]
+        else { throw SuperclusterError("GET \(path) from \(name) failed") }
+        return object
+    }
+
+    public struct SuperclusterError: Error, CustomStringConvertible {
+        public let description: String
+        init(_ description: String) { self.description = description }
+    }
+}
+
+/// The gwtop executable built alongside the tests.
+public enum GwtopBinary {
+    public static var path: String {
+        if let override = ProcessInfo.processInfo.environment["GWTOP_BINARY"] { return override }
+        // swift test runs the test bundle from the build products directory, next to the executable.
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        if directory.path.hasSuffix(".xctest/Contents/MacOS") {
+            directory = directory.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        }
+        return directory.appendingPathComponent("gwtop").path
+    }
+
+    public static func run(_ arguments: [String]) throws -> ProcessRunner.Output {
+        try ProcessRunner.run(path, arguments, environment: ["PATH": "/usr/bin:/bin", "HOME": "/nonexistent"])
+    }
+}

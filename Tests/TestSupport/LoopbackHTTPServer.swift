@@ -1,0 +1,145 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A deliberately simple HTTP/1.1 server on 127.0.0.1 for poller tests: it can answer, hang, stream
+/// endless bodies or close mid-response, which no well-behaved server library would do on request.
+public final class LoopbackHTTPServer: @unchecked Sendable {
+    // @unchecked: mutable state (`bytesSent`, `stopped`, `clients`) is guarded by `lock`.
+    public enum Behaviour: Sendable {
+        case respond(status: Int, body: [UInt8])
+        /// Accept, read the request, never answer.
+        case hang
+        /// Announce `bytes` with Content-Length and stream zeros until done or the client gives up.
+        case hugeBody(bytes: Int)
+        /// Answer after a delay.
+        case delayed(seconds: Double, status: Int, body: [UInt8])
+    }
+
+    public let port: Int
+    private let listener: Int32
+    private let handler: @Sendable (String) -> Behaviour
+    private let lock = NSLock()
+    private var stopped = false
+    private var clients: [Int32] = []
+    private var sent = 0
+    private var requests: [String] = []
+
+    public init(handler: @escaping @Sendable (_ path: String) -> Behaviour) throws {
+        signal(SIGPIPE, SIG_IGN)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ServerError("socket failed") }
+        var yes: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 64) == 0 else { close(fd); throw ServerError("bind/listen failed") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        getsockname(fd, withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { $0 } }, &length)
+        self.port = Int(UInt16(bigEndian: address.sin_port))
+        self.listener = fd
+        self.handler = handler
+        let thread = Thread { [self] in acceptLoop() }
+        thread.start()
+    }
+
+    public var url: String { "http://127.0.0.1:\(port)" }
+
+    /// Body bytes written to clients so far.
+    public var bytesSent: Int { lock.withLock { sent } }
+
+    /// Request paths received so far.
+    public var requestPaths: [String] { lock.withLock { requests } }
+
+    public func stop() {
+        let toClose: [Int32] = lock.withLock {
+            stopped = true
+            defer { clients = [] }
+            return clients
+        }
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+        for client in toClose {
+            shutdown(client, Int32(SHUT_RDWR))
+        }
+    }
+
+    private var isStopped: Bool { lock.withLock { stopped } }
+
+    private func acceptLoop() {
+        while !isStopped {
+            let client = accept(listener, nil, nil)
+            if client < 0 { if isStopped { return } else { continue } }
+            lock.withLock { clients.append(client) }
+            let thread = Thread { [self] in serve(client) }
+            thread.start()
+        }
+    }
+
+    private func serve(_ client: Int32) {
+        defer { close(client) }
+        var pending = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !isStopped {
+            // Read one request head.
+            while pending.firstRange(of: Array("\r\n\r\n".utf8)) == nil {
+                let count = recv(client, &buffer, buffer.count, 0)
+                if count <= 0 { return }
+                pending.append(contentsOf: buffer[0..<count])
+            }
+            let end = pending.firstRange(of: Array("\r\n\r\n".utf8))!
+            let head = String(decoding: pending[..<end.lowerBound], as: UTF8.self)
+            pending.removeSubrange(..<end.upperBound)
+            let path = head.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
+            lock.withLock { requests.append(path) }
+            switch handler(path) {
+            case .respond(let status, let body):
+                guard write(client, header(status: status, length: body.count) + body) else { return }
+            case .delayed(let seconds, let status, let body):
+                Thread.sleep(forTimeInterval: seconds)
+                guard write(client, header(status: status, length: body.count) + body) else { return }
+            case .hang:
+                while !isStopped {
+                    let count = recv(client, &buffer, buffer.count, 0)
+                    if count <= 0 { return }
+                }
+                return
+            case .hugeBody(let bytes):
+                guard write(client, header(status: 200, length: bytes)) else { return }
+                let chunk = [UInt8](repeating: UInt8(ascii: " "), count: 65536)
+                var remaining = bytes
+                while remaining > 0, !isStopped {
+                    let size = min(remaining, chunk.count)
+                    guard write(client, Array(chunk[0..<size]), countsAsBody: true) else { return }
+                    remaining -= size
+                }
+            }
+        }
+    }
+
+    private func header(status: Int, length: Int) -> [UInt8] {
+        Array("HTTP/1.1 \(status) X\r\nContent-Type: application/json\r\nContent-Length: \(length)\r\n\r\n".utf8)
+    }
+
+    private func write(_ client: Int32, _ bytes: [UInt8], countsAsBody: Bool = false) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if written <= 0 { return false }
+            offset += written
+            if countsAsBody { lock.withLock { sent += written } }
+        }
+        return true
+    }
+
+    struct ServerError: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+}
