@@ -1,0 +1,123 @@
+import Foundation
+import MonitorModel
+import TestSupport
+import Testing
+@testable import Topology
+
+@Suite struct RateTests {
+    @Test func ratesAreCounterDeltasOverServerTime() {
+        let first = SuperclusterBuilder.build(poll: poll(1, at: 1000, healthyTwoClusters(aOut: 1000)), previous: nil)
+        #expect(first.server(id: "A1")?.outbound.first?.rates == nil, "no rate without a baseline")
+        let second = SuperclusterBuilder.build(poll: poll(2, at: 1002, healthyTwoClusters(aOut: 1500)), previous: first)
+        let rates = second.server(id: "A1")?.outbound.first?.rates
+        #expect(rates?.outMsgs == 250)
+        #expect(rates?.outBytes == 25_000)
+        #expect(second.server(id: "B1")?.inbound.first { $0.gid == 32 }?.rates?.inMsgs == 250)
+        #expect(second.cluster(named: "a")?.rates?.outMsgs == 250)
+        let pair = second.pairs.first { $0.from == "a" && $0.to == "b" }
+        #expect(pair?.sentMsgsPerSecond == 250)
+        #expect(pair?.receivedMsgsPerSecond == 250)
+    }
+
+    @Test func counterGoingBackwardsStartsANewBaseline() {
+        let first = SuperclusterBuilder.build(poll: poll(1, at: 1000, healthyTwoClusters(aOut: 1000)), previous: nil)
+        let second = SuperclusterBuilder.build(poll: poll(2, at: 1001, healthyTwoClusters(aOut: 10)), previous: first)
+        #expect(second.server(id: "A1")?.outbound.first?.rates == nil)
+        let third = SuperclusterBuilder.build(poll: poll(3, at: 1002, healthyTwoClusters(aOut: 20)), previous: second)
+        #expect(third.server(id: "A1")?.outbound.first?.rates?.outMsgs == 10)
+    }
+
+    @Test func newGidStartsANewBaseline() {
+        let first = SuperclusterBuilder.build(poll: poll(1, at: 1000, healthyTwoClusters(aOut: 10)), previous: nil)
+        var reconnected = healthyTwoClusters(aOut: 5000)
+        reconnected[0].outbound[0].gid = 40
+        let second = SuperclusterBuilder.build(poll: poll(2, at: 1001, reconnected), previous: first)
+        #expect(second.server(id: "A1")?.outbound.first?.rates == nil)
+    }
+
+    @Test func noTimeElapsedGivesNoRate() {
+        let first = SuperclusterBuilder.build(poll: poll(1, at: 1000, healthyTwoClusters(aOut: 10)), previous: nil)
+        let second = SuperclusterBuilder.build(poll: poll(2, at: 1000, healthyTwoClusters(aOut: 20)), previous: first)
+        #expect(second.server(id: "A1")?.outbound.first?.rates == nil)
+    }
+}
+
+@Suite struct MergeTests {
+    @Test func remoteOnlyServersAppearAsNotPolledWithResolvedNames() {
+        var servers = healthyTwoClusters()
+        servers.removeLast()  // b1 not polled
+        servers[0].routes = [("A2", "a2"), ("A3", "a3")]
+        let model = SuperclusterBuilder.build(poll: poll(1, at: 1000, servers), previous: nil)
+        let b1 = model.server(id: "B1")
+        #expect(b1?.polled == false)
+        #expect(b1?.cluster == "b")
+        #expect(b1?.name == "B1", "b1's name is unknown: it was never polled")
+        let a3 = model.server(id: "A3")
+        #expect(a3?.name == "a3")
+        #expect(a3?.polled == false)
+        #expect(model.server(id: "A1")?.outbound.first?.remoteServerName == nil)
+        #expect(model.server(id: "B1") != nil)
+        #expect(model.cluster(named: "a")?.servers.map(\.name) == ["a1", "a2", "a3"])
+    }
+
+    @Test func namesResolveThroughPolledVarz() {
+        let model = SuperclusterBuilder.build(poll: poll(1, at: 1000, healthyTwoClusters()), previous: nil)
+        #expect(model.server(id: "A1")?.outbound.first?.remoteServerName == "b1")
+        #expect(model.server(id: "B1")?.inbound.map(\.remoteServerName) == ["a1", "a2"])
+    }
+}
+
+/// The diagnosis over snapshots recorded from real 2.15.1 and 2.9.10 servers.
+@Suite struct RecordedTopologyTests {
+    func model(_ topology: String) throws -> (Supercluster, [Problem]) {
+        let first = SuperclusterBuilder.build(poll: try Fixtures.poll(topology: topology, number: 1), previous: nil)
+        let second = SuperclusterBuilder.build(poll: try Fixtures.poll(topology: topology, number: 2), previous: first)
+        return (second, MeshDiagnosis.diagnose(second, previous: first))
+    }
+
+    @Test func healthyRecordingOnlyReportsTheImplicitGateway() throws {
+        let (model, problems) = try model("healthy")
+        #expect(model.clusters.map(\.name) == ["central", "east", "west"])
+        #expect(model.servers.count == 5)
+        #expect(model.servers.allSatisfy { $0.reachable })
+        #expect(problems.map(\.kind) == [.implicitGateway])
+        #expect(problems.first?.server == "c1" && problems.first?.remoteCluster == "west")
+        let summary = MeshSummary(model, problems: problems)
+        #expect(summary.outboundUp == 10 && summary.outboundExpected == 10)
+    }
+
+    @Test func recordedTrafficGivesTheGeneratorsRate() throws {
+        let (model, _) = try model("healthy")
+        // The recording's traffic generator publishes 50 msgs/s east → west and 20 msgs/s west → central.
+        let eastToWest = try #require(model.pairs.first { $0.from == "east" && $0.to == "west" })
+        #expect(abs(eastToWest.sentMsgsPerSecond - 50) < 3, "\(eastToWest)")
+        #expect(abs(eastToWest.receivedMsgsPerSecond - 50) < 3, "\(eastToWest)")
+        let westToCentral = try #require(model.pairs.first { $0.from == "west" && $0.to == "central" })
+        #expect(abs(westToCentral.sentMsgsPerSecond - 20) < 2, "\(westToCentral)")
+    }
+
+    @Test func recordedGidsMatchTheServerLogs() throws {
+        let (model, _) = try model("healthy")
+        for server in model.servers {
+            let log = String(decoding: try Fixtures.data("healthy/gid-lines/\(server.name).txt"), as: UTF8.self)
+            for link in server.outbound + server.inbound {
+                #expect(log.contains("\(link.logToken) "), "\(server.name) \(link.logToken) not in its log")
+            }
+        }
+    }
+
+    @Test func brokenRecordingNamesEveryFault() throws {
+        let (model, problems) = try model("broken")
+        let kinds = Set(problems.map(\.kind))
+        #expect(kinds.isSuperset(of: [.missingOutbound, .missingInbound, .implicitGateway]))
+        // Every running server lacks ghost (configured, never runs); all but s1 lack south (authentication fails).
+        let missing = problems.filter { $0.kind == .missingOutbound }
+        #expect(Set(missing.filter { $0.remoteCluster == "ghost" }.compactMap(\.server)) == ["e1", "e2", "w1", "w2", "c1", "s1"])
+        #expect(Set(missing.filter { $0.remoteCluster == "south" }.compactMap(\.server)) == ["e1", "e2", "w1", "w2", "c1"])
+        #expect(missing.allSatisfy { $0.severity == .critical })
+        let inbound = problems.filter { $0.kind == .missingInbound && $0.cluster == "south" }
+        #expect(Set(inbound.compactMap(\.remoteCluster)) == ["east", "west", "central"])
+        #expect(model.cluster(named: "ghost")?.servers.isEmpty == true)
+        #expect(!problems.contains { $0.kind == .endpointUnreachable })
+    }
+}
