@@ -28,6 +28,7 @@ public enum TextReport {
         let table = ConnectionTable()
         lines.append("")
         lines.append(paint.dim("    " + table.header))
+        lines.append(paint.dim("    (out* = implicit gateway learned by gossip; - = rate known after the next poll)"))
         for cluster in model.clusters {
             lines.append("")
             let serverCount = cluster.servers.count
@@ -55,9 +56,11 @@ public enum TextReport {
         } else {
             lines.append("Problems:")
             for problem in problems {
-                let tag = problem.severity.rawValue.uppercased().padding(8)
-                lines.append("  " + paint.problem(problem.severity, tag) + " " + problem.kind.rawValue.padding(22)
-                    + " " + TerminalSafe.text(problem.message, maxLength: 300))
+                let tag = problem.severity.rawValue.uppercased().padding(8) + " " + problem.kind.rawValue
+                lines.append("  " + paint.problem(problem.severity, tag))
+                for line in wrap(TerminalSafe.text(problem.message, maxLength: 300), width: options.width - 6) {
+                    lines.append("      " + line)
+                }
             }
         }
         return lines.joined(separator: "\n") + "\n"
@@ -90,6 +93,24 @@ public enum TextReport {
         return expectedRemotes(server, model: model).filter { server.outbound(to: $0) == nil }.sorted()
     }
 
+    /// Greedy word wrap; a word longer than the width gets a line of its own.
+    static func wrap(_ text: String, width: Int) -> [String] {
+        var lines: [String] = []
+        var current = ""
+        for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+            if current.isEmpty {
+                current = String(word)
+            } else if current.count + 1 + word.count <= width {
+                current += " " + word
+            } else {
+                lines.append(current)
+                current = String(word)
+            }
+        }
+        if !current.isEmpty || lines.isEmpty { lines.append(current) }
+        return lines
+    }
+
     static func safe(_ text: String, _ maxLength: Int) -> String { TerminalSafe.text(text, maxLength: maxLength) }
 }
 
@@ -102,31 +123,29 @@ struct ConnectionTable {
     }
 
     let columns: [Column] = [
-        Column(title: "DIR", width: 3, rightAligned: false),
-        Column(title: "REMOTE", width: 10, rightAligned: false),
+        Column(title: "DIR", width: 4, rightAligned: false),
+        Column(title: "REMOTE", width: 9, rightAligned: false),
         Column(title: "GID", width: 9, rightAligned: false),
-        Column(title: "SERVER", width: 12, rightAligned: false),
+        Column(title: "SERVER", width: 10, rightAligned: false),
         Column(title: "IN MSG/S", width: 8, rightAligned: true),
-        Column(title: "IN B/S", width: 9, rightAligned: true),
+        Column(title: "IN B/S", width: 7, rightAligned: true),
         Column(title: "OUT MSG/S", width: 9, rightAligned: true),
-        Column(title: "OUT B/S", width: 9, rightAligned: true),
-        Column(title: "RTT", width: 7, rightAligned: true),
+        Column(title: "OUT B/S", width: 7, rightAligned: true),
+        Column(title: "RTT", width: 6, rightAligned: true),
         Column(title: "PENDING", width: 7, rightAligned: true),
-        Column(title: "UPTIME", width: 7, rightAligned: true),
+        Column(title: "UPTIME", width: 6, rightAligned: true),
     ]
 
     var header: String { format(columns.map(\.title)) }
 
+    /// `out*` marks an implicit (gossiped) outbound; `-` a rate that needs one more poll.
     func row(_ link: GatewayLink, paint: Painter) -> String {
-        let remoteName = link.remoteServerName ?? link.remoteServerID.map { String($0.prefix(8)) + "…" } ?? "?"
-        var flags: [String] = []
-        if link.configured == false { flags.append("implicit") }
-        if link.rates == nil { flags.append("(rate after next poll)") }
+        let remoteName = link.remoteServerName ?? link.remoteServerID.map { String($0.prefix(6)) + "…" } ?? "?"
         let cells = [
-            link.direction == .outbound ? "out" : "in",
-            TerminalSafe.text(link.remoteCluster, maxLength: 10),
+            link.direction == .outbound ? (link.configured == false ? "out*" : "out") : "in",
+            TerminalSafe.text(link.remoteCluster, maxLength: 9),
             link.logToken,
-            TerminalSafe.text(remoteName, maxLength: 12),
+            TerminalSafe.text(remoteName, maxLength: 10),
             link.rates.map { Units.count($0.inMsgs) } ?? "-",
             link.rates.map { Units.bytes($0.inBytes) } ?? "-",
             link.rates.map { Units.count($0.outMsgs) } ?? "-",
@@ -135,8 +154,7 @@ struct ConnectionTable {
             Units.bytes(Double(link.pendingBytes)),
             link.uptime.map(Units.duration) ?? "-",
         ]
-        let line = format(cells)
-        return flags.isEmpty ? line : line + "  " + paint.dim(flags.joined(separator: " "))
+        return format(cells)
     }
 
     func format(_ cells: [String]) -> String {

@@ -1,0 +1,182 @@
+import Foundation
+import MonitorModel
+import OutputFormat
+import TestSupport
+import Testing
+import Topology
+
+func recordedModel(_ topology: String) throws -> (Supercluster, [Problem]) {
+    let first = SuperclusterBuilder.build(poll: try Fixtures.poll(topology: topology, number: 1), previous: nil)
+    let second = SuperclusterBuilder.build(poll: try Fixtures.poll(topology: topology, number: 2), previous: first)
+    return (second, MeshDiagnosis.diagnose(second, previous: first))
+}
+
+/// A model whose server-supplied strings carry terminal escape sequences.
+func hostileModel() -> (Supercluster, [Problem]) {
+    let evilName = "evil\u{1B}]0;pwned\u{07}\u{1B}[2J\u{1B}[31mred\u{9B}\u{202E}"
+    let now = MonitorTime(seconds: 1_800_000_000)
+    var gatewayz = Gatewayz(serverID: "X1", now: now, name: "c\u{1B}[1mluster")
+    gatewayz.outboundGateways["other\u{0D}"] = RemoteGateway(
+        configured: true, connection: GatewayConnectionInfo(cid: 3, rtt: 0.001, uptime: 10, name: "Y1"))
+    let varz = Varz(serverID: "X1", serverName: evilName, version: "2.15.1\u{1B}[H", now: now, gateway: GatewaySection(name: "c"))
+    let observation = EndpointObservation(
+        endpoint: EndpointIdentity(displayURL: "http://x:8222"), observedAt: now,
+        outcome: .success(ServerSnapshot(varz: varz, gatewayz: gatewayz)))
+    let poll = PollSnapshot(sequence: 1, startedAt: now, finishedAt: now, observations: [observation])
+    let model = SuperclusterBuilder.build(poll: poll, previous: nil)
+    return (model, MeshDiagnosis.diagnose(model, previous: nil))
+}
+
+@Suite struct TextReportTests {
+    @Test func healthyTreeShowsEveryConnectionWithGidAndRates() throws {
+        let (model, problems) = try recordedModel("healthy")
+        let text = TextReport.render(model, problems: problems)
+        for server in model.servers {
+            #expect(text.contains("\n  \(server.name)  v\(server.version ?? "")  up"))
+            for link in server.outbound + server.inbound {
+                #expect(text.contains(" \(link.logToken) "))
+            }
+        }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.allSatisfy { $0.count <= 100 }, "fits in 100 columns")
+        #expect(text.contains("OK"))
+        #expect(text.contains("    out* west      gid:"), "c1's implicit gateway is marked")
+        // e1's outbound to west carries the generator's 50 msgs/s.
+        let e1 = try #require(model.servers.first { $0.name == "e1" }?.outbound(to: "west"))
+        let row = try #require(lines.first { $0.contains(" \(e1.logToken) ") && $0.hasPrefix("    out  west") })
+        let outRate = row.split(separator: " ")[6]
+        #expect((48...52).contains(Int(outRate) ?? 0), "\(row)")
+        #expect(!text.contains("\u{1B}["), "no colour unless asked")
+    }
+
+    @Test func brokenTreeShowsMissingRowsAndProblems() throws {
+        let (model, problems) = try recordedModel("broken")
+        let text = TextReport.render(model, problems: problems)
+        #expect(text.contains("MISSING out → ghost"))
+        #expect(text.contains("MISSING out → south"))
+        #expect(text.contains("ghost  0 servers  no server seen (named in configuration)"))
+        #expect(text.contains("CRITICAL missing_outbound"))
+        #expect(text.hasPrefix("gwtop  CRITICAL"))
+    }
+
+    @Test func colourOnlyWhenAsked() throws {
+        let (model, problems) = try recordedModel("broken")
+        let text = TextReport.render(model, problems: problems, options: .init(colour: true))
+        #expect(text.contains("\u{1B}[1;31mMISSING out → ghost\u{1B}[0m"))
+    }
+
+    @Test func serverStringsCannotControlTheTerminal() {
+        let (model, problems) = hostileModel()
+        let text = TextReport.render(model, problems: problems)
+        let check = CheckReport.render(model, problems: problems).text
+        for output in [text, check] {
+            let scalars = output.unicodeScalars.filter { $0 != "\n" }
+            #expect(!scalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0.value == 0x202E }, "\(output)")
+        }
+        #expect(text.contains("evil\\u{1B}]0;pwned\\u{7}"))
+        #expect(check.contains("c\\u{1B}[1mluster holds 0 inbound"))
+    }
+
+    @Test func longNamesAreShortened() {
+        #expect(TerminalSafe.text(String(repeating: "x", count: 500), maxLength: 30).count == 31)
+        #expect(TerminalSafe.text("short") == "short")
+    }
+}
+
+@Suite struct JSONReportTests {
+    func parse(_ text: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+
+    @Test func contractFieldsArePresentAndUnknownsAreNull() throws {
+        let (model, problems) = try recordedModel("healthy")
+        let json = try parse(JSONReport.render(model, problems: problems))
+        #expect(json["time"] is String)
+        let clusters = try #require(json["clusters"] as? [[String: Any]])
+        #expect(clusters.map { $0["name"] as? String } == ["central", "east", "west"])
+        let server = try #require((clusters[1]["servers"] as? [[String: Any]])?.first)
+        for key in ["name", "id", "url", "version", "reachable", "polled", "outbound", "inbound"] {
+            #expect(server.keys.contains(key), "server.\(key)")
+        }
+        let connection = try #require((server["outbound"] as? [[String: Any]])?.first)
+        let contract = [
+            "remote_cluster", "gid", "remote_id", "remote_name", "configured", "ip", "port", "rtt_ms", "uptime_s", "idle_s",
+            "pending_bytes", "in_msgs", "out_msgs", "in_bytes", "out_bytes", "in_msgs_per_s", "out_msgs_per_s",
+            "in_bytes_per_s", "out_bytes_per_s", "subscriptions",
+        ]
+        for key in contract { #expect(connection.keys.contains(key), "connection.\(key)") }
+        #expect(connection["gid"] is Int)
+        let problem = try #require((json["problems"] as? [[String: Any]])?.first)
+        for key in ["severity", "kind", "cluster", "server", "remote_cluster", "url", "message"] {
+            #expect(problem.keys.contains(key), "problem.\(key)")
+        }
+    }
+
+    @Test func firstPollHasNullRatesNotZero() throws {
+        let model = SuperclusterBuilder.build(poll: try Fixtures.poll(topology: "healthy", number: 1), previous: nil)
+        let text = JSONReport.render(model, problems: [])
+        #expect(text.contains("\"in_msgs_per_s\": null"))
+        #expect(!text.contains("\"in_msgs_per_s\": 0"))
+    }
+
+    @Test func hostileStringsAreEscaped() throws {
+        let (model, problems) = hostileModel()
+        let text = JSONReport.render(model, problems: problems)
+        #expect(!text.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) })
+        #expect(text.contains(#"evil\u001b]0;pwned\u0007\u001b[2J"#))
+        let json = try parse(text)
+        let name = ((json["clusters"] as? [[String: Any]])?.first?["servers"] as? [[String: Any]])?.first?["name"] as? String
+        #expect(name?.hasPrefix("evil\u{1B}]0;pwned") == true, "escaping keeps the data intact for scripts")
+    }
+}
+
+@Suite struct CheckReportTests {
+    @Test func healthyIsOKWithPerfdata() throws {
+        let (model, problems) = try recordedModel("healthy")
+        let (text, status) = CheckReport.render(model, problems: problems)
+        #expect(status == .ok && status.exitCode == 0)
+        let first = try #require(text.split(separator: "\n").first)
+        #expect(first.hasPrefix("GWTOP OK - 3 clusters, 5/5 endpoints up, 10/10 outbound gateways up | "))
+        #expect(first.contains("gateways_up=10;;;0;10"))
+        #expect(text.contains("INFO implicit_gateway: c1 (central)"))
+    }
+
+    @Test func brokenIsCriticalWithDetails() throws {
+        let (model, problems) = try recordedModel("broken")
+        let (text, status) = CheckReport.render(model, problems: problems)
+        #expect(status == .critical && status.exitCode == 2)
+        #expect(text.hasPrefix("GWTOP CRITICAL - "))
+        #expect(text.split(separator: "\n").count == problems.count + 1)
+    }
+
+    @Test func warningsOnlyGiveWarning() throws {
+        let (model, _) = try recordedModel("healthy")
+        let problems = [Problem(.warning, .highRTT, cluster: "east", server: "e1", message: "slow"), Problem(.info, .implicitGateway, message: "i")]
+        let (text, status) = CheckReport.render(model, problems: problems)
+        #expect(status == .warning && status.exitCode == 1)
+        #expect(text.hasPrefix("GWTOP WARNING - 1 warning: slow | "))
+    }
+
+    @Test func nothingKnownIsUnknown() {
+        let empty = Supercluster(time: MonitorTime(seconds: 0), pollSequence: 1, clusters: [], pairs: [], knownClusters: [])
+        #expect(CheckReport.render(empty, problems: []).status == .unknown)
+    }
+}
+
+@Suite struct UnitsTests {
+    @Test func humanUnits() {
+        #expect(Units.count(0) == "0")
+        #expect(Units.count(0.5) == "0.5")
+        #expect(Units.count(999) == "999")
+        #expect(Units.count(1234) == "1.2K")
+        #expect(Units.count(56_789_000) == "57M")
+        #expect(Units.bytes(512) == "512B")
+        #expect(Units.bytes(1536) == "1.5KiB")
+        #expect(Units.bytes(5 * 1_048_576) == "5.0MiB")
+        #expect(Units.duration(0.000850) == "850µs")
+        #expect(Units.duration(0.0012) == "1.2ms")
+        #expect(Units.duration(3723) == "1h2m")
+        #expect(Units.duration(95) == "1m35s")
+        #expect(Units.fixed(-0.04, digits: 1) == "0.0")
+    }
+}
