@@ -25,6 +25,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
     private var clients: [Int32] = []
     private var sent = 0
     private var requests: [String] = []
+    private var heads: [String] = []
 
     public init(handler: @escaping @Sendable (_ path: String) -> Behaviour) throws {
         signal(SIGPIPE, SIG_IGN)
@@ -56,6 +57,9 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
 
     /// Request paths received so far.
     public var requestPaths: [String] { lock.withLock { requests } }
+
+    /// Request heads (request line and headers) received so far.
+    public var requestHeads: [String] { lock.withLock { heads } }
 
     public func stop() {
         let toClose: [Int32] = lock.withLock {
@@ -97,7 +101,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
             let head = String(decoding: pending[..<end.lowerBound], as: UTF8.self)
             pending.removeSubrange(..<end.upperBound)
             let path = head.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
-            lock.withLock { requests.append(path) }
+            lock.withLock { requests.append(path); heads.append(head) }
             switch handler(path) {
             case .respond(let status, let body):
                 guard write(client, header(status: status, length: body.count) + body) else { return }

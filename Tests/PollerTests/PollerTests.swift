@@ -1,0 +1,115 @@
+import Foundation
+import MonitorModel
+import Poller
+import TestSupport
+import Testing
+
+/// The poller against real sockets on loopback: a server that answers with recorded documents, one
+/// that refuses, one that accepts and never answers, one that sends an enormous body.
+@Suite(.serialized) struct PollerBehaviourTests {
+    static func recordedServer(_ name: String = "e1", delay: Double = 0) throws -> LoopbackHTTPServer {
+        let documents: [String: [UInt8]] = try Dictionary(uniqueKeysWithValues: MonitorEndpointKind.allCases.map { kind in
+            (kind.requestPath, Array(try Fixtures.data("healthy/poll-1/\(name)/\(kind.rawValue).json")))
+        })
+        return try LoopbackHTTPServer { path in
+            guard let body = documents[path] else { return .respond(status: 404, body: Array("not found".utf8)) }
+            return delay > 0 ? .delayed(seconds: delay, status: 200, body: body) : .respond(status: 200, body: body)
+        }
+    }
+
+    /// A port with nothing listening: bind, read the port, close.
+    static func closedPort() throws -> Int {
+        let server = try LoopbackHTTPServer { _ in .hang }
+        let port = server.port
+        server.stop()
+        return port
+    }
+
+    func poll(_ urls: [String], timeout: Double = 1, maxBody: Int = 16 << 20) async throws -> (PollCycle, Double) {
+        let targets = try urls.map { try MonitorTarget(url: $0) }
+        let transport = try HTTPMonitoringTransport(timeout: timeout, maxBodyBytes: maxBody, targets: targets)
+        let poller = Poller(targets: targets, transport: transport)
+        let started = ContinuousClock.now
+        let cycle = await poller.poll(sequence: 1)
+        let elapsed = ContinuousClock.now - started
+        await transport.shutdown()
+        return (cycle, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+
+    @Test func fetchesAllFourDocumentsWithTheRightPaths() async throws {
+        let server = try Self.recordedServer()
+        defer { server.stop() }
+        let (cycle, _) = try await poll([server.url])
+        let observation = try #require(cycle.snapshot.observations.first)
+        #expect(observation.snapshot?.varz.serverName == "e1")
+        #expect(observation.snapshot?.routez != nil && observation.snapshot?.healthz?.isOK == true)
+        #expect(Set(server.requestPaths) == ["/varz", "/gatewayz?accs=1", "/routez", "/healthz"])
+        #expect(cycle.raw.first?.responses.map(\.kind) == MonitorEndpointKind.allCases)
+    }
+
+    @Test func refusedConnectionIsReportedInTheSameCycleWithoutWaitingForTheTimeout() async throws {
+        let good = try Self.recordedServer()
+        defer { good.stop() }
+        let refusedURL = "http://127.0.0.1:\(try Self.closedPort())"
+        let (cycle, elapsed) = try await poll([good.url, refusedURL], timeout: 3)
+        let refused = try #require(cycle.snapshot.observations.first { $0.endpoint.displayURL == refusedURL })
+        #expect(refused.failure == EndpointFailure(.refused, "connection refused"))
+        #expect(cycle.snapshot.observations.first { $0.endpoint.displayURL != refusedURL }?.snapshot != nil)
+        #expect(elapsed < 2, "a refusal is immediate, took \(elapsed)s")
+    }
+
+    @Test func hangingEndpointTimesOutAndNeverHoldsBackTheOthers() async throws {
+        let good = try Self.recordedServer()
+        let hanging = try LoopbackHTTPServer { _ in .hang }
+        defer { good.stop(); hanging.stop() }
+        let (cycle, elapsed) = try await poll([hanging.url, good.url], timeout: 1)
+        let stuck = try #require(cycle.snapshot.observations.first { $0.endpoint.displayURL.hasSuffix(":\(hanging.port)") })
+        #expect(stuck.failure?.reason == .timeout)
+        #expect(stuck.failure?.message == "timed out after 1s")
+        #expect(cycle.snapshot.observations.first { $0.endpoint.displayURL.hasSuffix(":\(good.port)") }?.snapshot != nil)
+        #expect(elapsed < 1.6, "the cycle ends at the timeout, took \(elapsed)s")
+    }
+
+    @Test func cycleLastsAsLongAsTheSlowestEndpointNotTheSum() async throws {
+        let servers = try (0..<6).map { _ in try Self.recordedServer(delay: 0.5) }
+        defer { servers.forEach { $0.stop() } }
+        let (cycle, elapsed) = try await poll(servers.map(\.url), timeout: 3)
+        #expect(cycle.snapshot.observations.allSatisfy { $0.snapshot != nil })
+        // Six endpoints × four documents × 0.5 s would be 12 s in sequence.
+        #expect(elapsed < 1.5, "took \(elapsed)s")
+    }
+
+    @Test func hugeBodyIsAbandonedWithoutReadingIt() async throws {
+        let huge = try LoopbackHTTPServer { _ in .hugeBody(bytes: 64 << 20) }
+        defer { huge.stop() }
+        let (cycle, _) = try await poll([huge.url], timeout: 5, maxBody: 1 << 20)
+        let observation = try #require(cycle.snapshot.observations.first)
+        #expect(observation.failure?.reason == .tooLarge)
+        #expect(observation.failure?.message == "response body larger than 1 MiB, abandoned")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(huge.bytesSent < 16 << 20, "the client stopped reading early; server managed to send \(huge.bytesSent) bytes")
+    }
+
+    @Test func httpErrorsAndNonJSONAreNamed() async throws {
+        let html = try LoopbackHTTPServer { path in
+            path == "/varz" ? .respond(status: 502, body: Array("<html>Bad Gateway</html>".utf8)) : .respond(status: 200, body: Array("{}".utf8))
+        }
+        let garbage = try LoopbackHTTPServer { _ in .respond(status: 200, body: Array("this is not json".utf8)) }
+        defer { html.stop(); garbage.stop() }
+        let (cycle, _) = try await poll([html.url, garbage.url])
+        #expect(cycle.snapshot.observations[0].failure?.message == "HTTP 502 from /varz (body starts with \"<html>Bad Gateway</html>\")")
+        #expect(cycle.snapshot.observations[1].failure?.message == "/varz: not JSON (body starts with \"this is not json\")")
+    }
+
+    @Test func basicAuthIsSentAsAHeader() async throws {
+        let server = try LoopbackHTTPServer { _ in .respond(status: 401, body: []) }
+        defer { server.stop() }
+        let (cycle, _) = try await poll(["http://ops:secret@127.0.0.1:\(server.port)"])
+        #expect(cycle.snapshot.observations.first?.failure?.message == "HTTP 401 from /varz")
+        #expect(cycle.snapshot.observations.first?.endpoint.displayURL == "http://ops:***@127.0.0.1:\(server.port)")
+        // base64("ops:secret")
+        #expect(server.requestHeads.allSatisfy { $0.contains("Authorization: Basic b3BzOnNlY3JldA==") || $0.contains("authorization: Basic b3BzOnNlY3JldA==") })
+        #expect(server.requestHeads.allSatisfy { !$0.contains("secret@") })
+        #expect(server.requestHeads.count == 4)
+    }
+}
