@@ -1,0 +1,173 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// End to end: real nats-servers of both supported versions (2.15.1 and 2.9.10) on loopback, the real
+/// gwtop binary, compared with what the servers themselves report and log.
+@Suite(.serialized, .enabled(if: LocalSupercluster.shouldRun, "nats-server binaries not installed (CI=true never skips)"))
+struct SuperclusterIntegrationTests {
+    struct Report {
+        let json: [String: Any]
+        var clusters: [[String: Any]] { json["clusters"] as? [[String: Any]] ?? [] }
+        var servers: [[String: Any]] { clusters.flatMap { $0["servers"] as? [[String: Any]] ?? [] } }
+        var problems: [[String: Any]] { json["problems"] as? [[String: Any]] ?? [] }
+        func server(_ name: String) -> [String: Any]? { servers.first { $0["name"] as? String == name } }
+        func problems(_ kind: String) -> [[String: Any]] { problems.filter { $0["kind"] as? String == kind } }
+        var pairs: [[String: Any]] { json["cluster_pairs"] as? [[String: Any]] ?? [] }
+        func pair(_ from: String, _ to: String) -> [String: Any]? {
+            pairs.first { $0["from"] as? String == from && $0["to"] as? String == to }
+        }
+    }
+
+    func report(_ urls: [String], _ extra: [String] = []) throws -> Report {
+        let output = try GwtopBinary.run(["--once", "--format", "json", "--timeout", "1"] + extra + urls)
+        #expect(output.status == 0, "gwtop failed: \(output.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any], "\(output.stdout)")
+        return Report(json: json)
+    }
+
+    @Test func healthyMeshMatchesTheServersOwnGatewayzAndLogs() throws {
+        let cluster = try LocalSupercluster(topology: "healthy", basePort: 21000, traffic: true)
+        defer { cluster.stop() }
+        let report = try self.report(cluster.monitorURLs)
+
+        #expect(report.clusters.map { $0["name"] as? String } == ["central", "east", "west"])
+        let versions = Set(report.servers.compactMap { $0["version"] as? String })
+        #expect(versions == ["2.15.1", "2.9.10"], "both server versions are in the mesh")
+        #expect(report.servers.allSatisfy { $0["reachable"] as? Bool == true && $0["polled"] as? Bool == true })
+        #expect(report.problems.map { $0["kind"] as? String } == ["implicit_gateway"])
+        #expect(report.problems.first?["server"] as? String == "c1")
+
+        for server in cluster.servers {
+            let own = try cluster.document(server.name, "/gatewayz")
+            let seen = try #require(report.server(server.name))
+            let outbound = seen["outbound"] as? [[String: Any]] ?? []
+            let ownOutbound = own["outbound_gateways"] as? [String: [String: Any]] ?? [:]
+            #expect(Set(outbound.compactMap { $0["remote_cluster"] as? String }) == Set(ownOutbound.keys), "\(server.name)")
+            let log = try String(contentsOfFile: server.log, encoding: .utf8)
+            for connection in outbound {
+                let remote = try #require(connection["remote_cluster"] as? String)
+                let ownConnection = try #require(ownOutbound[remote]?["connection"] as? [String: Any])
+                #expect(connection["gid"] as? Int == ownConnection["cid"] as? Int, "\(server.name) → \(remote)")
+                #expect(connection["remote_id"] as? String == ownConnection["name"] as? String)
+                #expect(connection["configured"] as? Bool == ownOutbound[remote]?["configured"] as? Bool)
+                #expect(connection["remote_name"] is String, "every remote was polled, so its name is known")
+                let gid = try #require(connection["gid"] as? Int)
+                #expect(log.contains("gid:\(gid) "), "\(server.name)'s log mentions gid:\(gid)")
+            }
+            let inbound = seen["inbound"] as? [[String: Any]] ?? []
+            let ownInbound = (own["inbound_gateways"] as? [String: [[String: Any]]] ?? [:]).values.flatMap { $0 }
+            #expect(Set(inbound.compactMap { $0["gid"] as? Int })
+                == Set(ownInbound.compactMap { ($0["connection"] as? [String: Any])?["cid"] as? Int }), "\(server.name) inbound")
+        }
+        let implicit = try #require((report.server("c1")?["outbound"] as? [[String: Any]])?.first { $0["remote_cluster"] as? String == "west" })
+        #expect(implicit["configured"] as? Bool == false)
+
+        let check = try GwtopBinary.run(["--check", "--timeout", "1"] + cluster.monitorURLs)
+        #expect(check.status == 0)
+        #expect(check.stdout.hasPrefix("GWTOP OK - 3 clusters, 5/5 endpoints up, 10/10 outbound gateways up | "))
+
+        let text = try GwtopBinary.run(["--once", "--timeout", "1"] + cluster.monitorURLs)
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("out* west"))
+        #expect(!text.stdout.contains("\u{1B}["), "no colour when stdout is not a terminal")
+    }
+
+    @Test func measuredTrafficGivesTheRightRates() throws {
+        let cluster = try LocalSupercluster(topology: "healthy", basePort: 21200)
+        defer { cluster.stop() }
+        // 200 msgs/s of 100 bytes from east (e1) to a subscriber in west (w1) for 8 s.
+        let traffic = Process()
+        traffic.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        traffic.arguments = ["python3", LocalSupercluster.script, "traffic", "--dir", cluster.directory, "--publish-to", "e1",
+                             "--subscribe-on", "w1", "--subject", "rate.test", "--rate", "200", "--size", "100", "--duration", "8"]
+        traffic.standardOutput = FileHandle.nullDevice
+        traffic.standardError = FileHandle.nullDevice
+        try traffic.run()
+        defer { traffic.waitUntilExit() }
+        Thread.sleep(forTimeInterval: 3)  // subscription interest propagates, publishing starts
+        let report = try self.report(cluster.monitorURLs, ["--interval", "3"])
+        let pair = try #require(report.pair("east", "west"))
+        let sent = try #require(pair["sent_msgs_per_s"] as? Double)
+        let received = try #require(pair["received_msgs_per_s"] as? Double)
+        #expect(abs(sent - 200) < 12, "east → west sent \(sent) msgs/s, expected 200")
+        #expect(abs(received - 200) < 12, "east → west received \(received) msgs/s, expected 200")
+        let bytes = try #require(pair["sent_bytes_per_s"] as? Double)
+        #expect(bytes >= 200 * 100 * 0.94 && bytes < 200 * 200, "payload plus protocol overhead: \(bytes) B/s")
+        let e1West = try #require((report.server("e1")?["outbound"] as? [[String: Any]])?.first { $0["remote_cluster"] as? String == "west" })
+        #expect(abs((e1West["out_msgs_per_s"] as? Double ?? 0) - 200) < 12)
+        // Nothing flows the other way except the system account's trickle.
+        #expect((report.pair("west", "east")?["sent_msgs_per_s"] as? Double ?? 99) < 5)
+    }
+
+    @Test func brokenTopologyGivesTheRightProblemsAndCheckStatus() throws {
+        let cluster = try LocalSupercluster(topology: "broken", basePort: 21400)
+        defer { cluster.stop() }
+        let report = try self.report(cluster.monitorURLs)
+        let missing = report.problems("missing_outbound")
+        func servers(missingTo remote: String) -> Set<String> {
+            Set(missing.filter { $0["remote_cluster"] as? String == remote }.compactMap { $0["server"] as? String })
+        }
+        // A configured cluster that never runs.
+        #expect(servers(missingTo: "ghost") == ["e1", "e2", "w1", "w2", "c1", "s1"])
+        // A gateway that fails authentication: nobody's outbound to south survives, s1's own outbounds work.
+        #expect(servers(missingTo: "south") == ["e1", "e2", "w1", "w2", "c1"])
+        #expect(missing.allSatisfy { $0["severity"] as? String == "critical" })
+        #expect((report.server("s1")?["outbound"] as? [[String: Any]])?.count == 3)
+        let southInbound = report.problems("missing_inbound").filter { $0["cluster"] as? String == "south" }
+        #expect(Set(southInbound.compactMap { $0["remote_cluster"] as? String }) == ["east", "west", "central"])
+
+        var check = try GwtopBinary.run(["--check", "--timeout", "1"] + cluster.monitorURLs)
+        #expect(check.status == 2)
+        #expect(check.stdout.hasPrefix("GWTOP CRITICAL - "))
+
+        // A killed server: its endpoint is refused, and it is named.
+        try cluster.kill("w2")
+        let w2 = cluster.server("w2").monitor_url
+        check = try GwtopBinary.run(["--check", "--timeout", "1"] + cluster.monitorURLs)
+        #expect(check.status == 2)
+        #expect(check.stdout.contains("CRITICAL endpoint_unreachable: \(w2) unreachable: connection refused"), "\(check.stdout)")
+        let afterKill = try self.report(cluster.monitorURLs)
+        let w2Node = try #require(afterKill.servers.first { $0["url"] as? String == w2 })
+        #expect(w2Node["reachable"] as? Bool == false)
+        #expect(w2Node["error"] as? String == "connection refused")
+    }
+
+    @Test func killedAndRestartedServerIsReportedThenRecovers() throws {
+        let cluster = try LocalSupercluster(topology: "healthy", basePort: 21600)
+        defer { cluster.stop() }
+        try cluster.kill("e2")
+        var check = try GwtopBinary.run(["--check", "--timeout", "1"] + cluster.monitorURLs)
+        #expect(check.status == 2, "\(check.stdout)")
+        #expect(check.stdout.contains("endpoint_unreachable"))
+        #expect(!check.stdout.contains("GWTOP OK"))
+
+        try cluster.restart("e2")
+        // The restarted server redials; allow the mesh a few seconds to re-form.
+        var recovered = false
+        for _ in 0..<15 {
+            check = try GwtopBinary.run(["--check", "--timeout", "1", "--interval", "0.5"] + cluster.monitorURLs)
+            if check.status == 0 { recovered = true; break }
+            Thread.sleep(forTimeInterval: 1)
+        }
+        #expect(recovered, "after restart: \(check.stdout)")
+    }
+
+    @Test func badArgumentsAndConfigAreClearErrors() throws {
+        let badURL = try GwtopBinary.run(["--once", "ftp://x"])
+        #expect(badURL.status != 0)
+        #expect(badURL.stderr.contains("invalid monitoring URL \"ftp://x\": unsupported scheme \"ftp\""))
+
+        let check = try GwtopBinary.run(["--check", "--interval", "0"])
+        #expect(check.status == 3)
+        #expect(check.stdout.hasPrefix("GWTOP UNKNOWN - "))
+
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gwtop-it-bad-\(getpid()).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "interval: 1\nendpoints:\n  - url: http://127.0.0.1:1\n    nmae: typo\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let config = try GwtopBinary.run(["--once", "--config", path])
+        #expect(config.status != 0)
+        #expect(config.stderr.contains("\(path):4: unknown key \"nmae\" in an endpoint"), "\(config.stderr)")
+        #expect(config.stdout.isEmpty, "nothing starts")
+    }
+}
