@@ -72,9 +72,10 @@ public enum TextReport {
         if !server.polled {
             parts.append(paint.dim("not polled" + (server.id.map { " (id \(safe($0, 60)))" } ?? "")))
         } else if server.reachable {
-            let expected = expectedRemotes(server, model: model).count
+            let expected = expectedRemotes(server, model: model)
+            let working = expected.filter { server.workingOutbound(to: $0) != nil }.count
             parts.append(paint.ok("up"))
-            parts.append("out \(server.outbound.count)/\(expected)  in \(server.inbound.count)")
+            parts.append("out \(working)/\(expected.count)  in \(server.inbound.count)")
             if let health = server.health, !health.isOK { parts.append(paint.warning("healthz " + safe(health.status, 20))) }
         } else {
             parts.append(paint.critical("UNREACHABLE: " + safe(server.failure?.message ?? "no answer", 120)))
@@ -90,7 +91,7 @@ public enum TextReport {
 
     static func missingOutbound(_ server: ServerNode, model: Supercluster) -> [String] {
         guard server.gateway?.name != nil || !server.outbound.isEmpty else { return [] }
-        return expectedRemotes(server, model: model).filter { server.outbound(to: $0) == nil }.sorted()
+        return expectedRemotes(server, model: model).filter { server.workingOutbound(to: $0) == nil }.sorted()
     }
 
     /// Greedy word wrap; a word longer than the width gets a line of its own.

@@ -43,8 +43,12 @@ public enum MeshDiagnosis {
         for server in reachable where server.gateway?.name != nil || !server.outbound.isEmpty {
             let expected = Set(current.knownClusters).union(server.configuredRemotes)
                 .subtracting([server.cluster, SuperclusterBuilder.unknownClusterName])
-            for remote in expected.sorted() where server.outbound(to: remote) == nil {
+            for remote in expected.sorted()
+            where server.workingOutbound(to: remote, grace: thresholds.asymmetryGraceSeconds) == nil {
                 var reasons: [String] = []
+                if let unconfirmed = server.outbound(to: remote) {
+                    reasons.append("\(unconfirmed.logToken) just opened, no PONG yet")
+                }
                 if server.connectingTo.contains(remote) { reasons.append("still connecting") }
                 if server.configuredRemotes.contains(remote) { reasons.append("configured") }
                 if !clustersWithServers.contains(remote) { reasons.append("no server of \(remote) seen") }

@@ -24,7 +24,7 @@ public struct MeshSummary: Sendable, Equatable {
             let remotes = Set(model.knownClusters).union(server.configuredRemotes)
                 .subtracting([server.cluster, SuperclusterBuilder.unknownClusterName])
             expected += remotes.count
-            up += server.outbound.filter { remotes.contains($0.remoteCluster) }.count
+            up += remotes.filter { server.workingOutbound(to: $0) != nil }.count
         }
         outboundUp = up
         outboundExpected = expected

@@ -85,6 +85,13 @@ public struct GatewayLink: Sendable, Equatable {
 
     /// The text an operator greps the server log for.
     public var logToken: String { "gid:\(gid)" }
+
+    /// A connection that has not yet seen a PONG (RTT still "0s") in its first seconds. A dialler whose
+    /// authentication fails registers exactly such an outbound for a few milliseconds every retry, so
+    /// it must not count as a working link.
+    public func isUnconfirmed(grace: Double) -> Bool {
+        (rtt ?? 0) == 0 && (uptime ?? 0) < grace
+    }
 }
 
 /// A server of the supercluster: polled through an endpoint, or only seen at the far end of a
@@ -130,6 +137,11 @@ public struct ServerNode: Sendable, Equatable {
     }
 
     public func outbound(to cluster: String) -> GatewayLink? { outbound.first { $0.remoteCluster == cluster } }
+
+    /// The outbound to `cluster` if it is confirmed (see `GatewayLink.isUnconfirmed`).
+    public func workingOutbound(to cluster: String, grace: Double = DiagnosisThresholds().asymmetryGraceSeconds) -> GatewayLink? {
+        outbound(to: cluster).flatMap { $0.isUnconfirmed(grace: grace) ? nil : $0 }
+    }
 }
 
 public struct ClusterNode: Sendable, Equatable {

@@ -16,7 +16,10 @@ struct LiveTextMode {
             while !Task.isCancelled {
                 let started = ContinuousClock.now
                 let result = await session.pollOnce()
-                let frame = render(result)
+                var frame = render(result)
+                if interactive, let rows = terminalRows() {
+                    frame = Self.fit(frame, rows: rows)
+                }
                 if interactive {
                     // Home, clear screen, then the frame: one write, so the terminal never shows half a frame.
                     FileHandle.standardOutput.write(Data(("\u{1B}[H\u{1B}[2J" + frame).utf8))
@@ -31,6 +34,21 @@ struct LiveTextMode {
         pollLoop.cancel()
         logger.info("stopping", metadata: ["signal": "\(signal)"])
         return 0
+    }
+
+    /// Keeps the top of the frame (the summary stays visible) and says how much was cut.
+    static func fit(_ frame: String, rows: Int) -> String {
+        var lines = frame.split(separator: "\n", omittingEmptySubsequences: false)
+        if lines.last == "" { lines.removeLast() }
+        guard lines.count > rows, rows > 2 else { return frame }
+        let kept = lines.prefix(rows - 1)
+        return kept.joined(separator: "\n") + "\n… \(lines.count - kept.count) more lines (enlarge the window, or use --once)"
+    }
+
+    func terminalRows() -> Int? {
+        var size = winsize()
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_row > 0 else { return nil }
+        return Int(size.ws_row)
     }
 }
 

@@ -80,6 +80,25 @@ import Testing
         #expect(gatewayz.inboundGateways.isEmpty)
     }
 
+    /// What servers before 2.4 sent: no `kind`, no remote `name`, no `rtt`, no accounts, no `gateway.name`.
+    @Test func oldServerShapesDecode() throws {
+        let gatewayz = """
+            {"server_id":"OLD","now":"2020-01-01T00:00:00.000000001+01:00","name":"a","host":"0.0.0.0","port":7222,
+             "outbound_gateways":{"b":{"configured":true,"connection":{"cid":3,"ip":"10.0.0.2","port":7222,
+               "start":"2020-01-01T00:00:00Z","last_activity":"0001-01-01T00:00:00Z","uptime":"1y2d","idle":"0s",
+               "pending_bytes":0,"in_msgs":1,"out_msgs":2,"in_bytes":3,"out_bytes":4,"subscriptions":0}}},
+             "inbound_gateways":{}}
+            """
+        let decoded = try MonitorDecoder.decode(Gatewayz.self, from: Data(gatewayz.utf8), endpoint: .gatewayz)
+        let connection = try #require(decoded.outboundGateways["b"]?.connection)
+        #expect(connection.kind == nil && connection.name == nil && connection.rtt == nil)
+        #expect(connection.lastActivity == nil, "Go's zero time means never")
+        #expect(connection.uptime == 31_708_800)
+        #expect(decoded.outboundGateways["b"]?.accounts.isEmpty == true)
+        let varz = try MonitorDecoder.decode(Varz.self, from: Data(#"{"server_id":"OLD","gateway":{"port":7222}}"#.utf8), endpoint: .varz)
+        #expect(varz.gateway?.name == nil && varz.gateway?.gateways.isEmpty == true && varz.serverName == nil)
+    }
+
     @Test func wrongTypeNamesThePath() {
         let message = failure("""
             {"server_id":"S1","now":"2026-01-01T00:00:00Z","outbound_gateways":{"west":{"connection":{"cid":"seven"}}}}

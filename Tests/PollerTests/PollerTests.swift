@@ -79,6 +79,38 @@ import Testing
         #expect(elapsed < 1.5, "took \(elapsed)s")
     }
 
+    @Test func connectionsAreKeptAliveAcrossCycles() async throws {
+        let server = try Self.recordedServer()
+        defer { server.stop() }
+        let targets = [try MonitorTarget(url: server.url)]
+        let transport = try HTTPMonitoringTransport(timeout: 2, targets: targets)
+        let poller = Poller(targets: targets, transport: transport)
+        for sequence in 1...5 {
+            let cycle = await poller.poll(sequence: sequence)
+            #expect(cycle.snapshot.observations.first?.snapshot != nil)
+        }
+        await transport.shutdown()
+        #expect(server.requestPaths.count == 20)
+        // Four documents are fetched in parallel, so up to four connections; never one per request.
+        #expect(server.connectionsAccepted <= 4, "\(server.connectionsAccepted) connections for 20 requests")
+    }
+
+    @Test func parallelismIsBounded() async throws {
+        let servers = try (0..<4).map { _ in try Self.recordedServer(delay: 0.4) }
+        defer { servers.forEach { $0.stop() } }
+        let targets = try servers.map { try MonitorTarget(url: $0.url) }
+        let transport = try HTTPMonitoringTransport(timeout: 3, targets: targets)
+        let poller = Poller(targets: targets, transport: transport, maxConcurrentEndpoints: 2)
+        let started = ContinuousClock.now
+        let cycle = await poller.poll(sequence: 1)
+        let elapsed = ContinuousClock.now - started
+        await transport.shutdown()
+        #expect(cycle.snapshot.observations.allSatisfy { $0.snapshot != nil })
+        // Two at a time: two waves of 0.4 s, not one.
+        #expect(elapsed >= .milliseconds(780) && elapsed < .milliseconds(1600), "\(elapsed)")
+        #expect(cycle.snapshot.observations.map(\.endpoint.displayURL) == targets.map(\.displayURL), "results keep endpoint order")
+    }
+
     @Test func hugeBodyIsAbandonedWithoutReadingIt() async throws {
         let huge = try LoopbackHTTPServer { _ in .hugeBody(bytes: 64 << 20) }
         defer { huge.stop() }

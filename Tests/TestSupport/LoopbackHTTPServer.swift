@@ -26,6 +26,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
     private var sent = 0
     private var requests: [String] = []
     private var heads: [String] = []
+    private var accepted = 0
 
     public init(handler: @escaping @Sendable (_ path: String) -> Behaviour) throws {
         signal(SIGPIPE, SIG_IGN)
@@ -58,6 +59,9 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
     /// Request paths received so far.
     public var requestPaths: [String] { lock.withLock { requests } }
 
+    /// TCP connections accepted so far.
+    public var connectionsAccepted: Int { lock.withLock { accepted } }
+
     /// Request heads (request line and headers) received so far.
     public var requestHeads: [String] { lock.withLock { heads } }
 
@@ -80,7 +84,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         while !isStopped {
             let client = accept(listener, nil, nil)
             if client < 0 { if isStopped { return } else { continue } }
-            lock.withLock { clients.append(client) }
+            lock.withLock { clients.append(client); accepted += 1 }
             let thread = Thread { [self] in serve(client) }
             thread.start()
         }

@@ -167,3 +167,25 @@ func diagnose(_ servers: [ServerSpec], previous: [ServerSpec]? = nil, failures: 
         #expect(severities.first == .critical && severities.last == .info)
     }
 }
+
+@Suite struct UnconfirmedLinkTests {
+    /// Recorded from a 2.9.10 dialler whose gateway authentication fails: the outbound exists for a few
+    /// milliseconds with RTT and uptime "0s" before the remote closes it.
+    @Test func outboundWithoutPongInItsFirstSecondsDoesNotCount() {
+        var servers = healthyTwoClusters()
+        servers[1].outbound[0].rtt = 0
+        servers[1].outbound[0].uptime = 0
+        servers[2].inbound.removeLast()
+        let (model, problems) = diagnose(servers)
+        let missing = problems.filter { $0.kind == .missingOutbound }
+        #expect(missing.map(\.message) == ["a2 (a) has no outbound gateway to b (gid:21 just opened, no PONG yet; configured)"])
+        #expect(MeshSummary(model, problems: problems).outboundUp == 2)
+    }
+
+    @Test func zeroRttOnAnOldConnectionIsStillAConnection() {
+        var servers = healthyTwoClusters()
+        servers[1].outbound[0].rtt = 0
+        let (_, problems) = diagnose(servers)
+        #expect(problems.isEmpty)
+    }
+}
