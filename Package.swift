@@ -46,10 +46,20 @@ let package = Package(
             dependencies: ["Topology", "Poller", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
+        // Pure dashboard: cell buffer, widgets, state and update loop, themes, key map. No terminal I/O.
+        .target(
+            name: "TerminalUI",
+            dependencies: ["Topology", "OutputFormat", "MonitorModel", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strictSettings
+        ),
+        // ncursesw (wide) through a shim header that defines NCURSES_WIDECHAR and wraps macros.
+        .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
+        // The only code that calls curses.
+        .target(name: "NcursesBackend", dependencies: ["CNcursesw", "TerminalUI"], swiftSettings: strictSettings),
         .executableTarget(
             name: "gwtop",
             dependencies: [
-                "MonitorModel", "Poller", "Topology", "OutputFormat", "GwtopConfig",
+                "MonitorModel", "Poller", "Topology", "OutputFormat", "GwtopConfig", "TerminalUI", "NcursesBackend",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -66,6 +76,9 @@ let package = Package(
         .testTarget(name: "TopologyTests", dependencies: ["Topology", "MonitorModel", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "OutputFormatTests", dependencies: ["OutputFormat", "Topology", "MonitorModel", "TestSupport"],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "TerminalUITests", dependencies: ["TerminalUI", "Topology", "MonitorModel", "TestSupport"],
             swiftSettings: strictSettings),
         .testTarget(name: "GwtopConfigTests", dependencies: ["GwtopConfig", "Poller"], swiftSettings: strictSettings),
         .testTarget(name: "PollerTests", dependencies: ["Poller", "MonitorModel", "TestSupport"], swiftSettings: strictSettings),

@@ -44,7 +44,7 @@ public enum TextReport {
                 lines.append("  " + serverLine(server, model: model, paint: paint))
                 guard server.reachable else { continue }
                 for link in server.outbound { lines.append("    " + table.row(link, paint: paint)) }
-                for remote in missingOutbound(server, model: model) {
+                for remote in model.missingOutbound(for: server) {
                     lines.append("    " + paint.critical("MISSING out → \(safe(remote, 20))"))
                 }
                 for link in server.inbound { lines.append("    " + table.row(link, paint: paint)) }
@@ -72,26 +72,16 @@ public enum TextReport {
         if !server.polled {
             parts.append(paint.dim("not polled" + (server.id.map { " (id \(safe($0, 60)))" } ?? "")))
         } else if server.reachable {
-            let expected = expectedRemotes(server, model: model)
-            let working = expected.filter { server.workingOutbound(to: $0) != nil }.count
+            let expected = model.expectedRemotes(for: server).count
+            let working = expected - model.missingOutbound(for: server).count
             parts.append(paint.ok("up"))
-            parts.append("out \(working)/\(expected.count)  in \(server.inbound.count)")
+            parts.append("out \(working)/\(expected)  in \(server.inbound.count)")
             if let health = server.health, !health.isOK { parts.append(paint.warning("healthz " + safe(health.status, 20))) }
         } else {
             parts.append(paint.critical("UNREACHABLE: " + safe(server.failure?.message ?? "no answer", 120)))
         }
         if let url = server.url { parts.append(paint.dim(safe(url, 80))) }
         return parts.joined(separator: "  ")
-    }
-
-    static func expectedRemotes(_ server: ServerNode, model: Supercluster) -> Set<String> {
-        Set(model.knownClusters).union(server.configuredRemotes)
-            .subtracting([server.cluster, SuperclusterBuilder.unknownClusterName])
-    }
-
-    static func missingOutbound(_ server: ServerNode, model: Supercluster) -> [String] {
-        guard server.gateway?.name != nil || !server.outbound.isEmpty else { return [] }
-        return expectedRemotes(server, model: model).filter { server.workingOutbound(to: $0) == nil }.sorted()
     }
 
     /// Greedy word wrap; a word longer than the width gets a line of its own.

@@ -198,3 +198,18 @@ public struct Supercluster: Sendable, Equatable {
 
     public func cluster(named name: String) -> ClusterNode? { clusters.first { $0.name == name } }
 }
+
+extension Supercluster {
+    /// The clusters `server` should have an outbound gateway to: every known cluster and every one its
+    /// configuration names, except its own. Empty for servers without a gateway.
+    public func expectedRemotes(for server: ServerNode) -> Set<String> {
+        guard server.reachable, server.gateway?.name != nil || !server.outbound.isEmpty else { return [] }
+        return Set(knownClusters).union(server.configuredRemotes)
+            .subtracting([server.cluster, SuperclusterBuilder.unknownClusterName])
+    }
+
+    /// Expected remotes without a working (confirmed) outbound, sorted.
+    public func missingOutbound(for server: ServerNode, grace: Double = DiagnosisThresholds().asymmetryGraceSeconds) -> [String] {
+        expectedRemotes(for: server).filter { server.workingOutbound(to: $0, grace: grace) == nil }.sorted()
+    }
+}

@@ -1,0 +1,362 @@
+import MonitorModel
+public import Topology
+
+/// Screen geometry derived from the state: where the tree, the problems and the footer go.
+public struct DashboardLayout: Sendable, Equatable {
+    public static let minimumWidth = 64
+    public static let minimumHeight = 16
+
+    public var header: Rect
+    public var main: Rect
+    public var problems: Rect
+    public var footer: Rect
+    public var tooSmall: Bool
+
+    public init(width: Int, height: Int, problemCount: Int, showProblems: Bool) {
+        tooSmall = width < Self.minimumWidth || height < Self.minimumHeight
+        let screen = Rect(x: 0, y: 0, width: width, height: height)
+        let (header, afterHeader) = screen.top(2)
+        let (body, footer) = afterHeader.bottom(1)
+        let problemRows = showProblems ? min(max(problemCount, 1) + 1, max(3, body.height / 3)) : 0
+        let (main, problems) = body.bottom(problemRows)
+        self.header = header
+        self.main = main
+        self.problems = problems
+        self.footer = footer
+    }
+
+    /// Rows of the tree below its column headings.
+    public var treeRows: Int { max(0, main.height - 1) }
+}
+
+extension DashboardState {
+    public var layout: DashboardLayout {
+        DashboardLayout(width: width, height: height, problemCount: problems.count, showProblems: mainView == .tree)
+    }
+
+    public var rows: [TreeRow] {
+        guard let model else { return [] }
+        return TreeRowBuilder.rows(model: model, problems: problems, collapsed: collapsed, filter: filter, sort: sort)
+    }
+}
+
+/// The update loop's pure step: a message in, the next state and the effects to perform out.
+public enum DashboardUpdate {
+    public static let intervalSteps: [Double] = [0.5, 1, 2, 5, 10, 15, 30, 60]
+
+    public static func update(_ state: inout DashboardState, _ message: DashboardMessage) -> [DashboardCommand] {
+        switch message {
+        case .tick(let now):
+            state.now = now
+            return []
+        case .resize(let width, let height):
+            state.width = width
+            state.height = height
+            clampScroll(&state)
+            return []
+        case .poll(let update):
+            receive(update, into: &state)
+            return []
+        case .key(let key):
+            return handle(key, &state)
+        }
+    }
+
+    static func receive(_ update: PollUpdate, into state: inout DashboardState) {
+        state.latest = update
+        state.now = max(state.now, update.receivedAt)
+        if update.model.servers.contains(where: \.reachable) { state.lastGoodPollAt = update.receivedAt }
+        // History keeps growing while paused: pausing freezes the screen, not the recording of rates.
+        for cluster in update.model.clusters {
+            for server in cluster.servers where server.reachable {
+                for link in server.outbound + server.inbound {
+                    let key = SeriesKey(serverKey: serverKey(server), direction: link.direction, remoteCluster: link.remoteCluster)
+                    if let rates = link.rates {
+                        state.history[key, default: SampleRing(capacity: DashboardState.historyLength)]
+                            .append(rates.inMsgs + rates.outMsgs)
+                    }
+                    if let rtt = link.rtt {
+                        state.rttHistory[key, default: SampleRing(capacity: DashboardState.historyLength)].append(rtt * 1000)
+                    }
+                }
+            }
+        }
+        for pair in update.model.pairs {
+            state.pairHistory[pair.from + "→" + pair.to, default: SampleRing(capacity: DashboardState.historyLength)]
+                .append(pair.sentMsgsPerSecond)
+        }
+        guard !state.paused else { return }
+        let previousRows = state.rows
+        state.shown = update
+        keepSelection(&state, previousRows: previousRows)
+    }
+
+    /// After a refresh: keep the same row; a reconnected connection keeps its place under its new gid;
+    /// a vanished row hands the selection to its server, or to the row now at the same position.
+    static func keepSelection(_ state: inout DashboardState, previousRows: [TreeRow]) {
+        let rows = state.rows
+        guard !rows.isEmpty else { state.selection = nil; return }
+        guard let selected = state.selection else {
+            state.selection = rows.first?.id
+            clampScroll(&state)
+            return
+        }
+        if rows.contains(where: { $0.id == selected }) { clampScroll(&state); return }
+        if case .connection(let key, let direction, let remote, _) = selected,
+            let successor = rows.first(where: {
+                if case .connection(key, direction, remote, _) = $0.id { return true }
+                return false
+            })
+        {
+            state.selection = successor.id
+        } else if let key = selected.serverKey, let server = rows.first(where: {
+            if case .server(_, key) = $0.id { return true }
+            return false
+        }) {
+            state.selection = server.id
+        } else {
+            let oldIndex = previousRows.firstIndex { $0.id == selected } ?? 0
+            state.selection = rows[min(oldIndex, rows.count - 1)].id
+        }
+        clampScroll(&state)
+    }
+
+    static func clampScroll(_ state: inout DashboardState) {
+        let rows = state.rows
+        let visible = max(1, state.layout.treeRows)
+        let index = rows.firstIndex { $0.id == state.selection } ?? 0
+        if index < state.scrollOffset { state.scrollOffset = index }
+        if index >= state.scrollOffset + visible { state.scrollOffset = index - visible + 1 }
+        state.scrollOffset = max(0, min(state.scrollOffset, max(0, rows.count - visible)))
+        state.problemSelection = max(0, min(state.problemSelection, state.problems.count - 1))
+    }
+
+    static func handle(_ key: Key, _ state: inout DashboardState) -> [DashboardCommand] {
+        state.statusMessage = nil
+        if state.editingFilter { return editFilter(key, &state) }
+        guard let action = KeyMap.action(for: key) else {
+            if key == .resize { return [] }
+            return []
+        }
+        if state.mainView == .help && action != .quit && action != .theme {
+            state.viewStack.removeLast()
+            return []
+        }
+        switch action {
+        case .quit:
+            state.quitting = true
+            return [.quit]
+        case .help:
+            state.viewStack.append(.help)
+        case .back:
+            if state.viewStack.count > 1 {
+                state.viewStack.removeLast()
+                state.detailScroll = 0
+            } else if !state.filter.isEmpty {
+                state.filter = ""
+                clampScroll(&state)
+            } else if state.focus == .problems {
+                state.focus = .tree
+            }
+        case .matrix:
+            if state.mainView == .matrix { state.viewStack.removeLast() } else { state.viewStack.append(.matrix) }
+        case .nextPane:
+            if state.mainView == .tree && !state.problems.isEmpty {
+                state.focus = state.focus == .tree ? .problems : .tree
+            }
+        case .filter:
+            state.viewStack = [.tree]
+            state.focus = .tree
+            state.editingFilter = true
+        case .sort:
+            state.sort = state.sort.next
+            state.statusMessage = "sort connections by \(state.sort.rawValue)"
+            clampScroll(&state)
+        case .pause:
+            state.paused.toggle()
+            if !state.paused, let latest = state.latest {
+                let previousRows = state.rows
+                state.shown = latest
+                keepSelection(&state, previousRows: previousRows)
+            }
+        case .pollNow:
+            state.statusMessage = "polling now"
+            return [.pollNow]
+        case .intervalUp, .intervalDown:
+            let steps = intervalSteps
+            let current = steps.firstIndex { $0 >= state.interval } ?? steps.count - 1
+            let next = action == .intervalUp ? min(current + 1, steps.count - 1) : max(current - 1, 0)
+            state.interval = steps[next]
+            state.statusMessage = "polling every \(Units.duration(state.interval))"
+            return [.setInterval(state.interval)]
+        case .theme:
+            state.themeIndex = (state.themeIndex + 1) % state.themeNames.count
+            state.statusMessage = "theme \(state.themeName)"
+            return [.applyTheme(state.themeName)]
+        case .moveUp, .moveDown, .pageUp, .pageDown, .home, .end:
+            move(action, &state)
+        case .drillIn:
+            drillIn(&state)
+        case .expandOrDrill:
+            expandOrDrill(&state)
+        case .collapse:
+            collapse(&state)
+        }
+        return []
+    }
+
+    static func editFilter(_ key: Key, _ state: inout DashboardState) -> [DashboardCommand] {
+        switch key {
+        case .enter:
+            state.editingFilter = false
+        case .escape:
+            state.editingFilter = false
+            state.filter = ""
+        case .backspace:
+            if !state.filter.isEmpty { state.filter.removeLast() }
+        case .character(let character) where character.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }):
+            if state.filter.count < 64 { state.filter.append(character) }
+        case .ctrl("c"):
+            state.quitting = true
+            return [.quit]
+        default:
+            return []
+        }
+        let rows = state.rows
+        if !rows.contains(where: { $0.id == state.selection }) {
+            // Prefer the first row that itself matches, not just an ancestor kept for context.
+            state.selection = rows.first(where: { row in
+                if case .connection = row.id { return true }
+                if case .missing = row.id { return true }
+                return false
+            })?.id ?? rows.first?.id
+        }
+        clampScroll(&state)
+        return []
+    }
+
+    static func move(_ action: Action, _ state: inout DashboardState) {
+        switch state.mainView {
+        case .detail:
+            switch action {
+            case .moveUp: state.detailScroll = max(0, state.detailScroll - 1)
+            case .moveDown: state.detailScroll += 1
+            case .pageUp: state.detailScroll = max(0, state.detailScroll - state.layout.main.height)
+            case .pageDown: state.detailScroll += state.layout.main.height
+            case .home: state.detailScroll = 0
+            default: break
+            }
+            return
+        case .matrix, .help:
+            return
+        case .tree:
+            break
+        }
+        if state.focus == .problems {
+            let count = state.problems.count
+            guard count > 0 else { return }
+            let page = max(1, state.layout.problems.height - 1)
+            switch action {
+            case .moveUp: state.problemSelection -= 1
+            case .moveDown: state.problemSelection += 1
+            case .pageUp: state.problemSelection -= page
+            case .pageDown: state.problemSelection += page
+            case .home: state.problemSelection = 0
+            case .end: state.problemSelection = count - 1
+            default: break
+            }
+            state.problemSelection = max(0, min(state.problemSelection, count - 1))
+            if state.problemSelection < state.problemScroll { state.problemScroll = state.problemSelection }
+            if state.problemSelection >= state.problemScroll + page { state.problemScroll = state.problemSelection - page + 1 }
+            return
+        }
+        let rows = state.rows
+        guard !rows.isEmpty else { return }
+        let index = rows.firstIndex { $0.id == state.selection } ?? 0
+        let page = max(1, state.layout.treeRows - 1)
+        let target: Int
+        switch action {
+        case .moveUp: target = index - 1
+        case .moveDown: target = index + 1
+        case .pageUp: target = index - page
+        case .pageDown: target = index + page
+        case .home: target = 0
+        default: target = rows.count - 1
+        }
+        state.selection = rows[max(0, min(target, rows.count - 1))].id
+        clampScroll(&state)
+    }
+
+    static func drillIn(_ state: inout DashboardState) {
+        if state.mainView == .tree && state.focus == .problems {
+            jumpToProblem(&state)
+            return
+        }
+        guard state.mainView == .tree, let selection = state.selection else { return }
+        state.viewStack.append(.detail(selection))
+        state.detailScroll = 0
+    }
+
+    static func expandOrDrill(_ state: inout DashboardState) {
+        guard state.mainView == .tree, state.focus == .tree, let selection = state.selection else { return }
+        if state.collapsed.contains(selection) {
+            state.collapsed.remove(selection)
+            clampScroll(&state)
+        } else {
+            drillIn(&state)
+        }
+    }
+
+    static func collapse(_ state: inout DashboardState) {
+        guard state.mainView == .tree, state.focus == .tree, let selection = state.selection else { return }
+        let rows = state.rows
+        guard let row = rows.first(where: { $0.id == selection }) else { return }
+        if row.hasChildren && row.isExpanded {
+            state.collapsed.insert(selection)
+        } else if let index = rows.firstIndex(where: { $0.id == selection }),
+            let parent = rows[..<index].last(where: { $0.depth < row.depth })
+        {
+            state.selection = parent.id
+        }
+        clampScroll(&state)
+    }
+
+    /// Selects the tree row a problem concerns, expanding and unfiltering as needed.
+    static func jumpToProblem(_ state: inout DashboardState) {
+        guard state.problems.indices.contains(state.problemSelection), let model = state.model else { return }
+        let problem = state.problems[state.problemSelection]
+        guard let target = rowID(for: problem, in: model) else { return }
+        state.filter = ""
+        if case .connection = target, let key = target.serverKey,
+            let server = model.servers.first(where: { serverKey($0) == key })
+        {
+            state.collapsed.remove(.server(cluster: server.cluster, key: key))
+            state.collapsed.remove(.cluster(server.cluster))
+        } else if case .missing = target, let key = target.serverKey,
+            let server = model.servers.first(where: { serverKey($0) == key })
+        {
+            state.collapsed.remove(.server(cluster: server.cluster, key: key))
+            state.collapsed.remove(.cluster(server.cluster))
+        } else if case .server(let cluster, _) = target {
+            state.collapsed.remove(.cluster(cluster))
+        }
+        state.selection = target
+        state.focus = .tree
+        clampScroll(&state)
+    }
+
+    public static func rowID(for problem: Problem, in model: Supercluster) -> RowID? {
+        let server = model.servers.first { $0.name == problem.server && (problem.cluster == nil || $0.cluster == problem.cluster) }
+        if let server, let gid = problem.gid,
+            let link = (server.outbound + server.inbound).first(where: { $0.gid == gid })
+        {
+            return .connection(serverKey: serverKey(server), direction: link.direction, remoteCluster: link.remoteCluster, gid: gid)
+        }
+        if let server, problem.kind == .missingOutbound, let remote = problem.remoteCluster {
+            return .missing(serverKey: serverKey(server), remoteCluster: remote)
+        }
+        if let server { return .server(cluster: server.cluster, key: serverKey(server)) }
+        if let cluster = problem.cluster { return .cluster(cluster) }
+        return nil
+    }
+}

@@ -1,0 +1,52 @@
+/// Everything a key can do. The same table dispatches keys and writes the `?` help screen and the footer.
+public enum Action: String, Sendable, CaseIterable {
+    case moveUp, moveDown, pageUp, pageDown, home, end
+    case expandOrDrill, drillIn, collapse, back, nextPane
+    case filter, sort, pause, pollNow, intervalUp, intervalDown, matrix, theme, help, quit
+}
+
+public struct KeyBinding: Sendable {
+    public var keys: [Key]
+    /// How the keys are written in help and footer.
+    public var label: String
+    public var action: Action
+    public var help: String
+    /// Short word for the footer; nil keeps it out of the footer.
+    public var footer: String?
+}
+
+public enum KeyMap {
+    public static let bindings: [KeyBinding] = [
+        KeyBinding(keys: [.up, .character("k")], label: "↑ k", action: .moveUp, help: "select the row above", footer: nil),
+        KeyBinding(keys: [.down, .character("j")], label: "↓ j", action: .moveDown, help: "select the row below", footer: nil),
+        KeyBinding(keys: [.pageUp, .ctrl("b")], label: "PgUp", action: .pageUp, help: "one page up", footer: nil),
+        KeyBinding(keys: [.pageDown, .ctrl("f"), .character(" ")], label: "PgDn", action: .pageDown, help: "one page down", footer: nil),
+        KeyBinding(keys: [.home, .character("g")], label: "Home g", action: .home, help: "first row", footer: nil),
+        KeyBinding(keys: [.end, .character("G")], label: "End G", action: .end, help: "last row", footer: nil),
+        KeyBinding(keys: [.enter], label: "Enter", action: .drillIn,
+                   help: "details of the selected row (in problems: jump to its row)", footer: "details"),
+        KeyBinding(keys: [.right, .character("l")], label: "→ l", action: .expandOrDrill, help: "expand, or details when expanded", footer: nil),
+        KeyBinding(keys: [.left, .character("h")], label: "← h", action: .collapse, help: "collapse, or go to the parent row", footer: nil),
+        KeyBinding(keys: [.escape], label: "Esc", action: .back, help: "back (close details, matrix, help, filter)", footer: "back"),
+        KeyBinding(keys: [.tab, .backTab], label: "Tab", action: .nextPane, help: "switch between the tree and the problems", footer: "pane"),
+        KeyBinding(keys: [.character("/")], label: "/", action: .filter,
+                   help: "filter by cluster, server, gid or remote (matches keep their parents)", footer: "filter"),
+        KeyBinding(keys: [.character("s")], label: "s", action: .sort, help: "sort connections: name, rate, RTT, pending, uptime", footer: "sort"),
+        KeyBinding(keys: [.character("p")], label: "p", action: .pause, help: "pause the screen (polling goes on)", footer: "pause"),
+        KeyBinding(keys: [.character("r")], label: "r", action: .pollNow, help: "poll now", footer: nil),
+        KeyBinding(keys: [.character("+"), .character("=")], label: "+", action: .intervalUp, help: "poll less often", footer: nil),
+        KeyBinding(keys: [.character("-")], label: "-", action: .intervalDown, help: "poll more often", footer: nil),
+        KeyBinding(keys: [.character("m")], label: "m", action: .matrix, help: "cluster × cluster matrix", footer: "matrix"),
+        KeyBinding(keys: [.character("t")], label: "t", action: .theme, help: "next theme", footer: nil),
+        KeyBinding(keys: [.character("?"), .function(1)], label: "? F1", action: .help, help: "this help", footer: "help"),
+        KeyBinding(keys: [.character("q"), .ctrl("c")], label: "q", action: .quit, help: "quit", footer: "quit"),
+    ]
+
+    public static func action(for key: Key) -> Action? {
+        bindings.first { $0.keys.contains(key) }?.action
+    }
+
+    public static func binding(for action: Action) -> KeyBinding? {
+        bindings.first { $0.action == action }
+    }
+}
