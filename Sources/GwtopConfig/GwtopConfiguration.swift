@@ -10,6 +10,8 @@ public struct GwtopConfiguration: Sendable {
     public var timeout: Double?
     public var maxConcurrentEndpoints: Int?
     public var thresholds = DiagnosisThresholds()
+    /// Dashboard theme name or path.
+    public var theme: String?
     /// Non-fatal findings, such as a password in a file others can read.
     public var warnings: [String] = []
 
@@ -55,7 +57,7 @@ public struct GwtopConfiguration: Sendable {
         guard let root else { return configuration }  // an empty file configures nothing
         let reader = NodeReader(file: file)
         let top = try reader.mapping(root, context: "the top level",
-            allowed: ["interval", "timeout", "max_concurrent", "endpoints", "groups", "thresholds"])
+            allowed: ["interval", "timeout", "max_concurrent", "endpoints", "groups", "thresholds", "theme"])
         if let node = top["interval"] {
             configuration.interval = try reader.number(node, key: "interval", range: 0.1...3600)
         }
@@ -64,6 +66,9 @@ public struct GwtopConfiguration: Sendable {
         }
         if let node = top["max_concurrent"] {
             configuration.maxConcurrentEndpoints = Int(try reader.number(node, key: "max_concurrent", range: 1...4096, integer: true))
+        }
+        if let node = top["theme"] {
+            configuration.theme = try reader.string(node, key: "theme")
         }
         if let node = top["endpoints"] {
             for item in try reader.sequence(node, key: "endpoints") {

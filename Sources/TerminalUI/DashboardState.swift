@@ -37,11 +37,20 @@ public enum SortKey: String, Sendable, CaseIterable {
     }
 }
 
-/// A key to a connection's history that survives reconnects (a new gid continues the same series).
+/// A key to a connection's history that survives reconnects (a new gid to the same remote server
+/// continues the same series).
 public struct SeriesKey: Sendable, Hashable {
     public var serverKey: String
     public var direction: GatewayDirection
     public var remoteCluster: String
+    public var remoteServer: String
+
+    public init(serverKey: String, link: GatewayLink) {
+        self.serverKey = serverKey
+        self.direction = link.direction
+        self.remoteCluster = link.remoteCluster
+        self.remoteServer = link.remoteServerID ?? "gid:\(link.gid)"
+    }
 }
 
 /// The result of one poll cycle, as the dashboard receives it.

@@ -70,7 +70,7 @@ public enum DashboardUpdate {
         for cluster in update.model.clusters {
             for server in cluster.servers where server.reachable {
                 for link in server.outbound + server.inbound {
-                    let key = SeriesKey(serverKey: serverKey(server), direction: link.direction, remoteCluster: link.remoteCluster)
+                    let key = SeriesKey(serverKey: serverKey(server), link: link)
                     if let rates = link.rates {
                         state.history[key, default: SampleRing(capacity: DashboardState.historyLength)]
                             .append(rates.inMsgs + rates.outMsgs)

@@ -66,7 +66,8 @@ public enum TreeRowBuilder {
             let clusterID = RowID.cluster(cluster.name)
             let clusterMatches = needle.isEmpty || cluster.name.lowercased().contains(needle)
             var serverRows: [[TreeRow]] = []
-            var clusterHealth = ProblemIndex.worst(index.forCluster(cluster.name)) ?? (cluster.servers.isEmpty ? .unknown : .ok)
+            var clusterHealth = ProblemIndex.worst(index.forCluster(cluster.name).filter { $0.severity != .info })
+                ?? (cluster.servers.isEmpty ? .unknown : .ok)
             for server in cluster.servers {
                 let key = serverKey(server)
                 let serverID = RowID.server(cluster: cluster.name, key: key)
@@ -97,7 +98,8 @@ public enum TreeRowBuilder {
                 } else if !server.reachable {
                     serverHealth = .critical
                 } else {
-                    serverHealth = ProblemIndex.worst(index.forServer(server)) ?? .ok
+                    // Info findings belong to the connection they describe, not to the whole server.
+                    serverHealth = ProblemIndex.worst(index.forServer(server).filter { $0.severity != .info }) ?? .ok
                 }
                 // A server is as bad as its worst connection.
                 serverHealth = max(serverHealth, children.map(\.2).filter { $0 != .info }.max() ?? .ok)

@@ -3,8 +3,10 @@ import Foundation
 import GwtopConfig
 import Logging
 import MonitorModel
+import NcursesBackend
 import OutputFormat
 import Poller
+import TerminalUI
 import Topology
 
 enum OutputFormatChoice: String, ExpressibleByArgument, CaseIterable {
@@ -56,6 +58,15 @@ struct GwtopCommand: AsyncParsableCommand {
 
     @Option(help: "Append diagnostic logs to this file (never to the terminal).")
     var log: String?
+
+    @Option(help: "Dashboard theme: a name from Themes/ (default, light, high-contrast, mono, solarized-dark, nord) or a path to a .yaml file. Also GWTOP_THEME or the config file's theme.")
+    var theme: String?
+
+    @Flag(help: "ASCII glyphs only, even when the locale is UTF-8.")
+    var ascii = false
+
+    @Flag(help: "Redraw the plain text report every interval instead of opening the dashboard.")
+    var plain = false
 
     func validate() throws {
         if let interval, !(interval >= 0.1 && interval <= 3600) {
@@ -125,10 +136,25 @@ struct GwtopCommand: AsyncParsableCommand {
             } else {
                 print(render(second, colour: colour), terminator: "")
             }
-        } else {
+        } else if plain || format == .json || isatty(STDOUT_FILENO) != 1 || isatty(STDIN_FILENO) != 1 {
             exitCode = await LiveTextMode(session: session, interval: settings.interval, logger: logger) { result in
                 render(result, colour: colour)
             }.run()
+        } else {
+            let environment = ProcessInfo.processInfo.environment
+            let catalog = ThemeCatalog.standard(environment: environment)
+            let themeName = theme ?? environment["GWTOP_THEME"].flatMap { $0.isEmpty ? nil : $0 } ?? settings.theme ?? "default"
+            // Fail before the screen is taken over: a bad theme is an error message, not a broken screen.
+            _ = try catalog.theme(named: themeName)
+            let runner = DashboardRunner(
+                session: session, interval: settings.interval, logger: logger, themes: catalog, initialTheme: themeName,
+                forceASCII: ascii, colorMode: dashboardColorMode())
+            do {
+                exitCode = try await runner.run()
+            } catch {
+                await transport.shutdown()
+                throw error
+            }
         }
         await transport.shutdown()
         if exitCode != 0 { throw ExitCode(exitCode) }
@@ -155,6 +181,16 @@ struct GwtopCommand: AsyncParsableCommand {
         }
     }
 
+    func dashboardColorMode() -> NcursesTerminal.ColorMode {
+        switch color {
+        case .always: return .always
+        case .never: return .never
+        case .auto:
+            if let noColor = ProcessInfo.processInfo.environment["NO_COLOR"], !noColor.isEmpty { return .never }
+            return .auto
+        }
+    }
+
     func useColour() -> Bool {
         switch color {
         case .always: return true
@@ -172,6 +208,7 @@ struct GwtopCommand: AsyncParsableCommand {
         var maxConcurrent: Int
         var thresholds: DiagnosisThresholds
         var warnings: [String]
+        var theme: String?
     }
 
     /// The config file first, then flags on top of it.
@@ -201,7 +238,8 @@ struct GwtopCommand: AsyncParsableCommand {
             timeout: timeout ?? fileConfiguration.timeout ?? 2,
             maxConcurrent: maxConcurrent ?? fileConfiguration.maxConcurrentEndpoints ?? 64,
             thresholds: fileConfiguration.thresholds,
-            warnings: fileConfiguration.warnings)
+            warnings: fileConfiguration.warnings,
+            theme: fileConfiguration.theme)
     }
 }
 

@@ -1,0 +1,321 @@
+import MonitorModel
+import OutputFormat
+import Topology
+
+/// Draws the whole screen for a state. Pure: the same state gives the same cells.
+public enum DashboardView {
+    public static func render(_ state: DashboardState) -> CellBuffer {
+        var buffer = CellBuffer(width: state.width, height: state.height)
+        let layout = state.layout
+        if layout.tooSmall {
+            renderTooSmall(state, into: &buffer)
+            return buffer
+        }
+        renderHeader(state, layout.header, into: &buffer)
+        switch state.mainView {
+        case .tree:
+            renderProblems(state, layout.problems, into: &buffer)
+            renderTree(state, layout.main, into: &buffer)
+        case .detail(let row):
+            DetailView.render(state, row: row, in: layout.main, into: &buffer)
+        case .matrix:
+            MatrixView.render(state, in: layout.main, into: &buffer)
+        case .help:
+            renderHelp(state, layout.main, into: &buffer)
+        }
+        renderFooter(state, layout.footer, into: &buffer)
+        return buffer
+    }
+
+    /// Server-supplied text, made safe and short.
+    static func safe(_ text: String, _ maxLength: Int = 64) -> String { TerminalSafe.text(text, maxLength: maxLength) }
+
+    static func renderTooSmall(_ state: DashboardState, into buffer: inout CellBuffer) {
+        let message = "terminal too small (need \(DashboardLayout.minimumWidth)×\(DashboardLayout.minimumHeight), "
+            + "have \(state.width)×\(state.height))"
+        let lines = [message, "enlarge the window, or press q to quit"]
+        for (index, line) in lines.enumerated() {
+            let y = state.height / 2 - 1 + index
+            let x = max(0, (state.width - displayWidth(of: line)) / 2)
+            buffer.put(line, x: x, y: y, role: index == 0 ? .warning : .dim)
+        }
+    }
+
+    // MARK: Header
+
+    static func renderHeader(_ state: DashboardState, _ area: Rect, into buffer: inout CellBuffer) {
+        buffer.fill(area, role: .header)
+        let g = state.glyphs
+        var x = buffer.put(" gwtop ", x: 0, y: area.y, role: .headerValue)
+        guard let model = state.model else {
+            buffer.put(" waiting for the first poll…", x: x, y: area.y, role: .header)
+            renderSecondHeaderLine(state, area, into: &buffer)
+            return
+        }
+        let summary = MeshSummary(model, problems: state.problems)
+        let status: Health = summary.critical > 0 ? .critical : summary.warning > 0 ? .warning : .ok
+        x = buffer.put(" \(g.health(status)) \(status.word.uppercased()) ", x: x + 1, y: area.y, role: status.role)
+        let parts: [(String, String)] = [
+            ("\(summary.clusters)", " clusters"),
+            ("\(summary.serversReachable)/\(summary.serversPolled)", " servers up"),
+            ("\(summary.outboundUp)/\(summary.outboundExpected)", " links"),
+        ]
+        for (value, label) in parts {
+            x = buffer.put("  " + value, x: x, y: area.y, role: .headerValue)
+            x = buffer.put(label, x: x, y: area.y, role: .header)
+        }
+        x += 2
+        let words = area.width >= 100
+        for (count, health, word) in [(summary.critical, Health.critical, " critical"), (summary.warning, .warning, " warning"), (summary.info, .info, " info")] {
+            x = buffer.put(" \(g.health(health))\(count)\(words ? word : "")", x: x, y: area.y, role: count > 0 ? health.role : .header)
+        }
+        if state.paused {
+            let marker = " PAUSED "
+            buffer.put(marker, x: max(x + 1, area.maxX - displayWidth(of: marker)), y: area.y, role: .paused)
+        }
+        renderSecondHeaderLine(state, area, into: &buffer)
+    }
+
+    static func renderSecondHeaderLine(_ state: DashboardState, _ area: Rect, into buffer: inout CellBuffer) {
+        let y = area.y + 1
+        let every = state.interval == state.interval.rounded() ? "\(Int(state.interval))s" : Units.duration(state.interval)
+        var x = buffer.put(" every \(every)", x: 0, y: y, role: .header)
+        let ageText: String
+        if let age = state.dataAge {
+            ageText = "last good poll \(Units.duration(max(0, age))) ago"
+        } else {
+            ageText = state.latest == nil ? "no poll yet" : "no endpoint has answered"
+        }
+        let ageHealth = state.dataAgeHealth
+        let ageRole: StyleRole = ageHealth == .critical ? .stale : ageHealth == .warning ? .warning : .header
+        x = buffer.put("  ", x: x, y: y, role: .header)
+        x = buffer.put(ageHealth == .ok ? ageText : "\(state.glyphs.health(ageHealth)) \(ageText)", x: x, y: y, role: ageRole)
+        if let latest = state.latest {
+            x = buffer.put("  cycle \(Units.duration(latest.duration))", x: x, y: y, role: .header)
+        }
+        x = buffer.put("  sort \(state.sort.rawValue)", x: x, y: y, role: .header)
+        if !state.filter.isEmpty {
+            x = buffer.put("  filter \"\(state.filter)\"", x: x, y: y, role: .filter)
+        }
+        x = buffer.put("  theme \(state.themeName)", x: x, y: y, role: .header)
+    }
+
+    // MARK: Tree
+
+    static func renderTree(_ state: DashboardState, _ area: Rect, into buffer: inout CellBuffer) {
+        let columns = TreeColumns(width: area.width - 1)
+        for placement in columns.placements {
+            var title = placement.column.title
+            if sortColumn(state.sort) == placement.column { title += state.glyphs.sortMarker }
+            let x = placement.column.rightAligned ? placement.x + placement.width - displayWidth(of: title) : placement.x
+            buffer.put(title, x: area.x + 1 + x, y: area.y, role: .columnHeading, maxWidth: placement.width)
+        }
+        let rows = state.rows
+        let visible = area.height - 1
+        if rows.isEmpty {
+            let message = state.model == nil ? "waiting for the first poll…"
+                : state.filter.isEmpty ? "no server known" : "nothing matches \"\(state.filter)\" (Esc clears the filter)"
+            buffer.put(message, x: area.x + 2, y: area.y + 2, role: .dim)
+            return
+        }
+        for (offset, row) in rows.dropFirst(state.scrollOffset).prefix(visible).enumerated() {
+            let y = area.y + 1 + offset
+            renderRow(row, state: state, columns: columns, x: area.x + 1, y: y, width: area.width - 1, into: &buffer)
+            if row.id == state.selection {
+                buffer.setRole(state.focus == .tree ? .selection : .dim, in: Rect(x: area.x, y: y, width: area.width, height: 1))
+                buffer.put(">", x: area.x, y: y, role: state.focus == .tree ? .selection : .dim)
+            }
+        }
+        if rows.count > visible {
+            // On the separator below the tree, where it covers no column heading.
+            let shownEnd = min(rows.count, state.scrollOffset + visible)
+            let text = " rows \(state.scrollOffset + 1)-\(shownEnd) of \(rows.count) "
+            buffer.put(text, x: area.maxX - displayWidth(of: text) - 1, y: area.maxY, role: .dim)
+        }
+    }
+
+    static func sortColumn(_ sort: SortKey) -> TreeColumns.Column? {
+        switch sort {
+        case .name: .name
+        case .rate: .outMsgs
+        case .rtt: .rtt
+        case .pending: .pending
+        case .uptime: .uptime
+        }
+    }
+
+    static func renderRow(_ row: TreeRow, state: DashboardState, columns: TreeColumns, x originX: Int, y: Int, width: Int,
+                          into buffer: inout CellBuffer) {
+        let g = state.glyphs
+        func cell(_ column: TreeColumns.Column, _ text: String, _ role: StyleRole) {
+            guard let placement = columns.placement(column) else { return }
+            let w = displayWidth(of: text)
+            let x = column.rightAligned ? placement.x + max(0, placement.width - w) : placement.x
+            buffer.put(text, x: originX + x, y: y, role: role, maxWidth: placement.width)
+        }
+        func span(from column: TreeColumns.Column, _ text: String, _ role: StyleRole) {
+            guard let (x, spanWidth) = columns.spanFrom(column, totalWidth: width) else { return }
+            buffer.put(text, x: originX + x, y: y, role: role, maxWidth: spanWidth)
+        }
+        // Tree guides and the health glyph inside the name column.
+        guard let namePlacement = columns.placement(.name) else { return }
+        var prefix = ""
+        switch row.depth {
+        case 0: prefix = row.hasChildren ? (row.isExpanded ? g.expanded : g.collapsed) + " " : "  "
+        case 1: prefix = (row.isLast ? g.treeLast : g.treeBranch)
+        default: prefix = ((row.ancestorIsLast.first ?? false) ? "  " : g.treeVertical) + (row.isLast ? g.treeLast : g.treeBranch)
+        }
+        var x = buffer.put(prefix, x: originX, y: y, role: .treeLine, maxWidth: namePlacement.width)
+        x = buffer.put(g.health(row.health), x: x, y: y, role: row.health.role)
+        x += 1
+        let nameLimit = namePlacement.width - (x - originX)
+
+        switch row.kind {
+        case .cluster(let cluster):
+            x = buffer.put(safe(cluster.name, 40), x: x, y: y, role: .cluster, maxWidth: nameLimit)
+            let count = cluster.servers.count
+            buffer.put(" (\(count))", x: x, y: y, role: .dim, maxWidth: max(0, originX + namePlacement.width - x))
+            if cluster.servers.isEmpty {
+                span(from: .gid, "no server seen — named in configuration only", .unknown)
+            } else if let rates = cluster.rates {
+                cell(.inMsgs, Units.count(rates.inMsgs), .rate)
+                cell(.outMsgs, Units.count(rates.outMsgs), .rate)
+                cell(.inBytes, Units.bytes(rates.inBytes), .rate)
+                cell(.outBytes, Units.bytes(rates.outBytes), .rate)
+                let links = cluster.servers.filter(\.reachable).reduce(into: (0, 0)) { total, server in
+                    let expected = state.model?.expectedRemotes(for: server).count ?? 0
+                    total.0 += expected - (state.model?.missingOutbound(for: server).count ?? 0)
+                    total.1 += expected
+                }
+                cell(.gid, "\(links.0)/\(links.1) out", links.0 < links.1 ? .critical : .dim)
+            }
+        case .server(let server):
+            x = buffer.put(safe(server.name, 40), x: x, y: y, role: .server, maxWidth: nameLimit)
+            if !server.polled {
+                span(from: .gid, "not polled (seen as a peer)", .unknown)
+            } else if !server.reachable {
+                span(from: .gid, "UNREACHABLE: " + safe(server.failure?.message ?? "no answer", 120), .critical)
+            } else {
+                let expected = state.model?.expectedRemotes(for: server).count ?? 0
+                let missing = state.model?.missingOutbound(for: server).count ?? 0
+                cell(.gid, "v" + safe(server.version ?? "?", 12), .dim)
+                cell(.remote, "o\(expected - missing)/\(expected) i\(server.inbound.count)", missing > 0 ? .critical : .dim)
+                if let rates = server.rates {
+                    cell(.inMsgs, Units.count(rates.inMsgs), .rate)
+                    cell(.outMsgs, Units.count(rates.outMsgs), .rate)
+                    cell(.inBytes, Units.bytes(rates.inBytes), .rate)
+                    cell(.outBytes, Units.bytes(rates.outBytes), .rate)
+                }
+                if let uptime = server.uptime { cell(.uptime, Units.duration(uptime), .dim) }
+            }
+        case .connection(let server, let link):
+            let arrow = link.direction == .outbound ? g.outbound : g.inbound
+            let implicit = link.configured == false ? "*" : ""
+            buffer.put("\(arrow) \(safe(link.remoteCluster, 40))\(implicit)", x: x, y: y, role: .normal, maxWidth: nameLimit)
+            cell(.gid, link.logToken, .gid)
+            cell(.remote, safe(link.remoteServerName ?? link.remoteServerID.map { String($0.prefix(7)) + g.ellipsis } ?? "?", 40),
+                 link.remoteServerName == nil ? .unknown : .normal)
+            cell(.inMsgs, link.rates.map { Units.count($0.inMsgs) } ?? "-", .rate)
+            cell(.outMsgs, link.rates.map { Units.count($0.outMsgs) } ?? "-", .rate)
+            cell(.inBytes, link.rates.map { Units.bytes($0.inBytes) } ?? "-", .rate)
+            cell(.outBytes, link.rates.map { Units.bytes($0.outBytes) } ?? "-", .rate)
+            cell(.rtt, link.rtt.map(Units.duration) ?? "-", row.health >= .warning && (link.rtt ?? 0) > 0.3 ? .warning : .normal)
+            cell(.pending, Units.bytes(Double(link.pendingBytes)), link.pendingBytes > 0 ? .warning : .dim)
+            cell(.uptime, link.uptime.map(Units.duration) ?? "-", .dim)
+            if let trend = columns.placement(.trend) {
+                let key = SeriesKey(serverKey: serverKey(server), link: link)
+                let values = state.history[key]?.values ?? []
+                cell(.trend, Sparkline.render(values, width: trend.width, glyphs: g), .sparkline)
+            }
+        case .missing(let server, let remote):
+            let arrow = g.outbound
+            buffer.put("\(arrow) \(safe(remote, 40))", x: x, y: y, role: .missing, maxWidth: nameLimit)
+            let configured = server.configuredRemotes.contains(remote) ? " (configured)" : ""
+            span(from: .gid, "MISSING outbound gateway\(configured)", .missing)
+        }
+    }
+
+    // MARK: Problems
+
+    static func renderProblems(_ state: DashboardState, _ area: Rect, into buffer: inout CellBuffer) {
+        guard !area.isEmpty else { return }
+        let g = state.glyphs
+        let problems = state.problems
+        buffer.fill(Rect(x: area.x, y: area.y, width: area.width, height: 1), with: g.horizontal, role: .border)
+        let focused = state.focus == .problems
+        let counts = MeshSummary.counts(problems)
+        let title = " Problems: \(counts.critical) critical, \(counts.warning) warning, \(counts.info) info "
+            + (focused ? "(Enter: go to row) " : problems.isEmpty ? "" : "(Tab to select) ")
+        buffer.put(title, x: area.x + 2, y: area.y, role: focused ? .title : .border)
+        if problems.isEmpty {
+            buffer.put(state.model == nil ? "" : "\(g.ok) no problems: every expected gateway is up", x: area.x + 2, y: area.y + 1, role: .ok)
+            return
+        }
+        let rows = area.height - 1
+        let window = Array(problems.enumerated().dropFirst(state.problemScroll).prefix(rows))
+        for (line, (index, problem)) in window.enumerated() {
+            let y = area.y + 1 + line
+            let health = Health(problem.severity)
+            var x = buffer.put(" \(g.health(health)) ", x: area.x, y: y, role: health.role)
+            x = buffer.put(problem.kind.rawValue, x: x, y: y, role: health.role, maxWidth: 22)
+            x = max(x + 1, area.x + 26)
+            buffer.put(safe(problem.message, 300), x: x, y: y, role: .normal, maxWidth: area.maxX - x)
+            if focused && index == state.problemSelection {
+                buffer.setRole(.selection, in: Rect(x: area.x, y: y, width: area.width, height: 1))
+            }
+        }
+    }
+
+    // MARK: Footer and help
+
+    static func renderFooter(_ state: DashboardState, _ area: Rect, into buffer: inout CellBuffer) {
+        buffer.fill(area, role: .footer)
+        if state.editingFilter {
+            var x = buffer.put(" / ", x: area.x, y: area.y, role: .footerKey)
+            x = buffer.put(state.filter, x: x, y: area.y, role: .filter)
+            x = buffer.put("▏", x: x, y: area.y, role: .filter)
+            buffer.put("   Enter keep · Esc clear · cluster, server, gid:N or remote", x: x, y: area.y, role: .footer)
+            return
+        }
+        var x = area.x
+        for binding in KeyMap.bindings {
+            guard let word = binding.footer else { continue }
+            let key = binding.label.split(separator: " ").first.map(String.init) ?? binding.label
+            if x + displayWidth(of: key) + displayWidth(of: word) + 3 > area.maxX { break }
+            x = buffer.put(" " + key, x: x, y: area.y, role: .footerKey)
+            x = buffer.put(" " + word + " ", x: x, y: area.y, role: .footer)
+        }
+        if let message = state.statusMessage {
+            let text = " " + message + " "
+            buffer.put(text, x: max(x, area.maxX - displayWidth(of: text)), y: area.y, role: .title)
+        }
+    }
+
+    static func renderHelp(_ state: DashboardState, _ area: Rect, into buffer: inout CellBuffer) {
+        let g = state.glyphs
+        buffer.put("Keys", x: area.x + 2, y: area.y, role: .title)
+        var y = area.y + 1
+        for binding in KeyMap.bindings where y < area.maxY {
+            buffer.put(binding.label, x: area.x + 2, y: y, role: .footerKey, maxWidth: 10)
+            buffer.put(binding.help, x: area.x + 13, y: y, role: .normal, maxWidth: area.width - 14)
+            y += 1
+        }
+        let legend = [
+            "\(g.ok) ok   \(g.warning) warning   \(g.critical) critical   \(g.unknown) unknown/not polled   \(g.info) info",
+            "\(g.outbound) outbound   \(g.inbound) inbound   * implicit (gossiped) gateway   - rate after the next poll",
+            "gid:N is the id the server logs: grep 'gid:N ' in its log.   Any key closes this help.",
+        ]
+        y += 1
+        for line in legend where y < area.maxY {
+            buffer.put(line, x: area.x + 2, y: y, role: .dim, maxWidth: area.width - 3)
+            y += 1
+        }
+    }
+}
+
+extension MeshSummary {
+    static func counts(_ problems: [Problem]) -> (critical: Int, warning: Int, info: Int) {
+        (problems.filter { $0.severity == .critical }.count, problems.filter { $0.severity == .warning }.count,
+         problems.filter { $0.severity == .info }.count)
+    }
+}

@@ -1,0 +1,281 @@
+import MonitorModel
+import OutputFormat
+import Topology
+
+/// The drill-down page for one row: every fact gwtop has about it, history graphs, its problems and
+/// where to look in the server log.
+public enum DetailView {
+    typealias Segment = (text: String, role: StyleRole)
+    typealias Line = [Segment]
+
+    public static func render(_ state: DashboardState, row: RowID, in area: Rect, into buffer: inout CellBuffer) {
+        let (title, lines) = content(state, row: row, width: area.width)
+        buffer.put(title, x: area.x + 1, y: area.y, role: .title, maxWidth: area.width - 2)
+        let visible = area.height - 1
+        let maxScroll = max(0, lines.count - visible)
+        let scroll = min(state.detailScroll, maxScroll)
+        for (offset, line) in lines.dropFirst(scroll).prefix(visible).enumerated() {
+            var x = area.x + 1
+            for segment in line { x = buffer.put(segment.text, x: x, y: area.y + 1 + offset, role: segment.role, maxWidth: area.maxX - x) }
+        }
+        if lines.count > visible {
+            let text = " \(scroll + 1)-\(min(lines.count, scroll + visible))/\(lines.count) ↑↓ "
+            buffer.put(text, x: area.maxX - displayWidth(of: text), y: area.y, role: .dim)
+        }
+    }
+
+    static func content(_ state: DashboardState, row: RowID, width: Int) -> (String, [Line]) {
+        guard let model = state.model else { return ("(no data)", []) }
+        let g = state.glyphs
+        let problems = state.problems
+        switch row {
+        case .cluster(let name):
+            guard let cluster = model.cluster(named: name) else { return gone(name) }
+            return ("cluster \(safe(name))", clusterLines(cluster, model: model, state: state, problems: problems.filter { $0.cluster == name || $0.remoteCluster == name }))
+        case .server(_, let key):
+            guard let server = model.servers.first(where: { serverKey($0) == key }) else { return gone(key) }
+            return ("\(safe(server.cluster)) \(g.separator) \(safe(server.name))", serverLines(server, model: model, state: state))
+        case .connection(let key, let direction, let remote, let gid):
+            guard let server = model.servers.first(where: { serverKey($0) == key }),
+                let link = (direction == .outbound ? server.outbound : server.inbound).first(where: { $0.gid == gid && $0.remoteCluster == remote })
+            else { return gone("gid:\(gid) (closed or replaced; Esc to go back)") }
+            let arrow = direction == .outbound ? g.outbound : g.inbound
+            return ("\(safe(server.cluster)) \(g.separator) \(safe(server.name)) \(g.separator) \(arrow) \(safe(remote)) \(link.logToken)",
+                    connectionLines(link, server: server, state: state, width: width))
+        case .missing(let key, let remote):
+            guard let server = model.servers.first(where: { serverKey($0) == key }) else { return gone(key) }
+            return ("\(safe(server.cluster)) \(g.separator) \(safe(server.name)) \(g.separator) missing \(g.outbound) \(safe(remote))",
+                    missingLines(server, remote: remote, model: model, state: state))
+        }
+    }
+
+    static func gone(_ what: String) -> (String, [Line]) {
+        ("\(what)", [[("This row is not in the latest poll.", .warning)]])
+    }
+
+    static func safe(_ text: String, _ maxLength: Int = 64) -> String { TerminalSafe.text(text, maxLength: maxLength) }
+
+    static func field(_ label: String, _ value: String, _ role: StyleRole = .normal) -> Line {
+        [("  " + label.padding(toWidth: 16), .dim), (value, role)]
+    }
+
+    static func section(_ title: String) -> Line { [(title, .columnHeading)] }
+
+    static func problemLines(_ problems: [Problem], glyphs: Glyphs) -> [Line] {
+        guard !problems.isEmpty else { return [section("Problems"), [("  \(glyphs.ok) none", .ok)]] }
+        return [section("Problems")] + problems.map { problem in
+            let health = Health(problem.severity)
+            return [("  \(glyphs.health(health)) \(problem.kind.rawValue)  ", health.role), (safe(problem.message, 300), .normal)]
+        }
+    }
+
+    static func connectionLines(_ link: GatewayLink, server: ServerNode, state: DashboardState, width: Int) -> [Line] {
+        let g = state.glyphs
+        var lines: [Line] = [section("Connection")]
+        let kind = link.direction == .outbound
+            ? (link.configured == false ? "outbound, implicit (learned by gossip)" : "outbound, configured")
+            : "inbound (the remote server dialled this one)"
+        lines.append(field("direction", kind, link.configured == false ? .info : .normal))
+        let remoteName = link.remoteServerName.map { safe($0) } ?? "not polled"
+        lines.append(field("remote", "\(remoteName) in \(safe(link.remoteCluster))"))
+        lines.append(field("remote id", safe(link.remoteServerID ?? "-", 80), .dim))
+        lines.append(field("address", "\(safe(link.ip ?? "?")):\(link.port.map(String.init) ?? "?")"))
+        lines.append(field("gid", link.logToken, .gid))
+        lines.append(field("log hint", "grep '\(link.logToken) ' <log of \(safe(server.name))>", .gid))
+        lines.append(field("RTT", link.rtt.map(Units.duration) ?? "-"))
+        lines.append(field("uptime", link.uptime.map(Units.duration) ?? "-"))
+        lines.append(field("idle", link.idle.map(Units.duration) ?? "-"))
+        lines.append(field("started", link.start?.rfc3339 ?? "-", .dim))
+        lines.append(field("last activity", link.lastActivity?.rfc3339 ?? "-", .dim))
+        lines.append(field("pending", Units.bytes(Double(link.pendingBytes)), link.pendingBytes > 0 ? .warning : .normal))
+        let rates = link.rates
+        lines.append(field("msgs in", "\(link.inMsgs)  (\(rates.map { Units.msgRate($0.inMsgs) } ?? "rate after next poll"))"))
+        lines.append(field("msgs out", "\(link.outMsgs)  (\(rates.map { Units.msgRate($0.outMsgs) } ?? "rate after next poll"))"))
+        lines.append(field("bytes in", "\(Units.bytes(Double(link.inBytes)))  (\(rates.map { Units.byteRate($0.inBytes) } ?? "-"))"))
+        lines.append(field("bytes out", "\(Units.bytes(Double(link.outBytes)))  (\(rates.map { Units.byteRate($0.outBytes) } ?? "-"))"))
+        lines.append(field("subscriptions", "\(link.subscriptions)"))
+        if let version = link.tlsVersion {
+            lines.append(field("TLS", "\(safe(version)) \(safe(link.tlsCipherSuite ?? ""))"))
+        } else {
+            lines.append(field("TLS", "none", .dim))
+        }
+        lines.append([])
+        lines.append(section("Accounts (interest)"))
+        if link.accounts.isEmpty {
+            lines.append([("  none reported", .dim)])
+        } else {
+            lines.append([("  " + "ACCOUNT".padding(toWidth: 24) + "MODE".padding(toWidth: 16) + "SUBS".padding(toWidth: 8) + "QUEUE SUBS", .dim)])
+            for account in link.accounts {
+                let mode = account.interestMode ?? "-"
+                lines.append([
+                    ("  " + safe(account.name, 22).padding(toWidth: 24), .normal),
+                    (safe(mode, 15).padding(toWidth: 16), mode == "Transitioning" ? .warning : .normal),
+                    ("\(account.numSubs ?? 0)".padding(toWidth: 8) + "\(account.numQueueSubs ?? 0)", .normal),
+                ])
+            }
+        }
+        let key = SeriesKey(serverKey: serverKey(server), link: link)
+        let graphWidth = max(10, min(width - 4, DashboardState.historyLength))
+        lines.append([])
+        lines += graph("Messages/s (in+out), last \(graphWidth) polls", state.history[key]?.values ?? [], width: graphWidth,
+                       format: Units.count, glyphs: g)
+        lines += graph("RTT (ms)", state.rttHistory[key]?.values ?? [], width: graphWidth, format: { Units.fixed($0, digits: 2) }, glyphs: g)
+        lines.append([])
+        let own = state.problems.filter { $0.server == server.name && $0.gid == link.gid }
+        lines += problemLines(own, glyphs: g)
+        return lines
+    }
+
+    static func graph(_ title: String, _ values: [Double], width: Int, format: (Double) -> String, glyphs: Glyphs) -> [Line] {
+        guard !values.isEmpty else { return [section(title), [("  no samples yet", .dim)]] }
+        let peak = values.max() ?? 0
+        let last = values.last ?? 0
+        var lines: [Line] = [[(title, .columnHeading), ("  now \(format(last))  peak \(format(peak))", .dim)]]
+        for row in Graph.rows(values, width: width, height: 3, glyphs: glyphs) {
+            lines.append([("  " + row, .sparkline)])
+        }
+        return lines
+    }
+
+    static func serverLines(_ server: ServerNode, model: Supercluster, state: DashboardState) -> [Line] {
+        let g = state.glyphs
+        var lines: [Line] = [section("Server")]
+        lines.append(field("name", safe(server.name)))
+        lines.append(field("id", safe(server.id ?? "unknown", 80), .dim))
+        lines.append(field("cluster", safe(server.cluster)))
+        lines.append(field("url", safe(server.url ?? "not polled (seen as a peer)", 100), server.url == nil ? .unknown : .normal))
+        lines.append(field("version", safe(server.version ?? "-")))
+        if !server.polled {
+            lines.append(field("state", "not polled: add its monitoring URL to see its side", .unknown))
+        } else if server.reachable {
+            lines.append(field("state", "reachable", .ok))
+        } else {
+            lines.append(field("state", "UNREACHABLE: \(safe(server.failure?.message ?? "no answer", 200))", .critical))
+        }
+        for failure in server.partialFailures { lines.append(field("partial", safe(failure, 200), .warning)) }
+        if let health = server.health {
+            lines.append(field("/healthz", safe(health.status) + (health.error.map { ": " + safe($0, 120) } ?? ""), health.isOK ? .ok : .warning))
+        }
+        if let uptime = server.uptime { lines.append(field("uptime", Units.duration(uptime))) }
+        if let rates = server.rates {
+            lines.append(field("gateway in", "\(Units.msgRate(rates.inMsgs))  \(Units.byteRate(rates.inBytes))", .rate))
+            lines.append(field("gateway out", "\(Units.msgRate(rates.outMsgs))  \(Units.byteRate(rates.outBytes))", .rate))
+        }
+        if let gateway = server.gateway {
+            lines.append([])
+            lines.append(section("Gateway configuration (/varz)"))
+            lines.append(field("gateway name", safe(gateway.name ?? "-")))
+            lines.append(field("listen", "\(safe(gateway.host ?? "-")):\(gateway.port.map(String.init) ?? "-")"))
+            if let advertise = gateway.advertise, !advertise.isEmpty { lines.append(field("advertise", safe(advertise))) }
+            if let retries = gateway.connectRetries { lines.append(field("connect retries", "\(retries)")) }
+            if let reject = gateway.rejectUnknown { lines.append(field("reject unknown", reject ? "yes" : "no")) }
+            for remote in gateway.gateways where remote.name != server.cluster {
+                let urls = remote.urls.map { safe(redactUserInfo($0), 80) }.joined(separator: " ")
+                lines.append(field("→ " + safe(remote.name, 14), urls.isEmpty ? "(no URL)" : urls))
+            }
+        }
+        let expected = model.expectedRemotes(for: server)
+        let missing = model.missingOutbound(for: server)
+        if server.reachable {
+            lines.append([])
+            lines.append(section("Gateways"))
+            lines.append(field("outbound", "\(expected.count - missing.count) of \(expected.count) expected", missing.isEmpty ? .ok : .critical))
+            if !missing.isEmpty { lines.append(field("missing to", missing.map { safe($0) }.joined(separator: ", "), .missing)) }
+            lines.append(field("inbound", "\(server.inbound.count) from " + Dictionary(grouping: server.inbound, by: \.remoteCluster)
+                .map { "\(safe($0.key)) ×\($0.value.count)" }.sorted().joined(separator: ", ")))
+        }
+        lines.append([])
+        lines += problemLines(state.problems.filter { $0.server == server.name && ($0.cluster == nil || $0.cluster == server.cluster) }, glyphs: g)
+        return lines
+    }
+
+    static func clusterLines(_ cluster: ClusterNode, model: Supercluster, state: DashboardState, problems: [Problem]) -> [Line] {
+        let g = state.glyphs
+        var lines: [Line] = [section("Servers")]
+        if cluster.servers.isEmpty { lines.append([("  none seen: this cluster is only named in configuration", .unknown)]) }
+        for server in cluster.servers {
+            let state = !server.polled ? "not polled" : server.reachable ? "up" : "UNREACHABLE"
+            let role: StyleRole = !server.polled ? .unknown : server.reachable ? .ok : .critical
+            lines.append([("  " + safe(server.name, 24).padding(toWidth: 26), .server), (state, role),
+                          ("  " + safe(server.version ?? "", 16), .dim)])
+        }
+        lines.append([])
+        lines.append(section("Traffic with other clusters (msgs/s sent → received)"))
+        for pair in model.pairs where pair.from == cluster.name || pair.to == cluster.name {
+            lines.append([("  " + "\(safe(pair.from, 16)) \(g.outbound) \(safe(pair.to, 16))".padding(toWidth: 36), .normal),
+                          ("\(Units.msgRate(pair.sentMsgsPerSecond)) → \(Units.msgRate(pair.receivedMsgsPerSecond))", .rate)])
+        }
+        lines.append([])
+        lines += problemLines(problems, glyphs: g)
+        return lines
+    }
+
+    static func missingLines(_ server: ServerNode, remote: String, model: Supercluster, state: DashboardState) -> [Line] {
+        let g = state.glyphs
+        var lines: [Line] = [section("Missing outbound gateway")]
+        lines.append(field("server", "\(safe(server.name)) (\(safe(server.cluster)))"))
+        lines.append(field("should reach", safe(remote)))
+        let configured = server.configuredRemotes.contains(remote)
+        lines.append(field("configured", configured ? "yes, in this server's gateway block" : "no: expected because the cluster exists"))
+        let remoteServers = model.cluster(named: remote)?.servers ?? []
+        lines.append(field("servers there", remoteServers.isEmpty ? "none seen" : remoteServers.map { safe($0.name) }.joined(separator: ", "),
+                           remoteServers.isEmpty ? .unknown : .normal))
+        if let urls = server.gateway?.gateways.first(where: { $0.name == remote })?.urls, !urls.isEmpty {
+            lines.append(field("dials", urls.map { safe(redactUserInfo($0), 80) }.joined(separator: " ")))
+        }
+        lines.append([])
+        lines.append(section("Where to look"))
+        for hint in [
+            "the log of \(safe(server.name)): 'Error connecting to explicit gateway \"\(safe(remote))\"' (refused, timeout, DNS)",
+            "'Gateway Error 'Authorization Violation'': the gateway credentials of \(safe(remote)) do not match",
+            "a connection that appears and vanishes every second is failing authentication or TLS",
+            "reject_unknown_cluster on \(safe(remote)) refuses clusters it does not list",
+        ] {
+            lines.append([("  • " + hint, .normal)])
+        }
+        lines.append([])
+        lines += problemLines(state.problems.filter { $0.server == server.name && $0.remoteCluster == remote }, glyphs: g)
+        return lines
+    }
+
+    /// `nats://user:pass@host` → `nats://***@host`: a configured URL may carry a credential.
+    static func redactUserInfo(_ url: String) -> String {
+        guard let schemeEnd = url.range(of: "://") else { return url }
+        let rest = url[schemeEnd.upperBound...]
+        let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
+        guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return url }
+        return String(url[..<schemeEnd.upperBound]) + "***@" + String(rest[rest.index(after: at)...])
+    }
+}
+
+/// A multi-row bar graph: each column a sample, each row eight levels of block glyphs.
+public enum Graph {
+    public static func rows(_ values: [Double], width: Int, height: Int, glyphs: Glyphs) -> [String] {
+        let shown = Array(values.suffix(width))
+        let peak = max(shown.max() ?? 0, 0)
+        let levels = glyphs.sparkLevels.count
+        var rows = Array(repeating: "", count: height)
+        for value in shown {
+            let units = peak > 0 ? Int((max(0, value) / peak) * Double(height * levels) + 0.5) : 0
+            for row in 0..<height {
+                let fromBottom = height - 1 - row
+                let filled = units - fromBottom * levels
+                if filled >= levels {
+                    rows[row] += glyphs.sparkLevels[levels - 1]
+                } else if filled > 0 {
+                    rows[row] += glyphs.sparkLevels[filled - 1]
+                } else {
+                    rows[row] += " "
+                }
+            }
+        }
+        return rows
+    }
+}
+
+extension String {
+    func padding(toWidth width: Int) -> String {
+        let current = displayWidth(of: self)
+        return current >= width ? self + " " : self + String(repeating: " ", count: width - current)
+    }
+}

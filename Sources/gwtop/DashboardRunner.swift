@@ -1,0 +1,213 @@
+import Foundation
+import Logging
+import MonitorModel
+import NcursesBackend
+import Poller
+import TerminalUI
+import Topology
+
+/// Messages from the poller and the signal handlers to the UI thread.
+/// @unchecked: every stored property is guarded by `lock`.
+final class Mailbox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var messages: [DashboardMessage] = []
+    private var stopSignal: Int32?
+    private var pollRequested = false
+    private var pollInterval: Double
+
+    init(interval: Double) { pollInterval = interval }
+
+    func post(_ message: DashboardMessage) { lock.withLock { messages.append(message) } }
+    func drain() -> [DashboardMessage] { lock.withLock { defer { messages = [] }; return messages } }
+    func stop(_ signal: Int32) { lock.withLock { if stopSignal == nil { stopSignal = signal } } }
+    var stoppedBy: Int32? { lock.withLock { stopSignal } }
+    func requestPoll() { lock.withLock { pollRequested = true } }
+    func takePollRequest() -> Bool { lock.withLock { defer { pollRequested = false }; return pollRequested } }
+    var interval: Double {
+        get { lock.withLock { pollInterval } }
+        set { lock.withLock { pollInterval = newValue } }
+    }
+}
+
+/// Wires the poller, the pure dashboard and the ncurses backend. The UI runs on its own thread, which
+/// owns every curses call; the poller runs concurrently and only posts messages, so a key is answered
+/// within one input timeout (50 ms) even while every endpoint is timing out.
+struct DashboardRunner {
+    let session: MonitorSession
+    let interval: Double
+    let logger: Logger
+    let themes: ThemeCatalog
+    let initialTheme: String
+    let forceASCII: Bool
+    let colorMode: NcursesTerminal.ColorMode
+
+    func run() async throws -> Int32 {
+        let mailbox = Mailbox(interval: interval)
+        let signals = SignalWatcher { mailbox.stop($0) }
+        let pollLoop = Task.detached { [session, logger] in
+            var last = ContinuousClock.now - .seconds(3600)
+            while !Task.isCancelled {
+                let due = last + .milliseconds(Int(mailbox.interval * 1000))
+                if ContinuousClock.now >= due || mailbox.takePollRequest() {
+                    last = ContinuousClock.now
+                    let result = await session.pollOnce()
+                    logger.debug("poll", metadata: ["seconds": "\(result.duration)", "problems": "\(result.problems.count)"])
+                    mailbox.post(.poll(PollUpdate(
+                        model: result.model, problems: result.problems, receivedAt: MonitorTime.now, duration: result.duration)))
+                } else {
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+            }
+        }
+        defer {
+            pollLoop.cancel()
+            withExtendedLifetime(signals) {}
+        }
+        let ui = UIThread(mailbox: mailbox, runner: self)
+        return try await ui.run()
+    }
+}
+
+/// The thread that owns the terminal.
+final class UIThread: @unchecked Sendable {
+    // @unchecked: all mutable state is touched only by the UI thread it starts; `run` only awaits it.
+    let mailbox: Mailbox
+    let runner: DashboardRunner
+
+    init(mailbox: Mailbox, runner: DashboardRunner) {
+        self.mailbox = mailbox
+        self.runner = runner
+    }
+
+    func run() async throws -> Int32 {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
+            let thread = Thread {
+                do {
+                    continuation.resume(returning: try self.loop())
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+            thread.name = "gwtop-ui"
+            thread.start()
+        }
+    }
+
+    private func loop() throws -> Int32 {
+        let backend = try NcursesTerminal(forceASCII: runner.forceASCII, colorMode: runner.colorMode)
+        defer { backend.restore() }
+        let colors = backend.capabilities.colors
+        var names = runner.themes.names
+        if !names.contains(runner.initialTheme) { names.insert(runner.initialTheme, at: 0) }
+        var state = DashboardState(
+            width: backend.size.width, height: backend.size.height, interval: runner.interval,
+            glyphs: backend.capabilities.unicode ? .unicode : .ascii, themeNames: names,
+            themeIndex: names.firstIndex(of: runner.initialTheme) ?? 0, now: MonitorTime.now)
+        func applyTheme(_ name: String) {
+            do {
+                backend.apply(ResolvedTheme(try runner.themes.theme(named: name), colors: colors))
+            } catch {
+                state.statusMessage = "theme \(name): \(error)"
+                runner.logger.warning("theme failed", metadata: ["theme": "\(name)", "error": "\(error)"])
+            }
+        }
+        applyTheme(state.themeName)
+        backend.draw(DashboardView.render(state))
+        var lastTick = ContinuousClock.now
+        while mailbox.stoppedBy == nil {
+            var dirty = false
+            var commands: [DashboardCommand] = []
+            for message in mailbox.drain() {
+                commands += DashboardUpdate.update(&state, message)
+                dirty = true
+            }
+            if let key = backend.readKey(timeoutMilliseconds: 50) {
+                if key == .resize {
+                    let size = backend.size
+                    commands += DashboardUpdate.update(&state, .resize(width: size.width, height: size.height))
+                } else {
+                    commands += DashboardUpdate.update(&state, .key(key))
+                }
+                dirty = true
+            }
+            if ContinuousClock.now - lastTick >= .milliseconds(250) {
+                lastTick = ContinuousClock.now
+                let before = state.dataAge.map { Int($0 * 10) }
+                commands += DashboardUpdate.update(&state, .tick(MonitorTime.now))
+                if state.dataAge.map({ Int($0 * 10) }) != before { dirty = true }
+            }
+            for command in commands {
+                switch command {
+                case .quit:
+                    return 0
+                case .pollNow:
+                    mailbox.requestPoll()
+                case .setInterval(let seconds):
+                    mailbox.interval = seconds
+                case .applyTheme(let name):
+                    applyTheme(name)
+                }
+            }
+            if dirty { backend.draw(DashboardView.render(state)) }
+        }
+        runner.logger.info("stopping", metadata: ["signal": "\(mailbox.stoppedBy ?? 0)"])
+        return 0
+    }
+}
+
+/// SIGINT, SIGTERM and SIGHUP (the SSH link dropped) end the loop cleanly so the terminal is restored.
+final class SignalWatcher: @unchecked Sendable {
+    // @unchecked: the sources are created in init and only kept alive afterwards.
+    private var sources: [any DispatchSourceSignal] = []
+
+    init(_ handler: @escaping @Sendable (Int32) -> Void) {
+        for number in [SIGINT, SIGTERM, SIGHUP] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { handler(number) }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    deinit { sources.forEach { $0.cancel() } }
+}
+
+/// Themes by name: the files found in the theme directories, plus the built-in default and mono.
+struct ThemeCatalog: Sendable {
+    let directories: [String]
+
+    var names: [String] {
+        let found = ThemeLoader.availableNames(searchDirectories: directories)
+        return Array(Set(found + ThemeLoader.builtInNames)).sorted { a, b in
+            // default first, the rest alphabetical.
+            (a == "default" ? 0 : 1, a) < (b == "default" ? 0 : 1, b)
+        }
+    }
+
+    func theme(named nameOrPath: String) throws -> Theme {
+        try ThemeLoader.resolve(nameOrPath: nameOrPath, searchDirectories: directories)
+    }
+
+    /// `$GWTOP_THEMES_DIR`, the user's `$XDG_CONFIG_HOME/gwtop/themes`, then `Themes/` beside the
+    /// source tree the binary was built in, then `share/gwtop/themes` beside an installed binary.
+    static func standard(environment: [String: String]) -> ThemeCatalog {
+        var directories: [String] = []
+        if let explicit = environment["GWTOP_THEMES_DIR"], !explicit.isEmpty { directories.append(explicit) }
+        if let user = ThemeLoader.userThemeDirectory(environment: environment) { directories.append(user) }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = executable.deletingLastPathComponent()
+        for _ in 0..<5 {
+            let candidate = directory.appendingPathComponent("Themes").path
+            if FileManager.default.fileExists(atPath: candidate) { directories.append(candidate); break }
+            directory = directory.deletingLastPathComponent()
+        }
+        directories.append(executable.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("share/gwtop/themes").path)
+        return ThemeCatalog(directories: directories)
+    }
+}
+
+extension MonitorTime {
+    static var now: MonitorTime { MonitorTime(timeIntervalSince1970: Date().timeIntervalSince1970) }
+}
