@@ -24,7 +24,25 @@ public enum DashboardView {
             renderHelp(state, layout.main, into: &buffer)
         }
         renderFooter(state, layout.footer, into: &buffer)
+        if state.glyphs == .ascii { asciify(&buffer) }
         return buffer
+    }
+
+    /// ASCII mode promises ASCII on the wire: the few symbols in fixed texts get ASCII stand-ins, and
+    /// anything else (a server name in another script) becomes "?".
+    static func asciify(_ buffer: inout CellBuffer) {
+        let replacements: [String: String] = [
+            "µ": "u", "×": "x", "▏": "|", "↑": "^", "↓": "v", "→": ">", "←": "<", "…": "~", "·": ".", "—": "-",
+            "•": "*", "▾": "-", "▸": "+", "│": "|", "─": "-", "✓": "+", "✗": "X", "▲": "!",
+        ]
+        for y in 0..<buffer.height {
+            for x in 0..<buffer.width {
+                var cell = buffer[x, y]
+                guard !cell.text.unicodeScalars.allSatisfy(\.isASCII) || cell.isContinuation else { continue }
+                cell.text = cell.isContinuation ? "?" : replacements[cell.text] ?? "?"
+                buffer[x, y] = cell
+            }
+        }
     }
 
     /// Server-supplied text, made safe and short.
@@ -293,19 +311,26 @@ public enum DashboardView {
 
     static func renderHelp(_ state: DashboardState, _ area: Rect, into buffer: inout CellBuffer) {
         let g = state.glyphs
-        buffer.put("Keys", x: area.x + 2, y: area.y, role: .title)
-        var y = area.y + 1
-        for binding in KeyMap.bindings where y < area.maxY {
-            buffer.put(binding.label, x: area.x + 2, y: y, role: .footerKey, maxWidth: 10)
-            buffer.put(binding.help, x: area.x + 13, y: y, role: .normal, maxWidth: area.width - 14)
-            y += 1
-        }
+        buffer.put("Keys (any key closes this help)", x: area.x + 2, y: area.y, role: .title)
         let legend = [
-            "\(g.ok) ok   \(g.warning) warning   \(g.critical) critical   \(g.unknown) unknown/not polled   \(g.info) info",
-            "\(g.outbound) outbound   \(g.inbound) inbound   * implicit (gossiped) gateway   - rate after the next poll",
-            "gid:N is the id the server logs: grep 'gid:N ' in its log.   Any key closes this help.",
+            "\(g.ok) ok  \(g.warning) warning  \(g.critical) critical  \(g.unknown) unknown/not polled  \(g.info) info",
+            "\(g.outbound) outbound  \(g.inbound) inbound  * implicit (gossiped)  - rate after the next poll",
+            "gid:N is the id the server logs: grep 'gid:N ' in its log",
         ]
-        y += 1
+        // One column when it fits, else two.
+        let rowsAvailable = area.height - 2 - legend.count
+        let bindings = KeyMap.bindings
+        let columns = bindings.count <= rowsAvailable ? 1 : 2
+        let perColumn = (bindings.count + columns - 1) / columns
+        let columnWidth = (area.width - 2) / columns
+        for (index, binding) in bindings.enumerated() {
+            let column = index / perColumn
+            let y = area.y + 1 + index % perColumn
+            let x = area.x + 2 + column * columnWidth
+            buffer.put(binding.label, x: x, y: y, role: .footerKey, maxWidth: 6)
+            buffer.put(binding.help, x: x + 7, y: y, role: .normal, maxWidth: columnWidth - 7)
+        }
+        var y = area.y + 2 + perColumn
         for line in legend where y < area.maxY {
             buffer.put(line, x: area.x + 2, y: y, role: .dim, maxWidth: area.width - 3)
             y += 1

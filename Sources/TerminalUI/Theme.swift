@@ -106,7 +106,7 @@ public struct Theme: Sendable, Equatable {
         .critical: ThemeStyle(bold: true, underline: true),
         .info: ThemeStyle(),
         .unknown: ThemeStyle(dim: true),
-        .missing: ThemeStyle(bold: true, underline: true),
+        .missing: ThemeStyle(underline: true, reverse: true),
         .rate: ThemeStyle(),
         .sparkline: ThemeStyle(),
         .footer: ThemeStyle(reverse: true),
@@ -163,9 +163,13 @@ public enum ColorMapper {
         switch color {
         case .default: return .default
         case .ansi(let index):
-            if colors >= 16 { return .index(index) }
-            return .index(index % 8)
+            let index = min(max(index, 0), 15)
+            if colors >= 16 || index < 8 { return .index(index) }
+            // Bright colours on 8 lose their brightness; bright-black becomes white, not black, so
+            // dim text stays visible on the dark backgrounds these themes are for.
+            return .index(index == 8 ? 7 : index - 8)
         case .indexed(let index):
+            let index = min(max(index, 0), 255)
             if colors >= 256 { return .index(index) }
             return .index(nearestANSI(rgb(ofIndexed: index), count: colors >= 16 ? 16 : 8))
         case .rgb(let r, let g, let b):
@@ -199,7 +203,17 @@ public enum ColorMapper {
     }
 
     static func nearestANSI(_ color: (Int, Int, Int), count: Int) -> Int {
-        (0..<count).min { distance(ansiRGB[$0], color) < distance(ansiRGB[$1], color) } ?? 7
+        // Greys go to black, bright-black or white by lightness: by distance alone a mid grey lands on
+        // xterm's (205,205,0) yellow.
+        let channels = [color.0, color.1, color.2]
+        if (channels.max() ?? 0) - (channels.min() ?? 0) < 24 {
+            let lightness = channels.reduce(0, +) / 3
+            if count >= 16 {
+                return lightness < 64 ? 0 : lightness < 170 ? 8 : lightness < 240 ? 7 : 15
+            }
+            return lightness < 128 ? 0 : 7
+        }
+        return (0..<count).min { distance(ansiRGB[$0], color) < distance(ansiRGB[$1], color) } ?? 7
     }
 
     /// Nearest of the 6×6×6 cube and the 24 greys (the first 16 vary between terminals, so avoided).

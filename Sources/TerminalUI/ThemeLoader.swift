@@ -83,6 +83,7 @@ public enum ThemeLoader {
                     throw reader.error(value, "name: must not be empty")
                 }
             case "description":
+                if let scalar = value.scalar, reader.isNull(scalar) { break }  // `description:` left empty
                 description = try reader.string(value, key: "description")
             default:
                 let roles = try reader.mapping(value, context: "roles", expecting: "a mapping of role names to styles",
@@ -270,7 +271,9 @@ private struct ThemeNodeReader {
     }
 
     func string(_ node: Node, key: String) throws(ThemeError) -> String {
-        guard let scalar = node.scalar else { throw error(node, "\(key): expected a string, found \(kind(of: node))") }
+        guard let scalar = node.scalar, !isNull(scalar) else {
+            throw error(node, "\(key): expected a string, found \(kind(of: node))")
+        }
         return scalar.string
     }
 

@@ -99,13 +99,7 @@ private func temporaryDirectory() throws -> String {
                 }
             }
         }
-        if name == "mono" {
-            withKnownIssue("Theme.monochrome (mirrored by mono.yaml) styles missing exactly like critical: bold+underline") {
-                check()
-            }
-        } else {
-            check()
-        }
+        check()
     }
 
     /// Besides hue, the states differ by attribute (ok plain, warning bold, critical bold+underline,
@@ -124,9 +118,7 @@ private func temporaryDirectory() throws -> String {
 
     @Test func monochromeStatesAreDistinguishableWithoutColour() {
         let resolved = ResolvedTheme(.builtInDefault, colors: 0)
-        withKnownIssue("Theme.monochrome: missing and critical are both bold+underline") {
-            #expect(resolved.style(for: .missing) != resolved.style(for: .critical))
-        }
+        #expect(resolved.style(for: .missing) != resolved.style(for: .critical))
         #expect(resolved.style(for: .ok) != resolved.style(for: .warning))
         #expect(resolved.style(for: .warning) != resolved.style(for: .critical))
     }
@@ -196,21 +188,13 @@ private func temporaryDirectory() throws -> String {
                 #expect(style.foreground != .index(0), "\(name) \(role) at \(colors) colours is black on black")
             }
         }
-        if name == "default" && colors == 8 {
-            withKnownIssue("ColorMapper maps .ansi(i) to i % 8 on 8 colours, so bright-black (dim, border, treeLine, unknown) becomes black") {
-                check()
-            }
-        } else {
-            check()
-        }
+        check()
     }
 
     /// On 8 colours a mid grey should become black or white, not yellow.
     @Test func greysStayGreyOnEightColours() {
-        withKnownIssue("ColorMapper: greys 103-132 (indexed 242-244) are nearest to xterm's yellow (205,205,0) among the 8 colours") {
-            #expect([.index(0), .index(7)].contains(ColorMapper.map(.rgb(0x80, 0x80, 0x80), colors: 8)))
-            #expect([.index(0), .index(7)].contains(ColorMapper.map(.indexed(244), colors: 8)))
-        }
+        #expect([.index(0), .index(7)].contains(ColorMapper.map(.rgb(0x80, 0x80, 0x80), colors: 8)))
+        #expect([.index(0), .index(7)].contains(ColorMapper.map(.indexed(244), colors: 8)))
     }
 }
 
@@ -335,6 +319,8 @@ private func temporaryDirectory() throws -> String {
             expected: "themes/x.yaml:1: name: expected a string, found a list"),
         ErrorCase(yaml: "name: \"\"\n",
             expected: "themes/x.yaml:1: name: must not be empty"),
+        ErrorCase(yaml: "description:\nname:\n",
+            expected: "themes/x.yaml:2: name: expected a string, found nothing"),
         ErrorCase(yaml: "name: x\nroles:\n  ok: { fg: red\n  warning: { fg: yellow }\n",
             expected: "themes/x.yaml:4: not valid YAML: did not find expected ',' or '}'"),
         ErrorCase(yaml: "roles:\n\tok: { fg: red }\n",
