@@ -79,7 +79,7 @@ let package = Package(
             swiftSettings: strictSettings),
         .testTarget(
             name: "TerminalUITests", dependencies: ["TerminalUI", "Topology", "MonitorModel", "TestSupport"],
-            swiftSettings: strictSettings),
+            exclude: ["Snapshots"], swiftSettings: strictSettings),
         .testTarget(name: "GwtopConfigTests", dependencies: ["GwtopConfig", "Poller"], swiftSettings: strictSettings),
         .testTarget(name: "PollerTests", dependencies: ["Poller", "MonitorModel", "TestSupport"], swiftSettings: strictSettings),
         // Real nats-servers (both versions) and the real gwtop binary, end to end.

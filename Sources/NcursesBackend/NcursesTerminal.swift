@@ -171,14 +171,24 @@ public final class NcursesTerminal: TerminalBackend {
         delscreen(screen)
     }
 
-    /// A crash must not leave the terminal raw: restore it, then let the signal do what it would have.
+    /// A crash must not leave the terminal raw: restore it, then hand the signal to whoever handled it
+    /// before (the Swift runtime's backtracer), so its report is printed on a sane terminal.
     private static func installCrashHandlers() {
         for signalNumber in [SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT, SIGFPE] {
-            signal(signalNumber) { received in
-                endwin()
-                signal(received, SIG_DFL)
-                raise(received)
-            }
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = crashHandler
+            action.sa_flags = Int32(bitPattern: UInt32(SA_RESETHAND))
+            sigemptyset(&action.sa_mask)
+            sigaction(signalNumber, &action, previousCrashActions + Int(signalNumber))
         }
     }
+}
+
+/// Written once per signal before the handler can run, read only by the handler.
+nonisolated(unsafe) private let previousCrashActions = UnsafeMutablePointer<sigaction>.allocate(capacity: 64)
+
+private let crashHandler: @convention(c) (Int32) -> Void = { signalNumber in
+    endwin()
+    sigaction(signalNumber, previousCrashActions + Int(signalNumber), nil)
+    raise(signalNumber)
 }

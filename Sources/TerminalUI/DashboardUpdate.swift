@@ -134,14 +134,13 @@ public enum DashboardUpdate {
     static func handle(_ key: Key, _ state: inout DashboardState) -> [DashboardCommand] {
         state.statusMessage = nil
         if state.editingFilter { return editFilter(key, &state) }
-        guard let action = KeyMap.action(for: key) else {
-            if key == .resize { return [] }
-            return []
-        }
-        if state.mainView == .help && action != .quit && action != .theme {
+        let action = KeyMap.action(for: key)
+        // Any key closes the help, bound or not (q still quits).
+        if state.mainView == .help && action != .quit && key != .resize {
             state.viewStack.removeLast()
             return []
         }
+        guard let action else { return [] }
         switch action {
         case .quit:
             state.quitting = true

@@ -113,6 +113,10 @@ final class UIThread: @unchecked Sendable {
         }
         applyTheme(state.themeName)
         backend.draw(DashboardView.render(state))
+        // Lets the end-to-end tests prove that a crash restores the terminal and leaves a readable report.
+        if ProcessInfo.processInfo.environment["GWTOP_TEST_CRASH"] == "after-first-frame" {
+            fatalError("deliberate crash requested by GWTOP_TEST_CRASH")
+        }
         var lastTick = ContinuousClock.now
         while mailbox.stoppedBy == nil {
             var dirty = false

@@ -83,6 +83,12 @@ struct GwtopCommand: AsyncParsableCommand {
 
     /// Argument errors in --check mode still follow the plugin convention: UNKNOWN, exit 3.
     static func main() async {
+        // A crash must never leave the Swift backtracer waiting at an interactive prompt on the
+        // operator's terminal: the runtime reads this setting at start-up, so set it and start again.
+        if getenv("SWIFT_BACKTRACE") == nil {
+            setenv("SWIFT_BACKTRACE", "interactive=no", 1)
+            execv("/proc/self/exe", CommandLine.unsafeArgv)
+        }
         let arguments = Array(CommandLine.arguments.dropFirst())
         do {
             var command = try parseAsRoot(arguments)
@@ -113,6 +119,16 @@ struct GwtopCommand: AsyncParsableCommand {
             logger = Logger(label: "gwtop") { _ in SwiftLogNoOpLogHandler() }
         }
 
+        let colour = useColour()
+        let dashboard = !(once || check || plain || format == .json || isatty(STDOUT_FILENO) != 1 || isatty(STDIN_FILENO) != 1)
+        let environment = ProcessInfo.processInfo.environment
+        let catalog = ThemeCatalog.standard(environment: environment)
+        let themeName = theme ?? environment["GWTOP_THEME"].flatMap { $0.isEmpty ? nil : $0 } ?? settings.theme ?? "default"
+        if dashboard {
+            // A bad theme is an error message before anything starts, not a broken screen.
+            _ = try catalog.theme(named: themeName)
+        }
+
         let transport = try HTTPMonitoringTransport(timeout: settings.timeout, targets: settings.targets)
         let poller = Poller(targets: settings.targets, transport: transport, maxConcurrentEndpoints: settings.maxConcurrent)
         let session = MonitorSession(poller: poller, thresholds: settings.thresholds)
@@ -120,41 +136,36 @@ struct GwtopCommand: AsyncParsableCommand {
             "endpoints": "\(settings.targets.count)", "interval": "\(settings.interval)", "timeout": "\(settings.timeout)",
         ])
 
-        let colour = useColour()
         var exitCode: Int32 = 0
-        if once || check {
-            let first = await session.pollOnce()
-            log(first, logger)
-            let wait = settings.interval - first.duration
-            if wait > 0 { try? await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
-            let second = await session.pollOnce()
-            log(second, logger)
-            if check {
-                let (text, status) = CheckReport.render(second.model, problems: second.problems)
-                print(text, terminator: "")
-                exitCode = status.exitCode
+        do {
+            if once || check {
+                let first = await session.pollOnce()
+                log(first, logger)
+                let wait = settings.interval - first.duration
+                if wait > 0 { try? await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
+                let second = await session.pollOnce()
+                log(second, logger)
+                if check {
+                    let (text, status) = CheckReport.render(second.model, problems: second.problems)
+                    print(text, terminator: "")
+                    exitCode = status.exitCode
+                } else {
+                    print(render(second, colour: colour), terminator: "")
+                }
+            } else if !dashboard {
+                exitCode = await LiveTextMode(session: session, interval: settings.interval, logger: logger) { result in
+                    render(result, colour: colour)
+                }.run()
             } else {
-                print(render(second, colour: colour), terminator: "")
-            }
-        } else if plain || format == .json || isatty(STDOUT_FILENO) != 1 || isatty(STDIN_FILENO) != 1 {
-            exitCode = await LiveTextMode(session: session, interval: settings.interval, logger: logger) { result in
-                render(result, colour: colour)
-            }.run()
-        } else {
-            let environment = ProcessInfo.processInfo.environment
-            let catalog = ThemeCatalog.standard(environment: environment)
-            let themeName = theme ?? environment["GWTOP_THEME"].flatMap { $0.isEmpty ? nil : $0 } ?? settings.theme ?? "default"
-            // Fail before the screen is taken over: a bad theme is an error message, not a broken screen.
-            _ = try catalog.theme(named: themeName)
-            let runner = DashboardRunner(
-                session: session, interval: settings.interval, logger: logger, themes: catalog, initialTheme: themeName,
-                forceASCII: ascii, colorMode: dashboardColorMode())
-            do {
+                let runner = DashboardRunner(
+                    session: session, interval: settings.interval, logger: logger, themes: catalog, initialTheme: themeName,
+                    forceASCII: ascii, colorMode: dashboardColorMode())
                 exitCode = try await runner.run()
-            } catch {
-                await transport.shutdown()
-                throw error
             }
+        } catch {
+            // The HTTP client must be shut down on every path, errors included.
+            await transport.shutdown()
+            throw error
         }
         await transport.shutdown()
         if exitCode != 0 { throw ExitCode(exitCode) }

@@ -144,6 +144,8 @@ import Topology
         #expect(state.mainView == .help)
         press(&state, .character("j"))
         #expect(state.mainView == .tree)
+        press(&state, .character("?"), .character("x"))
+        #expect(state.mainView == .tree, "an unbound key closes the help too")
         press(&state, .character("m"))
         #expect(state.mainView == .matrix)
         press(&state, .character("m"))

@@ -8,6 +8,45 @@ public enum ProcessRunner {
         public let stderr: String
     }
 
+    /// Like `run`, for programs that leave a daemon behind (tmux). Foundation's `Process` on Linux learns
+    /// of the child's exit through a socket the child inherits; a daemon forked from the child keeps it
+    /// open and `waitUntilExit` never returns. posix_spawn + waitpid has no such tie; output goes
+    /// through temporary files.
+    public static func runDetached(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Output {
+        let directory = FileManager.default.temporaryDirectory.path
+        let outPath = "\(directory)/gwtop-run-\(UUID().uuidString).out"
+        let errPath = "\(directory)/gwtop-run-\(UUID().uuidString).err"
+        defer {
+            unlink(outPath)
+            unlink(errPath)
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let env = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            env.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, executable, &actions, nil, argv, env)
+        guard result == 0 else { throw SpawnError(description: "posix_spawn \(executable): errno \(result)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        return Output(
+            status: exitStatus, stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+    }
+
+    public struct SpawnError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Output {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)

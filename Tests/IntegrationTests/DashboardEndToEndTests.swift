@@ -1,0 +1,148 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The real binary in a real terminal (tmux) against a real supercluster.
+@Suite(.serialized, .enabled(if: LocalSupercluster.shouldRun && (TmuxSession.installed || ProcessInfo.processInfo.environment["CI"] == "true"),
+                             "nats-server or tmux not installed (CI=true never skips)"))
+struct DashboardEndToEndTests {
+    func dashboardCommand(_ urls: [String], log: String, extra: String = "") -> String {
+        "\(GwtopBinary.path) --log \(log) \(extra) \(urls.joined(separator: " "))"
+    }
+
+    func logPath(_ name: String) -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("gwtop-e2e-\(name)-\(getpid()).log").path
+    }
+
+    /// The terminal is back in cooked mode with echo once gwtop has gone.
+    func expectRestored(_ screen: String, exitCode: String = "[exit 0]", sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(screen.contains(exitCode), "\(screen)", sourceLocation: sourceLocation)
+        #expect(screen.contains("tty: isig icanon echo"), "tty not restored: \(screen)", sourceLocation: sourceLocation)
+        #expect(!screen.contains("gwtop   "), "the dashboard is gone from the screen", sourceLocation: sourceLocation)
+    }
+
+    @Test func treeShowsLoggedGidsNavigationDrillDownResizeAndQuit() throws {
+        let cluster = try LocalSupercluster(topology: "healthy", basePort: 22000, traffic: true)
+        defer { cluster.stop() }
+        let log = logPath("main")
+        let session = try TmuxSession(command: dashboardCommand(cluster.monitorURLs, log: log), width: 120, height: 40)
+        defer { session.close() }
+        var screen = try session.waitFor("10/10 links")
+        #expect(screen.contains("✓ OK"))
+        // Every gid on screen is one the servers logged.
+        var logs = ""
+        for server in cluster.servers { logs += try String(contentsOfFile: server.log, encoding: .utf8) }
+        let gids = screen.matches(of: /gid:(\d+)/).map { String($0.output.0) }
+        #expect(gids.count >= 20, "\(screen)")
+        for gid in gids { #expect(logs.contains("\(gid) "), "\(gid) is not in any server log") }
+
+        // Navigate to c1's first connection and drill in.
+        try session.send("j", "j", "Enter")
+        screen = try session.waitFor("log hint")
+        #expect(screen.contains("central │ c1 │ → "))
+        #expect(screen.contains("Accounts (interest)"))
+        try session.send("Escape")
+        screen = try session.waitFor("NAME")
+
+        // The matrix and help.
+        try session.send("m")
+        _ = try session.waitFor("Cluster matrix")
+        try session.send("Escape", "?")
+        _ = try session.waitFor("Keys (any key closes this help)")
+        try session.send("x")
+
+        // Resizes: down to 80×24, below the minimum, and back.
+        try session.resize(width: 80, height: 24)
+        screen = try session.waitFor { $0.contains("NAME") && $0.split(separator: "\n").allSatisfy { $0.count <= 80 } }
+        #expect(screen.contains("GID"))
+        try session.resize(width: 50, height: 12)
+        _ = try session.waitFor("terminal too small (need 64×16, have 50×12)")
+        try session.resize(width: 120, height: 40)
+        _ = try session.waitFor("TREND")
+
+        // Filter: only what concerns central stays, with the servers that hold it.
+        try session.send("/")
+        try session.send("-l", "central")
+        screen = try session.waitFor("filter \"central\"")
+        #expect(screen.contains("→ central") && screen.contains("← central"))
+        #expect(!screen.contains("→ west ") && !screen.contains("→ east ") || screen.contains("c1"), "\(screen)")
+        #expect(!screen.contains("← west ") || screen.contains("└─✓ c1"), "only c1's own rows mention west")
+        try session.send("Escape")
+
+        try session.send("q")
+        expectRestored(try session.waitFor("tty:"))
+    }
+
+    @Test func sigtermAndSighupRestoreTheTerminal() throws {
+        let cluster = try LocalSupercluster(topology: "healthy", basePort: 22200)
+        defer { cluster.stop() }
+        for signal in ["TERM", "HUP", "INT"] {
+            let log = logPath("signal-\(signal)")
+            let session = try TmuxSession(command: dashboardCommand(cluster.monitorURLs, log: log), width: 100, height: 30)
+            defer { session.close() }
+            _ = try session.waitFor("links")
+            let pids = try ProcessRunner.run("/usr/bin/env", ["pgrep", "-f", "--", "--log \(log)"]).stdout
+                .split(separator: "\n").compactMap { Int32($0) }
+            #expect(!pids.isEmpty)
+            for pid in pids { kill(pid, signal == "TERM" ? SIGTERM : signal == "HUP" ? SIGHUP : SIGINT) }
+            expectRestored(try session.waitFor("tty:"))
+            let logText = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            #expect(logText.contains("stopping"), "\(signal): \(logText)")
+        }
+    }
+
+    @Test func keysAreAnsweredWhileEveryEndpointHangs() throws {
+        let hanging = try LoopbackHTTPServer { _ in .hang }
+        defer { hanging.stop() }
+        let log = logPath("hang")
+        let session = try TmuxSession(command: dashboardCommand([hanging.url], log: log, extra: "--timeout 5"), width: 100, height: 30)
+        defer { session.close() }
+        _ = try session.waitFor("waiting for the first poll")
+        let started = Date()
+        try session.send("?")
+        _ = try session.waitFor("Keys (any key closes this help)", timeout: 3)
+        let elapsed = Date().timeIntervalSince(started)
+        // Through tmux and screen polling; the 50 ms figure is measured by scripts/measure-dashboard.sh.
+        #expect(elapsed < 1, "help took \(elapsed)s to appear while the poll was stuck")
+        try session.send("q")
+        expectRestored(try session.waitFor("tty:"))
+    }
+
+    @Test func asciiAndMonoModes() throws {
+        let cluster = try LocalSupercluster(topology: "broken", basePort: 22400)
+        defer { cluster.stop() }
+        let session = try TmuxSession(
+            command: dashboardCommand(cluster.monitorURLs, log: logPath("ascii"), extra: "--ascii --color never"),
+            width: 100, height: 30, environment: ["NO_COLOR": "1"])
+        defer { session.close() }
+        let screen = try session.waitFor("MISSING")
+        #expect(screen.unicodeScalars.allSatisfy { $0.isASCII }, "\(screen)")
+        #expect(screen.contains("X CRITICAL"))
+        try session.send("q")
+        expectRestored(try session.waitFor("tty:"))
+    }
+
+    @Test func aCrashRestoresTheTerminalAndLeavesAReadableReport() throws {
+        let report = logPath("crash-report")
+        defer { try? FileManager.default.removeItem(atPath: report) }
+        let session = try TmuxSession(
+            command: "\(GwtopBinary.path) http://127.0.0.1:1 2>\(report); status=$?; grep -o -m1 'deliberate crash[a-zA-Z_ ]*' \(report); (exit $status)",
+            width: 120, height: 40,
+            environment: ["GWTOP_TEST_CRASH": "after-first-frame"])
+        defer { session.close() }
+        let screen = try session.waitFor("tty:", timeout: 30)
+        #expect(screen.contains("deliberate crash requested by GWTOP_TEST_CRASH"), "\(screen)")
+        #expect(screen.contains("tty: isig icanon echo"), "\(screen)")
+    }
+
+    @Test func badThemeIsAnErrorBeforeTheScreenIsTaken() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gwtop-bad-theme-\(getpid()).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "roles:\n  critical: { fg: purple-ish }\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let session = try TmuxSession(command: "\(GwtopBinary.path) --theme \(path) http://127.0.0.1:1", width: 120, height: 30)
+        defer { session.close() }
+        let screen = try session.waitFor("tty:")
+        #expect(screen.contains("\(path):2: bad colour \"purple-ish\" for roles.critical.fg"), "\(screen)")
+        expectRestored(screen, exitCode: "[exit 1]")
+    }
+}

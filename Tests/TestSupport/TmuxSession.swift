@@ -1,0 +1,72 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Drives a program in a detached tmux session, the way a user's terminal would: keys in, screen out.
+/// Each session uses its own tmux server socket so tests never touch a user's tmux.
+public final class TmuxSession: @unchecked Sendable {
+    // @unchecked: immutable after init; tmux itself serialises the commands.
+    public let socket: String
+    public let name = "gwtop"
+
+    public static var installed: Bool { (try? ProcessRunner.runDetached("/usr/bin/env", ["tmux", "-V"]).status) == 0 }
+
+    public init(command: String, width: Int, height: Int, environment: [String: String] = [:]) throws {
+        socket = "gwtop-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let exports = environment.map { "export \($0.key)='\($0.value)'; " }.joined()
+        // The shell stays after the program exits, so the test can see what the terminal looks like then.
+        // Written to a file and run by bash, so no quoting layer expands `$?` too early.
+        let scriptPath = FileManager.default.temporaryDirectory.appendingPathComponent("\(socket).sh").path
+        let script = """
+            \(exports)\(command)
+            echo "[exit $?]"
+            echo "tty: $(stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo|isig)$' | tr '\\n' ' ')"
+            sleep 600
+            """
+        try script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
+        try tmux(["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", "bash --norc --noprofile \(scriptPath)"])
+    }
+
+    @discardableResult
+    public func tmux(_ arguments: [String]) throws -> String {
+        let output = try ProcessRunner.runDetached("/usr/bin/env", ["tmux", "-L", socket, "-f", "/dev/null"] + arguments,
+                                           environment: ["PATH": "/usr/bin:/bin", "TERM": "xterm-256color", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"])
+        guard output.status == 0 else { throw TmuxError("tmux \(arguments.first ?? ""): \(output.stderr)") }
+        return output.stdout
+    }
+
+    public func send(_ keys: String...) throws { try tmux(["send-keys", "-t", name] + keys) }
+
+    public func screen() throws -> String { try tmux(["capture-pane", "-p", "-t", name]) }
+
+    public func resize(width: Int, height: Int) throws {
+        try tmux(["resize-window", "-t", name, "-x", "\(width)", "-y", "\(height)"])
+    }
+
+    /// Polls the screen until `condition` holds or `timeout` passes; returns the last screen.
+    @discardableResult
+    public func waitFor(timeout: Double = 10, _ condition: (String) -> Bool) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last = ""
+        repeat {
+            last = try screen()
+            if condition(last) { return last }
+            Thread.sleep(forTimeInterval: 0.05)
+        } while Date() < deadline
+        return last
+    }
+
+    public func waitFor(_ text: String, timeout: Double = 10) throws -> String {
+        try waitFor(timeout: timeout) { $0.contains(text) }
+    }
+
+    public func close() { _ = try? tmux(["kill-server"]) }
+
+    deinit { close() }
+
+    public struct TmuxError: Error, CustomStringConvertible {
+        public let description: String
+        init(_ description: String) { self.description = description }
+    }
+}
