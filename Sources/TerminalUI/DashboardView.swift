@@ -100,7 +100,8 @@ public enum DashboardView {
         var x = buffer.put(" every \(every)", x: 0, y: y, role: .header)
         let ageText: String
         if let age = state.dataAge {
-            ageText = "last good poll \(Units.duration(max(0, age))) ago"
+            // Whole seconds: the line changes once a second, not on every tick (less to send over SSH).
+            ageText = age < 1 ? "last good poll <1s ago" : "last good poll \(Units.duration(age.rounded(.down))) ago"
         } else {
             ageText = state.latest == nil ? "no poll yet" : "no endpoint has answered"
         }

@@ -125,7 +125,9 @@ final class UIThread: @unchecked Sendable {
                 commands += DashboardUpdate.update(&state, message)
                 dirty = true
             }
+            var keyArrived: ContinuousClock.Instant?
             if let key = backend.readKey(timeoutMilliseconds: 50) {
+                keyArrived = ContinuousClock.now
                 if key == .resize {
                     let size = backend.size
                     commands += DashboardUpdate.update(&state, .resize(width: size.width, height: size.height))
@@ -136,9 +138,9 @@ final class UIThread: @unchecked Sendable {
             }
             if ContinuousClock.now - lastTick >= .milliseconds(250) {
                 lastTick = ContinuousClock.now
-                let before = state.dataAge.map { Int($0 * 10) }
+                let before = state.dataAge.map { Int($0) }
                 commands += DashboardUpdate.update(&state, .tick(MonitorTime.now))
-                if state.dataAge.map({ Int($0 * 10) }) != before { dirty = true }
+                if state.dataAge.map({ Int($0) }) != before { dirty = true }
             }
             for command in commands {
                 switch command {
@@ -152,7 +154,16 @@ final class UIThread: @unchecked Sendable {
                     applyTheme(name)
                 }
             }
-            if dirty { backend.draw(DashboardView.render(state)) }
+            if dirty {
+                backend.draw(DashboardView.render(state))
+                if let keyArrived {
+                    // From the key leaving the terminal driver to the frame handed to the terminal.
+                    let elapsed = ContinuousClock.now - keyArrived
+                    runner.logger.debug("key answered", metadata: [
+                        "ms": "\(Units.fixed(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000, digits: 3))",
+                    ])
+                }
+            }
         }
         runner.logger.info("stopping", metadata: ["signal": "\(mailbox.stoppedBy ?? 0)"])
         return 0

@@ -13,6 +13,18 @@ enum OutputFormatChoice: String, ExpressibleByArgument, CaseIterable {
     case text, json
 }
 
+enum LogLevelChoice: String, ExpressibleByArgument, CaseIterable {
+    case debug, info, warning
+
+    var level: Logger.Level {
+        switch self {
+        case .debug: .debug
+        case .info: .info
+        case .warning: .warning
+        }
+    }
+}
+
 enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
     case auto, always, never
 }
@@ -58,6 +70,9 @@ struct GwtopCommand: AsyncParsableCommand {
 
     @Option(help: "Append diagnostic logs to this file (never to the terminal).")
     var log: String?
+
+    @Option(name: .customLong("log-level"), help: "Log detail: debug (adds per-key and per-frame timings), info, warning.")
+    var logLevel: LogLevelChoice = .info
 
     @Option(help: "Dashboard theme: a name from Themes/ (default, light, high-contrast, mono, solarized-dark, nord) or a path to a .yaml file. Also GWTOP_THEME or the config file's theme.")
     var theme: String?
@@ -114,7 +129,8 @@ struct GwtopCommand: AsyncParsableCommand {
         var logger = Logger(label: "gwtop")
         if let log {
             let sink = try FileLogHandler.Sink(path: log)
-            logger = Logger(label: "gwtop") { label in FileLogHandler(label: label, sink: sink) }
+            let level = logLevel.level
+            logger = Logger(label: "gwtop") { label in FileLogHandler(label: label, sink: sink, logLevel: level) }
         } else {
             logger = Logger(label: "gwtop") { _ in SwiftLogNoOpLogHandler() }
         }
