@@ -162,13 +162,7 @@ public struct TargetError: Error, CustomStringConvertible, Sendable {
     /// Never echoes a password back: the URL is shown with its user-info removed.
     public var description: String { "invalid monitoring URL \"\(Self.redacted(url))\": \(reason)" }
 
-    static func redacted(_ url: String) -> String {
-        guard let schemeEnd = url.range(of: "://") else { return url }
-        let afterScheme = url[schemeEnd.upperBound...]
-        let authorityEnd = afterScheme.firstIndex(of: "/") ?? afterScheme.endIndex
-        guard let at = afterScheme[..<authorityEnd].lastIndex(of: "@") else { return url }
-        return String(url[..<schemeEnd.upperBound]) + "***@" + String(afterScheme[afterScheme.index(after: at)...])
-    }
+    static func redacted(_ url: String) -> String { CredentialRedaction.redactUserInfo(url) }
 }
 
 extension String {

@@ -238,14 +238,7 @@ public enum DetailView {
         return lines
     }
 
-    /// `nats://user:pass@host` → `nats://***@host`: a configured URL may carry a credential.
-    static func redactUserInfo(_ url: String) -> String {
-        guard let schemeEnd = url.range(of: "://") else { return url }
-        let rest = url[schemeEnd.upperBound...]
-        let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
-        guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return url }
-        return String(url[..<schemeEnd.upperBound]) + "***@" + String(rest[rest.index(after: at)...])
-    }
+    static func redactUserInfo(_ url: String) -> String { CredentialRedaction.redactUserInfo(url) }
 }
 
 /// A multi-row bar graph: each column a sample, each row eight levels of block glyphs.

@@ -181,3 +181,12 @@ import Testing
         #expect(observation.failure == failure)
     }
 }
+
+@Suite struct CredentialRedactionTests {
+    @Test func userInfoIsReplaced() {
+        #expect(CredentialRedaction.redactUserInfo("nats://gw:secret@127.0.0.1:7222") == "nats://***@127.0.0.1:7222")
+        #expect(CredentialRedaction.redactUserInfo("https://a:b@host/p@th") == "https://***@host/p@th")
+        #expect(CredentialRedaction.redactUserInfo("nats://127.0.0.1:7222") == "nats://127.0.0.1:7222")
+        #expect(CredentialRedaction.redactUserInfo("not a url") == "not a url")
+    }
+}
