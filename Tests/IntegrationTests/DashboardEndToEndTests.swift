@@ -103,7 +103,8 @@ struct DashboardEndToEndTests {
         _ = try session.waitFor("Keys (any key closes this help)", timeout: 3)
         let elapsed = Date().timeIntervalSince(started)
         // Through tmux and screen polling; the 50 ms figure is measured by scripts/measure-dashboard.sh.
-        #expect(elapsed < 1, "help took \(elapsed)s to appear while the poll was stuck")
+        // Behaviour: the key is answered while the poll is stuck for 5 s (the 50 ms figure is a benchmark).
+        #expect(elapsed < 3, "help took \(elapsed)s to appear while the poll was stuck")
         try session.send("q")
         expectRestored(try session.waitFor("tty:"))
     }

@@ -51,32 +51,33 @@ import Testing
         let good = try Self.recordedServer()
         defer { good.stop() }
         let refusedURL = "http://127.0.0.1:\(try Self.closedPort())"
-        let (cycle, elapsed) = try await poll([good.url, refusedURL], timeout: 3)
+        let (cycle, elapsed) = try await poll([good.url, refusedURL], timeout: 10)
         let refused = try #require(cycle.snapshot.observations.first { $0.endpoint.displayURL == refusedURL })
         #expect(refused.failure == EndpointFailure(.refused, "connection refused"))
         #expect(cycle.snapshot.observations.first { $0.endpoint.displayURL != refusedURL }?.snapshot != nil)
-        #expect(elapsed < 2, "a refusal is immediate, took \(elapsed)s")
+        // Behaviour, not speed: the cycle is over long before the 10 s timeout could have fired.
+        #expect(elapsed < 5, "a refusal is reported at once, took \(elapsed)s")
     }
 
     @Test func hangingEndpointTimesOutAndNeverHoldsBackTheOthers() async throws {
         let good = try Self.recordedServer()
         let hanging = try LoopbackHTTPServer { _ in .hang }
         defer { good.stop(); hanging.stop() }
-        let (cycle, elapsed) = try await poll([hanging.url, good.url], timeout: 1)
+        let (cycle, elapsed) = try await poll([hanging.url, good.url], timeout: 2)
         let stuck = try #require(cycle.snapshot.observations.first { $0.endpoint.displayURL.hasSuffix(":\(hanging.port)") })
         #expect(stuck.failure?.reason == .timeout)
-        #expect(stuck.failure?.message == "timed out after 1s")
+        #expect(stuck.failure?.message == "timed out after 2s")
         #expect(cycle.snapshot.observations.first { $0.endpoint.displayURL.hasSuffix(":\(good.port)") }?.snapshot != nil)
-        #expect(elapsed < 1.6, "the cycle ends at the timeout, took \(elapsed)s")
+        #expect(elapsed >= 1.9 && elapsed < 5, "the cycle ends at the timeout, took \(elapsed)s")
     }
 
     @Test func cycleLastsAsLongAsTheSlowestEndpointNotTheSum() async throws {
-        let servers = try (0..<6).map { _ in try Self.recordedServer(delay: 0.5) }
+        let servers = try (0..<6).map { _ in try Self.recordedServer(delay: 1) }
         defer { servers.forEach { $0.stop() } }
         let (cycle, elapsed) = try await poll(servers.map(\.url), timeout: 3)
         #expect(cycle.snapshot.observations.allSatisfy { $0.snapshot != nil })
-        // Six endpoints × four documents × 0.5 s would be 12 s in sequence.
-        #expect(elapsed < 1.5, "took \(elapsed)s")
+        // Six endpoints × four documents × 1 s would be 24 s in sequence; in parallel about 1 s.
+        #expect(elapsed < 5, "took \(elapsed)s")
     }
 
     @Test func connectionsAreKeptAliveAcrossCycles() async throws {
@@ -107,7 +108,7 @@ import Testing
         await transport.shutdown()
         #expect(cycle.snapshot.observations.allSatisfy { $0.snapshot != nil })
         // Two at a time: two waves of 0.4 s, not one.
-        #expect(elapsed >= .milliseconds(780) && elapsed < .milliseconds(1600), "\(elapsed)")
+        #expect(elapsed >= .milliseconds(780) && elapsed < .milliseconds(3000), "\(elapsed)")
         #expect(cycle.snapshot.observations.map(\.endpoint.displayURL) == targets.map(\.displayURL), "results keep endpoint order")
     }
 
