@@ -40,8 +40,9 @@ STOP_GRACE_SECONDS = 3.0
 
 # Port layout: every port is base + offset + server index.
 PORT_OFFSETS = {"client": 0, "monitor": 10, "cluster": 20, "gateway": 30}
-SERVER_INDEX = {"e1": 0, "e2": 1, "w1": 2, "w2": 3, "c1": 4, "s1": 5}
+SERVER_INDEX = {"e1": 0, "e2": 1, "w1": 2, "w2": 3, "c1": 4, "s1": 5, "n1": 7}
 GHOST_INDEX = 6  # the gateway port of the never-running cluster "ghost"
+TOPOLOGIES = ("healthy", "broken", "misconfigured")
 
 GATEWAY_USER = "gw"
 GATEWAY_RIGHT_PASSWORD = "right"
@@ -167,10 +168,41 @@ def topology_clusters(topology):
     ]
     if topology == "broken":
         clusters.append(("south", [("s1", "new")]))
+    elif topology == "misconfigured":
+        clusters.append(("north", [("n1", "new")]))
     return clusters
 
 
 CORE_CLUSTERS = ("east", "west", "central")
+
+# --- topology "misconfigured": a gateway configuration audit target --------------------------------------
+# Every server of it has gateway TLS (one CA generated in DIR/tls; gateway TLS applies to all of a server's
+# gateway connections, inbound and outbound, so a TLS server can only talk to TLS servers).
+MISCONFIGURED_GATEWAYS = {  # the clusters each server lists in gateway.gateways (own cluster included)
+    "e1": ["east", "west", "central", "north"],
+    "e2": ["east", "west"],  # config mismatch inside east: central and north left out
+    "w1": ["west", "east", "north"],  # west rejects unknown clusters and leaves central out
+    "w2": ["west", "east", "north"],
+    "c1": ["central", "east", "west", "north"],  # its outbound to west is rejected by west
+    "n1": ["north", "east", "central"],  # no server of north lists west: north -> west is implicit only
+}
+MISCONFIGURED_REJECT_UNKNOWN = {"e1": True, "w1": True, "w2": True}  # reject_unknown_cluster; others unset
+MISCONFIGURED_EXPIRING = ("w2", "n1")  # gateway certificate valid for 1 day (others: 365 days)
+CERT_DAYS_EXPIRING = 1
+CERT_DAYS_OK = 365
+GATEWAY_TLS_TIMEOUT = 5  # seconds (the default, 2, is tight for a loaded CI machine)
+# The outbound gateways that must come up: server -> {remote cluster: expected "configured" flag}.
+MISCONFIGURED_EXPECTED_OUTBOUND = {
+    "e1": {"west": True, "central": True, "north": True},
+    "e2": {"west": True, "central": False, "north": False},  # learned by gossip (e1 lists them, e2 does not)
+    "w1": {"east": True, "north": True},
+    "w2": {"east": True, "north": True},
+    "c1": {"east": True, "north": True},  # c1 also lists west, but west rejects it
+    "n1": {"east": True, "central": True, "west": False},  # implicit: no north server lists west
+}
+# The outbound gateways that never come up: (server, remote cluster).
+MISCONFIGURED_MISSING = [("c1", "west"), ("w1", "central"), ("w2", "central")]
+MISCONFIGURED_REJECT_LOG = 'Rejecting connection from gateway "central"'  # in a west server's log
 
 
 def port(base, kind, index):
@@ -185,6 +217,8 @@ def gateway_url(base, server, credentials=None):
 def configured_gateways(topology, cluster, server, clusters, base):
     """Ordered list of (remote cluster name, [urls]) that this server configures."""
     members = {name: [s for s, _ in servers] for name, servers in clusters}
+    if topology == "misconfigured":
+        return [(name, [gateway_url(base, s) for s in members[name]]) for name in MISCONFIGURED_GATEWAYS[server]]
     if cluster == "central":
         names = ["central", "east"]  # west is left out on purpose: c1 learns it by gossip (implicit)
     else:
@@ -203,7 +237,7 @@ def conf_string(value):
     return json.dumps(value)  # a JSON string is a valid NATS config string
 
 
-def render_config(topology, cluster, server, clusters, base):
+def render_config(topology, cluster, server, clusters, base, tls=None):
     index = SERVER_INDEX[server]
     members = [s for name, servers in clusters if name == cluster for s, _ in servers]
     client_listen = "127.0.0.1:%d" % port(base, "client", index)
@@ -233,6 +267,18 @@ def render_config(topology, cluster, server, clusters, base):
         f"  name: {conf_string(cluster)}",
         f"  listen: {conf_string(gateway_listen)}",
     ]
+    if topology == "misconfigured":
+        if MISCONFIGURED_REJECT_UNKNOWN.get(server):
+            lines.append("  reject_unknown_cluster: true")
+        lines += [
+            "  tls {",
+            f"    cert_file: {conf_string(tls['certs'][server]['cert_file'])}",
+            f"    key_file: {conf_string(tls['certs'][server]['key_file'])}",
+            f"    ca_file: {conf_string(tls['ca_file'])}",
+            "    verify: true",
+            f"    timeout: {GATEWAY_TLS_TIMEOUT}",
+            "  }",
+        ]
     if topology == "broken" and cluster == "south":
         lines += [
             "  authorization {",
@@ -248,6 +294,75 @@ def render_config(topology, cluster, server, clusters, base):
     return "\n".join(lines)
 
 
+OPENSSL_CONFIG = """\
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = gwtop
+[ca_ext]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[leaf_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth, clientAuth
+subjectAltName = IP:127.0.0.1, DNS:localhost
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+"""
+
+
+def openssl(*args):
+    exe = shutil.which("openssl")
+    if not exe:
+        raise ScriptError("the openssl command is needed for the misconfigured topology's certificates "
+                          "(apt-get install openssl)", EXIT_NO_BINARY)
+    try:
+        out = subprocess.run([exe, *args], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ScriptError(f"openssl {' '.join(args)}: {exc}")
+    if out.returncode != 0:
+        raise ScriptError(f"openssl {' '.join(args)} failed (exit {out.returncode}): {out.stderr.strip()}")
+    return out.stdout
+
+
+def cert_not_after(path):
+    """The certificate's notAfter as RFC 3339 UTC (the format of /varz gateway.tls_cert_not_after)."""
+    text = openssl("x509", "-noout", "-enddate", "-in", path).strip()  # notAfter=Mar  2 10:00:00 2026 GMT
+    stamp = time.strptime(text.split("=", 1)[1].replace(" GMT", ""), "%b %d %H:%M:%S %Y")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", stamp)
+
+
+def make_gateway_tls(directory, servers, expiring):
+    """A CA and two ECDSA gateway certificates (serverAuth + clientAuth, SAN IP:127.0.0.1 and DNS:localhost) in
+    DIR/tls: gateway-cert.pem valid CERT_DAYS_OK days, used by every server not in expiring, and
+    gateway-expiring-cert.pem valid CERT_DAYS_EXPIRING day(s), used by those in expiring."""
+    tls_dir = os.path.join(directory, "tls")
+    shutil.rmtree(tls_dir, ignore_errors=True)
+    os.makedirs(tls_dir)
+    cnf = os.path.join(tls_dir, "openssl.cnf")
+    with open(cnf, "w") as f:
+        f.write(OPENSSL_CONFIG)
+    ca_key, ca_file = os.path.join(tls_dir, "ca-key.pem"), os.path.join(tls_dir, "ca.pem")
+    openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", ca_key)
+    openssl("req", "-new", "-x509", "-config", cnf, "-extensions", "ca_ext", "-key", ca_key, "-days", "3650",
+            "-subj", "/CN=gwtop test CA", "-out", ca_file)
+    leaves = {}
+    for label, days in (("gateway", CERT_DAYS_OK), ("gateway-expiring", CERT_DAYS_EXPIRING)):
+        key, csr, cert = (os.path.join(tls_dir, f"{label}-{x}.pem") for x in ("key", "csr", "cert"))
+        openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key)
+        openssl("req", "-new", "-config", cnf, "-key", key, "-subj", f"/CN=gwtop {label}", "-out", csr)
+        openssl("x509", "-req", "-in", csr, "-CA", ca_file, "-CAkey", ca_key,
+                "-set_serial", str(int.from_bytes(os.urandom(8), "big")), "-days", str(days),
+                "-extfile", cnf, "-extensions", "leaf_ext", "-out", cert)
+        os.remove(csr)
+        leaves[label] = {"cert_file": cert, "key_file": key, "not_after": cert_not_after(cert), "days": days}
+    certs = {s: dict(leaves["gateway-expiring" if s in expiring else "gateway"]) for s in servers}
+    return {"dir": tls_dir, "ca_file": ca_file, "certs": certs}
+
+
 def traffic_flows(topology):
     flows = [
         {"from": "e1", "to": "w1", "subject": "gwtop.traffic.east.west", "rate": 50, "size": TRAFFIC_SIZE},
@@ -256,7 +371,45 @@ def traffic_flows(topology):
     if topology == "broken":
         flows.append({"from": "s1", "to": "e1", "subject": "gwtop.traffic.south.east", "rate": 10,
                       "size": TRAFFIC_SIZE})
+    if topology == "misconfigured":  # west has no link to central: its flow goes to north instead
+        flows[1] = {"from": "w1", "to": "n1", "subject": "gwtop.traffic.west.north", "rate": 20,
+                    "size": TRAFFIC_SIZE}
+        flows.append({"from": "n1", "to": "w2", "subject": "gwtop.traffic.north.west", "rate": 10,
+                      "size": TRAFFIC_SIZE})
     return flows
+
+
+def misconfigured_notes(clusters, tls):
+    """The manifest's "notes" for the misconfigured topology: which part demonstrates what."""
+    members = {name: [s for s, _ in servers] for name, servers in clusters}
+    cluster_of = {s: name for name, servers in members.items() for s in servers}
+    east = members["east"]
+    expiring = [s for s in cluster_of if s in MISCONFIGURED_EXPIRING]
+    implicit = {s: sorted((c for c, conf in remotes.items() if not conf), key=list(members).index)
+                for s, remotes in MISCONFIGURED_EXPECTED_OUTBOUND.items()}
+    return {
+        "config_mismatch": {
+            "cluster": "east", "servers": east,
+            "gateways": {s: list(MISCONFIGURED_GATEWAYS[s]) for s in east},
+            "reject_unknown": {s: MISCONFIGURED_REJECT_UNKNOWN.get(s, False) for s in east},
+        },
+        "reject_unknown": {
+            "cluster": "west", "servers": members["west"], "rejected": "central",
+            "rejected_servers": members["central"],
+            "log_line": MISCONFIGURED_REJECT_LOG,
+        },
+        "implicit_only": {"from": "north", "to": "west"},
+        "implicit_outbounds": {s: cs for s, cs in implicit.items() if cs},
+        "cert_expiring": {
+            "servers": expiring, "not_after": tls["certs"][expiring[0]]["not_after"], "days": CERT_DAYS_EXPIRING,
+        },
+        "tls": {
+            "servers": list(cluster_of), "verify": True, "timeout": GATEWAY_TLS_TIMEOUT, "ca_file": tls["ca_file"],
+            "cert_not_after": {s: c["not_after"] for s, c in tls["certs"].items()},
+        },
+        "expected_outbound": {s: dict(r) for s, r in MISCONFIGURED_EXPECTED_OUTBOUND.items()},
+        "missing_outbound": [{"server": s, "cluster": c} for s, c in MISCONFIGURED_MISSING],
+    }
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -527,6 +680,82 @@ def wait_for_mesh(manifest, cluster_names, deadline):
         time.sleep(0.25)
 
 
+def misconfigured_problems(manifest):
+    """What keeps the misconfigured topology from its expected state: every outbound gateway of
+    MISCONFIGURED_EXPECTED_OUTBOUND up (TLS, right "configured" flag), none other (MISCONFIGURED_MISSING never
+    up), the matching inbound gateways, the routes inside each cluster, and west has logged rejecting central."""
+    problems = []
+    members = {c["name"]: c["servers"] for c in manifest["clusters"] if c.get("runs", True)}
+    cluster_of = {s: c for c, servers in members.items() for s in servers}
+    by_name = {s["name"]: s for s in manifest["servers"]}
+    gatewayz, ids = {}, {}
+    for name, entry in by_name.items():
+        gw = try_http_json(entry["monitor_url"] + "/gatewayz")
+        if gw is None:
+            problems.append(f"{name}: /gatewayz not answering")
+            continue
+        gatewayz[name] = gw
+        ids[name] = gw.get("server_id")
+    for name, gw in gatewayz.items():
+        expected = MISCONFIGURED_EXPECTED_OUTBOUND[name]
+        outbound = gw.get("outbound_gateways") or {}
+        for remote, configured in expected.items():
+            if remote not in outbound:
+                problems.append(f"{name} ({cluster_of[name]}): no outbound gateway to {remote}")
+                continue
+            info = outbound[remote]
+            if bool(info.get("configured")) != configured:
+                problems.append(f"{name}: outbound to {remote} has configured={info.get('configured')}, "
+                                f"expected {configured}")
+            if not (info.get("connection") or {}).get("tls_version"):
+                problems.append(f"{name}: outbound to {remote} is not TLS")
+        for remote in outbound:
+            if remote not in expected:
+                problems.append(f"{name}: unexpected outbound gateway to {remote}")
+    for cluster, servers in members.items():
+        if not all(n in gatewayz for n in servers):
+            continue
+        for other, other_servers in members.items():
+            if other == cluster:
+                continue
+            want = sum(1 for n in other_servers if cluster in MISCONFIGURED_EXPECTED_OUTBOUND[n])
+            have = sum(len((gatewayz[n].get("inbound_gateways") or {}).get(other, [])) for n in servers)
+            if have != want:
+                problems.append(f"cluster {cluster}: {have} inbound gateways from {other}, expected {want}")
+        if len(servers) > 1:
+            for name in servers:
+                rz = try_http_json(by_name[name]["monitor_url"] + "/routez")
+                if rz is None:
+                    problems.append(f"{name}: /routez not answering")
+                    continue
+                remote_ids = {r.get("remote_id") for r in rz.get("routes") or []}
+                for peer in servers:
+                    if peer != name and ids.get(peer) and ids[peer] not in remote_ids:
+                        problems.append(f"{name} ({cluster}): no route to {peer}")
+    line = MISCONFIGURED_REJECT_LOG.encode()
+    rejected = False
+    for name in members["west"]:
+        try:
+            with open(by_name[name]["log"], "rb") as f:
+                rejected = rejected or line in f.read()
+        except OSError:
+            pass
+    if not rejected:
+        problems.append(f"no west server has logged {MISCONFIGURED_REJECT_LOG!r} yet")
+    return problems
+
+
+def wait_for_misconfigured(manifest, deadline):
+    while True:
+        problems = misconfigured_problems(manifest)
+        if not problems:
+            return
+        if time.monotonic() > deadline:
+            raise ScriptError("timed out waiting for the expected gateways of the misconfigured topology; "
+                              "missing:\n  " + "\n  ".join(problems))
+        time.sleep(0.25)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Minimal NATS client (raw protocol)
 
@@ -759,12 +988,16 @@ def cmd_start(args):
             "name": "ghost", "servers": [], "runs": False,
             "gateway_urls": [f"nats://127.0.0.1:{port(base, 'gateway', GHOST_INDEX)}"]})
 
+    tls = None
+    if args.topology == "misconfigured":
+        tls = make_gateway_tls(directory, [s for _, servers in clusters for s, _ in servers], MISCONFIGURED_EXPIRING)
+        manifest["notes"] = misconfigured_notes(clusters, tls)
     for cluster, servers in clusters:
         for name, kind in servers:
             index = SERVER_INDEX[name]
             config_path = os.path.join(directory, f"{name}.conf")
             with open(config_path, "w") as f:
-                f.write(render_config(args.topology, cluster, name, clusters, base))
+                f.write(render_config(args.topology, cluster, name, clusters, base, tls))
             manifest["servers"].append({
                 "name": name,
                 "cluster": cluster,
@@ -790,10 +1023,14 @@ def cmd_start(args):
         log(f"started {len(procs)} servers ({args.topology}) in {directory}; waiting for them")
         deadline = time.monotonic() + args.timeout
         wait_for_monitoring(manifest, manifest["servers"], deadline, procs)
-        wait_for_mesh(manifest, CORE_CLUSTERS, deadline)
-        if args.topology == "healthy":
+        if args.topology == "misconfigured":
+            wait_for_misconfigured(manifest, deadline)
+            log("every expected gateway is up (c1 -> west and west -> central stay down on purpose)")
+        elif args.topology == "healthy":
+            wait_for_mesh(manifest, CORE_CLUSTERS, deadline)
             log("gateway mesh complete")
         else:
+            wait_for_mesh(manifest, CORE_CLUSTERS, deadline)
             log("east/west/central gateway mesh complete (south and ghost links are broken on purpose)")
         if args.traffic:
             manifest["traffic"] = traffic_flows(args.topology)
@@ -1001,7 +1238,7 @@ def build_parser():
     p.add_argument("--dir", required=True, help="directory for configs, logs and manifest.json (created)")
     p.add_argument("--base-port", type=int, default=DEFAULT_BASE_PORT,
                    help=f"first port of the layout (default {DEFAULT_BASE_PORT})")
-    p.add_argument("--topology", choices=["healthy", "broken"], default="healthy", help="default healthy")
+    p.add_argument("--topology", choices=TOPOLOGIES, default="healthy", help="default healthy")
     p.add_argument("--traffic", action="store_true", help="also start the background traffic generator")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
                    help=f"seconds to wait for endpoints and mesh (default {DEFAULT_TIMEOUT:g})")

@@ -52,12 +52,38 @@ public enum JSONReport {
             ("error", .optional(server.failure?.message)),
             ("health", .optional(server.health?.status)),
             ("configured_remotes", server.polled && server.reachable ? .array(server.configuredRemotes.map { .string($0) }) : .null),
+            ("gateway_config", gatewayConfig(server)),
             ("in_msgs_per_s", .optional(server.rates?.inMsgs)),
             ("out_msgs_per_s", .optional(server.rates?.outMsgs)),
             ("in_bytes_per_s", .optional(server.rates?.inBytes)),
             ("out_bytes_per_s", .optional(server.rates?.outBytes)),
             ("outbound", .array(server.outbound.map(connection))),
             ("inbound", .array(server.inbound.map(connection))),
+        ])
+    }
+
+    /// The gateway block as the server reports it in `/varz`; credentials inside URLs are removed.
+    static func gatewayConfig(_ server: ServerNode) -> JSONValue {
+        guard server.reachable, let gateway = server.gateway else { return .null }
+        return .object([
+            ("name", .optional(gateway.name)),
+            ("cluster_name", .optional(server.clusterSectionName)),
+            ("host", .optional(gateway.host)),
+            ("port", .optional(gateway.port)),
+            ("advertise", .optional(gateway.advertise.flatMap { $0.isEmpty ? nil : $0 })),
+            ("connect_retries", .optional(gateway.connectRetries)),
+            ("reject_unknown_cluster", .optional(gateway.rejectUnknown)),
+            ("auth_timeout_s", .optional(gateway.authTimeout)),
+            ("tls_timeout_s", .optional(gateway.tlsTimeout)),
+            ("tls_required", .optional(gateway.tlsRequired)),
+            ("tls_verify", .optional(gateway.tlsVerify)),
+            ("tls_cert_not_after", .optional(gateway.tlsCertNotAfter?.rfc3339)),
+            ("remotes", .array(gateway.gateways.filter { $0.name != server.cluster }.map { remote in
+                .object([
+                    ("name", .string(remote.name)),
+                    ("urls", .array(remote.urls.map { .string(CredentialRedaction.redactUserInfo($0)) })),
+                ])
+            })),
         ])
     }
 

@@ -167,11 +167,29 @@ public enum DetailView {
             lines.append(field("gateway name", safe(gateway.name ?? "-")))
             lines.append(field("listen", "\(safe(gateway.host ?? "-")):\(gateway.port.map(String.init) ?? "-")"))
             if let advertise = gateway.advertise, !advertise.isEmpty { lines.append(field("advertise", safe(advertise))) }
-            if let retries = gateway.connectRetries { lines.append(field("connect retries", "\(retries)")) }
-            if let reject = gateway.rejectUnknown { lines.append(field("reject unknown", reject ? "yes" : "no")) }
+            if let clusterName = server.clusterSectionName, clusterName != gateway.name {
+                lines.append(field("cluster name", safe(clusterName) + "  (differs from the gateway name)", .critical))
+            }
+            lines.append(field("advertise", (gateway.advertise ?? "").isEmpty ? "none (peers use the listen address or gossip)" : safe(gateway.advertise!),
+                               (gateway.advertise ?? "").isEmpty ? .dim : .normal))
+            lines.append(field("connect retries", gateway.connectRetries.map(String.init) ?? "default"))
+            lines.append(field("reject unknown", (gateway.rejectUnknown ?? false) ? "yes: clusters not listed are refused" : "no"))
+            lines.append(field("timeouts", "auth \(gateway.authTimeout.map { Units.duration($0) } ?? "-"), TLS \(gateway.tlsTimeout.map { Units.duration($0) } ?? "-")"))
+            let tls = gateway.tlsRequired == true ? "required" + (gateway.tlsVerify == true ? ", peers verified" : "") : "not required"
+            lines.append(field("TLS", tls, gateway.tlsRequired == true ? .normal : .dim))
+            if let notAfter = gateway.tlsCertNotAfter, let now = state.model?.time {
+                let days = notAfter.seconds(since: now) / 86400
+                lines.append(field("certificate", "not after \(notAfter.rfc3339) (\(days < 0 ? "EXPIRED" : "in " + Units.duration(days * 86400)))",
+                                   days < 2 ? .critical : days < 14 ? .warning : .normal))
+            }
+            lines.append([("  configured remote gateways (URLs as /varz reports them, credentials removed):", .dim)])
             for remote in gateway.gateways where remote.name != server.cluster {
                 let urls = remote.urls.map { safe(redactUserInfo($0), 80) }.joined(separator: " ")
-                lines.append(field("→ " + safe(remote.name, 14), urls.isEmpty ? "(no URL)" : urls))
+                let implicit = server.outbound(to: remote.name)?.configured == false ? "  (connected implicitly)" : ""
+                lines.append(field("→ " + safe(remote.name, 14), (urls.isEmpty ? "(no URL)" : urls) + implicit))
+            }
+            for link in server.outbound where link.configured == false && !gateway.gateways.contains(where: { $0.name == link.remoteCluster }) {
+                lines.append(field("→ " + safe(link.remoteCluster, 14), "not configured: learned by gossip (\(safe(link.ip ?? "?")):\(link.port.map(String.init) ?? "?"))", .info))
             }
         }
         let expected = model.expectedRemotes(for: server)

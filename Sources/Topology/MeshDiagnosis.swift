@@ -166,6 +166,7 @@ public enum MeshDiagnosis {
                 message: "server name \(name) is used by \(ids.count) servers (ids \(ids.sorted().joined(separator: ", "))) in \(clusters)"))
         }
 
+        problems += ConfigAudit.audit(current, thresholds: thresholds)
         return problems.sorted(by: problemOrder)
     }
 

@@ -116,6 +116,8 @@ public struct ServerNode: Sendable, Equatable {
     /// Remote gateway names from `/varz` `gateway.gateways`, own cluster excluded.
     public var configuredRemotes: [String]
     public var gateway: GatewaySection?
+    /// `/varz` `cluster.name`: NATS requires it to equal the gateway name.
+    public var clusterSectionName: String?
     public var health: Healthz?
     /// The server's clock at its `/gatewayz` answer; rates divide by differences of this.
     public var serverTime: MonitorTime?

@@ -27,6 +27,13 @@ public enum ProblemKind: String, Sendable, Codable, CaseIterable {
     case implicitGateway = "implicit_gateway"
     case duplicateServerName = "duplicate_server_name"
     case gatewayNotConfigured = "gateway_not_configured"
+    // The configuration audit.
+    case gatewayConfigMismatch = "gateway_config_mismatch"
+    case gatewayNameMismatch = "gateway_name_mismatch"
+    case unknownClusterRejected = "unknown_cluster_rejected"
+    case gatewayCertExpiring = "gateway_cert_expiring"
+    case advertiseMismatch = "advertise_mismatch"
+    case implicitOnlyCluster = "implicit_only_cluster"
 }
 
 /// One finding of the diagnosis, with what it concerns and a sentence for a person.
@@ -67,6 +74,10 @@ public struct DiagnosisThresholds: Sendable, Equatable {
     /// A link younger than this is not called asymmetric: the two ends are polled at slightly different
     /// moments, so a connection being set up is briefly one-sided.
     public var asymmetryGraceSeconds: Double = 5
+    /// A gateway certificate expiring within this many days is a warning...
+    public var certificateWarningDays: Double = 14
+    /// ...and within this many (or already expired) critical.
+    public var certificateCriticalDays: Double = 2
 
     public init() {}
 }

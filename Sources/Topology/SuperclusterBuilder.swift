@@ -39,6 +39,7 @@ public enum SuperclusterBuilder {
             node.version = varz.version
             node.partialFailures = observation.partialFailures
             node.gateway = varz.gateway
+            node.clusterSectionName = nonEmpty(varz.cluster?.name)
             node.health = snapshot.healthz
             node.serverTime = gatewayz.now
             node.uptime = varz.uptime

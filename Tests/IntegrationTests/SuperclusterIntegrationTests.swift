@@ -35,8 +35,8 @@ struct SuperclusterIntegrationTests {
         let versions = Set(report.servers.compactMap { $0["version"] as? String })
         #expect(versions == ["2.15.1", "2.9.10"], "both server versions are in the mesh")
         #expect(report.servers.allSatisfy { $0["reachable"] as? Bool == true && $0["polled"] as? Bool == true })
-        #expect(report.problems.map { $0["kind"] as? String } == ["implicit_gateway"])
-        #expect(report.problems.first?["server"] as? String == "c1")
+        #expect(report.problems.map { $0["kind"] as? String } == ["implicit_gateway", "implicit_only_cluster"])
+        #expect(report.problems.allSatisfy { $0["server"] as? String == "c1" && $0["severity"] as? String == "info" })
 
         for server in cluster.servers {
             let own = try cluster.document(server.name, "/gatewayz")

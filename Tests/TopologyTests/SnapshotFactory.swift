@@ -27,6 +27,12 @@ struct ServerSpec {
     var inbound: [LinkSpec] = []
     var routes: [(id: String, name: String?)] = []
     var healthy = true
+    var clusterSectionName: String?
+    var gatewayName: String?
+    var rejectUnknown: Bool?
+    var advertise: String?
+    var certificateNotAfter: MonitorTime?
+    var configuredURLs: [String: [String]] = [:]
 
     func observation(at now: Double) -> EndpointObservation {
         func info(_ link: LinkSpec) -> GatewayConnectionInfo {
@@ -43,10 +49,15 @@ struct ServerSpec {
         for link in inbound {
             gatewayz.inboundGateways[link.cluster, default: []].append(RemoteGateway(configured: false, connection: info(link)))
         }
+        var gateway = GatewaySection(
+            name: gatewayName ?? cluster,
+            gateways: ([cluster] + configured).map { ConfiguredGateway(name: $0, urls: configuredURLs[$0] ?? []) })
+        gateway.rejectUnknown = rejectUnknown
+        gateway.advertise = advertise
+        gateway.tlsCertNotAfter = certificateNotAfter
         let varz = Varz(
             serverID: id, serverName: name, version: "2.15.1", now: time,
-            cluster: ClusterSection(name: cluster),
-            gateway: GatewaySection(name: cluster, gateways: ([cluster] + configured).map { ConfiguredGateway(name: $0) }))
+            cluster: ClusterSection(name: clusterSectionName ?? cluster), gateway: gateway)
         let routez = Routez(serverID: id, routes: routes.enumerated().map { index, route in
             Routez.Route(rid: UInt64(index + 1), remoteID: route.id, remoteName: route.name)
         })

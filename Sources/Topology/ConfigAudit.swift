@@ -1,0 +1,148 @@
+/// The gateway configuration as each server reports it (`/varz` `gateway`), checked for what does not
+/// fit together across the supercluster. Pure, like the mesh diagnosis it complements.
+public enum ConfigAudit {
+    public static func audit(_ model: Supercluster, thresholds: DiagnosisThresholds = DiagnosisThresholds()) -> [Problem] {
+        var problems: [Problem] = []
+        let reachable = model.servers.filter { $0.reachable && $0.gateway?.name != nil }
+        let byCluster = Dictionary(grouping: reachable, by: \.cluster)
+        func label(_ server: ServerNode) -> String { "\(server.name) (\(server.cluster))" }
+        func list(_ names: [String]) -> String { names.isEmpty ? "none" : names.joined(separator: ", ") }
+
+        // Servers of one cluster that configure different remote gateways, or differ on reject_unknown.
+        for (cluster, servers) in byCluster.sorted(by: { $0.key < $1.key }) where servers.count > 1 {
+            let common = mostCommon(servers.map(\.configuredRemotes))
+            for server in servers where server.configuredRemotes != common {
+                let others = servers.filter { $0.configuredRemotes == common }.map(\.name).sorted()
+                problems.append(Problem(
+                    .warning, .gatewayConfigMismatch, cluster: cluster, server: server.name, url: server.url,
+                    message: "\(label(server)) configures gateways to [\(list(server.configuredRemotes))] but "
+                        + "\(list(others)) configure[s] [\(list(common))]"))
+            }
+            let rejects = servers.map { $0.gateway?.rejectUnknown ?? false }
+            if Set(rejects).count > 1 {
+                let commonReject = rejects.filter { $0 }.count * 2 > rejects.count
+                for server in servers where (server.gateway?.rejectUnknown ?? false) != commonReject {
+                    problems.append(Problem(
+                        .warning, .gatewayConfigMismatch, cluster: cluster, server: server.name, url: server.url,
+                        message: "\(label(server)) has reject_unknown_cluster \(!commonReject) while the rest of \(cluster) "
+                            + "has \(commonReject)"))
+                }
+            }
+        }
+
+        // Gateway name against the cluster name, and one gateway name claimed by two clusters.
+        for server in reachable {
+            if let gatewayName = server.gateway?.name, let clusterName = server.clusterSectionName, gatewayName != clusterName {
+                problems.append(Problem(
+                    .critical, .gatewayNameMismatch, cluster: server.cluster, server: server.name, url: server.url,
+                    message: "\(label(server)) has gateway name \(gatewayName) but cluster name \(clusterName)"))
+            }
+        }
+        for (gatewayName, servers) in Dictionary(grouping: reachable, by: { $0.gateway?.name ?? "" }) where !gatewayName.isEmpty {
+            let clusterNames = Set(servers.compactMap(\.clusterSectionName))
+            guard clusterNames.count > 1 else { continue }
+            for server in servers.sorted(by: { $0.name < $1.name }) {
+                problems.append(Problem(
+                    .critical, .gatewayNameMismatch, cluster: server.cluster, server: server.name, url: server.url,
+                    message: "gateway name \(gatewayName) is claimed by clusters \(list(clusterNames.sorted())) "
+                        + "(\(server.name) is in \(server.clusterSectionName ?? "?"))"))
+            }
+        }
+
+        // reject_unknown_cluster explaining missing links to clusters the rejecting cluster does not list.
+        for (cluster, servers) in byCluster.sorted(by: { $0.key < $1.key })
+        where servers.contains(where: { $0.gateway?.rejectUnknown == true }) {
+            let listed = Set(servers.flatMap(\.configuredRemotes))
+            for other in model.knownClusters where other != cluster && !listed.contains(other) {
+                let otherServers = byCluster[other] ?? []
+                let inboundMissing = otherServers.filter { model.missingOutbound(for: $0).contains(cluster) }.map(\.name).sorted()
+                let outboundMissing = servers.filter { model.missingOutbound(for: $0).contains(other) }.map(\.name).sorted()
+                guard !inboundMissing.isEmpty || !outboundMissing.isEmpty else { continue }
+                let rejecting = servers.first { $0.gateway?.rejectUnknown == true }!
+                problems.append(Problem(
+                    .warning, .unknownClusterRejected, cluster: cluster, server: rejecting.name, remoteCluster: other,
+                    url: rejecting.url,
+                    message: "\(cluster) rejects unknown clusters and does not list \(other): this explains "
+                        + (inboundMissing.isEmpty ? "" : "\(list(inboundMissing)) having no outbound to \(cluster)")
+                        + (inboundMissing.isEmpty || outboundMissing.isEmpty ? "" : " and ")
+                        + (outboundMissing.isEmpty ? "" : "\(list(outboundMissing)) having no outbound to \(other)")))
+            }
+        }
+
+        // Gateway certificates close to expiry (2.14+ reports tls_cert_not_after).
+        for server in reachable {
+            guard let notAfter = server.gateway?.tlsCertNotAfter else { continue }
+            let days = notAfter.seconds(since: model.time) / 86400
+            guard days < thresholds.certificateWarningDays else { continue }
+            let severity: Severity = days < thresholds.certificateCriticalDays ? .critical : .warning
+            let when = days < 0 ? "expired \(Units.duration(-days * 86400)) ago" : "expires in \(Units.duration(days * 86400))"
+            problems.append(Problem(
+                severity, .gatewayCertExpiring, cluster: server.cluster, server: server.name, url: server.url,
+                message: "\(label(server)) gateway TLS certificate \(when) (not after \(notAfter.rfc3339))"))
+        }
+
+        // Peers reach a server at an address none of them configured, and it advertises nothing.
+        for dialer in reachable {
+            for link in dialer.outbound {
+                guard let remoteID = link.remoteServerID, let remote = model.server(id: remoteID), remote.reachable,
+                    (remote.gateway?.advertise ?? "").isEmpty, let ip = link.ip, let port = link.port,
+                    let urls = dialer.gateway?.gateways.first(where: { $0.name == link.remoteCluster })?.urls, !urls.isEmpty
+                else { continue }
+                let endpoints = urls.compactMap(hostPort)
+                // Host names would need DNS to compare; only literal addresses are judged.
+                guard endpoints.count == urls.count, endpoints.allSatisfy({ isIPLiteral($0.host) }) else { continue }
+                if !endpoints.contains(where: { $0.host == ip && $0.port == port }) {
+                    problems.append(Problem(
+                        .warning, .advertiseMismatch, cluster: remote.cluster, server: remote.name,
+                        remoteCluster: dialer.cluster, url: remote.url, gid: nil,
+                        message: "\(dialer.name) (\(dialer.cluster)) reaches \(label(remote)) at \(ip):\(port), which is in none of "
+                            + "its configured URLs for \(link.remoteCluster), and \(remote.name) sets no advertise "
+                            + "(behind a load balancer or NAT this address may be unreachable)"))
+                }
+            }
+        }
+
+        // A cluster another one reaches only through gossip.
+        for (from, servers) in byCluster.sorted(by: { $0.key < $1.key }) {
+            let configuredAnywhere = Set(servers.flatMap(\.configuredRemotes))
+            let targets = Set(servers.flatMap { $0.outbound.map(\.remoteCluster) })
+            for to in targets.sorted() where !configuredAnywhere.contains(to) {
+                let links = servers.compactMap { $0.outbound(to: to) }
+                guard !links.isEmpty, links.allSatisfy({ $0.configured == false }) else { continue }
+                problems.append(Problem(
+                    .info, .implicitOnlyCluster, cluster: from, server: servers.first?.name, remoteCluster: to,
+                    message: "\(from) reaches \(to) only through gossip (no \(from) server configures it): one restart "
+                        + "away from losing it once connect_retries runs out"))
+            }
+        }
+        return problems
+    }
+
+    static func mostCommon(_ values: [[String]]) -> [String] {
+        let counts = Dictionary(values.map { ($0, 1) }, uniquingKeysWith: +)
+        return counts.max { a, b in
+            a.value != b.value ? a.value < b.value : a.key.joined(separator: ",") > b.key.joined(separator: ",")
+        }!.key
+    }
+
+    /// `nats://user:pass@10.0.0.1:7222` or `10.0.0.1:7222` → ("10.0.0.1", 7222).
+    static func hostPort(_ url: String) -> (host: String, port: Int)? {
+        var rest = Substring(url)
+        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
+        if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
+        rest = rest.prefix { $0 != "/" }
+        if rest.hasPrefix("["), let close = rest.firstIndex(of: "]") {
+            let host = String(rest[rest.index(after: rest.startIndex)..<close])
+            let portText = rest[rest.index(after: close)...].dropFirst()
+            return Int(portText).map { (host, $0) }
+        }
+        guard let colon = rest.lastIndex(of: ":"), let port = Int(rest[rest.index(after: colon)...]) else { return nil }
+        return (String(rest[..<colon]), port)
+    }
+
+    static func isIPLiteral(_ host: String) -> Bool {
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        if parts.count == 4, parts.allSatisfy({ Int($0).map { (0...255).contains($0) } ?? false }) { return true }
+        return host.contains(":") && host.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." }
+    }
+}
