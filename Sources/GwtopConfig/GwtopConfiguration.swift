@@ -24,7 +24,7 @@ public struct GwtopConfiguration: Sendable {
         return nil
     }
 
-    public static func load(path: String) throws(ConfigError) -> GwtopConfiguration {
+    public static func load(path: String) throws -> GwtopConfiguration {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError(file: path, line: nil, message: "cannot read the file (missing or not readable)")
         }
@@ -44,7 +44,7 @@ public struct GwtopConfiguration: Sendable {
     }
 
     /// Parses configuration text; `file` names the source in error messages.
-    public static func parse(yaml text: String, file: String) throws(ConfigError) -> GwtopConfiguration {
+    public static func parse(yaml text: String, file: String) throws -> GwtopConfiguration {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -140,7 +140,7 @@ struct NodeReader {
         ConfigError(file: file, line: node.mark?.line, message: message)
     }
 
-    func mapping(_ node: Node, context: String, allowed: Set<String>?) throws(ConfigError) -> Mapping {
+    func mapping(_ node: Node, context: String, allowed: Set<String>?) throws -> Mapping {
         guard let mapping = node.mapping else {
             throw error(node, "\(context): expected a mapping of keys to values, found \(kind(of: node))")
         }
@@ -156,17 +156,17 @@ struct NodeReader {
         return Mapping(ordered: ordered)
     }
 
-    func sequence(_ node: Node, key: String) throws(ConfigError) -> [Node] {
+    func sequence(_ node: Node, key: String) throws -> [Node] {
         guard let sequence = node.sequence else { throw error(node, "\(key): expected a list, found \(kind(of: node))") }
         return Array(sequence)
     }
 
-    func string(_ node: Node, key: String) throws(ConfigError) -> String {
+    func string(_ node: Node, key: String) throws -> String {
         guard let scalar = node.scalar else { throw error(node, "\(key): expected a string, found \(kind(of: node))") }
         return scalar.string
     }
 
-    func bool(_ node: Node, key: String) throws(ConfigError) -> Bool {
+    func bool(_ node: Node, key: String) throws -> Bool {
         guard let scalar = node.scalar else { throw error(node, "\(key): expected true or false, found \(kind(of: node))") }
         switch scalar.string.lowercased() {
         case "true", "yes", "on": return true
@@ -175,7 +175,7 @@ struct NodeReader {
         }
     }
 
-    func number(_ node: Node, key: String, range: ClosedRange<Double>, integer: Bool = false) throws(ConfigError) -> Double {
+    func number(_ node: Node, key: String, range: ClosedRange<Double>, integer: Bool = false) throws -> Double {
         guard let scalar = node.scalar else { throw error(node, "\(key): expected a number, found \(kind(of: node))") }
         guard let value = Double(scalar.string), value.isFinite else {
             throw error(node, "\(key): expected a number, found \"\(scalar.string)\"")
@@ -187,12 +187,12 @@ struct NodeReader {
         return value
     }
 
-    func endpoint(_ node: Node, group: String?) throws(ConfigError) -> MonitorTarget {
+    func endpoint(_ node: Node, group: String?) throws -> MonitorTarget {
         if let scalar = node.scalar {
             do {
                 return try MonitorTarget(url: scalar.string, group: group)
             } catch {
-                throw self.error(node, error.description)
+                throw self.error(node, "\(error)")
             }
         }
         let fields = try mapping(node, context: "an endpoint",
@@ -218,14 +218,13 @@ struct NodeReader {
                 throw error(tlsNode, "tls: cert_file and key_file go together")
             }
         }
+        var name: String?
+        if let node = fields["name"] { name = try string(node, key: "name") }
+        var endpointGroup = group
+        if let node = fields["group"] { endpointGroup = try string(node, key: "group") }
         var target: MonitorTarget
         do {
-            target = try MonitorTarget(
-                url: url, name: try fields["name"].map { node throws(ConfigError) in try string(node, key: "name") },
-                group: try fields["group"].map { node throws(ConfigError) in try string(node, key: "group") } ?? group,
-                tls: tls)
-        } catch let error as ConfigError {
-            throw error
+            target = try MonitorTarget(url: url, name: name, group: endpointGroup, tls: tls)
         } catch {
             throw self.error(urlNode, "\(error)")
         }
@@ -233,7 +232,8 @@ struct NodeReader {
             throw error(node, "tls settings given for a plain http URL (\(target.displayURL))")
         }
         if let userNode = fields["username"] {
-            let password = try fields["password"].map { node throws(ConfigError) in try string(node, key: "password") } ?? ""
+            var password = ""
+            if let node = fields["password"] { password = try string(node, key: "password") }
             target.auth = BasicAuth(username: try string(userNode, key: "username"), password: password)
         } else if let passwordNode = fields["password"] {
             throw error(passwordNode, "password given without username")

@@ -5,7 +5,7 @@ extension KeyedDecodingContainer {
         do {
             return try NatsDuration.seconds(parsing: text)
         } catch {
-            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: error.description)
+            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "\(error)")
         }
     }
 
@@ -15,7 +15,7 @@ extension KeyedDecodingContainer {
             let time = try MonitorTime(rfc3339: text)
             return time.isGoZeroTime ? nil : time
         } catch {
-            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: error.description)
+            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "\(error)")
         }
     }
 

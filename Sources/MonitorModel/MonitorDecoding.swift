@@ -28,7 +28,7 @@ public struct MonitorDecodingError: Error, CustomStringConvertible, Sendable, Eq
 public enum MonitorDecoder {
     public static func decode<Document: Decodable>(
         _ type: Document.Type, from body: Data, endpoint: MonitorEndpointKind
-    ) throws(MonitorDecodingError) -> Document {
+    ) throws -> Document {
         guard !body.isEmpty else { throw MonitorDecodingError(endpoint: endpoint, message: "empty body") }
         do {
             return try JSONDecoder().decode(type, from: body)

@@ -38,10 +38,10 @@ public struct MonitorTime: Sendable, Hashable, Comparable, CustomStringConvertib
     }
 
     /// Parses `2026-11-26T17:46:46.123456789Z` or `...+01:00`.
-    public init(rfc3339 text: String) throws(ParseError) {
+    public init(rfc3339 text: String) throws {
         let bytes = Array(text.utf8)
         var index = 0
-        func number(_ digits: Int) throws(ParseError) -> Int {
+        func number(_ digits: Int) throws -> Int {
             guard index + digits <= bytes.count else { throw ParseError(text: text) }
             var value = 0
             for _ in 0..<digits {
@@ -52,7 +52,7 @@ public struct MonitorTime: Sendable, Hashable, Comparable, CustomStringConvertib
             }
             return value
         }
-        func expect(_ characters: Set<UInt8>) throws(ParseError) {
+        func expect(_ characters: Set<UInt8>) throws {
             guard index < bytes.count, characters.contains(bytes[index]) else { throw ParseError(text: text) }
             index += 1
         }

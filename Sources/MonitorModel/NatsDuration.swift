@@ -11,7 +11,7 @@ public enum NatsDuration {
     }
 
     /// Seconds represented by `text`.
-    public static func seconds(parsing text: String) throws(ParseError) -> Double {
+    public static func seconds(parsing text: String) throws -> Double {
         var scalars = Array(text.unicodeScalars)
         guard !scalars.isEmpty else { throw ParseError(text: text, reason: "empty") }
         var sign = 1.0

@@ -34,7 +34,7 @@ extension EndpointObservation {
         var partial: [String] = []
 
         for response in responses.sorted(by: { $0.kind.sortOrder < $1.kind.sortOrder }) {
-            do throws(EndpointFailure) {
+            do throws {
                 switch response.kind {
                 case .varz: varz = try Self.decodeRequired(Varz.self, response)
                 case .gatewayz: gatewayz = try Self.decodeRequired(Gatewayz.self, response)
@@ -45,10 +45,12 @@ extension EndpointObservation {
                     healthz = try Self.decodeBody(Healthz.self, response)
                 }
             } catch {
+                // Every path above throws an EndpointFailure; anything else is described as it is.
+                let failure = error as? EndpointFailure ?? EndpointFailure(.decode, "\(error)")
                 if response.kind.isRequired {
-                    if fatal == nil { fatal = error }
+                    if fatal == nil { fatal = failure }
                 } else {
-                    partial.append(error.message)
+                    partial.append(failure.message)
                 }
             }
         }
@@ -66,7 +68,7 @@ extension EndpointObservation {
 
     private static func decodeRequired<Document: Decodable>(
         _ type: Document.Type, _ response: RawResponse
-    ) throws(EndpointFailure) -> Document {
+    ) throws -> Document {
         if let failure = response.failure { throw failure }
         if let status = response.statusCode, status != 200 {
             let hint = response.body.isEmpty ? "" : " (body starts with \(MonitorDecoder.quotedPrefix(of: response.body)))"
@@ -77,11 +79,11 @@ extension EndpointObservation {
 
     private static func decodeBody<Document: Decodable>(
         _ type: Document.Type, _ response: RawResponse
-    ) throws(EndpointFailure) -> Document {
+    ) throws -> Document {
         do {
             return try MonitorDecoder.decode(type, from: response.body, endpoint: response.kind)
         } catch {
-            throw EndpointFailure(.decode, error.description)
+            throw EndpointFailure(.decode, "\(error)")
         }
     }
 }

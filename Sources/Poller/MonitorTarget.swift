@@ -42,7 +42,7 @@ public struct MonitorTarget: Sendable, Hashable {
 
     /// Parses `http[s]://[user[:password]@]host[:port][/prefix]`. The port defaults to 8222 for http
     /// (the NATS monitoring port) and 443 for https.
-    public init(url text: String, name: String? = nil, group: String? = nil, tls: EndpointTLS = EndpointTLS()) throws(TargetError) {
+    public init(url text: String, name: String? = nil, group: String? = nil, tls: EndpointTLS = EndpointTLS()) throws {
         let trimmed = text.trimmingSpaces
         guard let schemeEnd = trimmed.range(of: "://") else {
             throw TargetError(url: text, reason: "expected http:// or https:// at the start")

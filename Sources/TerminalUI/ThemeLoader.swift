@@ -50,14 +50,14 @@ public enum ThemeLoader {
 
     /// Parses theme text; `file` names the source in error messages and, without a `name:` key, gives
     /// the theme its name (the file name without `.yaml`).
-    public static func parse(yaml text: String, file: String, base: Theme = .builtInDefault) throws(ThemeError) -> Theme {
+    public static func parse(yaml text: String, file: String, base: Theme = .builtInDefault) throws -> Theme {
         try parseDefinition(yaml: text, file: file, base: base).theme
     }
 
     /// Like `parse`, also returning the file's free-text `description:` (for a theme list).
     public static func parseDefinition(
         yaml text: String, file: String, base: Theme = .builtInDefault
-    ) throws(ThemeError) -> ThemeDefinition {
+    ) throws -> ThemeDefinition {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -98,11 +98,11 @@ public enum ThemeLoader {
     }
 
     /// Reads and parses a theme file.
-    public static func load(path: String, base: Theme = .builtInDefault) throws(ThemeError) -> Theme {
+    public static func load(path: String, base: Theme = .builtInDefault) throws -> Theme {
         try loadDefinition(path: path, base: base).theme
     }
 
-    public static func loadDefinition(path: String, base: Theme = .builtInDefault) throws(ThemeError) -> ThemeDefinition {
+    public static func loadDefinition(path: String, base: Theme = .builtInDefault) throws -> ThemeDefinition {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
             throw ThemeError(file: path, line: nil, message: "is a directory, not a theme file")
@@ -153,7 +153,7 @@ public enum ThemeLoader {
     /// as `<dir>/<name>.yaml` in each search directory in order. Without such a file, `default` is
     /// `Theme.builtInDefault` and `mono` is `Theme.monochrome`; any other name is an error listing the
     /// names available.
-    public static func resolve(nameOrPath: String, searchDirectories: [String]) throws(ThemeError) -> Theme {
+    public static func resolve(nameOrPath: String, searchDirectories: [String]) throws -> Theme {
         if nameOrPath.contains("/") || nameOrPath.hasSuffix(".yaml") {
             return try load(path: nameOrPath)
         }
@@ -252,7 +252,7 @@ private struct ThemeNodeReader {
     /// `unknown <unknownWord> "x" <location>; expected one of: ...`.
     func mapping(
         _ node: Node, context: String, expecting: String, allowed: Set<String>, unknownWord: String, location: String
-    ) throws(ThemeError) -> [(key: String, keyNode: Node, value: Node)] {
+    ) throws -> [(key: String, keyNode: Node, value: Node)] {
         guard let mapping = node.mapping else {
             throw error(node, "\(context): expected \(expecting), found \(kind(of: node))")
         }
@@ -270,14 +270,14 @@ private struct ThemeNodeReader {
         return pairs
     }
 
-    func string(_ node: Node, key: String) throws(ThemeError) -> String {
+    func string(_ node: Node, key: String) throws -> String {
         guard let scalar = node.scalar, !isNull(scalar) else {
             throw error(node, "\(key): expected a string, found \(kind(of: node))")
         }
         return scalar.string
     }
 
-    func style(_ node: Node, role: String, base: ThemeStyle) throws(ThemeError) -> ThemeStyle {
+    func style(_ node: Node, role: String, base: ThemeStyle) throws -> ThemeStyle {
         let context = "roles.\(role)"
         var style = base
         let fields = try mapping(node, context: context, expecting: "a mapping such as { fg: red, bold: true }",
@@ -296,7 +296,7 @@ private struct ThemeNodeReader {
         return style
     }
 
-    func color(_ node: Node, key: String) throws(ThemeError) -> ThemeColor {
+    func color(_ node: Node, key: String) throws -> ThemeColor {
         guard let scalar = node.scalar else {
             throw error(node, "bad colour for \(key): found \(kind(of: node)); \(ThemeLoader.expectedColour)")
         }
@@ -311,7 +311,7 @@ private struct ThemeNodeReader {
         return color
     }
 
-    func bool(_ node: Node, key: String) throws(ThemeError) -> Bool {
+    func bool(_ node: Node, key: String) throws -> Bool {
         guard let scalar = node.scalar else {
             throw error(node, "bad value for \(key): found \(kind(of: node)); expected true or false")
         }

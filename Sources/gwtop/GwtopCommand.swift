@@ -251,7 +251,7 @@ struct GwtopCommand: AsyncParsableCommand {
         var targets = fileConfiguration.endpoints
         if !urls.isEmpty {
             targets = try urls.map { url in
-                do throws(TargetError) { return try MonitorTarget(url: url) } catch { throw ValidationError(error.description) }
+                do { return try MonitorTarget(url: url) } catch { throw ValidationError("\(error)") }
             }
         }
         if targets.isEmpty { targets = [try MonitorTarget(url: "http://127.0.0.1:8222")] }

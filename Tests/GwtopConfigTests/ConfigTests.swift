@@ -4,7 +4,7 @@ import Poller
 import Testing
 
 @Suite struct ConfigParsingTests {
-    func parse(_ yaml: String) throws(ConfigError) -> GwtopConfiguration {
+    func parse(_ yaml: String) throws -> GwtopConfiguration {
         try GwtopConfiguration.parse(yaml: yaml, file: "test.yaml")
     }
 
@@ -13,7 +13,7 @@ import Testing
             _ = try parse(yaml)
             return "parsed"
         } catch {
-            return error.description
+            return "\(error)"
         }
     }
 
@@ -117,7 +117,7 @@ import Testing
             _ = try GwtopConfiguration.load(path: "/nonexistent/gwtop.yaml")
             Issue.record("expected an error")
         } catch {
-            #expect(error.description == "/nonexistent/gwtop.yaml: cannot read the file (missing or not readable)")
+            #expect("\(error)" == "/nonexistent/gwtop.yaml: cannot read the file (missing or not readable)")
         }
     }
 

@@ -64,7 +64,7 @@ import Testing
             }
             return "decoded"
         } catch {
-            return error.description
+            return "\(error)"
         }
     }
 

@@ -31,7 +31,7 @@ import Testing
             _ = try NatsDuration.seconds(parsing: "5 parsecs")
             Issue.record("expected an error")
         } catch {
-            #expect(error.description.contains("5 parsecs"))
+            #expect("\(error)".contains("5 parsecs"))
         }
     }
 }

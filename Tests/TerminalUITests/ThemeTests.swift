@@ -333,7 +333,7 @@ private func temporaryDirectory() throws -> String {
         do {
             _ = try ThemeLoader.parse(yaml: errorCase.yaml, file: "themes/x.yaml")
         } catch {
-            #expect(error.description == errorCase.expected)
+            #expect("\(error)" == errorCase.expected)
         }
     }
 
@@ -353,7 +353,7 @@ private func temporaryDirectory() throws -> String {
             _ = try ThemeLoader.load(path: binary)
             Issue.record("a non-UTF-8 file loaded")
         } catch {
-            #expect(error.description == "\(binary): the theme file is not UTF-8 text")
+            #expect("\(error)" == "\(binary): the theme file is not UTF-8 text")
         }
     }
 }
@@ -408,7 +408,7 @@ private func temporaryDirectory() throws -> String {
             _ = try ThemeLoader.resolve(nameOrPath: "nord", searchDirectories: [])
             Issue.record("nord resolved without a directory")
         } catch {
-            #expect(error.description == "unknown theme \"nord\"; expected one of: default, mono (no theme directories to search)")
+            #expect("\(error)" == "unknown theme \"nord\"; expected one of: default, mono (no theme directories to search)")
         }
     }
 

@@ -43,7 +43,9 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         }
         guard bound == 0, listen(fd, 64) == 0 else { close(fd); throw ServerError("bind/listen failed") }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        getsockname(fd, withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { $0 } }, &length)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
         self.port = Int(UInt16(bigEndian: address.sin_port))
         self.listener = fd
         self.handler = handler
