@@ -21,7 +21,7 @@ endpoints=("varz:/varz" "gatewayz:/gatewayz?accs=1" "routez:/routez" "healthz:/h
 
 if [ $# -eq 0 ]; then set -- healthy broken; fi
 for t in "$@"; do
-    case "$t" in healthy|broken) ;; *) echo "record-fixtures: unknown topology '$t' (healthy|broken)" >&2; exit 2;; esac
+    case "$t" in healthy|broken|misconfigured) ;; *) echo "record-fixtures: unknown topology '$t' (healthy|broken)" >&2; exit 2;; esac
 done
 command -v curl >/dev/null || { echo "record-fixtures: curl is required" >&2; exit 2; }
 

@@ -10,13 +10,19 @@ public enum ConfigAudit {
 
         // Servers of one cluster that configure different remote gateways, or differ on reject_unknown.
         for (cluster, servers) in byCluster.sorted(by: { $0.key < $1.key }) where servers.count > 1 {
-            let common = mostCommon(servers.map(\.configuredRemotes))
-            for server in servers where server.configuredRemotes != common {
-                let others = servers.filter { $0.configuredRemotes == common }.map(\.name).sorted()
-                problems.append(Problem(
-                    .warning, .gatewayConfigMismatch, cluster: cluster, server: server.name, url: server.url,
-                    message: "\(label(server)) configures gateways to [\(list(server.configuredRemotes))] but "
-                        + "\(list(others)) configure[s] [\(list(common))]"))
+            // The odd ones out are reported; with no majority (two servers, two lists) every server is.
+            let counts = Dictionary(servers.map { ($0.configuredRemotes, 1) }, uniquingKeysWith: +)
+            let top = counts.values.max() ?? 0
+            let majority = counts.filter { $0.value == top }.count == 1 ? counts.first { $0.value == top }?.key : nil
+            if counts.count > 1 {
+                for server in servers.sorted(by: { $0.name < $1.name }) where server.configuredRemotes != majority {
+                    let reference = majority ?? servers.first { $0.configuredRemotes != server.configuredRemotes }!.configuredRemotes
+                    let others = servers.filter { $0.configuredRemotes == reference }.map(\.name).sorted()
+                    problems.append(Problem(
+                        .warning, .gatewayConfigMismatch, cluster: cluster, server: server.name, url: server.url,
+                        message: "\(label(server)) configures gateways to [\(list(server.configuredRemotes))] but "
+                            + "\(list(others)) \(others.count == 1 ? "configures" : "configure") [\(list(reference))]"))
+                }
             }
             let rejects = servers.map { $0.gateway?.rejectUnknown ?? false }
             if Set(rejects).count > 1 {
@@ -116,13 +122,6 @@ public enum ConfigAudit {
             }
         }
         return problems
-    }
-
-    static func mostCommon(_ values: [[String]]) -> [String] {
-        let counts = Dictionary(values.map { ($0, 1) }, uniquingKeysWith: +)
-        return counts.max { a, b in
-            a.value != b.value ? a.value < b.value : a.key.joined(separator: ",") > b.key.joined(separator: ",")
-        }!.key
     }
 
     /// `nats://user:pass@10.0.0.1:7222` or `10.0.0.1:7222` → ("10.0.0.1", 7222).

@@ -86,11 +86,15 @@ public struct GatewayLink: Sendable, Equatable {
     /// The text an operator greps the server log for.
     public var logToken: String { "gid:\(gid)" }
 
-    /// A connection that has not yet seen a PONG (RTT still "0s") in its first seconds. A dialler whose
-    /// authentication fails registers exactly such an outbound for a few milliseconds every retry, so
-    /// it must not count as a working link.
+    /// True when the same connection (same gid) was already there in the previous poll.
+    public var seenBefore = false
+
+    /// A connection seen for the first time, with no PONG yet (RTT still "0s"), in its first seconds.
+    /// A dialler whose authentication or cluster admission fails registers exactly such an outbound for
+    /// a few milliseconds on every retry, each time with a new gid, so it must not count as a working
+    /// link. A genuine new link is confirmed by the next poll that finds the same gid.
     public func isUnconfirmed(grace: Double) -> Bool {
-        (rtt ?? 0) == 0 && (uptime ?? 0) < grace
+        !seenBefore && (rtt ?? 0) == 0 && (uptime ?? 0) < grace
     }
 }
 

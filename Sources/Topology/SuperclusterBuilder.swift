@@ -161,6 +161,7 @@ public enum SuperclusterBuilder {
         if let id = link.remoteServerID { link.remoteServerName = names[id] }
         let before = (link.direction == .outbound ? previous?.outbound : previous?.inbound)?
             .first { $0.gid == link.gid && $0.remoteCluster == link.remoteCluster }
+        link.seenBefore = before != nil
         if let before, let now, let then = previous?.serverTime {
             link.rates = RateCalculator.rates(from: before, to: link, seconds: now.seconds(since: then))
         }

@@ -15,6 +15,14 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         case hugeBody(bytes: Int)
         /// Answer after a delay.
         case delayed(seconds: Double, status: Int, body: [UInt8])
+        /// Announce `body.count` bytes, then send one byte every `interval` seconds.
+        case drip(body: [UInt8], interval: Double)
+        /// A redirect to `location`.
+        case redirect(location: String)
+        /// Announce the full length, send `sent` bytes of `body`, then reset the connection (RST).
+        case resetMidBody(body: [UInt8], sent: Int)
+        /// Exactly these bytes, then close: for malformed HTTP.
+        case raw([UInt8])
     }
 
     public let port: Int
@@ -119,6 +127,24 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
                     let count = recv(client, &buffer, buffer.count, 0)
                     if count <= 0 { return }
                 }
+                return
+            case .drip(let body, let interval):
+                guard write(client, header(status: 200, length: body.count)) else { return }
+                for byte in body {
+                    if isStopped { return }
+                    Thread.sleep(forTimeInterval: interval)
+                    guard write(client, [byte], countsAsBody: true) else { return }
+                }
+            case .redirect(let location):
+                let response = "HTTP/1.1 302 Found\r\nLocation: \(location)\r\nContent-Length: 0\r\n\r\n"
+                guard write(client, Array(response.utf8)) else { return }
+            case .resetMidBody(let body, let sent):
+                _ = write(client, header(status: 200, length: body.count) + Array(body.prefix(sent)))
+                var linger = linger(l_onoff: 1, l_linger: 0)
+                setsockopt(client, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
+                return
+            case .raw(let bytes):
+                _ = write(client, bytes)
                 return
             case .hugeBody(let bytes):
                 guard write(client, header(status: 200, length: bytes)) else { return }

@@ -20,8 +20,18 @@ import Testing
         servers[1].configured = ["b"]
         servers.append(ServerSpec(id: "A3", name: "a3", cluster: "a", configured: ["b", "c"]))
         let problems = audit(servers).filter { $0.kind == .gatewayConfigMismatch }
-        #expect(problems.map(\.message) == ["a2 (a) configures gateways to [b] but a1, a3 configure[s] [b, c]"])
+        #expect(problems.map(\.message) == ["a2 (a) configures gateways to [b] but a1, a3 configure [b, c]"])
         #expect(problems.first?.severity == .warning && problems.first?.server == "a2")
+    }
+
+    @Test func twoServersTwoListsReportsBoth() {
+        var servers = healthyTwoClusters()
+        servers[1].configured = ["b", "c"]
+        let problems = audit(servers).filter { $0.kind == .gatewayConfigMismatch }
+        #expect(problems.map(\.message) == [
+            "a1 (a) configures gateways to [b] but a2 configures [b, c]",
+            "a2 (a) configures gateways to [b, c] but a1 configures [b]",
+        ])
     }
 
     @Test func rejectUnknownDifferingInsideACluster() {

@@ -182,6 +182,14 @@ func diagnose(_ servers: [ServerSpec], previous: [ServerSpec]? = nil, failures: 
         #expect(MeshSummary(model, problems: problems).outboundUp == 2)
     }
 
+    @Test func aNewLinkIsConfirmedByTheNextPollWithTheSameGid() {
+        var servers = healthyTwoClusters()
+        servers[1].outbound[0].rtt = 0
+        servers[1].outbound[0].uptime = 0.5
+        let (_, problems) = diagnose(servers, previous: servers)
+        #expect(!problems.contains { $0.kind == .missingOutbound }, "\(problems.map(\.message))")
+    }
+
     @Test func zeroRttOnAnOldConnectionIsStillAConnection() {
         var servers = healthyTwoClusters()
         servers[1].outbound[0].rtt = 0
