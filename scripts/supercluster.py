@@ -42,6 +42,9 @@ STOP_GRACE_SECONDS = 3.0
 PORT_OFFSETS = {"client": 0, "monitor": 10, "cluster": 20, "gateway": 30}
 SERVER_INDEX = {"e1": 0, "e2": 1, "w1": 2, "w2": 3, "c1": 4, "s1": 5, "n1": 7}
 GHOST_INDEX = 6  # the gateway port of the never-running cluster "ghost"
+# misconfigured only: the simulated load balancer (a plain TCP proxy, `tcp-proxy`) listens on P+38, the gateway
+# slot of the unused server index 8 (indices 0-7 are servers or ghost; P+8, P+18, P+28, P+38 are all unused).
+PROXY_OFFSET = PORT_OFFSETS["gateway"] + 8
 TOPOLOGIES = ("healthy", "broken", "misconfigured")
 
 GATEWAY_USER = "gw"
@@ -202,7 +205,7 @@ CORE_CLUSTERS = ("east", "west", "central")
 # east and north know central and gossip it.
 MISCONFIGURED_GATEWAYS = {  # the clusters each server lists in gateway.gateways (own cluster included)
     "e1": ["east", "west", "central", "north"],
-    "e2": ["east", "west"],  # config mismatch inside east: central and north left out
+    "e2": ["east", "west"],  # config mismatch inside east: central and north left out; west only via the proxy
     "w1": ["west", "east", "north"],  # west rejects unknown clusters and leaves central out
     "w2": ["west", "east", "north"],
     "c1": ["central", "east", "west", "north"],  # its outbound to west is rejected by west
@@ -213,6 +216,14 @@ MISCONFIGURED_GATEWAYS = {  # the clusters each server lists in gateway.gateways
 MISCONFIGURED_REJECT_UNKNOWN = {"e1": True, "w1": True, "w2": True, "c1": True}
 MISCONFIGURED_ADVERTISE = ("n1",)  # gateway.advertise set to its own (real) gateway address 127.0.0.1:PORT
 MISCONFIGURED_HOSTNAME_URL = ("c1", "north")  # c1 lists north as nats://localhost:PORT (not 127.0.0.1)
+# The load balancer (advertise_mismatch): e2 lists west as the proxy's URL only, nats://127.0.0.1:P+38; the proxy
+# (subcommand tcp-proxy, started by `start`, pid in the manifest's proxy_pid) forwards to w1's gateway port. It is
+# transparent TCP, so the gateway TLS session (verify: true) is end to end between e2 and w1, and the URL host stays
+# 127.0.0.1, which the certificates' IP SAN covers. w1 and w2 set no advertise, so e2's /gatewayz outbound to west
+# shows the proxy's address while w1's gateway listens elsewhere. Once connected, w1's INFO gossips west's real
+# gateway URLs (w1's and w2's listen addresses), which e2 adds to its west URLs (/varz): when that connection
+# breaks, e2 redials a random one of the three, so after a w1 restart e2 can end up at a real address.
+MISCONFIGURED_LOAD_BALANCER = {"dialer": "e2", "cluster": "west", "target_server": "w1"}
 MISCONFIGURED_EXPIRING = ("w2", "n1")  # gateway certificate valid for 1 day (others: 365 days)
 CERT_DAYS_EXPIRING = 1
 CERT_DAYS_OK = 365
@@ -235,6 +246,16 @@ def port(base, kind, index):
     return base + PORT_OFFSETS[kind] + index
 
 
+def proxy_address(base):
+    """host:port of the misconfigured topology's load balancer (tcp-proxy)."""
+    return f"127.0.0.1:{base + PROXY_OFFSET}"
+
+
+def proxy_target(base):
+    """host:port the load balancer forwards to: the gateway port of MISCONFIGURED_LOAD_BALANCER's target_server."""
+    return f"127.0.0.1:{port(base, 'gateway', SERVER_INDEX[MISCONFIGURED_LOAD_BALANCER['target_server']])}"
+
+
 def gateway_url(base, server, credentials=None):
     auth = f"{credentials[0]}:{credentials[1]}@" if credentials else ""
     return f"nats://{auth}127.0.0.1:{port(base, 'gateway', SERVER_INDEX[server])}"
@@ -249,6 +270,8 @@ def configured_gateways(topology, cluster, server, clusters, base):
             urls = [gateway_url(base, s) for s in members[name]]
             if (server, name) == MISCONFIGURED_HOSTNAME_URL:
                 urls = [u.replace("//127.0.0.1:", "//localhost:") for u in urls]
+            if (server, name) == (MISCONFIGURED_LOAD_BALANCER["dialer"], MISCONFIGURED_LOAD_BALANCER["cluster"]):
+                urls = [f"nats://{proxy_address(base)}"]
             result.append((name, urls))
         return result
     if cluster == "central":
@@ -448,6 +471,11 @@ def misconfigured_notes(clusters, tls, base):
             "server": hn_server, "cluster": hn_cluster,
             "urls": [gateway_url(base, s).replace("//127.0.0.1:", "//localhost:") for s in members[hn_cluster]],
             "dialed": [f"127.0.0.1:{port(base, 'gateway', SERVER_INDEX[s])}" for s in members[hn_cluster]],
+        },
+        "load_balancer": {
+            "dialer": MISCONFIGURED_LOAD_BALANCER["dialer"], "cluster": MISCONFIGURED_LOAD_BALANCER["cluster"],
+            "proxy": proxy_address(base), "target_server": MISCONFIGURED_LOAD_BALANCER["target_server"],
+            "target": proxy_target(base),
         },
         "expected_outbound": {s: dict(r) for s, r in MISCONFIGURED_EXPECTED_OUTBOUND.items()},
         "missing_outbound": [{"server": s, "cluster": c} for s, c in MISCONFIGURED_MISSING],
@@ -725,7 +753,8 @@ def wait_for_mesh(manifest, cluster_names, deadline):
 def misconfigured_problems(manifest):
     """What keeps the misconfigured topology from its expected state: every outbound gateway of
     MISCONFIGURED_EXPECTED_OUTBOUND up (TLS, right "configured" flag), none other (MISCONFIGURED_MISSING never
-    up), the matching inbound gateways, the routes inside each cluster, and west has logged rejecting central."""
+    up), the matching inbound gateways, the routes inside each cluster, the load balancer's dialer connected to
+    its target server through the proxy, and west has logged rejecting central."""
     problems = []
     members = {c["name"]: c["servers"] for c in manifest["clusters"] if c.get("runs", True)}
     cluster_of = {s: c for c, servers in members.items() for s in servers}
@@ -754,6 +783,20 @@ def misconfigured_problems(manifest):
         for remote in outbound:
             if remote not in expected:
                 problems.append(f"{name}: unexpected outbound gateway to {remote}")
+    lb = MISCONFIGURED_LOAD_BALANCER
+    dialer, target = lb["dialer"], lb["target_server"]
+    conn = ((gatewayz.get(dialer, {}).get("outbound_gateways") or {}).get(lb["cluster"]) or {}).get("connection")
+    if dialer in gatewayz and conn:
+        proxy = proxy_address(manifest["base_port"])
+        at = f"{conn.get('ip')}:{conn.get('port')}"
+        if at != proxy:
+            # e2 only learns west's real URLs from the connection through the proxy, so at start its first
+            # link is through the proxy; it ends up at a real address only after that link broke.
+            problems.append(f"{dialer}: outbound to {lb['cluster']} is at {at}, not through the load balancer "
+                            f"{proxy} (it redialled a gossiped address)")
+        elif ids.get(target) and conn.get("name") != ids[target]:
+            problems.append(f"{dialer}: outbound to {lb['cluster']} through {proxy} reaches {conn.get('name')}, "
+                            f"not {target} ({ids[target]})")
     for cluster, servers in members.items():
         if not all(n in gatewayz for n in servers):
             continue

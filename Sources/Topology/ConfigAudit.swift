@@ -87,24 +87,24 @@ public enum ConfigAudit {
                 message: "\(label(server)) gateway TLS certificate \(when) (not after \(notAfter.rfc3339))"))
         }
 
-        // Peers reach a server at an address none of them configured, and it advertises nothing.
+        // Peers reach a server through some other address (a load balancer, NAT) while it advertises
+        // nothing: gossip then hands every peer its listen address, which they may not be able to reach.
         for dialer in reachable {
             for link in dialer.outbound {
                 guard let remoteID = link.remoteServerID, let remote = model.server(id: remoteID), remote.reachable,
-                    (remote.gateway?.advertise ?? "").isEmpty, let ip = link.ip, let port = link.port,
-                    let urls = dialer.gateway?.gateways.first(where: { $0.name == link.remoteCluster })?.urls, !urls.isEmpty
+                    let gateway = remote.gateway, (gateway.advertise ?? "").isEmpty,
+                    let listenPort = gateway.port, let ip = link.ip, let port = link.port
                 else { continue }
-                let endpoints = urls.compactMap(hostPort)
-                // Host names would need DNS to compare; only literal addresses are judged.
-                guard endpoints.count == urls.count, endpoints.allSatisfy({ isIPLiteral($0.host) }) else { continue }
-                if !endpoints.contains(where: { $0.host == ip && $0.port == port }) {
-                    problems.append(Problem(
-                        .warning, .advertiseMismatch, cluster: remote.cluster, server: remote.name,
-                        remoteCluster: dialer.cluster, url: remote.url, gid: nil,
-                        message: "\(dialer.name) (\(dialer.cluster)) reaches \(label(remote)) at \(ip):\(port), which is in none of "
-                            + "its configured URLs for \(link.remoteCluster), and \(remote.name) sets no advertise "
-                            + "(behind a load balancer or NAT this address may be unreachable)"))
-                }
+                let listenHost = gateway.host ?? ""
+                // A wildcard or a host name cannot be compared with the dialled IP; the port still can.
+                let hostComparable = isIPLiteral(listenHost) && !["0.0.0.0", "::", "[::]"].contains(listenHost)
+                guard port != listenPort || (hostComparable && ip != listenHost) else { continue }
+                problems.append(Problem(
+                    .warning, .advertiseMismatch, cluster: remote.cluster, server: remote.name,
+                    remoteCluster: dialer.cluster, url: remote.url,
+                    message: "\(dialer.name) (\(dialer.cluster)) reaches \(label(remote)) at \(ip):\(port), not at its gateway "
+                        + "address \(listenHost.isEmpty ? "?" : listenHost):\(listenPort), and \(remote.name) sets no advertise: "
+                        + "gossip gives peers an address they may not reach (load balancer or NAT)"))
             }
         }
 

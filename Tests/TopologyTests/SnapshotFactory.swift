@@ -16,6 +16,8 @@ struct LinkSpec {
     var uptime: Double? = 600
     var idle: Double? = 1
     var pending: Int64 = 0
+    var ip = "127.0.0.1"
+    var port = 7222
 }
 
 struct ServerSpec {
@@ -33,11 +35,12 @@ struct ServerSpec {
     var advertise: String?
     var certificateNotAfter: MonitorTime?
     var configuredURLs: [String: [String]] = [:]
+    var listenHost = "127.0.0.1"
 
     func observation(at now: Double) -> EndpointObservation {
         func info(_ link: LinkSpec) -> GatewayConnectionInfo {
             GatewayConnectionInfo(
-                cid: link.gid, ip: "127.0.0.1", port: 7222, rtt: link.rtt, uptime: link.uptime, idle: link.idle,
+                cid: link.gid, ip: link.ip, port: link.port, rtt: link.rtt, uptime: link.uptime, idle: link.idle,
                 pendingBytes: link.pending, inMsgs: link.inMsgs, outMsgs: link.outMsgs, inBytes: link.inBytes,
                 outBytes: link.outBytes, name: link.remoteID)
         }
@@ -52,6 +55,8 @@ struct ServerSpec {
         var gateway = GatewaySection(
             name: gatewayName ?? cluster,
             gateways: ([cluster] + configured).map { ConfiguredGateway(name: $0, urls: configuredURLs[$0] ?? []) })
+        gateway.host = listenHost
+        gateway.port = 7222
         gateway.rejectUnknown = rejectUnknown
         gateway.advertise = advertise
         gateway.tlsCertNotAfter = certificateNotAfter
