@@ -52,6 +52,9 @@ GATEWAY_RIGHT_PASSWORD = "right"
 GATEWAY_WRONG_PASSWORD = "wrong"
 
 TRAFFIC_SIZE = 128
+# The load balancer's log, in DIR. Not *.log: scripts/record-fixtures.sh takes every DIR/*.log but traffic.log for
+# a server's log (and copies the matching .conf).
+PROXY_LOG = "proxy.txt"
 
 HELP_EPILOG = """\
 topologies:
@@ -69,6 +72,14 @@ topologies:
            day (/varz gateway.tls_cert_not_after on 2.15.1), the others one valid for 365 days.
            - config mismatch in east: e1 lists east, west, central, north and has reject_unknown_cluster;
              e2 lists east and west only (so its outbounds to central and north are implicit).
+           - load balancer (advertise_mismatch): e2 lists west as nats://127.0.0.1:P+38 only, a plain TCP
+             proxy (internal subcommand tcp-proxy, started first by `start`, pid in the manifest's
+             proxy_pid, stopped by `stop`, log DIR/proxy.txt) that forwards to w1's gateway port P+32.
+             TLS stays end to end (e2 <-> w1, host 127.0.0.1). w1 and w2 set no advertise, so e2's
+             /gatewayz outbound to west shows 127.0.0.1:P+38 and w1's id; `start` waits for that. w1
+             gossips west's real URLs (P+32, P+33), which e2 adds to its west URLs (/varz): after that
+             link breaks (e.g. `restart --server w1`) e2 redials any of the three, so it may then sit
+             at a real address.
            - west (w1, w2) has reject_unknown_cluster and lists west, east, north but not central:
              c1's outbound to west is rejected about once a second (west logs: Rejecting connection from
              gateway "central"; c1 logs: Gateway Error 'Connection to gateway "west" rejected') and west
@@ -81,6 +92,7 @@ topologies:
 
 port layout (P = --base-port, default 14000; server index i: e1=0 e2=1 w1=2 w2=3 c1=4 s1=5 n1=7):
   client P+i   monitoring P+10+i   cluster (routes) P+20+i   gateway P+30+i   ghost gateway P+36
+  load balancer (misconfigured only) P+38, the gateway slot of the unused index 8
 
 traffic (start --traffic): e1 -> w1 at 50 msgs/s (subject gwtop.traffic.east.west), w1 -> c1 at
   20 msgs/s (gwtop.traffic.west.central); broken also s1 -> e1 at 10 msgs/s (gwtop.traffic.south.east);
@@ -652,6 +664,20 @@ def traffic_marker(manifest):
     return "background-traffic"
 
 
+def proxy_marker(manifest):
+    return f"tcp-proxy --listen {manifest['base_port'] + PROXY_OFFSET}"
+
+
+def background_targets(manifest):
+    """[(label, pid, marker)] of the helper processes of the manifest (traffic generator, load balancer)."""
+    targets = []
+    if manifest.get("traffic_pid"):
+        targets.append(("traffic", manifest["traffic_pid"], traffic_marker(manifest)))
+    if manifest.get("proxy_pid"):
+        targets.append(("proxy", manifest["proxy_pid"], proxy_marker(manifest)))
+    return targets
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Monitoring
 
@@ -1042,8 +1068,7 @@ def cmd_start(args):
             old = None
         if old:
             running = [s["name"] for s in old.get("servers", []) if server_alive(s)]
-            if old.get("traffic_pid") and pid_alive(old["traffic_pid"], traffic_marker(old)):
-                running.append("traffic")
+            running += [label for label, pid, marker in background_targets(old) if pid_alive(pid, marker)]
             if running:
                 raise ScriptError(f"a supercluster from {manifest_path(directory)} is still running "
                                   f"({', '.join(running)}); run `stop --dir {args.dir}` first")
@@ -1054,6 +1079,8 @@ def cmd_start(args):
     for _, servers in clusters:
         for name, _ in servers:
             used += [port(base, kind, SERVER_INDEX[name]) for kind in PORT_OFFSETS]
+    if args.topology == "misconfigured":
+        used.append(base + PROXY_OFFSET)
     busy = [p for p in used if not port_free(p)]
     if busy:
         raise ScriptError(f"ports already in use on 127.0.0.1: {', '.join(map(str, busy))} "
@@ -1063,7 +1090,7 @@ def cmd_start(args):
                           "of the never-running cluster ghost; choose another --base-port")
 
     manifest = {"topology": args.topology, "dir": directory, "base_port": base, "clusters": [], "servers": [],
-                "traffic_pid": None, "traffic": []}
+                "traffic_pid": None, "traffic": [], "proxy_pid": None}
     for cluster, servers in clusters:
         manifest["clusters"].append({
             "name": cluster, "servers": [s for s, _ in servers], "runs": True,
@@ -1101,6 +1128,20 @@ def cmd_start(args):
 
     procs = {}
     try:
+        if args.topology == "misconfigured":  # the load balancer first, so that e2's first dial finds it
+            proxy_log = os.path.join(directory, PROXY_LOG)
+            listen = base + PROXY_OFFSET
+            with open(proxy_log, "wb") as logf:
+                proxy = subprocess.Popen(
+                    [sys.executable, os.path.abspath(__file__), "tcp-proxy", "--listen", str(listen),
+                     "--target", proxy_target(base)],
+                    stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True,
+                    close_fds=True)
+            manifest["proxy_pid"] = proxy.pid
+            save_manifest(manifest)
+            wait_for_log_line(proxy, "load balancer (tcp-proxy)", proxy_log, b"tcp-proxy: listening",
+                              time.monotonic() + 10)
+            log(f"load balancer listening on {proxy_address(base)} -> {proxy_target(base)} (log {proxy_log})")
         for entry in manifest["servers"]:
             procs[entry["name"]] = spawn_server(entry, truncate_log=True)
             entry["pid"] = procs[entry["name"]].pid
@@ -1127,7 +1168,7 @@ def cmd_start(args):
                     close_fds=True)
             manifest["traffic_pid"] = proc.pid
             save_manifest(manifest)
-            wait_for_traffic(proc, traffic_log, time.monotonic() + 15)
+            wait_for_log_line(proc, "traffic generator", traffic_log, b"traffic: ready", time.monotonic() + 15)
             log("traffic generator running")
         save_manifest(manifest)
     except BaseException as exc:
@@ -1135,9 +1176,7 @@ def cmd_start(args):
             log(f"--keep-on-failure: leaving the servers running; `stop --dir {args.dir}` stops them")
         else:
             targets = [(s["name"], s["pid"], s["config"]) for s in manifest["servers"] if s["pid"]]
-            if manifest["traffic_pid"]:
-                targets.append(("traffic", manifest["traffic_pid"], traffic_marker(manifest)))
-            terminate(targets)
+            terminate(background_targets(manifest) + targets)
             for p in procs.values():
                 try:
                     p.wait(timeout=1)
@@ -1148,19 +1187,20 @@ def cmd_start(args):
     emit(manifest)
 
 
-def wait_for_traffic(proc, traffic_log, deadline):
+def wait_for_log_line(proc, label, path, line, deadline):
+    """Wait until the background helper proc writes line to its log path."""
+    started = time.monotonic()
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise ScriptError(f"traffic generator exited with code {proc.returncode}; log {traffic_log}:\n"
-                              f"{log_tail(traffic_log)}")
+            raise ScriptError(f"{label} exited with code {proc.returncode}; log {path}:\n{log_tail(path)}")
         try:
-            with open(traffic_log, "rb") as f:
-                if b"traffic: ready" in f.read():
+            with open(path, "rb") as f:
+                if line in f.read():
                     return
         except OSError:
             pass
-        time.sleep(0.1)
-    raise ScriptError(f"traffic generator not ready after 15s; log {traffic_log}:\n{log_tail(traffic_log)}")
+        time.sleep(0.05)
+    raise ScriptError(f"{label} not ready after {time.monotonic() - started:.0f}s; log {path}:\n{log_tail(path)}")
 
 
 def cmd_stop(args):
@@ -1170,9 +1210,7 @@ def cmd_stop(args):
         emit({"stopped": [], "already_dead": []})
         return
     manifest = load_manifest(directory)
-    targets = []
-    if manifest.get("traffic_pid"):
-        targets.append(("traffic", manifest["traffic_pid"], traffic_marker(manifest)))
+    targets = background_targets(manifest)
     targets += [(s["name"], s.get("pid"), s["config"]) for s in manifest.get("servers", [])]
     stopped, dead = terminate(targets)
     emit({"stopped": stopped, "already_dead": dead})
@@ -1219,6 +1257,9 @@ def cmd_status(args):
     result = {"servers": {s["name"]: {"pid": s.get("pid"), "running": server_alive(s)} for s in manifest["servers"]}}
     pid = manifest.get("traffic_pid")
     result["traffic"] = {"pid": pid, "running": bool(pid) and pid_alive(pid, traffic_marker(manifest))}
+    if manifest.get("topology") == "misconfigured":
+        pid = manifest.get("proxy_pid")
+        result["proxy"] = {"pid": pid, "running": bool(pid) and pid_alive(pid, proxy_marker(manifest))}
     emit(result)
 
 
@@ -1304,6 +1345,119 @@ def cmd_background_traffic(args):
     print("traffic: stopping", flush=True)
 
 
+def cmd_tcp_proxy(args):
+    """Internal: the misconfigured topology's load balancer. Accepts on 127.0.0.1:--listen, dials --target for
+    each connection and copies bytes both ways (a thread per direction); when either side closes or fails, both
+    are closed. A connection whose target cannot be dialled is closed at once. Logs one line per event."""
+    match = re.fullmatch(r"(.+):(\d+)", args.target)
+    if not match or not 0 < args.listen < 65536:
+        raise ScriptError(f"--listen must be a port and --target HOST:PORT (got {args.listen}, {args.target!r})",
+                          EXIT_USAGE)
+    target = (match.group(1).strip("[]"), int(match.group(2)))
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    out_lock = threading.Lock()
+
+    def say(text):
+        now = time.time()
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(now)) + f".{int(now * 1000) % 1000:03d}"
+        with out_lock:
+            print(f"{stamp} tcp-proxy: {text}", flush=True)
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(("127.0.0.1", args.listen))
+    except OSError as exc:
+        raise ScriptError(f"cannot listen on 127.0.0.1:{args.listen}: {exc}")
+    listener.listen(128)
+    listener.settimeout(0.25)  # to notice stop
+    active = {}  # connection number -> (client socket, upstream socket or None)
+    active_lock = threading.Lock()
+
+    def close_pair(number):
+        with active_lock:
+            pair = active.pop(number, None)
+        if pair is None:
+            return False
+        for sock in pair:
+            if sock is None:
+                continue
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # wakes the other direction's recv()
+            except OSError:
+                pass
+            sock.close()
+        return True
+
+    def pump(number, src, dst, counts, key):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+                counts[key] += len(data)
+        except OSError:
+            pass
+        finally:
+            if close_pair(number):  # the first direction to finish closes both sides
+                by = "client" if key == "up" else "target"
+                say(f"#{number} closed by the {by} side: {counts['up']} bytes up, {counts['down']} bytes down")
+
+    def handle(number, client, peer):
+        try:
+            upstream = socket.create_connection(target, timeout=5)
+        except OSError as exc:
+            say(f"#{number} from {peer[0]}:{peer[1]}: cannot reach {target[0]}:{target[1]}: {exc}; closing it")
+            close_pair(number)
+            return
+        upstream.settimeout(None)
+        with active_lock:
+            if number not in active:  # stopping
+                upstream.close()
+                return
+            active[number] = (client, upstream)
+        for sock in (client, upstream):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        local = upstream.getsockname()
+        say(f"#{number} from {peer[0]}:{peer[1]} -> {target[0]}:{target[1]} (via {local[0]}:{local[1]})")
+        counts = {"up": 0, "down": 0}
+        threading.Thread(target=pump, args=(number, upstream, client, counts, "down"), daemon=True,
+                         name=f"proxy-{number}-down").start()
+        pump(number, client, upstream, counts, "up")
+
+    say(f"listening on 127.0.0.1:{args.listen} -> {target[0]}:{target[1]}")
+    number = 0
+    while not stop.is_set():
+        try:
+            client, peer = listener.accept()
+        except socket.timeout:
+            continue
+        except OSError as exc:  # e.g. EMFILE: back off instead of spinning
+            if not stop.is_set():
+                say(f"accept failed: {exc}")
+                stop.wait(0.1)
+            continue
+        number += 1
+        client.settimeout(None)
+        with active_lock:
+            active[number] = (client, None)
+        threading.Thread(target=handle, args=(number, client, peer), daemon=True, name=f"proxy-{number}").start()
+    listener.close()
+    with active_lock:
+        numbers = list(active)
+    for n in numbers:
+        close_pair(n)
+    say(f"stopping ({len(numbers)} connections closed)")
+
+
 # ---------------------------------------------------------------------------------------------------------
 
 
@@ -1373,6 +1527,14 @@ def build_parser():
     p = sub.add_parser("background-traffic", help="(internal) the generator that start --traffic runs")
     p.add_argument("--dir", required=True)
     p.set_defaults(func=cmd_background_traffic)
+
+    p = sub.add_parser("tcp-proxy", help="(internal) the misconfigured topology's load balancer, run by start",
+                       description="Plain TCP proxy: listen on 127.0.0.1:PORT, forward every connection to "
+                                   "HOST:PORT, both directions; when one side closes, close both. Runs until "
+                                   "SIGTERM/SIGINT; one log line per event on stdout.")
+    p.add_argument("--listen", required=True, type=int, metavar="PORT")
+    p.add_argument("--target", required=True, metavar="HOST:PORT")
+    p.set_defaults(func=cmd_tcp_proxy)
     return parser
 
 

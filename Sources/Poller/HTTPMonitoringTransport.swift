@@ -133,8 +133,17 @@ public final class HTTPMonitoringTransport: MonitoringTransport {
                 return EndpointFailure(.network, "HTTP client error: \(httpError)")
             }
         }
-        if error is NIOSSLError || error is BoringSSLError || String(describing: type(of: error)).contains("SSL") {
+        if let sslError = error as? NIOSSLError {
+            if case .handshakeFailed(let inner) = sslError {
+                return EndpointFailure(.tls, "TLS handshake failed (\(inner)); is it an https endpoint?")
+            }
+            return EndpointFailure(.tls, "TLS failure: \(sslError)")
+        }
+        if error is BoringSSLError || String(describing: type(of: error)).contains("SSL") {
             return EndpointFailure(.tls, "TLS failure: \(error)")
+        }
+        if String(describing: type(of: error)).contains("HTTPParserError") {
+            return EndpointFailure(.network, "the answer is not HTTP (\(error)); is this the monitoring port?")
         }
         if error is CancellationError { return EndpointFailure(.timeout, timeoutText) }
         if let ioError = error as? IOError {

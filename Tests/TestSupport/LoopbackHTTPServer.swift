@@ -36,7 +36,12 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
     private var heads: [String] = []
     private var accepted = 0
 
-    public init(handler: @escaping @Sendable (_ path: String) -> Behaviour) throws {
+    /// Bytes written as soon as a connection is accepted, before any request (what a plain HTTP server
+    /// answering garbage, or an SSH daemon, looks like to a TLS client).
+    private let greeting: [UInt8]?
+
+    public init(greeting: [UInt8]? = nil, handler: @escaping @Sendable (_ path: String) -> Behaviour) throws {
+        self.greeting = greeting
         signal(SIGPIPE, SIG_IGN)
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ServerError("socket failed") }
@@ -102,6 +107,10 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
 
     private func serve(_ client: Int32) {
         defer { close(client) }
+        if let greeting {
+            _ = write(client, greeting)
+            return
+        }
         var pending = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 4096)
         while !isStopped {
