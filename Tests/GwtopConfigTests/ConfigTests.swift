@@ -126,3 +126,45 @@ import Testing
         #expect(GwtopConfiguration.defaultPath(environment: ["HOME": "/h"]) == "/h/.config/gwtop/config.yaml")
     }
 }
+
+@Suite struct ConfigFuzzTests {
+    /// Mutated configurations either parse or fail with a located message; none crash.
+    @Test func mutatedConfigurationsNeverCrash() {
+        let original = Array("""
+            interval: 2
+            timeout: 1
+            endpoints:
+              - http://127.0.0.1:8222
+              - url: https://mon.example/nats/a
+                name: a
+                username: u
+                password: p
+            groups:
+              dc2: [http://10.0.0.1:8222]
+            thresholds: {high_rtt_ms: 100, stale_idle_s: 30}
+            """.utf8)
+        var state: UInt64 = 7
+        func next() -> Int {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return Int(state % 1_000_000)
+        }
+        let inserts = [":", "- ", "{", "[", "\t", "\n  ", "!!binary ", "&a ", "*a", "\"", "'", "#", "\u{1B}", "\0"]
+        for _ in 0..<2000 {
+            var bytes = original
+            for _ in 0..<(1 + next() % 3) {
+                let at = next() % bytes.count
+                switch next() % 3 {
+                case 0: bytes[at] = UInt8(next() % 256)
+                case 1: bytes.remove(at: at)
+                default: bytes.insert(contentsOf: Array(inserts[next() % inserts.count].utf8), at: at)
+                }
+            }
+            let text = String(decoding: bytes, as: UTF8.self)
+            do {
+                _ = try GwtopConfiguration.parse(yaml: text, file: "fuzz.yaml")
+            } catch {
+                #expect("\(error)".hasPrefix("fuzz.yaml"), "\(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import MonitorModel
+import TestSupport
+import Testing
+
+/// Property-based robustness: thousands of deterministic mutations of real recorded documents. Every
+/// one must decode or fail with a message naming the endpoint; none may crash or hang.
+@Suite struct MutationFuzzTests {
+    /// xorshift64*: deterministic, so a failure reproduces from its seed.
+    struct Generator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state ^= state >> 12
+            state ^= state << 25
+            state ^= state >> 27
+            return state &* 2_685_821_657_736_338_717
+        }
+        mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(max(bound, 1))) }
+    }
+
+    static let interesting: [[UInt8]] = [
+        Array("\"".utf8), Array("{".utf8), Array("}".utf8), Array("[".utf8), Array("null".utf8), Array("-1".utf8),
+        Array("1e999".utf8), Array("\\u0000".utf8), Array("\\ud800".utf8), [0xFF], [0xC3], [0x00], Array("\u{1B}[2J".utf8),
+        Array("\"0s\"".utf8), Array("\"1y2d\"".utf8), Array("18446744073709551616".utf8), Array("\"\\u00b5s\"".utf8),
+    ]
+
+    static func mutate(_ bytes: [UInt8], _ generator: inout Generator) -> [UInt8] {
+        var data = bytes
+        for _ in 0..<(1 + generator.below(4)) {
+            guard !data.isEmpty else { break }
+            let at = generator.below(data.count)
+            switch generator.below(6) {
+            case 0: data[at] = UInt8(truncatingIfNeeded: generator.next())
+            case 1: data.remove(at: at)
+            case 2: data.insert(contentsOf: interesting[generator.below(interesting.count)], at: at)
+            case 3: data.removeSubrange(at..<min(data.count, at + generator.below(64)))
+            case 4: data = Array(data.prefix(at))
+            default:
+                let from = generator.below(data.count)
+                let length = min(generator.below(32), data.count - from)
+                data.insert(contentsOf: data[from..<(from + length)], at: at)
+            }
+        }
+        return data
+    }
+
+    @Test(arguments: MonitorEndpointKind.allCases)
+    func mutatedDocumentsNeverCrash(kind: MonitorEndpointKind) throws {
+        let originals = try Fixtures.allDocuments(of: kind).map { Array($0.body) }
+        var generator = Generator(state: 0x9E37_79B9_7F4A_7C15 ^ UInt64(kind.rawValue.count))
+        var decoded = 0
+        var rejected = 0
+        for iteration in 0..<1500 {
+            let mutated = Self.mutate(originals[iteration % originals.count], &generator)
+            var responses = [RawResponse(kind: kind, statusCode: 200, body: Data(mutated))]
+            for companion in [MonitorEndpointKind.varz, .gatewayz] where companion != kind {
+                responses.append(RawResponse(
+                    kind: companion, statusCode: 200, body: try Fixtures.data("healthy/poll-1/e1/\(companion.rawValue).json")))
+            }
+            let observation = EndpointObservation(
+                endpoint: EndpointIdentity(displayURL: "http://fuzz"), observedAt: MonitorTime(seconds: 0), responses: responses)
+            let messages = observation.failure.map { [$0.message] } ?? observation.partialFailures
+            if messages.isEmpty {
+                decoded += 1
+            } else {
+                rejected += 1
+                for message in messages { #expect(message.hasPrefix("/\(kind.rawValue): "), "\(message)") }
+            }
+            // An optional document never takes the server down with it.
+            if !kind.isRequired { #expect(observation.snapshot != nil) }
+        }
+        // Both outcomes must occur, or the mutations are not exercising anything.
+        #expect(decoded > 0 && rejected > 0, "decoded \(decoded), rejected \(rejected)")
+    }
+
+    @Test func durationAndTimeParsersSurviveGarbage() {
+        var generator = Generator(state: 42)
+        let alphabet = Array("0123456789.-+ yd hmsµμun:TZz".unicodeScalars)
+        for _ in 0..<20_000 {
+            let text = String(String.UnicodeScalarView((0..<generator.below(20)).map { _ in alphabet[generator.below(alphabet.count)] }))
+            _ = try? NatsDuration.seconds(parsing: text)
+            _ = try? MonitorTime(rfc3339: text)
+        }
+    }
+}
