@@ -153,6 +153,61 @@ struct SuperclusterIntegrationTests {
         #expect(recovered, "after restart: \(check.stdout)")
     }
 
+    /// SIGSTOP: the process exists, its sockets accept, nothing answers. Never a false "healthy".
+    @Test func frozenServerIsReportedAndRecovers() throws {
+        let cluster = try LocalSupercluster(topology: "healthy", basePort: 21800)
+        defer {
+            try? cluster.kill("w2", signal: "CONT")
+            cluster.stop()
+        }
+        try cluster.kill("w2", signal: "STOP")
+        let w2 = cluster.server("w2").monitor_url
+        let started = Date()
+        let check = try GwtopBinary.run(["--check", "--timeout", "1"] + cluster.monitorURLs)
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(check.status == 2, "\(check.stdout)")
+        #expect(check.stdout.contains("CRITICAL endpoint_unreachable: \(w2) unreachable: timed out after 1s"), "\(check.stdout)")
+        #expect(elapsed < 6, "two polls bounded by the 1 s timeout took \(elapsed)s")
+        try cluster.kill("w2", signal: "CONT")
+        var recovered = false
+        for _ in 0..<10 {
+            if try GwtopBinary.run(["--check", "--timeout", "1", "--interval", "0.5"] + cluster.monitorURLs).status == 0 {
+                recovered = true
+                break
+            }
+            Thread.sleep(forTimeInterval: 1)
+        }
+        #expect(recovered)
+    }
+
+    /// An endpoint that answers one poll and not the next.
+    @Test func flappingEndpointIsNeverReportedHealthyWhileDown() throws {
+        let cluster = try LocalSupercluster(topology: "healthy", basePort: 21900)
+        defer { cluster.stop() }
+        let upstream = cluster.server("c1").monitor_url
+        let box = FlapState()
+        // Answers with c1's real documents on odd polls and 503 on even ones (four requests per poll).
+        let flapping = try LoopbackHTTPServer { path in
+            let request = box.next()
+            guard (request / 4) % 2 == 0,
+                let data = try? ProcessRunner.run("/usr/bin/env", ["curl", "-sf", upstream + path]).stdout
+            else { return .respond(status: 503, body: Array("<html>down</html>".utf8)) }
+            return .respond(status: 200, body: Array(data.utf8))
+        }
+        defer { flapping.stop() }
+        let urls = cluster.monitorURLs.filter { $0 != upstream } + [flapping.url]
+        let output = try GwtopBinary.run(["--check", "--timeout", "1", "--interval", "0.5"] + urls)
+        #expect(output.status == 2, "the second poll is the one that failed: \(output.stdout)")
+        #expect(output.stdout.contains("HTTP 503 from /"), "\(output.stdout)")
+    }
+
+    final class FlapState: @unchecked Sendable {
+        // @unchecked: guarded by the lock.
+        private let lock = NSLock()
+        private var count = 0
+        func next() -> Int { lock.withLock { defer { count += 1 }; return count } }
+    }
+
     @Test func badArgumentsAndConfigAreClearErrors() throws {
         let badURL = try GwtopBinary.run(["--once", "ftp://x"])
         #expect(badURL.status != 0)
