@@ -55,6 +55,9 @@ TRAFFIC_SIZE = 128
 # The load balancer's log, in DIR. Not *.log: scripts/record-fixtures.sh takes every DIR/*.log but traffic.log for
 # a server's log (and copies the matching .conf).
 PROXY_LOG = "proxy.txt"
+# How long the load balancer retries dialling its target for a new connection; below GATEWAY_TLS_TIMEOUT, so that
+# the dialer's TLS handshake can still complete once the target listens.
+PROXY_CONNECT_TIMEOUT = 3.0
 
 HELP_EPILOG = """\
 topologies:
@@ -73,13 +76,15 @@ topologies:
            - config mismatch in east: e1 lists east, west, central, north and has reject_unknown_cluster;
              e2 lists east and west only (so its outbounds to central and north are implicit).
            - load balancer (advertise_mismatch): e2 lists west as nats://127.0.0.1:P+38 only, a plain TCP
-             proxy (internal subcommand tcp-proxy, started first by `start`, pid in the manifest's
-             proxy_pid, stopped by `stop`, log DIR/proxy.txt) that forwards to w1's gateway port P+32.
-             TLS stays end to end (e2 <-> w1, host 127.0.0.1). w1 and w2 set no advertise, so e2's
-             /gatewayz outbound to west shows 127.0.0.1:P+38 and w1's id; `start` waits for that. w1
-             gossips west's real URLs (P+32, P+33), which e2 adds to its west URLs (/varz): after that
-             link breaks (e.g. `restart --server w1`) e2 redials any of the three, so it may then sit
-             at a real address.
+             proxy (internal subcommand tcp-proxy; pid in the manifest's proxy_pid, stopped by `stop`, log
+             DIR/proxy.txt) forwarding to w1's gateway port P+32; it holds a connection while it retries
+             a refusing target for up to 3 s. TLS stays end to end (e2 <-> w1, URL host 127.0.0.1).
+             w1 and w2 set no advertise: e2's /gatewayz outbound to west shows 127.0.0.1:P+38 and w1's
+             server id (notes.load_balancer). Gossip adds west's real URLs (P+32, P+33) to e2's west
+             URLs (/varz) and a server dials a random known URL, so `start` runs the proxy, then e2
+             alone, and the others once e2 has dialled the proxy, then checks the link. It stays put;
+             after it breaks (e.g. `restart --server w1`, or e2 restarted) e2 may redial a real
+             address instead of the proxy and keep it until that link breaks.
            - west (w1, w2) has reject_unknown_cluster and lists west, east, north but not central:
              c1's outbound to west is rejected about once a second (west logs: Rejecting connection from
              gateway "central"; c1 logs: Gateway Error 'Connection to gateway "west" rejected') and west
@@ -816,10 +821,10 @@ def misconfigured_problems(manifest):
         proxy = proxy_address(manifest["base_port"])
         at = f"{conn.get('ip')}:{conn.get('port')}"
         if at != proxy:
-            # e2 only learns west's real URLs from the connection through the proxy, so at start its first
-            # link is through the proxy; it ends up at a real address only after that link broke.
+            # `start` has e2 dial the proxy before anyone can gossip west's real URLs to it; it ends up at a
+            # real address only if that first link failed and it redialled a gossiped URL.
             problems.append(f"{dialer}: outbound to {lb['cluster']} is at {at}, not through the load balancer "
-                            f"{proxy} (it redialled a gossiped address)")
+                            f"{proxy} (it dialled a gossiped address)")
         elif ids.get(target) and conn.get("name") != ids[target]:
             problems.append(f"{dialer}: outbound to {lb['cluster']} through {proxy} reaches {conn.get('name')}, "
                             f"not {target} ({ids[target]})")
@@ -1142,10 +1147,21 @@ def cmd_start(args):
             wait_for_log_line(proxy, "load balancer (tcp-proxy)", proxy_log, b"tcp-proxy: listening",
                               time.monotonic() + 10)
             log(f"load balancer listening on {proxy_address(base)} -> {proxy_target(base)} (log {proxy_log})")
-        for entry in manifest["servers"]:
+        order = list(manifest["servers"])
+        dialer = None
+        if args.topology == "misconfigured":
+            # The load balancer's dialer (e2) starts alone and the others only once it has dialled the proxy: a
+            # server picks a random one of the URLs it knows for each dial, and the others would gossip west's
+            # real URLs to it (w1/w2's inbound connections, e1 over the route) within its first second.
+            dialer = server_entry(manifest, MISCONFIGURED_LOAD_BALANCER["dialer"])
+            order = [dialer] + [e for e in order if e is not dialer]
+        for entry in order:
             procs[entry["name"]] = spawn_server(entry, truncate_log=True)
             entry["pid"] = procs[entry["name"]].pid
             save_manifest(manifest)  # so that `stop` works even if the rest of start fails
+            if entry is dialer:
+                wait_for_proxy_dial(manifest, proxy, proxy_log, procs[entry["name"]], entry,
+                                    time.monotonic() + args.timeout)
         log(f"started {len(procs)} servers ({args.topology}) in {directory}; waiting for them")
         deadline = time.monotonic() + args.timeout
         wait_for_monitoring(manifest, manifest["servers"], deadline, procs)
@@ -1185,6 +1201,30 @@ def cmd_start(args):
             log("start failed: stopped the servers it had started (logs kept in the directory)")
         raise
     emit(manifest)
+
+
+def wait_for_proxy_dial(manifest, proxy, proxy_log, dialer_proc, dialer, deadline):
+    """Wait until the load balancer has accepted a connection (the dialer's first gateway dial to its cluster:
+    nothing else dials it). The proxy holds it while it retries its target, so the target may start later."""
+    lb = MISCONFIGURED_LOAD_BALANCER
+    while True:
+        if proxy.poll() is not None:
+            raise ScriptError(f"the load balancer exited with code {proxy.returncode}; log {proxy_log}:\n"
+                              f"{log_tail(proxy_log)}")
+        if dialer_proc.poll() is not None:
+            raise ScriptError(f"server {dialer['name']} exited with code {dialer_proc.returncode} while starting; "
+                              f"log {dialer['log']}:\n{log_tail(dialer['log'])}")
+        try:
+            with open(proxy_log, "rb") as f:
+                if b" accepted from " in f.read():
+                    log(f"{dialer['name']} dialled {lb['cluster']} through the load balancer; starting the others")
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise ScriptError(f"{dialer['name']} did not dial the load balancer {proxy_address(manifest['base_port'])}"
+                              f"; logs {dialer['log']}, {proxy_log}:\n{log_tail(dialer['log'])}")
+        time.sleep(0.02)
 
 
 def wait_for_log_line(proc, label, path, line, deadline):
@@ -1347,8 +1387,9 @@ def cmd_background_traffic(args):
 
 def cmd_tcp_proxy(args):
     """Internal: the misconfigured topology's load balancer. Accepts on 127.0.0.1:--listen, dials --target for
-    each connection and copies bytes both ways (a thread per direction); when either side closes or fails, both
-    are closed. A connection whose target cannot be dialled is closed at once. Logs one line per event."""
+    each connection (retrying for --connect-timeout seconds) and copies bytes both ways (a thread per
+    direction); when either side closes or fails, both are closed. A connection whose target cannot be dialled
+    in time is closed. Logs one line per event."""
     match = re.fullmatch(r"(.+):(\d+)", args.target)
     if not match or not 0 < args.listen < 65536:
         raise ScriptError(f"--listen must be a port and --target HOST:PORT (got {args.listen}, {args.target!r})",
@@ -1411,9 +1452,26 @@ def cmd_tcp_proxy(args):
                 by = "client" if key == "up" else "target"
                 say(f"#{number} closed by the {by} side: {counts['up']} bytes up, {counts['down']} bytes down")
 
+    def dial_target(number):
+        """Connect to the target, retrying every 0.1 s for --connect-timeout seconds (like a load balancer's
+        connect timeout with retries): a client that arrives while the target (re)starts is held, not dropped."""
+        deadline = time.monotonic() + args.connect_timeout
+        reported = False
+        while True:
+            try:
+                return socket.create_connection(target, timeout=max(0.2, min(5.0, deadline - time.monotonic())))
+            except OSError as exc:
+                if stop.is_set() or time.monotonic() + 0.1 >= deadline:
+                    raise
+                if not reported:
+                    reported = True
+                    say(f"#{number}: {target[0]}:{target[1]} not reachable ({exc}); retrying for up to "
+                        f"{args.connect_timeout:g}s")
+                stop.wait(0.1)
+
     def handle(number, client, peer):
         try:
-            upstream = socket.create_connection(target, timeout=5)
+            upstream = dial_target(number)
         except OSError as exc:
             say(f"#{number} from {peer[0]}:{peer[1]}: cannot reach {target[0]}:{target[1]}: {exc}; closing it")
             close_pair(number)
@@ -1449,6 +1507,7 @@ def cmd_tcp_proxy(args):
         client.settimeout(None)
         with active_lock:
             active[number] = (client, None)
+        say(f"#{number} accepted from {peer[0]}:{peer[1]}")
         threading.Thread(target=handle, args=(number, client, peer), daemon=True, name=f"proxy-{number}").start()
     listener.close()
     with active_lock:
@@ -1530,10 +1589,14 @@ def build_parser():
 
     p = sub.add_parser("tcp-proxy", help="(internal) the misconfigured topology's load balancer, run by start",
                        description="Plain TCP proxy: listen on 127.0.0.1:PORT, forward every connection to "
-                                   "HOST:PORT, both directions; when one side closes, close both. Runs until "
-                                   "SIGTERM/SIGINT; one log line per event on stdout.")
+                                   "HOST:PORT, both directions; when one side closes, close both. A connection "
+                                   "that arrives while the target refuses is held while the proxy retries for "
+                                   "--connect-timeout seconds, then closed. Runs until SIGTERM/SIGINT; one log "
+                                   "line per event on stdout.")
     p.add_argument("--listen", required=True, type=int, metavar="PORT")
     p.add_argument("--target", required=True, metavar="HOST:PORT")
+    p.add_argument("--connect-timeout", type=float, default=PROXY_CONNECT_TIMEOUT, metavar="SECONDS",
+                   help=f"how long to retry dialling the target for a connection (default {PROXY_CONNECT_TIMEOUT:g})")
     p.set_defaults(func=cmd_tcp_proxy)
     return parser
 

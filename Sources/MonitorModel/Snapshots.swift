@@ -21,11 +21,15 @@ public struct EndpointIdentity: Sendable, Hashable, Comparable {
     public var displayURL: String
     public var name: String?
     public var group: String?
+    /// TLS certificate verification is switched off for this endpoint (asked for in the config):
+    /// shown wherever the endpoint is, so nobody mistakes it for a verified one.
+    public var insecureTLS: Bool
 
-    public init(displayURL: String, name: String? = nil, group: String? = nil) {
+    public init(displayURL: String, name: String? = nil, group: String? = nil, insecureTLS: Bool = false) {
         self.displayURL = displayURL
         self.name = name
         self.group = group
+        self.insecureTLS = insecureTLS
     }
 
     public static func < (lhs: EndpointIdentity, rhs: EndpointIdentity) -> Bool { lhs.displayURL < rhs.displayURL }

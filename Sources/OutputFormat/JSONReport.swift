@@ -50,6 +50,7 @@ public enum JSONReport {
             ("reachable", .bool(server.reachable)),
             ("polled", .bool(server.polled)),
             ("error", .optional(server.failure?.message)),
+            ("tls_insecure", .bool(server.insecureTLS)),
             ("health", .optional(server.health?.status)),
             ("configured_remotes", server.polled && server.reachable ? .array(server.configuredRemotes.map { .string($0) }) : .null),
             ("gateway_config", gatewayConfig(server)),

@@ -81,6 +81,7 @@ public enum TextReport {
             parts.append(paint.critical("UNREACHABLE: " + safe(server.failure?.message ?? "no answer", 120)))
         }
         if let url = server.url { parts.append(paint.dim(safe(url, 80))) }
+        if server.insecureTLS { parts.append(paint.warning("INSECURE TLS (certificate not verified)")) }
         return parts.joined(separator: "  ")
     }
 

@@ -123,7 +123,9 @@ public struct MonitorTarget: Sendable, Hashable {
         return "\(scheme)://\(user)\(hostForURL):\(port)\(pathPrefix)"
     }
 
-    public var identity: EndpointIdentity { EndpointIdentity(displayURL: displayURL, name: name, group: group) }
+    public var identity: EndpointIdentity {
+        EndpointIdentity(displayURL: displayURL, name: name, group: group, insecureTLS: scheme == "https" && tls.insecure)
+    }
 
     static func percentDecoded(_ text: String) -> String {
         var bytes: [UInt8] = []

@@ -210,6 +210,9 @@ public enum DashboardView {
             }
         case .server(let server):
             x = buffer.put(safe(server.name, 40), x: x, y: y, role: .server, maxWidth: nameLimit)
+            if server.insecureTLS {
+                buffer.put(" !tls", x: x, y: y, role: .warning, maxWidth: max(0, originX + namePlacement.width - x))
+            }
             if !server.polled {
                 span(from: .gid, "not polled (seen as a peer)", .unknown)
             } else if !server.reachable {

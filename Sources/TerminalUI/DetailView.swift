@@ -145,6 +145,9 @@ public enum DetailView {
         lines.append(field("cluster", safe(server.cluster)))
         lines.append(field("url", safe(server.url ?? "not polled (seen as a peer)", 100), server.url == nil ? .unknown : .normal))
         lines.append(field("version", safe(server.version ?? "-")))
+        if server.insecureTLS {
+            lines.append(field("endpoint TLS", "certificate NOT verified (insecure: true in the config)", .warning))
+        }
         if !server.polled {
             lines.append(field("state", "not polled: add its monitoring URL to see its side", .unknown))
         } else if server.reachable {

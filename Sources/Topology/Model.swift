@@ -111,6 +111,8 @@ public struct ServerNode: Sendable, Equatable {
     public var polled: Bool
     /// The endpoint answered with usable varz and gatewayz in this poll.
     public var reachable: Bool
+    /// The endpoint is polled over https without certificate verification.
+    public var insecureTLS = false
     public var failure: EndpointFailure?
     public var partialFailures: [String]
     public var outbound: [GatewayLink]

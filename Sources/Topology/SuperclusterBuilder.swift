@@ -37,6 +37,7 @@ public enum SuperclusterBuilder {
                 id: varz.serverID, name: name, cluster: cluster, url: observation.endpoint.displayURL,
                 polled: true, reachable: true)
             node.version = varz.version
+            node.insecureTLS = observation.endpoint.insecureTLS
             node.partialFailures = observation.partialFailures
             node.gateway = varz.gateway
             node.clusterSectionName = nonEmpty(varz.cluster?.name)
@@ -81,6 +82,7 @@ public enum SuperclusterBuilder {
             let name = last?.name ?? observation.endpoint.name ?? hostPort(of: url)
             var node = ServerNode(id: last?.id, name: name, cluster: cluster, url: url, polled: true, reachable: false)
             node.failure = failure
+            node.insecureTLS = observation.endpoint.insecureTLS
             node.version = last?.version
             if let id = last?.id, nodes[id] == nil {
                 nodes[id] = node
