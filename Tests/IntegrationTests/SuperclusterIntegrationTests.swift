@@ -226,3 +226,24 @@ struct SuperclusterIntegrationTests {
         #expect(config.stdout.isEmpty, "nothing starts")
     }
 }
+
+/// A credential given in a URL never shows up in output, errors or logs.
+@Suite struct SecretHandlingTests {
+    @Test func passwordsNeverLeak() throws {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("gwtop-secret-\(getpid()).log").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let secret = "hunter2-\(UInt32.random(in: 0...UInt32.max))"
+        let outputs = [
+            try GwtopBinary.run(["--once", "--timeout", "0.5", "--log", log, "http://ops:\(secret)@127.0.0.1:1"]),
+            try GwtopBinary.run(["--once", "--format", "json", "--timeout", "0.5", "--log", log, "http://ops:\(secret)@127.0.0.1:1"]),
+            try GwtopBinary.run(["--check", "--timeout", "0.5", "--log", log, "http://ops:\(secret)@127.0.0.1:1"]),
+            try GwtopBinary.run(["--once", "http://ops:\(secret)@127.0.0.1:notaport"]),
+        ]
+        for output in outputs {
+            #expect(!output.stdout.contains(secret) && !output.stderr.contains(secret), "\(output.stdout)\(output.stderr)")
+        }
+        #expect(outputs[0].stdout.contains("http://ops:***@127.0.0.1:1"))
+        let logText = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(logText.contains("ops:***@") && !logText.contains(secret))
+    }
+}

@@ -447,3 +447,34 @@ private func contrast(_ a: (Int, Int, Int), _ b: (Int, Int, Int)) -> Double {
     let (la, lb) = (luminance(a), luminance(b))
     return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
 }
+
+@Suite struct ThemeFuzzTests {
+    /// Mutated theme files either load or fail with a located message; none crash.
+    @Test func mutatedThemesNeverCrash() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let original = Array(try String(contentsOf: root.appendingPathComponent("Themes/solarized-dark.yaml"), encoding: .utf8).utf8)
+        var state: UInt64 = 99
+        func next() -> Int {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return Int(state % 1_000_000)
+        }
+        let inserts = [":", "- ", "{", "}", "[", "\t", "\n  ", "#", "\"", "'", "&x ", "*x", "999", "#zzzzzz", "\u{1B}"]
+        for _ in 0..<1500 {
+            var bytes = original
+            for _ in 0..<(1 + next() % 3) {
+                let at = next() % bytes.count
+                switch next() % 3 {
+                case 0: bytes[at] = UInt8(next() % 256)
+                case 1: bytes.remove(at: at)
+                default: bytes.insert(contentsOf: Array(inserts[next() % inserts.count].utf8), at: at)
+                }
+            }
+            do {
+                let theme = try ThemeLoader.parse(yaml: String(decoding: bytes, as: UTF8.self), file: "fuzz.yaml")
+                _ = ResolvedTheme(theme, colors: 256)
+            } catch {
+                #expect("\(error)".hasPrefix("fuzz.yaml"), "\(error)")
+            }
+        }
+    }
+}
