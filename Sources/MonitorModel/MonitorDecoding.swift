@@ -16,6 +16,18 @@ public enum MonitorEndpointKind: String, Sendable, CaseIterable, Codable, Hashab
 
     /// varz and gatewayz are the minimum for a server to be modelled; the others only add detail.
     public var isRequired: Bool { self == .varz || self == .gatewayz }
+
+    /// The largest body accepted for this document. /gatewayz?accs=1 of a big server (hundreds of
+    /// connections, many accounts) runs to megabytes; the others are small. Together they bound what
+    /// one endpoint can make gwtop hold: 22.1 MiB at the very worst.
+    public var maximumBodyBytes: Int {
+        switch self {
+        case .varz: 2 << 20
+        case .gatewayz: 16 << 20
+        case .routez: 4 << 20
+        case .healthz: 64 << 10
+        }
+    }
 }
 
 /// A body that did not decode, described for a person: which endpoint, where in the document, what.

@@ -79,7 +79,7 @@ public final class HTTPMonitoringTransport: MonitoringTransport {
 
         let preparedRequest = request
         let client = self.client
-        let maxBodyBytes = self.maxBodyBytes
+        let maxBodyBytes = min(self.maxBodyBytes, kind.maximumBodyBytes)
         let timeout = self.timeout
         // The whole exchange races a timer, so a server that accepts and never answers, or drips its
         // body, costs at most `timeout`.
@@ -117,7 +117,8 @@ public final class HTTPMonitoringTransport: MonitoringTransport {
     static func classify(_ error: any Error, timeout: Double, maxBodyBytes: Int) -> EndpointFailure {
         let timeoutText = "timed out after \(Self.seconds(timeout))"
         if error is NIOTooManyBytesError {
-            return EndpointFailure(.tooLarge, "response body larger than \(maxBodyBytes / (1 << 20)) MiB, abandoned")
+            let limit = maxBodyBytes >= 1 << 20 ? "\(maxBodyBytes >> 20) MiB" : "\(maxBodyBytes >> 10) KiB"
+            return EndpointFailure(.tooLarge, "response body larger than \(limit), abandoned")
         }
         if let httpError = error as? HTTPClientError {
             switch httpError {

@@ -81,16 +81,14 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
     public var requestHeads: [String] { lock.withLock { heads } }
 
     public func stop() {
-        let toClose: [Int32] = lock.withLock {
+        // Under the lock, so no descriptor is closed (and its number reused) while we shut them down.
+        lock.withLock {
             stopped = true
-            defer { clients = [] }
-            return clients
+            for client in clients { shutdown(client, Int32(SHUT_RDWR)) }
+            clients = []
         }
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
-        for client in toClose {
-            shutdown(client, Int32(SHUT_RDWR))
-        }
     }
 
     private var isStopped: Bool { lock.withLock { stopped } }
@@ -106,7 +104,14 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
     }
 
     private func serve(_ client: Int32) {
-        defer { close(client) }
+        // Forget the descriptor before closing it: `stop` must never shut down a number the process
+        // has meanwhile reused for another server's connection.
+        defer {
+            lock.withLock {
+                clients.removeAll { $0 == client }
+                close(client)
+            }
+        }
         if let greeting {
             _ = write(client, greeting)
             return
