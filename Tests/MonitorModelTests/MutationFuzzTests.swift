@@ -45,12 +45,14 @@ import Testing
     }
 
     @Test(arguments: MonitorEndpointKind.allCases)
-    func mutatedDocumentsNeverCrash(kind: MonitorEndpointKind) throws {
+    func mutatedDocumentsNeverCrash(kind: MonitorEndpointKind) async throws {
         let originals = try Fixtures.allDocuments(of: kind).map { Array($0.body) }
         var generator = Generator(state: 0x9E37_79B9_7F4A_7C15 ^ UInt64(kind.rawValue.count))
         var decoded = 0
         var rejected = 0
         for iteration in 0..<1500 {
+            // CPU-bound work on the shared cooperative pool: yield so tests that time I/O are not starved.
+            if iteration % 25 == 0 { await Task.yield() }
             let mutated = Self.mutate(originals[iteration % originals.count], &generator)
             var responses = [RawResponse(kind: kind, statusCode: 200, body: Data(mutated))]
             for companion in [MonitorEndpointKind.varz, .gatewayz] where companion != kind {
@@ -73,10 +75,11 @@ import Testing
         #expect(decoded > 0 && rejected > 0, "decoded \(decoded), rejected \(rejected)")
     }
 
-    @Test func durationAndTimeParsersSurviveGarbage() {
+    @Test func durationAndTimeParsersSurviveGarbage() async {
         var generator = Generator(state: 42)
         let alphabet = Array("0123456789.-+ yd hmsµμun:TZz".unicodeScalars)
-        for _ in 0..<20_000 {
+        for iteration in 0..<20_000 {
+            if iteration % 500 == 0 { await Task.yield() }
             let text = String(String.UnicodeScalarView((0..<generator.below(20)).map { _ in alphabet[generator.below(alphabet.count)] }))
             _ = try? NatsDuration.seconds(parsing: text)
             _ = try? MonitorTime(rfc3339: text)
