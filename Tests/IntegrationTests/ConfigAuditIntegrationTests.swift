@@ -54,6 +54,14 @@ struct ConfigAuditIntegrationTests {
         let connections = servers.flatMap { ($0["outbound"] as? [[String: Any]] ?? []) + ($0["inbound"] as? [[String: Any]] ?? []) }
         #expect(!connections.isEmpty && connections.allSatisfy { ($0["tls_version"] as? String)?.hasPrefix("1.") == true })
 
+        // e2 reaches west through a TCP proxy (a load balancer) and w1 sets no advertise.
+        let proxyAddress = "127.0.0.1:\(24200 + 38)"
+        let advertise = problems("advertise_mismatch")
+        #expect(advertise.count == 1, "\(advertise)")
+        #expect(advertise.first?["server"] as? String == "w1" && advertise.first?["remote_cluster"] as? String == "east")
+        #expect((advertise.first?["message"] as? String)?.hasPrefix("e2 (east) reaches w1 (west) at \(proxyAddress), not at its gateway address") == true,
+                "\(advertise)")
+
         let check = try GwtopBinary.run(["--check", "--timeout", "2"] + cluster.monitorURLs)
         #expect(check.status == 2)
         #expect(check.stdout.contains("CRITICAL gateway_cert_expiring: w2 (west) gateway TLS certificate expires in"))
