@@ -279,8 +279,8 @@ public enum DashboardView {
             let y = area.y + 1 + line
             let health = Health(problem.severity)
             var x = buffer.put(" \(g.health(health)) ", x: area.x, y: y, role: health.role)
-            x = buffer.put(problem.kind.rawValue, x: x, y: y, role: health.role, maxWidth: 22)
-            x = max(x + 1, area.x + 26)
+            x = buffer.put(problem.kind.rawValue, x: x, y: y, role: health.role, maxWidth: 24)
+            x = max(x + 1, area.x + 28)
             buffer.put(safe(problem.message, 300), x: x, y: y, role: .normal, maxWidth: area.maxX - x)
             if focused && index == state.problemSelection {
                 buffer.setRole(.selection, in: Rect(x: area.x, y: y, width: area.width, height: 1))
