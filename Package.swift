@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(
             name: "TerminalUITests", dependencies: ["TerminalUI", "Topology", "MonitorModel", "TestSupport"],
             exclude: ["Snapshots"], swiftSettings: strictSettings),
-        .testTarget(name: "GwtopConfigTests", dependencies: ["GwtopConfig", "Poller"], swiftSettings: strictSettings),
+        .testTarget(name: "GwtopConfigTests", dependencies: ["GwtopConfig", "Poller", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "PollerTests", dependencies: ["Poller", "MonitorModel", "TestSupport"], swiftSettings: strictSettings),
         // Real nats-servers (both versions) and the real gwtop binary, end to end.
         .testTarget(

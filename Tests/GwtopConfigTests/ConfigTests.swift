@@ -1,6 +1,7 @@
 import Foundation
 import GwtopConfig
 import Poller
+import TestSupport
 import Testing
 
 @Suite struct ConfigParsingTests {
@@ -143,24 +144,10 @@ import Testing
               dc2: [http://10.0.0.1:8222]
             thresholds: {high_rtt_ms: 100, stale_idle_s: 30}
             """.utf8)
-        var state: UInt64 = 7
-        func next() -> Int {
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
-            return Int(state % 1_000_000)
-        }
-        let inserts = [":", "- ", "{", "[", "\t", "\n  ", "!!binary ", "&a ", "*a", "\"", "'", "#", "\u{1B}", "\0"]
+        var mutator = TextMutator(seed: 7, inserts: [":", "- ", "{", "[", "\t", "\n  ", "!!binary ", "&a ", "*a", "\"", "'", "#", "\u{1B}", "\0"])
         for iteration in 0..<2000 {
             if iteration % 25 == 0 { await Task.yield() }
-            var bytes = original
-            for _ in 0..<(1 + next() % 3) {
-                let at = next() % bytes.count
-                switch next() % 3 {
-                case 0: bytes[at] = UInt8(next() % 256)
-                case 1: bytes.remove(at: at)
-                default: bytes.insert(contentsOf: Array(inserts[next() % inserts.count].utf8), at: at)
-                }
-            }
-            let text = String(decoding: bytes, as: UTF8.self)
+            let text = mutator.mutate(original)
             do {
                 _ = try GwtopConfiguration.parse(yaml: text, file: "fuzz.yaml")
             } catch {

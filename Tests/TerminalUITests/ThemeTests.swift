@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import TerminalUI
@@ -453,25 +454,12 @@ private func contrast(_ a: (Int, Int, Int), _ b: (Int, Int, Int)) -> Double {
     @Test func mutatedThemesNeverCrash() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let original = Array(try String(contentsOf: root.appendingPathComponent("Themes/solarized-dark.yaml"), encoding: .utf8).utf8)
-        var state: UInt64 = 99
-        func next() -> Int {
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
-            return Int(state % 1_000_000)
-        }
-        let inserts = [":", "- ", "{", "}", "[", "\t", "\n  ", "#", "\"", "'", "&x ", "*x", "999", "#zzzzzz", "\u{1B}"]
+        var mutator = TextMutator(seed: 99, inserts: [":", "- ", "{", "}", "[", "\t", "\n  ", "#", "\"", "'", "&x ", "*x", "999", "#zzzzzz", "\u{1B}"])
         for iteration in 0..<1500 {
             if iteration % 25 == 0 { await Task.yield() }
-            var bytes = original
-            for _ in 0..<(1 + next() % 3) {
-                let at = next() % bytes.count
-                switch next() % 3 {
-                case 0: bytes[at] = UInt8(next() % 256)
-                case 1: bytes.remove(at: at)
-                default: bytes.insert(contentsOf: Array(inserts[next() % inserts.count].utf8), at: at)
-                }
-            }
+            let text = mutator.mutate(original)
             do {
-                let theme = try ThemeLoader.parse(yaml: String(decoding: bytes, as: UTF8.self), file: "fuzz.yaml")
+                let theme = try ThemeLoader.parse(yaml: text, file: "fuzz.yaml")
                 _ = ResolvedTheme(theme, colors: 256)
             } catch {
                 #expect("\(error)".hasPrefix("fuzz.yaml"), "\(error)")
