@@ -20,11 +20,12 @@ struct LiveTextMode {
                 if interactive, let rows = terminalRows() {
                     frame = Self.fit(frame, rows: rows)
                 }
-                if interactive {
-                    // Home, clear screen, then the frame: one write, so the terminal never shows half a frame.
-                    FileHandle.standardOutput.write(Data(("\u{1B}[H\u{1B}[2J" + frame).utf8))
-                } else {
-                    FileHandle.standardOutput.write(Data((frame + "\n").utf8))
+                // Home, clear screen, then the frame: one write, so the terminal never shows half a frame.
+                let text = interactive ? "\u{1B}[H\u{1B}[2J" + frame : frame + "\n"
+                if !Self.writeToStandardOutput(text) {
+                    // The reader went away (`gwtop --plain | head`): a normal end, not a crash.
+                    stop.stopForClosedOutput()
+                    return
                 }
                 let remaining = Duration.milliseconds(Int(interval * 1000)) - (ContinuousClock.now - started)
                 if remaining > .zero { try? await Task.sleep(for: remaining) }
@@ -34,6 +35,21 @@ struct LiveTextMode {
         pollLoop.cancel()
         logger.info("stopping", metadata: ["signal": "\(signal)"])
         return 0
+    }
+
+    /// write(2) directly: FileHandle traps on EPIPE, and a closed pipe is an ordinary way for a reader
+    /// to say it has seen enough.
+    static func writeToStandardOutput(_ text: String) -> Bool {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            bytes = bytes.dropFirst(written)
+        }
+        return true
     }
 
     /// Keeps the top of the frame (the summary stays visible) and says how much was cut.
@@ -62,6 +78,7 @@ final class StopSignal: @unchecked Sendable {
     init() {
         (stream, continuation) = AsyncStream<Int32>.makeStream()
         var sources: [any DispatchSourceSignal] = []
+        signal(SIGPIPE, SIG_IGN)
         for number in [SIGINT, SIGTERM, SIGHUP] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
@@ -72,6 +89,9 @@ final class StopSignal: @unchecked Sendable {
         }
         self.sources = sources
     }
+
+    /// Ends the wait as if a signal had arrived (used when stdout is gone).
+    func stopForClosedOutput() { continuation.yield(SIGPIPE) }
 
     func wait() async -> Int32 {
         for await number in stream { return number }
