@@ -124,21 +124,6 @@ public enum ConfigAudit {
         return problems
     }
 
-    /// `nats://user:pass@10.0.0.1:7222` or `10.0.0.1:7222` → ("10.0.0.1", 7222).
-    static func hostPort(_ url: String) -> (host: String, port: Int)? {
-        var rest = Substring(url)
-        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
-        if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
-        rest = rest.prefix { $0 != "/" }
-        if rest.hasPrefix("["), let close = rest.firstIndex(of: "]") {
-            let host = String(rest[rest.index(after: rest.startIndex)..<close])
-            let portText = rest[rest.index(after: close)...].dropFirst()
-            return Int(portText).map { (host, $0) }
-        }
-        guard let colon = rest.lastIndex(of: ":"), let port = Int(rest[rest.index(after: colon)...]) else { return nil }
-        return (String(rest[..<colon]), port)
-    }
-
     static func isIPLiteral(_ host: String) -> Bool {
         let parts = host.split(separator: ".", omittingEmptySubsequences: false)
         if parts.count == 4, parts.allSatisfy({ Int($0).map { (0...255).contains($0) } ?? false }) { return true }

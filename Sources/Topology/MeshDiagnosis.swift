@@ -40,11 +40,8 @@ public enum MeshDiagnosis {
 
         // Missing outbound: every reachable gateway server dials every other known cluster.
         let clustersWithServers = Set(current.clusters.filter { !$0.servers.isEmpty }.map(\.name))
-        for server in reachable where server.gateway?.name != nil || !server.outbound.isEmpty {
-            let expected = Set(current.knownClusters).union(server.configuredRemotes)
-                .subtracting([server.cluster, SuperclusterBuilder.unknownClusterName])
-            for remote in expected.sorted()
-            where server.workingOutbound(to: remote, grace: thresholds.asymmetryGraceSeconds) == nil {
+        for server in reachable {
+            for remote in current.missingOutbound(for: server, grace: thresholds.asymmetryGraceSeconds) {
                 var reasons: [String] = []
                 if let unconfirmed = server.outbound(to: remote) {
                     reasons.append("\(unconfirmed.logToken) just opened, no PONG yet")

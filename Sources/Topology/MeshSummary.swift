@@ -20,11 +20,10 @@ public struct MeshSummary: Sendable, Equatable {
         serversReachable = model.servers.filter(\.reachable).count
         var up = 0
         var expected = 0
-        for server in model.servers where server.reachable && (server.gateway?.name != nil || !server.outbound.isEmpty) {
-            let remotes = Set(model.knownClusters).union(server.configuredRemotes)
-                .subtracting([server.cluster, SuperclusterBuilder.unknownClusterName])
-            expected += remotes.count
-            up += remotes.filter { server.workingOutbound(to: $0) != nil }.count
+        for server in model.servers where server.reachable {
+            let remotes = model.expectedRemotes(for: server).count
+            expected += remotes
+            up += remotes - model.missingOutbound(for: server).count
         }
         outboundUp = up
         outboundExpected = expected
