@@ -1,3 +1,5 @@
+import Foundation
+
 /// An instant as the server reported it (RFC 3339 with up to nanosecond precision, any UTC offset).
 ///
 /// Rates are computed from differences of the server's own `now` stamps, so sub-millisecond precision
@@ -20,6 +22,9 @@ public struct MonitorTime: Sendable, Hashable, Comparable, CustomStringConvertib
     }
 
     public var timeIntervalSince1970: Double { Double(seconds) + Double(nanoseconds) / 1e9 }
+
+    /// The local clock.
+    public static var now: MonitorTime { MonitorTime(timeIntervalSince1970: Date().timeIntervalSince1970) }
 
     /// Go's zero `time.Time` (year 1) marks "never" in several monitoring fields.
     public var isGoZeroTime: Bool { seconds <= -62_135_596_800 }

@@ -162,9 +162,7 @@ public struct TargetError: Error, CustomStringConvertible, Sendable {
     public let reason: String
 
     /// Never echoes a password back: the URL is shown with its user-info removed.
-    public var description: String { "invalid monitoring URL \"\(Self.redacted(url))\": \(reason)" }
-
-    static func redacted(_ url: String) -> String { CredentialRedaction.redactUserInfo(url) }
+    public var description: String { "invalid monitoring URL \"\(CredentialRedaction.redactUserInfo(url))\": \(reason)" }
 }
 
 extension String {

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import MonitorModel
 
 /// One endpoint's raw responses in one cycle: what a recording keeps, and what replay decodes again.
@@ -27,7 +27,7 @@ public struct Poller: Sendable {
     public init(
         targets: [MonitorTarget], transport: any MonitoringTransport, maxConcurrentEndpoints: Int = 64,
         kinds: [MonitorEndpointKind] = MonitorEndpointKind.allCases,
-        now: @escaping @Sendable () -> MonitorTime = { MonitorTime(timeIntervalSince1970: Date().timeIntervalSince1970) }
+        now: @escaping @Sendable () -> MonitorTime = { MonitorTime.now }
     ) {
         self.targets = targets
         self.transport = transport

@@ -187,7 +187,7 @@ public enum DetailView {
             }
             lines.append([("  configured remote gateways (URLs as /varz reports them, credentials removed):", .dim)])
             for remote in gateway.gateways where remote.name != server.cluster {
-                let urls = remote.urls.map { safe(redactUserInfo($0), 80) }.joined(separator: " ")
+                let urls = remote.urls.map { safe(CredentialRedaction.redactUserInfo($0), 80) }.joined(separator: " ")
                 let implicit = server.outbound(to: remote.name)?.configured == false ? "  (connected implicitly)" : ""
                 lines.append(field("→ " + safe(remote.name, 14), (urls.isEmpty ? "(no URL)" : urls) + implicit))
             }
@@ -242,7 +242,7 @@ public enum DetailView {
         lines.append(field("servers there", remoteServers.isEmpty ? "none seen" : remoteServers.map { safe($0.name) }.joined(separator: ", "),
                            remoteServers.isEmpty ? .unknown : .normal))
         if let urls = server.gateway?.gateways.first(where: { $0.name == remote })?.urls, !urls.isEmpty {
-            lines.append(field("dials", urls.map { safe(redactUserInfo($0), 80) }.joined(separator: " ")))
+            lines.append(field("dials", urls.map { safe(CredentialRedaction.redactUserInfo($0), 80) }.joined(separator: " ")))
         }
         lines.append([])
         lines.append(section("Where to look"))
@@ -259,7 +259,6 @@ public enum DetailView {
         return lines
     }
 
-    static func redactUserInfo(_ url: String) -> String { CredentialRedaction.redactUserInfo(url) }
 }
 
 /// A multi-row bar graph: each column a sample, each row eight levels of block glyphs.

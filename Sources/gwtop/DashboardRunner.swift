@@ -170,32 +170,13 @@ final class UIThread: @unchecked Sendable {
     }
 }
 
-/// SIGINT, SIGTERM and SIGHUP (the SSH link dropped) end the loop cleanly so the terminal is restored.
-final class SignalWatcher: @unchecked Sendable {
-    // @unchecked: the sources are created in init and only kept alive afterwards.
-    private var sources: [any DispatchSourceSignal] = []
-
-    init(_ handler: @escaping @Sendable (Int32) -> Void) {
-        for number in [SIGINT, SIGTERM, SIGHUP] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { handler(number) }
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    deinit { sources.forEach { $0.cancel() } }
-}
-
 /// Themes by name: the files found in the theme directories, plus the built-in default and mono.
 struct ThemeCatalog: Sendable {
     let directories: [String]
 
+    /// Default first, then the rest alphabetically (availableNames already includes the built-ins).
     var names: [String] {
-        let found = ThemeLoader.availableNames(searchDirectories: directories)
-        return Array(Set(found + ThemeLoader.builtInNames)).sorted { a, b in
-            // default first, the rest alphabetical.
+        ThemeLoader.availableNames(searchDirectories: directories).sorted { a, b in
             (a == "default" ? 0 : 1, a) < (b == "default" ? 0 : 1, b)
         }
     }
@@ -223,6 +204,3 @@ struct ThemeCatalog: Sendable {
     }
 }
 
-extension MonitorTime {
-    static var now: MonitorTime { MonitorTime(timeIntervalSince1970: Date().timeIntervalSince1970) }
-}

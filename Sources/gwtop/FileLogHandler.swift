@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MonitorModel
 
 /// Appends log lines to a file. gwtop never logs to stdout or stderr on its own: stdout carries the
 /// report (or, later, the screen) and must stay clean.
@@ -34,14 +35,8 @@ struct FileLogHandler: LogHandler {
     func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         let metadataText = merged.isEmpty ? "" : " " + merged.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: " ")
-        let time = MonitorTimeNow.rfc3339()
+        let time = MonitorTime.now.rfc3339
         sink.write("\(time) \(event.level) \(label): \(event.message)\(metadataText)\n")
-    }
-}
-
-enum MonitorTimeNow {
-    static func rfc3339() -> String {
-        ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withInternetDateTime, .withFractionalSeconds])
     }
 }
 

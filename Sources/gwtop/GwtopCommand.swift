@@ -208,6 +208,7 @@ struct GwtopCommand: AsyncParsableCommand {
         }
     }
 
+    /// `--color`, with NO_COLOR (non-empty) turning `auto` into `never`.
     func dashboardColorMode() -> NcursesTerminal.ColorMode {
         switch color {
         case .always: return .always
@@ -218,13 +219,12 @@ struct GwtopCommand: AsyncParsableCommand {
         }
     }
 
+    /// ANSI colour in text output: the same decision, with `auto` meaning "stdout is a terminal".
     func useColour() -> Bool {
-        switch color {
+        switch dashboardColorMode() {
         case .always: return true
         case .never: return false
-        case .auto:
-            if let noColor = ProcessInfo.processInfo.environment["NO_COLOR"], !noColor.isEmpty { return false }
-            return isatty(STDOUT_FILENO) == 1
+        case .auto: return isatty(STDOUT_FILENO) == 1
         }
     }
 

@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 
-/// Until the curses dashboard lands: redraws the text report after every poll (clearing the screen
-/// when stdout is a terminal), until SIGINT or SIGTERM.
+/// Without the dashboard (stdout not a terminal, `--plain`, `--format json`): prints the report after
+/// every poll (clearing the screen first on a terminal), until a signal or a closed stdout.
 struct LiveTextMode {
     let session: MonitorSession
     let interval: Double
@@ -65,36 +65,5 @@ struct LiveTextMode {
         var size = winsize()
         guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_row > 0 else { return nil }
         return Int(size.ws_row)
-    }
-}
-
-/// Turns SIGINT / SIGTERM / SIGHUP into an awaitable event instead of an abrupt process exit.
-/// @unchecked: the signal sources are created in init and only kept alive afterwards, never mutated.
-final class StopSignal: @unchecked Sendable {
-    private let sources: [any DispatchSourceSignal]
-    private let stream: AsyncStream<Int32>
-    private let continuation: AsyncStream<Int32>.Continuation
-
-    init() {
-        (stream, continuation) = AsyncStream<Int32>.makeStream()
-        var sources: [any DispatchSourceSignal] = []
-        signal(SIGPIPE, SIG_IGN)
-        for number in [SIGINT, SIGTERM, SIGHUP] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            let continuation = self.continuation
-            source.setEventHandler { continuation.yield(number) }
-            source.resume()
-            sources.append(source)
-        }
-        self.sources = sources
-    }
-
-    /// Ends the wait as if a signal had arrived (used when stdout is gone).
-    func stopForClosedOutput() { continuation.yield(SIGPIPE) }
-
-    func wait() async -> Int32 {
-        for await number in stream { return number }
-        return 0
     }
 }
