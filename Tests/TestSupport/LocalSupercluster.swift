@@ -8,11 +8,10 @@ public enum ProcessRunner {
         public let stderr: String
     }
 
-    /// Like `run`, for programs that leave a daemon behind (tmux). Foundation's `Process` on Linux learns
-    /// of the child's exit through a socket the child inherits; a daemon forked from the child keeps it
-    /// open and `waitUntilExit` never returns. posix_spawn + waitpid has no such tie; output goes
-    /// through temporary files.
-    public static func runDetached(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Output {
+    /// posix_spawn + waitpid, output through temporary files. Not Foundation's `Process`: on Linux it
+    /// learns of the child's exit through a socket the child inherits, so a daemon forked from the child
+    /// (tmux) keeps it open and `waitUntilExit` never returns.
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Output {
         let directory = FileManager.default.temporaryDirectory.path
         let outPath = "\(directory)/gwtop-run-\(UUID().uuidString).out"
         let errPath = "\(directory)/gwtop-run-\(UUID().uuidString).err"
@@ -45,41 +44,6 @@ public enum ProcessRunner {
 
     public struct SpawnError: Error, CustomStringConvertible {
         public let description: String
-    }
-
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let stdoutPipe = Pipe()
-        let stderrPipe = Pipe()
-        process.standardOutput = stdoutPipe
-        process.standardError = stderrPipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // Read both pipes concurrently so neither fills up and blocks the child.
-        let errorBox = DataBox()
-        let errorThread = Thread { errorBox.data = stderrPipe.fileHandleForReading.readDataToEndOfFile() }
-        errorThread.start()
-        let out = stdoutPipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        while !errorBox.done { Thread.sleep(forTimeInterval: 0.01) }
-        return Output(
-            status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
-            stderr: String(decoding: errorBox.data, as: UTF8.self))
-    }
-
-    /// @unchecked: written once by the reader thread, read after `done` is observed.
-    final class DataBox: @unchecked Sendable {
-        private let lock = NSLock()
-        private var stored = Data()
-        private var finished = false
-        var data: Data {
-            get { lock.withLock { stored } }
-            set { lock.withLock { stored = newValue; finished = true } }
-        }
-        var done: Bool { lock.withLock { finished } }
     }
 }
 

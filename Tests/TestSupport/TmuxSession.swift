@@ -10,7 +10,7 @@ public final class TmuxSession: @unchecked Sendable {
     public let socket: String
     public let name = "gwtop"
 
-    public static var installed: Bool { (try? ProcessRunner.runDetached("/usr/bin/env", ["tmux", "-V"]).status) == 0 }
+    public static var installed: Bool { (try? ProcessRunner.run("/usr/bin/env", ["tmux", "-V"]).status) == 0 }
 
     public init(command: String, width: Int, height: Int, environment: [String: String] = [:]) throws {
         socket = "gwtop-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -30,7 +30,7 @@ public final class TmuxSession: @unchecked Sendable {
 
     @discardableResult
     public func tmux(_ arguments: [String]) throws -> String {
-        let output = try ProcessRunner.runDetached("/usr/bin/env", ["tmux", "-L", socket, "-f", "/dev/null"] + arguments,
+        let output = try ProcessRunner.run("/usr/bin/env", ["tmux", "-L", socket, "-f", "/dev/null"] + arguments,
                                            environment: ["PATH": "/usr/bin:/bin", "TERM": "xterm-256color", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"])
         guard output.status == 0 else { throw TmuxError("tmux \(arguments.first ?? ""): \(output.stderr)") }
         return output.stdout
