@@ -140,8 +140,9 @@ struct GwtopCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let catalog = ThemeCatalog.standard(environment: environment)
         let themeName = theme ?? environment["GWTOP_THEME"].flatMap { $0.isEmpty ? nil : $0 } ?? settings.theme ?? "default"
-        if dashboard {
-            // A bad theme is an error message before anything starts, not a broken screen.
+        if dashboard || theme != nil {
+            // A bad theme is an error message before anything starts, not a broken screen (and a
+            // mistyped --theme is reported even where no dashboard would use it).
             _ = try catalog.theme(named: themeName)
         }
 

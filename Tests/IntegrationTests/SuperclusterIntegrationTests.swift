@@ -213,6 +213,22 @@ struct SuperclusterIntegrationTests {
         #expect(badURL.status != 0)
         #expect(badURL.stderr.contains("invalid monitoring URL \"ftp://x\": unsupported scheme \"ftp\""))
 
+        let invalid: [([String], String)] = [
+            (["--once", "--timeout", "0"], "--timeout must be between 0.05 and 600 seconds, got 0.0"),
+            (["--once", "--max-concurrent", "0"], "--max-concurrent must be between 1 and 4096, got 0"),
+            (["--once", "http://127.0.0.1:1", "http://127.0.0.1:1/"], "endpoint http://127.0.0.1:1 is listed twice"),
+            (["--once", "--log", "/nonexistent/dir/x.log", "http://127.0.0.1:1"], "cannot create log file /nonexistent/dir/x.log"),
+            (["--once", "--theme", "nosuch", "http://127.0.0.1:1"], "unknown theme \"nosuch\"; expected one of: default"),
+        ]
+        for (arguments, message) in invalid {
+            let output = try GwtopBinary.run(arguments)
+            #expect(output.status != 0, "\(arguments)")
+            #expect(output.stderr.contains(message), "\(arguments): \(output.stderr)")
+            #expect(output.stdout.isEmpty, "\(arguments): nothing starts")
+        }
+        let both = try GwtopBinary.run(["--once", "--check"])
+        #expect(both.status == 3 && both.stdout.hasPrefix("GWTOP UNKNOWN - Error: --once and --check cannot be combined"))
+
         let check = try GwtopBinary.run(["--check", "--interval", "0"])
         #expect(check.status == 3)
         #expect(check.stdout.hasPrefix("GWTOP UNKNOWN - "))
