@@ -21,14 +21,7 @@ python3 scripts/supercluster.py start --dir "$work/sc" --topology healthy --traf
 urls="$(python3 -c 'import json,sys; print(" ".join(s["monitor_url"] for s in json.load(open(sys.argv[1]))["servers"]))' "$work/sc.json")"
 
 # An endpoint that accepts and never answers.
-python3 - "$work/hang.port" <<'PY' &
-import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 0)); s.listen(64)
-open(sys.argv[1], "w").write(str(s.getsockname()[1]))
-held = []
-while True:
-    c, _ = s.accept(); held.append(c)
-PY
+python3 scripts/silent-listener.py "$work/hang.port" &
 hang_pid=$!
 sleep 0.5
 hang_url="http://127.0.0.1:$(cat "$work/hang.port")"

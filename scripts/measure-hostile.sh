@@ -42,14 +42,7 @@ pids+=($!)
 }
 huge_server "$work/huge.port" length
 huge_server "$work/stream.port" stream
-python3 - "$work/hang.port" <<'PY' &
-import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 0)); s.listen(1024)
-open(sys.argv[1], "w").write(str(s.getsockname()[1]))
-held = []
-while True:
-    c, _ = s.accept(); held.append(c)
-PY
+python3 scripts/silent-listener.py "$work/hang.port" &
 pids+=($!)
 sleep 0.5
 huge="http://127.0.0.1:$(cat "$work/huge.port")"
