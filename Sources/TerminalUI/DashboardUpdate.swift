@@ -98,10 +98,10 @@ public enum DashboardUpdate {
         guard !rows.isEmpty else { state.selection = nil; return }
         guard let selected = state.selection else {
             state.selection = rows.first?.id
-            clampScroll(&state)
+            clampScroll(&state, rows: rows)
             return
         }
-        if rows.contains(where: { $0.id == selected }) { clampScroll(&state); return }
+        if rows.contains(where: { $0.id == selected }) { clampScroll(&state, rows: rows); return }
         if case .connection(let key, let direction, let remote, _) = selected,
             let successor = rows.first(where: {
                 if case .connection(key, direction, remote, _) = $0.id { return true }
@@ -118,11 +118,13 @@ public enum DashboardUpdate {
             let oldIndex = previousRows.firstIndex { $0.id == selected } ?? 0
             state.selection = rows[min(oldIndex, rows.count - 1)].id
         }
-        clampScroll(&state)
+        clampScroll(&state, rows: rows)
     }
 
-    static func clampScroll(_ state: inout DashboardState) {
-        let rows = state.rows
+    /// `rows`: the visible rows when the caller has just built them (selection changes do not change
+    /// them), so they are not rebuilt.
+    static func clampScroll(_ state: inout DashboardState, rows knownRows: [TreeRow]? = nil) {
+        let rows = knownRows ?? state.rows
         let visible = max(1, state.layout.treeRows)
         let index = rows.firstIndex { $0.id == state.selection } ?? 0
         if index < state.scrollOffset { state.scrollOffset = index }
@@ -230,7 +232,7 @@ public enum DashboardUpdate {
                 return false
             })?.id ?? rows.first?.id
         }
-        clampScroll(&state)
+        clampScroll(&state, rows: rows)
         return []
     }
 
@@ -283,7 +285,7 @@ public enum DashboardUpdate {
         default: target = rows.count - 1
         }
         state.selection = rows[max(0, min(target, rows.count - 1))].id
-        clampScroll(&state)
+        clampScroll(&state, rows: rows)
     }
 
     static func drillIn(_ state: inout DashboardState) {
