@@ -38,6 +38,12 @@ let package = Package(
         ),
         // Pure: supercluster model, rates and diagnosis over snapshots.
         .target(name: "Topology", dependencies: ["MonitorModel"], swiftSettings: strictSettings),
+        // zlib through a shim header, for compressed recordings.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // The recording file format: append-only compressed records of raw polls, damage-tolerant reader.
+        .target(name: "Recording", dependencies: ["MonitorModel", "CZlib"], swiftSettings: strictSettings),
+        // Pure: a recording driven through the same timeline as live polls (models, problems, events).
+        .target(name: "Replay", dependencies: ["Recording", "Topology", "MonitorModel"], swiftSettings: strictSettings),
         // Text tree, JSON and monitoring-plugin output; terminal-safe strings.
         .target(name: "OutputFormat", dependencies: ["Topology"], swiftSettings: strictSettings),
         // YAML configuration file: endpoints, TLS, auth, thresholds, with line-numbered errors.
@@ -59,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "gwtop",
             dependencies: [
-                "MonitorModel", "Poller", "Topology", "OutputFormat", "GwtopConfig", "TerminalUI", "NcursesBackend",
+                "MonitorModel", "Poller", "Topology", "OutputFormat", "GwtopConfig", "TerminalUI", "NcursesBackend", "Recording", "Replay",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -81,6 +87,9 @@ let package = Package(
             name: "TerminalUITests", dependencies: ["TerminalUI", "Topology", "MonitorModel", "TestSupport"],
             exclude: ["Snapshots"], swiftSettings: strictSettings),
         .testTarget(name: "GwtopConfigTests", dependencies: ["GwtopConfig", "Poller", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "RecordingTests", dependencies: ["Recording", "Replay", "MonitorModel", "Topology", "TestSupport"],
+            swiftSettings: strictSettings),
         .testTarget(name: "PollerTests", dependencies: ["Poller", "MonitorModel", "TestSupport"], swiftSettings: strictSettings),
         // Real nats-servers (both versions) and the real gwtop binary, end to end.
         .testTarget(

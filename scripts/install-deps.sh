@@ -10,6 +10,7 @@ if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 
 need_apt=()
 dpkg -s libncurses-dev >/dev/null 2>&1 || need_apt+=(libncurses-dev)
+dpkg -s zlib1g-dev >/dev/null 2>&1 || need_apt+=(zlib1g-dev)
 dpkg -s nats-server >/dev/null 2>&1 || need_apt+=(nats-server)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)

@@ -21,6 +21,23 @@ public struct RawResponse: Sendable, Equatable {
     }
 }
 
+/// One endpoint's raw responses in one cycle: what a recording keeps, and what replay decodes again.
+public struct EndpointRawPoll: Sendable, Equatable {
+    public var endpoint: EndpointIdentity
+    public var observedAt: MonitorTime
+    public var responses: [RawResponse]
+
+    public init(endpoint: EndpointIdentity, observedAt: MonitorTime, responses: [RawResponse]) {
+        self.endpoint = endpoint
+        self.observedAt = observedAt
+        self.responses = responses
+    }
+
+    public var observation: EndpointObservation {
+        EndpointObservation(endpoint: endpoint, observedAt: observedAt, responses: responses)
+    }
+}
+
 extension EndpointObservation {
     /// Decodes one endpoint's raw responses into an observation: a failure of varz or gatewayz makes the
     /// whole endpoint fail (with the first failing endpoint named); routez and healthz failures only

@@ -4,11 +4,12 @@ import MonitorModel
 /// The `--format json` contract (documented in the README). Fields may be added, never renamed;
 /// unknown values are `null`.
 public enum JSONReport {
-    public static func render(_ model: Supercluster, problems: [Problem], pretty: Bool = true) -> String {
-        value(model, problems: problems).serialized(pretty: pretty) + "\n"
+    /// `events`: the timeline so far, oldest first (live: since gwtop started; replay: up to the time shown).
+    public static func render(_ model: Supercluster, problems: [Problem], events: [MeshEvent] = [], pretty: Bool = true) -> String {
+        value(model, problems: problems, events: events).serialized(pretty: pretty) + "\n"
     }
 
-    public static func value(_ model: Supercluster, problems: [Problem]) -> JSONValue {
+    public static func value(_ model: Supercluster, problems: [Problem], events: [MeshEvent] = []) -> JSONValue {
         let summary = MeshSummary(model, problems: problems)
         return .object([
             ("time", .string(model.time.rfc3339)),
@@ -27,6 +28,23 @@ public enum JSONReport {
             ("clusters", .array(model.clusters.map(cluster))),
             ("cluster_pairs", .array(model.pairs.map(pair))),
             ("problems", .array(problems.map(problem))),
+            ("events", .array(events.map(event))),
+        ])
+    }
+
+    public static func event(_ event: MeshEvent) -> JSONValue {
+        .object([
+            ("time", .string(event.time.rfc3339)),
+            ("kind", .string(event.kind.rawValue)),
+            ("severity", .optional(event.severity?.rawValue)),
+            ("cluster", .optional(event.cluster)),
+            ("server", .optional(event.server)),
+            ("remote_cluster", .optional(event.remoteCluster)),
+            ("direction", .optional(event.direction?.rawValue)),
+            ("url", .optional(event.url)),
+            ("gid", .optional(event.gid)),
+            ("previous_gid", .optional(event.previousGid)),
+            ("message", .string(event.message)),
         ])
     }
 

@@ -13,7 +13,12 @@ public enum TextReport {
         }
     }
 
-    public static func render(_ model: Supercluster, problems: [Problem], options: Options = Options()) -> String {
+    /// How many of the latest events the text report lists (the JSON carries them all).
+    public static let eventsShown = 20
+
+    public static func render(
+        _ model: Supercluster, problems: [Problem], events: [MeshEvent] = [], options: Options = Options()
+    ) -> String {
         let paint = Painter(enabled: options.colour)
         let summary = MeshSummary(model, problems: problems)
         var lines: [String] = []
@@ -61,6 +66,18 @@ public enum TextReport {
                 for line in wrap(TerminalSafe.text(problem.message, maxLength: 300), width: options.width - 6) {
                     lines.append("      " + line)
                 }
+            }
+        }
+        // Only what changed after the first poll: the first poll's problems are listed just above.
+        let changes = events.filter { $0.time > (events.first?.time ?? model.time) || $0.kind != .problemRaised }
+        if !changes.isEmpty {
+            lines.append("")
+            let shown = changes.suffix(eventsShown)
+            lines.append("Events (\(shown.count == changes.count ? "all \(changes.count)" : "latest \(shown.count) of \(changes.count)"), oldest first):")
+            for event in shown {
+                let time = String(event.time.rfc3339.dropFirst(11).prefix(12))
+                lines.append("  \(time)  " + paint.dim(event.kind.rawValue.padding(20)) + " "
+                    + TerminalSafe.text(event.message, maxLength: 300))
             }
         }
         return lines.joined(separator: "\n") + "\n"

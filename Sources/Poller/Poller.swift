@@ -1,13 +1,6 @@
 import Foundation
 public import MonitorModel
 
-/// One endpoint's raw responses in one cycle: what a recording keeps, and what replay decodes again.
-public struct EndpointRawPoll: Sendable {
-    public var endpoint: EndpointIdentity
-    public var observedAt: MonitorTime
-    public var responses: [RawResponse]
-}
-
 /// One finished poll cycle: decoded observations plus the raw exchanges they came from.
 public struct PollCycle: Sendable {
     public var snapshot: PollSnapshot
@@ -55,9 +48,7 @@ public struct Poller: Sendable {
             }
         }
         let raw = results.compactMap { $0 }
-        let observations = raw.map {
-            EndpointObservation(endpoint: $0.endpoint, observedAt: $0.observedAt, responses: $0.responses)
-        }
+        let observations = raw.map(\.observation)
         let snapshot = PollSnapshot(sequence: sequence, startedAt: startedAt, finishedAt: now(), observations: observations)
         return PollCycle(snapshot: snapshot, raw: raw)
     }

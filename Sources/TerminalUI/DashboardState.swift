@@ -19,6 +19,43 @@ public enum RowID: Sendable, Hashable {
 
 public enum Pane: Sendable, Equatable { case tree, problems }
 
+/// Where a replay is: shown in the header, changed by the replay keys.
+public struct ReplayStatus: Sendable, Equatable {
+    /// 0-based index of the record on screen, and how many there are.
+    public var position: Int
+    public var count: Int
+    /// Recorded time of the record on screen.
+    public var time: MonitorTime
+    public var start: MonitorTime
+    public var end: MonitorTime
+    /// Recorded seconds per wall-clock second.
+    public var speed: Double
+    public var paused: Bool
+    /// `--demo`: starts again at the end.
+    public var looping: Bool
+
+    public init(position: Int, count: Int, time: MonitorTime, start: MonitorTime, end: MonitorTime, speed: Double = 1,
+                paused: Bool = false, looping: Bool = false) {
+        self.position = position
+        self.count = count
+        self.time = time
+        self.start = start
+        self.end = end
+        self.speed = speed
+        self.paused = paused
+        self.looping = looping
+    }
+
+    public var atEnd: Bool { position >= count - 1 }
+}
+
+/// What the replay keys ask the replay driver to do.
+public enum ReplayControl: Sendable, Equatable {
+    case togglePause, slower, faster, stepBack, stepForward, previousEvent, nextEvent
+    /// A time as typed: RFC 3339, +offset from the start, -offset from the end.
+    case jump(String)
+}
+
 /// What replaces the tree in the main area.
 public enum MainView: Sendable, Equatable {
     case tree
@@ -26,6 +63,8 @@ public enum MainView: Sendable, Equatable {
     case detail(RowID)
     case matrix
     case help
+    /// The event timeline, newest first (`e`).
+    case events
 }
 
 public enum SortKey: String, Sendable, CaseIterable {
@@ -60,12 +99,15 @@ public struct PollUpdate: Sendable {
     /// Local clock when the cycle finished.
     public var receivedAt: MonitorTime
     public var duration: Double
+    /// What this poll changed.
+    public var events: [MeshEvent]
 
-    public init(model: Supercluster, problems: [Problem], receivedAt: MonitorTime, duration: Double) {
+    public init(model: Supercluster, problems: [Problem], receivedAt: MonitorTime, duration: Double, events: [MeshEvent] = []) {
         self.model = model
         self.problems = problems
         self.receivedAt = receivedAt
         self.duration = duration
+        self.events = events
     }
 }
 
@@ -75,6 +117,12 @@ public enum DashboardMessage: Sendable {
     /// The clock moved (drives the age of the last poll).
     case tick(MonitorTime)
     case resize(width: Int, height: Int)
+    /// Replay jumped: histories start again and the timeline is replaced by the events up to the new
+    /// position (the polls that follow carry no events of their own).
+    case replayReset(events: [MeshEvent])
+    case replayStatus(ReplayStatus)
+    /// A message for the status line (a replay jump that could not be understood, say).
+    case status(String)
 }
 
 /// Effects the update asks the runner to perform; the update itself does no I/O.
@@ -82,6 +130,7 @@ public enum DashboardCommand: Sendable, Equatable {
     case pollNow
     case setInterval(Double)
     case applyTheme(String)
+    case replay(ReplayControl)
     case quit
 }
 
@@ -94,10 +143,19 @@ public struct DashboardState: Sendable {
     public var lastGoodPollAt: MonitorTime?
     public var now: MonitorTime
     public var interval: Double
-    public var history: [SeriesKey: SampleRing] = [:]
-    public var rttHistory: [SeriesKey: SampleRing] = [:]
-    public var pairHistory: [String: SampleRing] = [:]
-    public static let historyLength = 120
+    public var history: [SeriesKey: ConnectionHistory] = [:]
+    public var pairHistory: [String: PairHistory] = [:]
+    /// Samples kept per series: 600 polls (10 minutes at the default 1 s interval).
+    public var historyLength = 600
+    /// The timeline, oldest first, at most `eventLimit` long.
+    public var events: [MeshEvent] = []
+    public static let eventLimit = 5_000
+    /// Connection losses (reconnects and disconnects) per connection in the last `flapWindow` seconds,
+    /// keyed by `flapKey`: recomputed once per poll so rows look it up in O(1).
+    public var recentConnectionLosses: [String: Int] = [:]
+    public static let flapWindow = 600.0
+    /// Set when replaying a recording.
+    public var replay: ReplayStatus?
 
     // Interface.
     public var width: Int
@@ -111,6 +169,10 @@ public struct DashboardState: Sendable {
     public var problemSelection = 0
     public var problemScroll = 0
     public var detailScroll = 0
+    public var eventScroll = 0
+    /// Typing a time to jump to (replay `J`).
+    public var editingJump = false
+    public var jumpText = ""
     public var filter = ""
     public var editingFilter = false
     public var sort: SortKey = .name
@@ -135,6 +197,17 @@ public struct DashboardState: Sendable {
     public var themeName: String { themeNames[themeIndex] }
     public var model: Supercluster? { shown?.model }
     public var problems: [Problem] { shown?.problems ?? [] }
+
+    /// Events that match the filter, newest first (what the events view lists).
+    public var visibleEvents: [MeshEvent] {
+        let needle = filter.lowercased()
+        let matching = needle.isEmpty ? events : events.filter { event in
+            event.message.lowercased().contains(needle) || event.kind.rawValue.contains(needle)
+                || (event.gid.map { "gid:\($0)".contains(needle) } ?? false)
+                || (event.previousGid.map { "gid:\($0)".contains(needle) } ?? false)
+        }
+        return matching.reversed()
+    }
 
     /// Seconds since the last poll in which at least one endpoint answered.
     public var dataAge: Double? { lastGoodPollAt.map { now.seconds(since: $0) } }

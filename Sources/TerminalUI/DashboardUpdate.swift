@@ -1,3 +1,4 @@
+import Foundation
 import MonitorModel
 public import Topology
 
@@ -47,7 +48,8 @@ public enum DashboardUpdate {
     public static func update(_ state: inout DashboardState, _ message: DashboardMessage) -> [DashboardCommand] {
         switch message {
         case .tick(let now):
-            state.now = now
+            // A replay's clock is the recorded time, which the replay status carries.
+            if state.replay == nil { state.now = now }
             return []
         case .resize(let width, let height):
             state.width = width
@@ -59,32 +61,71 @@ public enum DashboardUpdate {
             return []
         case .key(let key):
             return handle(key, &state)
+        case .replayReset(let events):
+            state.history = [:]
+            state.pairHistory = [:]
+            state.events = Array(events.suffix(DashboardState.eventLimit))
+            state.lastGoodPollAt = nil
+            state.eventScroll = 0
+            return []
+        case .replayStatus(let status):
+            state.replay = status
+            state.now = status.time
+            return []
+        case .status(let message):
+            state.statusMessage = message
+            return []
         }
+    }
+
+    /// Ties connection events to tree rows: the reporting server, the side, the remote cluster and,
+    /// for inbound connections, the remote server (each remote server dials its own).
+    public static func flapKey(serverID: String?, direction: GatewayDirection?, remoteCluster: String?, remoteServerID: String?) -> String {
+        let side = direction?.rawValue ?? "?"
+        let remote = direction == .inbound ? "|" + (remoteServerID ?? "") : ""
+        return "\(serverID ?? "")|\(side)|\(remoteCluster ?? "")" + remote
+    }
+
+    public static func flapKey(_ server: ServerNode, _ link: GatewayLink) -> String {
+        flapKey(serverID: server.id, direction: link.direction, remoteCluster: link.remoteCluster, remoteServerID: link.remoteServerID)
+    }
+
+    static func countRecentConnectionLosses(_ events: [MeshEvent], now: MonitorTime) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        // Newest last: walk back until the window ends.
+        for event in events.reversed() {
+            if now.seconds(since: event.time) > DashboardState.flapWindow { break }
+            guard event.isConnectionLoss else { continue }
+            counts[flapKey(serverID: event.serverID, direction: event.direction, remoteCluster: event.remoteCluster,
+                           remoteServerID: event.remoteServerID), default: 0] += 1
+        }
+        return counts
     }
 
     static func receive(_ update: PollUpdate, into state: inout DashboardState) {
         state.latest = update
         state.now = max(state.now, update.receivedAt)
         if update.model.servers.contains(where: \.reachable) { state.lastGoodPollAt = update.receivedAt }
-        // History keeps growing while paused: pausing freezes the screen, not the recording of rates.
+        // History and events keep growing while paused: pausing freezes the screen, not the record.
+        let capacity = state.historyLength
         for cluster in update.model.clusters {
             for server in cluster.servers where server.reachable {
                 for link in server.outbound + server.inbound {
                     let key = SeriesKey(serverKey: serverKey(server), link: link)
-                    if let rates = link.rates {
-                        state.history[key, default: SampleRing(capacity: DashboardState.historyLength)]
-                            .append(rates.inMsgs + rates.outMsgs)
-                    }
-                    if let rtt = link.rtt {
-                        state.rttHistory[key, default: SampleRing(capacity: DashboardState.historyLength)].append(rtt * 1000)
-                    }
+                    state.history[key, default: ConnectionHistory(capacity: capacity)].record(link)
                 }
             }
         }
         for pair in update.model.pairs {
-            state.pairHistory[pair.from + "→" + pair.to, default: SampleRing(capacity: DashboardState.historyLength)]
-                .append(pair.sentMsgsPerSecond)
+            state.pairHistory[pair.from + "→" + pair.to, default: PairHistory(capacity: capacity)].record(pair)
         }
+        if !update.events.isEmpty {
+            state.events += update.events
+            if state.events.count > DashboardState.eventLimit {
+                state.events.removeFirst(state.events.count - DashboardState.eventLimit)
+            }
+        }
+        state.recentConnectionLosses = countRecentConnectionLosses(state.events, now: update.model.time)
         guard !state.paused else { return }
         let previousRows = state.rows
         state.shown = update
@@ -136,7 +177,8 @@ public enum DashboardUpdate {
     static func handle(_ key: Key, _ state: inout DashboardState) -> [DashboardCommand] {
         state.statusMessage = nil
         if state.editingFilter { return editFilter(key, &state) }
-        let action = KeyMap.action(for: key)
+        if state.editingJump { return editJump(key, &state) }
+        let action = KeyMap.action(for: key, replay: state.replay != nil)
         // Any key closes the help, bound or not (q still quits).
         if state.mainView == .help && action != .quit && key != .resize {
             state.viewStack.removeLast()
@@ -161,12 +203,30 @@ public enum DashboardUpdate {
             }
         case .matrix:
             if state.mainView == .matrix { state.viewStack.removeLast() } else { state.viewStack.append(.matrix) }
+        case .events:
+            if state.mainView == .events {
+                state.viewStack.removeLast()
+            } else {
+                state.viewStack.append(.events)
+                state.eventScroll = 0
+            }
+        case .replayPause: return [.replay(.togglePause)]
+        case .replaySlower: return [.replay(.slower)]
+        case .replayFaster: return [.replay(.faster)]
+        case .replayStepBack: return [.replay(.stepBack)]
+        case .replayStepForward: return [.replay(.stepForward)]
+        case .replayNextEvent: return [.replay(.nextEvent)]
+        case .replayPreviousEvent: return [.replay(.previousEvent)]
+        case .replayJump:
+            state.editingJump = true
+            state.jumpText = ""
         case .nextPane:
             if state.mainView == .tree && !state.problems.isEmpty {
                 state.focus = state.focus == .tree ? .problems : .tree
             }
         case .filter:
-            state.viewStack = [.tree]
+            // The events view filters its own list; anywhere else the filter applies to the tree.
+            if state.mainView != .events { state.viewStack = [.tree] }
             state.focus = .tree
             state.editingFilter = true
         case .sort:
@@ -206,6 +266,27 @@ public enum DashboardUpdate {
         return []
     }
 
+    static func editJump(_ key: Key, _ state: inout DashboardState) -> [DashboardCommand] {
+        switch key {
+        case .enter:
+            state.editingJump = false
+            let text = state.jumpText.trimmingCharacters(in: .whitespaces)
+            return text.isEmpty ? [] : [.replay(.jump(text))]
+        case .escape:
+            state.editingJump = false
+        case .backspace:
+            if !state.jumpText.isEmpty { state.jumpText.removeLast() }
+        case .character(let character) where character.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }):
+            if state.jumpText.count < 40 { state.jumpText.append(character) }
+        case .ctrl("c"):
+            state.quitting = true
+            return [.quit]
+        default:
+            break
+        }
+        return []
+    }
+
     static func editFilter(_ key: Key, _ state: inout DashboardState) -> [DashboardCommand] {
         switch key {
         case .enter:
@@ -238,6 +319,20 @@ public enum DashboardUpdate {
 
     static func move(_ action: Action, _ state: inout DashboardState) {
         switch state.mainView {
+        case .events:
+            let count = state.visibleEvents.count
+            let page = max(1, state.layout.main.height - 2)
+            switch action {
+            case .moveUp: state.eventScroll -= 1
+            case .moveDown: state.eventScroll += 1
+            case .pageUp: state.eventScroll -= page
+            case .pageDown: state.eventScroll += page
+            case .home: state.eventScroll = 0
+            case .end: state.eventScroll = count - page
+            default: break
+            }
+            state.eventScroll = max(0, min(state.eventScroll, count - page))
+            return
         case .detail:
             switch action {
             case .moveUp: state.detailScroll = max(0, state.detailScroll - 1)

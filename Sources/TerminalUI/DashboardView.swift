@@ -22,6 +22,8 @@ public enum DashboardView {
             MatrixView.render(state, in: layout.main, into: &buffer)
         case .help:
             renderHelp(state, layout.main, into: &buffer)
+        case .events:
+            EventsView.render(state, in: layout.main, into: &buffer)
         }
         renderFooter(state, layout.footer, into: &buffer)
         if state.glyphs == .ascii { asciify(&buffer) }
@@ -33,7 +35,7 @@ public enum DashboardView {
     static func asciify(_ buffer: inout CellBuffer) {
         let replacements: [String: String] = [
             "µ": "u", "×": "x", "▏": "|", "↑": "^", "↓": "v", "→": ">", "←": "<", "…": "~", "·": ".", "—": "-",
-            "•": "*", "▾": "-", "▸": "+", "│": "|", "─": "-", "✓": "+", "✗": "X", "▲": "!",
+            "•": "*", "▾": "-", "▸": "+", "│": "|", "─": "-", "✓": "+", "✗": "X", "▲": "!", "↻": "~",
         ]
         for y in 0..<buffer.height {
             for x in 0..<buffer.width {
@@ -87,15 +89,34 @@ public enum DashboardView {
         for (count, health, word) in [(summary.critical, Health.critical, " critical"), (summary.warning, .warning, " warning"), (summary.info, .info, " info")] {
             x = buffer.put(" \(g.health(health))\(count)\(words ? word : "")", x: x, y: area.y, role: count > 0 ? health.role : .header)
         }
-        if state.paused {
+        if state.replay == nil && state.paused {
             let marker = " PAUSED "
             buffer.put(marker, x: max(x + 1, area.maxX - displayWidth(of: marker)), y: area.y, role: .paused)
         }
         renderSecondHeaderLine(state, area, into: &buffer)
     }
 
+    /// ` REPLAY 2026-11-26 20:41:07 ×4 37/240 ` (or `PAUSED`, `END`) where the live screen says how
+    /// often it polls, so nobody takes a recording for the live mesh.
+    static func replayMarker(_ replay: ReplayStatus) -> String {
+        let stamp = replay.time.rfc3339
+        let when = String(stamp.prefix(10)) + " " + String(stamp.dropFirst(11).prefix(8))
+        let speed = replay.speed == replay.speed.rounded() ? "\(Int(replay.speed))" : Units.fixed(replay.speed, digits: 2)
+        let state = replay.paused ? "PAUSED" : replay.atEnd && !replay.looping ? "END" : "×" + speed
+        return " REPLAY \(when) UTC \(state) \(replay.position + 1)/\(replay.count) "
+    }
+
     static func renderSecondHeaderLine(_ state: DashboardState, _ area: Rect, into buffer: inout CellBuffer) {
         let y = area.y + 1
+        if let replay = state.replay {
+            var x = buffer.put(replayMarker(replay), x: 0, y: y, role: .paused)
+            if let latest = state.latest {
+                x = buffer.put("  cycle \(Units.duration(latest.duration))", x: x, y: y, role: .header)
+            }
+            x = buffer.put("  sort \(state.sort.rawValue)", x: x, y: y, role: .header)
+            if !state.filter.isEmpty { x = buffer.put("  filter \"\(state.filter)\"", x: x, y: y, role: .filter) }
+            return
+        }
         let every = state.interval == state.interval.rounded() ? "\(Int(state.interval))s" : Units.duration(state.interval)
         var x = buffer.put(" every \(every)", x: 0, y: y, role: .header)
         let ageText: String
@@ -233,7 +254,12 @@ public enum DashboardView {
         case .connection(let server, let link):
             let arrow = link.direction == .outbound ? g.outbound : g.inbound
             let implicit = link.configured == false ? "*" : ""
-            buffer.put("\(arrow) \(safe(link.remoteCluster, 40))\(implicit)", x: x, y: y, role: .normal, maxWidth: nameLimit)
+            x = buffer.put("\(arrow) \(safe(link.remoteCluster, 40))\(implicit)", x: x, y: y, role: .normal, maxWidth: nameLimit)
+            // Flapping at a glance: connections lost here in the last 10 minutes.
+            if let losses = state.recentConnectionLosses[DashboardUpdate.flapKey(server, link)], losses > 0 {
+                buffer.put(" \(g.reconnects)\(losses)", x: x, y: y, role: losses >= 3 ? .critical : .warning,
+                           maxWidth: max(0, originX + namePlacement.width - x))
+            }
             cell(.gid, link.logToken, .gid)
             cell(.remote, safe(link.remoteServerName ?? link.remoteServerID.map { String($0.prefix(7)) + g.ellipsis } ?? "?", 40),
                  link.remoteServerName == nil ? .unknown : .normal)
@@ -246,7 +272,7 @@ public enum DashboardView {
             cell(.uptime, link.uptime.map(Units.duration) ?? "-", .dim)
             if let trend = columns.placement(.trend) {
                 let key = SeriesKey(serverKey: serverKey(server), link: link)
-                let values = state.history[key]?.values ?? []
+                let values = state.history[key]?.messages.values ?? []
                 cell(.trend, Sparkline.render(values, width: trend.width, glyphs: g), .sparkline)
             }
         case .missing(let server, let remote):
@@ -292,6 +318,13 @@ public enum DashboardView {
 
     static func renderFooter(_ state: DashboardState, _ area: Rect, into buffer: inout CellBuffer) {
         buffer.fill(area, role: .footer)
+        if state.editingJump {
+            var x = buffer.put(" jump to ", x: area.x, y: area.y, role: .footerKey)
+            x = buffer.put(state.jumpText, x: x, y: area.y, role: .filter)
+            x = buffer.put("▏", x: x, y: area.y, role: .filter)
+            buffer.put("   +90s from start · -1m from end · 2026-11-26T20:41:00Z · Enter go · Esc cancel", x: x, y: area.y, role: .footer)
+            return
+        }
         if state.editingFilter {
             var x = buffer.put(" / ", x: area.x, y: area.y, role: .footerKey)
             x = buffer.put(state.filter, x: x, y: area.y, role: .filter)
@@ -300,17 +333,28 @@ public enum DashboardView {
             return
         }
         var x = area.x
-        for binding in KeyMap.bindings {
+        // "? help" always shows, so every other key can be found however narrow the terminal.
+        let help = KeyMap.binding(for: .help)
+        let helpWidth = help.map { displayWidth(of: footerKey($0)) + displayWidth(of: $0.footer ?? "") + 3 } ?? 0
+        for binding in KeyMap.bindings(replay: state.replay != nil) where binding.action != .help {
             guard let word = binding.footer else { continue }
-            let key = binding.label.split(separator: " ").first.map(String.init) ?? binding.label
-            if x + displayWidth(of: key) + displayWidth(of: word) + 3 > area.maxX { break }
+            let key = footerKey(binding)
+            if x + displayWidth(of: key) + displayWidth(of: word) + 3 > area.maxX - helpWidth { break }
             x = buffer.put(" " + key, x: x, y: area.y, role: .footerKey)
+            x = buffer.put(" " + word + " ", x: x, y: area.y, role: .footer)
+        }
+        if let help, let word = help.footer {
+            x = buffer.put(" " + footerKey(help), x: x, y: area.y, role: .footerKey)
             x = buffer.put(" " + word + " ", x: x, y: area.y, role: .footer)
         }
         if let message = state.statusMessage {
             let text = " " + message + " "
             buffer.put(text, x: max(x, area.maxX - displayWidth(of: text)), y: area.y, role: .title)
         }
+    }
+
+    static func footerKey(_ binding: KeyBinding) -> String {
+        binding.label.split(separator: " ").first.map(String.init) ?? binding.label
     }
 
     static func renderHelp(_ state: DashboardState, _ area: Rect, into buffer: inout CellBuffer) {
@@ -323,7 +367,7 @@ public enum DashboardView {
         ]
         // One column when it fits, else two.
         let rowsAvailable = area.height - 2 - legend.count
-        let bindings = KeyMap.bindings
+        let bindings = KeyMap.bindings(replay: state.replay != nil)
         let columns = bindings.count <= rowsAvailable ? 1 : 2
         let perColumn = (bindings.count + columns - 1) / columns
         let columnWidth = (area.width - 2) / columns

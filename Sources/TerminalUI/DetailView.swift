@@ -115,11 +115,25 @@ public enum DetailView {
             }
         }
         let key = SeriesKey(serverKey: serverKey(server), link: link)
-        let graphWidth = max(10, min(width - 4, DashboardState.historyLength))
+        let history = state.history[key]
+        let graphWidth = max(10, min(width - 4, state.historyLength))
         lines.append([])
-        lines += graph("Messages/s (in+out), last \(graphWidth) polls", state.history[key]?.values ?? [], width: graphWidth,
+        lines += graph("Messages/s (in+out), last \(graphWidth) polls", history?.messages.values ?? [], width: graphWidth,
                        format: Units.count, glyphs: g)
-        lines += graph("RTT (ms)", state.rttHistory[key]?.values ?? [], width: graphWidth, format: { Units.fixed($0, digits: 2) }, glyphs: g)
+        lines += graph("Bytes/s (in+out)", history?.bytes.values ?? [], width: graphWidth, format: Units.bytes, glyphs: g)
+        lines += graph("RTT (ms)", history?.rttMilliseconds.values ?? [], width: graphWidth, format: { Units.fixed($0, digits: 2) }, glyphs: g)
+        lines += graph("Pending bytes", history?.pendingBytes.values ?? [], width: graphWidth, format: Units.bytes, glyphs: g)
+        lines.append([])
+        let losses = state.recentConnectionLosses[DashboardUpdate.flapKey(server, link)] ?? 0
+        lines.append(field("lost (10 min)", losses == 0 ? "none" : "\(losses) time\(losses == 1 ? "" : "s") (reconnects and disconnects)",
+                           losses == 0 ? .ok : losses >= 3 ? .critical : .warning))
+        let key2 = DashboardUpdate.flapKey(server, link)
+        lines += EventsView.detailLines(state.events.filter { event in
+            event.gid == link.gid || event.previousGid == link.gid
+                || (event.direction != nil && DashboardUpdate.flapKey(
+                    serverID: event.serverID, direction: event.direction, remoteCluster: event.remoteCluster,
+                    remoteServerID: event.remoteServerID) == key2)
+        }, state: state)
         lines.append([])
         let own = state.problems.filter { $0.server == server.name && $0.gid == link.gid }
         lines += problemLines(own, glyphs: g)
@@ -207,6 +221,12 @@ public enum DetailView {
         }
         lines.append([])
         lines += problemLines(state.problems.filter { $0.server == server.name && ($0.cluster == nil || $0.cluster == server.cluster) }, glyphs: g)
+        lines.append([])
+        lines += EventsView.detailLines(state.events.filter { event in
+            (server.id != nil && event.serverID == server.id)
+                || (event.server == server.name && (event.cluster == nil || event.cluster == server.cluster))
+                || (server.url != nil && event.url == server.url)
+        }, state: state)
         return lines
     }
 

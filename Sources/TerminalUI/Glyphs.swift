@@ -19,18 +19,20 @@ public struct Glyphs: Sendable, Equatable {
     public var separator: String
     public var ellipsis: String
     public var sortMarker: String
+    /// Before a count of recent reconnects on a connection row.
+    public var reconnects: String
 
     public static let unicode = Glyphs(
         treeBranch: "├─", treeLast: "└─", treeVertical: "│ ", expanded: "▾", collapsed: "▸", outbound: "→", inbound: "←",
         ok: "✓", warning: "▲", critical: "✗", unknown: "?", info: "i",
         sparkLevels: ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"], horizontal: "─", separator: "│", ellipsis: "…",
-        sortMarker: "▼")
+        sortMarker: "▼", reconnects: "↻")
 
     public static let ascii = Glyphs(
         treeBranch: "|-", treeLast: "`-", treeVertical: "| ", expanded: "-", collapsed: "+", outbound: ">", inbound: "<",
         ok: "+", warning: "!", critical: "X", unknown: "?", info: "i",
         sparkLevels: [".", ".", ":", ":", "|", "|", "#", "#"], horizontal: "-", separator: "|", ellipsis: "~",
-        sortMarker: "v")
+        sortMarker: "v", reconnects: "~")
 
     public func health(_ health: Health) -> String {
         switch health {

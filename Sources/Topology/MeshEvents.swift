@@ -24,6 +24,37 @@ public struct MeshEvent: Sendable, Equatable {
     public var previousGid: UInt64?
     public var url: String?
     public var message: String
+    /// For connection events: which side of the connection the reporting server is on.
+    public var direction: GatewayDirection? = nil
+    /// The reporting server's id, and for inbound connections the remote server's: what ties an event
+    /// to a row of the tree across name changes and reconnects.
+    public var serverID: String? = nil
+    public var remoteServerID: String? = nil
+    /// For problem events: the problem's severity.
+    public var severity: Severity? = nil
+
+    public init(
+        time: MonitorTime, kind: Kind, cluster: String? = nil, server: String? = nil, remoteCluster: String? = nil,
+        gid: UInt64? = nil, previousGid: UInt64? = nil, url: String? = nil, message: String,
+        direction: GatewayDirection? = nil, serverID: String? = nil, remoteServerID: String? = nil, severity: Severity? = nil
+    ) {
+        self.time = time
+        self.kind = kind
+        self.cluster = cluster
+        self.server = server
+        self.remoteCluster = remoteCluster
+        self.gid = gid
+        self.previousGid = previousGid
+        self.url = url
+        self.message = message
+        self.direction = direction
+        self.serverID = serverID
+        self.remoteServerID = remoteServerID
+        self.severity = severity
+    }
+
+    /// A connection that went away or was replaced: what the per-row flap counter counts.
+    public var isConnectionLoss: Bool { kind == .gatewayReconnected || kind == .gatewayDisconnected }
 }
 
 /// Pure: the events between two consecutive models (and their problems).
@@ -31,6 +62,17 @@ public enum MeshEventDetector {
     public static func events(
         from previous: Supercluster, _ previousProblems: [Problem], to current: Supercluster, _ currentProblems: [Problem]
     ) -> [MeshEvent] {
+        connectionAndEndpointEvents(from: previous, to: current)
+            + problemEvents(from: previousProblems, to: currentProblems, time: current.time)
+    }
+
+    /// The first poll has nothing to compare with: what is wrong at the start is "raised" then, so a
+    /// timeline read later says what state the mesh was in when watching began.
+    public static func firstPollEvents(_ current: Supercluster, _ currentProblems: [Problem]) -> [MeshEvent] {
+        problemEvents(from: [], to: currentProblems, time: current.time)
+    }
+
+    static func connectionAndEndpointEvents(from previous: Supercluster, to current: Supercluster) -> [MeshEvent] {
         let time = current.time
         var events: [MeshEvent] = []
         func label(_ server: ServerNode) -> String { "\(server.name) (\(server.cluster))" }
@@ -42,23 +84,24 @@ public enum MeshEventDetector {
             if before.reachable && !server.reachable {
                 events.append(MeshEvent(
                     time: time, kind: .endpointDown, cluster: server.cluster, server: server.name, url: url,
-                    message: "\(url) stopped answering: \(server.failure?.message ?? "no answer")"))
+                    message: "\(url) stopped answering: \(server.failure?.message ?? "no answer")", serverID: before.id))
             } else if !before.reachable && server.reachable {
                 events.append(MeshEvent(
                     time: time, kind: .endpointUp, cluster: server.cluster, server: server.name, url: url,
-                    message: "\(url) answers again"))
+                    message: "\(url) answers again", serverID: server.id))
             }
             guard before.reachable && server.reachable else { continue }
             if let oldID = before.id, let newID = server.id, oldID != newID {
                 events.append(MeshEvent(
                     time: time, kind: .serverRestarted, cluster: server.cluster, server: server.name, url: url,
-                    message: "\(label(server)) restarted: server id \(oldID) is now \(newID)"))
+                    message: "\(label(server)) restarted: server id \(oldID) is now \(newID)", serverID: newID))
                 continue
             }
             if let oldUptime = before.uptime, let newUptime = server.uptime, newUptime + 1 < oldUptime {
                 events.append(MeshEvent(
                     time: time, kind: .serverRestarted, cluster: server.cluster, server: server.name, url: url,
-                    message: "\(label(server)) restarted: uptime went from \(Units.duration(oldUptime)) to \(Units.duration(newUptime))"))
+                    message: "\(label(server)) restarted: uptime went from \(Units.duration(oldUptime)) to \(Units.duration(newUptime))",
+                    serverID: server.id))
             }
         }
 
@@ -81,24 +124,32 @@ public enum MeshEventDetector {
                             events.append(MeshEvent(
                                 time: time, kind: .gatewayReconnected, cluster: server.cluster, server: server.name,
                                 remoteCluster: link.remoteCluster, gid: link.gid, previousGid: was.gid, url: server.url,
-                                message: "\(label(server)) \(arrow) \(link.remoteCluster) reconnected: \(was.logToken) → \(link.logToken)"))
+                                message: "\(label(server)) \(arrow) \(link.remoteCluster) reconnected: \(was.logToken) → \(link.logToken)",
+                                direction: direction, serverID: id, remoteServerID: link.remoteServerID))
                         }
                     } else {
                         events.append(MeshEvent(
                             time: time, kind: .gatewayConnected, cluster: server.cluster, server: server.name,
                             remoteCluster: link.remoteCluster, gid: link.gid, url: server.url,
-                            message: "\(label(server)) \(arrow) \(link.remoteCluster) connected (\(link.logToken))"))
+                            message: "\(label(server)) \(arrow) \(link.remoteCluster) connected (\(link.logToken))",
+                            direction: direction, serverID: id, remoteServerID: link.remoteServerID))
                     }
                 }
                 for (linkKey, was) in oldByKey.sorted(by: { $0.key < $1.key }) where newByKey[linkKey] == nil {
                     events.append(MeshEvent(
                         time: time, kind: .gatewayDisconnected, cluster: server.cluster, server: server.name,
                         remoteCluster: was.remoteCluster, gid: was.gid, url: server.url,
-                        message: "\(label(server)) \(arrow) \(was.remoteCluster) disconnected (\(was.logToken))"))
+                        message: "\(label(server)) \(arrow) \(was.remoteCluster) disconnected (\(was.logToken))",
+                        direction: direction, serverID: id, remoteServerID: was.remoteServerID))
                 }
             }
         }
 
+        return events
+    }
+
+    static func problemEvents(from previousProblems: [Problem], to currentProblems: [Problem], time: MonitorTime) -> [MeshEvent] {
+        var events: [MeshEvent] = []
         // Problems, by what they are about (kind, place), not by their changing wording.
         func problemKey(_ problem: Problem) -> String {
             [problem.kind.rawValue, problem.cluster ?? "", problem.server ?? "", problem.remoteCluster ?? "", problem.url ?? ""]
@@ -110,13 +161,13 @@ public enum MeshEventDetector {
             events.append(MeshEvent(
                 time: time, kind: .problemRaised, cluster: problem.cluster, server: problem.server,
                 remoteCluster: problem.remoteCluster, gid: problem.gid, url: problem.url,
-                message: "\(problem.severity.rawValue) \(problem.kind.rawValue): \(problem.message)"))
+                message: "\(problem.severity.rawValue) \(problem.kind.rawValue): \(problem.message)", severity: problem.severity))
         }
         for problem in previousProblems where now[problemKey(problem)] == nil {
             events.append(MeshEvent(
                 time: time, kind: .problemCleared, cluster: problem.cluster, server: problem.server,
                 remoteCluster: problem.remoteCluster, gid: problem.gid, url: problem.url,
-                message: "cleared \(problem.kind.rawValue): \(problem.message)"))
+                message: "cleared \(problem.kind.rawValue): \(problem.message)", severity: problem.severity))
         }
         return events
     }

@@ -14,6 +14,7 @@ final class Mailbox: @unchecked Sendable {
     private var stopSignal: Int32?
     private var pollRequested = false
     private var pollInterval: Double
+    private var replayControls: [ReplayControl] = []
 
     init(interval: Double) { pollInterval = interval }
 
@@ -23,6 +24,8 @@ final class Mailbox: @unchecked Sendable {
     var stoppedBy: Int32? { lock.withLock { stopSignal } }
     func requestPoll() { lock.withLock { pollRequested = true } }
     func takePollRequest() -> Bool { lock.withLock { defer { pollRequested = false }; return pollRequested } }
+    func post(_ control: ReplayControl) { lock.withLock { replayControls.append(control) } }
+    func drainReplayControls() -> [ReplayControl] { lock.withLock { defer { replayControls = [] }; return replayControls } }
     var interval: Double {
         get { lock.withLock { pollInterval } }
         set { lock.withLock { pollInterval = newValue } }
@@ -33,7 +36,13 @@ final class Mailbox: @unchecked Sendable {
 /// owns every curses call; the poller runs concurrently and only posts messages, so a key is answered
 /// within one input timeout (50 ms) even while every endpoint is timing out.
 struct DashboardRunner {
-    let session: MonitorSession
+    /// Where polls come from: live endpoints, or a recording played back.
+    enum Source {
+        case live(MonitorSession)
+        case replay(ReplayDriver)
+    }
+
+    let source: Source
     let interval: Double
     let logger: Logger
     let themes: ThemeCatalog
@@ -44,20 +53,28 @@ struct DashboardRunner {
     func run() async throws -> Int32 {
         let mailbox = Mailbox(interval: interval)
         let signals = SignalWatcher { mailbox.stop($0) }
-        let pollLoop = Task.detached { [session, logger] in
-            var last = ContinuousClock.now - .seconds(3600)
-            while !Task.isCancelled {
-                let due = last + .milliseconds(Int(mailbox.interval * 1000))
-                if ContinuousClock.now >= due || mailbox.takePollRequest() {
-                    last = ContinuousClock.now
-                    let result = await session.pollOnce()
-                    logger.debug("poll", metadata: ["seconds": "\(result.duration)", "problems": "\(result.problems.count)"])
-                    mailbox.post(.poll(PollUpdate(
-                        model: result.model, problems: result.problems, receivedAt: MonitorTime.now, duration: result.duration)))
-                } else {
-                    try? await Task.sleep(for: .milliseconds(20))
+        let pollLoop: Task<Void, Never>
+        switch source {
+        case .live(let session):
+            pollLoop = Task.detached { [logger] in
+                var last = ContinuousClock.now - .seconds(3600)
+                while !Task.isCancelled {
+                    let due = last + .milliseconds(Int(mailbox.interval * 1000))
+                    if ContinuousClock.now >= due || mailbox.takePollRequest() {
+                        last = ContinuousClock.now
+                        let result = await session.pollOnce()
+                        logger.debug("poll", metadata: ["seconds": "\(result.duration)", "problems": "\(result.problems.count)"])
+                        if let error = result.recordingError { mailbox.post(.status("recording failed: \(error)")) }
+                        mailbox.post(.poll(PollUpdate(
+                            model: result.model, problems: result.problems, receivedAt: MonitorTime.now, duration: result.duration,
+                            events: result.events)))
+                    } else {
+                        try? await Task.sleep(for: .milliseconds(20))
+                    }
                 }
             }
+        case .replay(let driver):
+            pollLoop = Task.detached { await driver.run(mailbox: mailbox) }
         }
         defer {
             pollLoop.cancel()
@@ -103,6 +120,7 @@ final class UIThread: @unchecked Sendable {
             width: backend.size.width, height: backend.size.height, interval: runner.interval,
             glyphs: backend.capabilities.unicode ? .unicode : .ascii, themeNames: names,
             themeIndex: names.firstIndex(of: runner.initialTheme) ?? 0, now: MonitorTime.now)
+        if case .replay(let driver) = runner.source { state.replay = driver.initialStatus }
         func applyTheme(_ name: String) {
             do {
                 backend.apply(ResolvedTheme(try runner.themes.theme(named: name), colors: colors))
@@ -152,6 +170,8 @@ final class UIThread: @unchecked Sendable {
                     mailbox.interval = seconds
                 case .applyTheme(let name):
                     applyTheme(name)
+                case .replay(let control):
+                    mailbox.post(control)
                 }
             }
             if dirty {

@@ -6,6 +6,8 @@ import MonitorModel
 import NcursesBackend
 import OutputFormat
 import Poller
+import Recording
+import Replay
 import TerminalUI
 import Topology
 
@@ -83,6 +85,24 @@ struct GwtopCommand: AsyncParsableCommand {
     @Flag(help: "Redraw the plain text report every interval instead of opening the dashboard.")
     var plain = false
 
+    @Option(help: "Append every poll's raw responses to this recording file (compressed, credentials removed).")
+    var record: String?
+
+    @Flag(help: "Poll (and record) without a screen, one status line per poll on stderr, until SIGINT/SIGTERM or --duration.")
+    var headless = false
+
+    @Option(help: "With --headless: stop after this long (90s, 10m, 2h30m).")
+    var duration: String?
+
+    @Option(help: "Replay a recording instead of polling: the dashboard, or with --once / --check the state at --at.")
+    var replay: String?
+
+    @Option(help: "With --replay: the time to show, RFC 3339 or an offset from the start (+90s) or end (-5m); default the end (--once/--check) or the start (dashboard).")
+    var at: String?
+
+    @Flag(help: "Replay the built-in demo recording (a real incident on a local supercluster) in a loop.")
+    var demo = false
+
     func validate() throws {
         if let interval, !(interval >= 0.1 && interval <= 3600) {
             throw ValidationError("--interval must be between 0.1 and 3600 seconds, got \(interval)")
@@ -94,6 +114,32 @@ struct GwtopCommand: AsyncParsableCommand {
             throw ValidationError("--max-concurrent must be between 1 and 4096, got \(maxConcurrent)")
         }
         if once && check { throw ValidationError("--once and --check cannot be combined") }
+        if replay != nil && demo { throw ValidationError("--replay and --demo cannot be combined") }
+        if replay != nil || demo {
+            let mode = demo ? "--demo" : "--replay"
+            if !urls.isEmpty { throw ValidationError("\(mode) shows a recording and takes no URLs (got \(urls.joined(separator: " ")))") }
+            if record != nil { throw ValidationError("\(mode) cannot be combined with --record") }
+            if headless { throw ValidationError("\(mode) cannot be combined with --headless") }
+        } else if at != nil {
+            throw ValidationError("--at needs --replay FILE")
+        }
+        if headless && (once || check || plain) { throw ValidationError("--headless cannot be combined with --once, --check or --plain") }
+        if let duration {
+            guard headless else { throw ValidationError("--duration applies to --headless") }
+            _ = try Self.parseDuration(duration)
+        }
+        if let record, record.isEmpty { throw ValidationError("--record needs a file name") }
+    }
+
+    static func parseDuration(_ text: String) throws -> Double {
+        let seconds: Double
+        do {
+            seconds = try Double(text) ?? NatsDuration.seconds(parsing: text)
+        } catch {
+            throw ValidationError("--duration \"\(text)\" is not a duration such as 90s, 10m or 2h30m")
+        }
+        guard seconds > 0 else { throw ValidationError("--duration must be positive, got \(text)") }
+        return seconds
     }
 
     /// Argument errors in --check mode still follow the plugin convention: UNKNOWN, exit 3.
@@ -124,6 +170,10 @@ struct GwtopCommand: AsyncParsableCommand {
     static func isHelpRequest(_ error: any Error) -> Bool { exitCode(for: error) == .success }
 
     func run() async throws {
+        if replay != nil || demo {
+            try await runReplay()
+            return
+        }
         let settings = try resolveSettings()
         for warning in settings.warnings { FileHandle.standardError.write(Data("gwtop: warning: \(warning)\n".utf8)) }
         var logger = Logger(label: "gwtop")
@@ -136,7 +186,7 @@ struct GwtopCommand: AsyncParsableCommand {
         }
 
         let colour = useColour()
-        let dashboard = !(once || check || plain || format == .json || isatty(STDOUT_FILENO) != 1 || isatty(STDIN_FILENO) != 1)
+        let dashboard = !(once || check || plain || headless || format == .json || isatty(STDOUT_FILENO) != 1 || isatty(STDIN_FILENO) != 1)
         let environment = ProcessInfo.processInfo.environment
         let catalog = ThemeCatalog.standard(environment: environment)
         let themeName = theme ?? environment["GWTOP_THEME"].flatMap { $0.isEmpty ? nil : $0 } ?? settings.theme ?? "default"
@@ -146,9 +196,12 @@ struct GwtopCommand: AsyncParsableCommand {
             _ = try catalog.theme(named: themeName)
         }
 
+        let recorder = try record.map { path in
+            do { return try RecordingWriter(path: path) } catch { throw ValidationError("\(error)") }
+        }
         let transport = try HTTPMonitoringTransport(timeout: settings.timeout, targets: settings.targets)
         let poller = Poller(targets: settings.targets, transport: transport, maxConcurrentEndpoints: settings.maxConcurrent)
-        let session = MonitorSession(poller: poller, thresholds: settings.thresholds)
+        let session = MonitorSession(poller: poller, thresholds: settings.thresholds, recorder: recorder)
         logger.info("starting", metadata: [
             "endpoints": "\(settings.targets.count)", "interval": "\(settings.interval)", "timeout": "\(settings.timeout)",
         ])
@@ -167,15 +220,20 @@ struct GwtopCommand: AsyncParsableCommand {
                     print(text, terminator: "")
                     exitCode = status.exitCode
                 } else {
-                    print(render(second, colour: colour), terminator: "")
+                    print(render(second.model, second.problems, events: await session.events, colour: colour), terminator: "")
                 }
+            } else if headless {
+                exitCode = await HeadlessMode(
+                    session: session, interval: settings.interval, duration: try duration.map(Self.parseDuration),
+                    recordingPath: record, logger: logger
+                ).run()
             } else if !dashboard {
-                exitCode = await LiveTextMode(session: session, interval: settings.interval, logger: logger) { result in
-                    render(result, colour: colour)
+                exitCode = await LiveTextMode(session: session, interval: settings.interval, logger: logger) { result, events in
+                    render(result.model, result.problems, events: events, colour: colour)
                 }.run()
             } else {
                 let runner = DashboardRunner(
-                    session: session, interval: settings.interval, logger: logger, themes: catalog, initialTheme: themeName,
+                    source: .live(session), interval: settings.interval, logger: logger, themes: catalog, initialTheme: themeName,
                     forceASCII: ascii, colorMode: dashboardColorMode())
                 exitCode = try await runner.run()
             }
@@ -188,10 +246,10 @@ struct GwtopCommand: AsyncParsableCommand {
         if exitCode != 0 { throw ExitCode(exitCode) }
     }
 
-    func render(_ result: MonitorSession.Result, colour: Bool) -> String {
+    func render(_ model: Supercluster, _ problems: [Problem], events: [MeshEvent], colour: Bool) -> String {
         switch format {
-        case .json: JSONReport.render(result.model, problems: result.problems)
-        case .text: TextReport.render(result.model, problems: result.problems, options: .init(colour: colour))
+        case .json: JSONReport.render(model, problems: problems, events: events)
+        case .text: TextReport.render(model, problems: problems, events: events, options: .init(colour: colour))
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Topology
 
 /// Without the dashboard (stdout not a terminal, `--plain`, `--format json`): prints the report after
 /// every poll (clearing the screen first on a terminal), until a signal or a closed stdout.
@@ -7,7 +8,7 @@ struct LiveTextMode {
     let session: MonitorSession
     let interval: Double
     let logger: Logger
-    let render: @Sendable (MonitorSession.Result) -> String
+    let render: @Sendable (MonitorSession.Result, [MeshEvent]) -> String
 
     func run() async -> Int32 {
         let interactive = isatty(STDOUT_FILENO) == 1
@@ -16,7 +17,7 @@ struct LiveTextMode {
             while !Task.isCancelled {
                 let started = ContinuousClock.now
                 let result = await session.pollOnce()
-                var frame = render(result)
+                var frame = render(result, await session.events)
                 if interactive, let rows = terminalRows() {
                     frame = Self.fit(frame, rows: rows)
                 }

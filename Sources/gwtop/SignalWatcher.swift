@@ -37,6 +37,9 @@ final class StopSignal: Sendable {
     /// Ends the wait as if a signal had arrived (used when stdout is gone).
     func stopForClosedOutput() { continuation.yield(SIGPIPE) }
 
+    /// Ends the wait for a reason of the program's own (a --duration that ran out).
+    func stopNow() { continuation.yield(0) }
+
     func wait() async -> Int32 {
         for await number in stream { return number }
         return 0

@@ -1,0 +1,78 @@
+import Foundation
+import Logging
+import MonitorModel
+import Topology
+
+/// `--headless`: polls (and records) with no screen, for a recorder left on a bastion host waiting for
+/// an intermittent incident. One status line per poll on stderr; ends on SIGINT, SIGTERM, SIGHUP or
+/// after `duration`.
+struct HeadlessMode {
+    let session: MonitorSession
+    let interval: Double
+    let duration: Double?
+    let recordingPath: String?
+    let logger: Logger
+
+    func run() async -> Int32 {
+        let stop = StopSignal()
+        let began = ContinuousClock.now
+        let deadline = duration.map { began + .milliseconds(Int($0 * 1000)) }
+        let pollLoop = Task {
+            var totalBytes = 0
+            while !Task.isCancelled {
+                let started = ContinuousClock.now
+                let result = await session.pollOnce()
+                totalBytes += result.recordedBytes
+                Self.writeToStandardError(Self.statusLine(result, totalRecordedBytes: totalBytes, recording: recordingPath != nil) + "\n")
+                if let deadline, ContinuousClock.now >= deadline {
+                    stop.stopNow()
+                    return
+                }
+                var next = started + .milliseconds(Int(interval * 1000))
+                if let deadline, next > deadline { next = deadline }
+                let remaining = next - ContinuousClock.now
+                if remaining > .zero { try? await Task.sleep(for: remaining) }
+                if let deadline, ContinuousClock.now >= deadline {
+                    stop.stopNow()
+                    return
+                }
+            }
+        }
+        let signal = await stop.wait()
+        pollLoop.cancel()
+        // A poll in flight finishes (and is recorded whole) before the process ends.
+        _ = await pollLoop.value
+        logger.info("stopping", metadata: ["signal": "\(signal)"])
+        return 0
+    }
+
+    /// `2026-11-26T20:41:07.512Z poll 12  5/5 endpoints  0 critical 1 warning 0 info  +2 events  recorded 3.1 KB (41 KB)`
+    static func statusLine(_ result: MonitorSession.Result, totalRecordedBytes: Int, recording: Bool) -> String {
+        let summary = MeshSummary(result.model, problems: result.problems)
+        var line = "\(result.model.time.rfc3339) poll \(result.model.pollSequence)  "
+            + "\(summary.serversReachable)/\(summary.serversPolled) endpoints up  "
+            + "\(summary.outboundUp)/\(summary.outboundExpected) links  "
+            + "\(summary.critical) critical \(summary.warning) warning \(summary.info) info  "
+            + "+\(result.events.count) event\(result.events.count == 1 ? "" : "s")  cycle \(Units.duration(result.duration))"
+        if recording {
+            if let error = result.recordingError {
+                line += "  RECORDING FAILED: \(error)"
+            } else {
+                line += "  recorded \(Units.bytes(Double(result.recordedBytes))) (total \(Units.bytes(Double(totalRecordedBytes))))"
+            }
+        }
+        return line
+    }
+
+    static func writeToStandardError(_ text: String) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            bytes = bytes.dropFirst(written)
+        }
+    }
+}

@@ -1,0 +1,261 @@
+import Foundation
+import MonitorModel
+@testable import Recording
+import Replay
+import TestSupport
+import Testing
+import Topology
+
+/// Raw polls built from the recorded fixtures: what the poller hands the recorder.
+func fixturePoll(_ number: Int, topology: String = "healthy", at second: Int64, failing: Set<String> = []) throws -> RecordedPoll {
+    var endpoints: [EndpointRawPoll] = []
+    for server in try Fixtures.servers(topology: topology) {
+        var responses: [RawResponse] = []
+        for kind in MonitorEndpointKind.allCases {
+            if failing.contains(server.name) {
+                responses.append(RawResponse(kind: kind, statusCode: nil, body: Data(),
+                                             failure: EndpointFailure(.refused, "connection refused by \(server.monitor_url)"), elapsed: 0.001))
+                continue
+            }
+            guard let body = try? Fixtures.data("\(topology)/poll-\(number)/\(server.name)/\(kind.rawValue).json") else { continue }
+            responses.append(RawResponse(kind: kind, statusCode: 200, body: body, elapsed: 0.004))
+        }
+        endpoints.append(EndpointRawPoll(
+            endpoint: EndpointIdentity(displayURL: server.monitor_url, name: server.name),
+            observedAt: MonitorTime(seconds: second, nanoseconds: 123_456_789), responses: responses))
+    }
+    return RecordedPoll(
+        sequence: Int(second), startedAt: MonitorTime(seconds: second), finishedAt: MonitorTime(seconds: second, nanoseconds: 200_000_000),
+        endpoints: endpoints)
+}
+
+func temporaryPath(_ name: String) -> String {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gwtop-recording-tests-\(getpid())")
+    try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let path = directory.appendingPathComponent(name).path
+    try? FileManager.default.removeItem(atPath: path)
+    return path
+}
+
+/// Writes polls 1, 2, 1, 2, … (alternating fixture polls, a second apart).
+func writeRecording(_ path: String, count: Int, failingAt: [Int: Set<String>] = [:]) throws -> [RecordedPoll] {
+    let writer = try RecordingWriter(path: path)
+    var polls: [RecordedPoll] = []
+    for index in 0..<count {
+        let poll = try fixturePoll(index % 2 + 1, at: 1_800_000_000 + Int64(index), failing: failingAt[index] ?? [])
+        try writer.append(poll)
+        polls.append(poll)
+    }
+    return polls
+}
+
+@Suite struct RecordingFormatTests {
+    @Test func roundTripKeepsEveryResponseExactly() throws {
+        let path = temporaryPath("roundtrip.gwtoprec")
+        var polls = try writeRecording(path, count: 3)
+        // A body that is not UTF-8 and a transport failure survive too.
+        let writer = try RecordingWriter(path: path)
+        var odd = try fixturePoll(1, at: 1_800_000_010)
+        odd.endpoints[0].responses[0] = RawResponse(kind: .varz, statusCode: 502, body: Data([0xFF, 0xFE, 0x00, 0x41]), elapsed: 0.25)
+        odd.endpoints[1].responses[1] = RawResponse(kind: .gatewayz, statusCode: nil, body: Data(), failure: EndpointFailure(.timeout, "timed out after 2s"), elapsed: 2)
+        try writer.append(odd)
+        polls.append(odd)
+
+        let recording = try Recording(path: path)
+        #expect(recording.warnings.isEmpty)
+        #expect(recording.count == 4)
+        for (index, poll) in polls.enumerated() {
+            #expect(try recording.poll(at: index) == poll)
+            #expect(recording.time(at: index) == poll.finishedAt)
+        }
+    }
+
+    @Test func appendingToAnExistingRecordingContinuesIt() throws {
+        let path = temporaryPath("append.gwtoprec")
+        _ = try writeRecording(path, count: 2)
+        let writer = try RecordingWriter(path: path)
+        try writer.append(try fixturePoll(1, at: 1_800_000_100))
+        #expect(try Recording(path: path).count == 3)
+    }
+
+    @Test func refusesToAppendToAFileThatIsNotARecording() throws {
+        let path = temporaryPath("notes.txt")
+        try Data("my precious notes\n".utf8).write(to: URL(fileURLWithPath: path))
+        #expect {
+            _ = try RecordingWriter(path: path)
+        } throws: { error in
+            "\(error)".contains("is not a gwtop recording") && "\(error)".contains("refusing to append")
+        }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "my precious notes\n")
+    }
+
+    @Test func recordingIsPrivateToItsOwner() throws {
+        let path = temporaryPath("mode.gwtoprec")
+        _ = try writeRecording(path, count: 1)
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+    }
+
+    @Test func openingSomethingElseSaysWhatIsWrong() throws {
+        let empty = temporaryPath("empty.gwtoprec")
+        _ = FileManager.default.createFile(atPath: empty, contents: Data())
+        #expect { _ = try Recording(path: empty) } throws: { "\($0)".contains("the file is empty") }
+        let text = temporaryPath("text.gwtoprec")
+        try Data("{\"not\": \"a recording\"}".utf8).write(to: URL(fileURLWithPath: text))
+        #expect { _ = try Recording(path: text) } throws: { "\($0)".contains("does not start with a gwtop recording header") }
+        #expect { _ = try Recording(path: temporaryPath("missing.gwtoprec")) } throws: { "\($0)".contains("cannot read recording") }
+        let future = temporaryPath("future.gwtoprec")
+        var header = RecordingFormat.fileHeader()
+        header[8] = 9
+        try header.write(to: URL(fileURLWithPath: future))
+        #expect { _ = try Recording(path: future) } throws: { "\($0)".contains("version 9 is not supported") }
+    }
+
+    /// What a recorder killed mid-write leaves: every cut inside the last record replays the records
+    /// before it and warns about the torn end.
+    @Test func everyCutInsideTheLastRecordReplaysTheCompleteOnes() throws {
+        let path = temporaryPath("cut.gwtoprec")
+        _ = try writeRecording(path, count: 3)
+        let whole = try Data(contentsOf: URL(fileURLWithPath: path))
+        let scan = try RecordingFormat.scan(whole)
+        let lastStart = scan.frames[2].offset
+        // Every byte of the header, then a spread of cuts through the payload.
+        let cuts = Array(lastStart + 1 ..< lastStart + RecordingFormat.recordHeaderSize + 2)
+            + stride(from: lastStart + RecordingFormat.recordHeaderSize, to: whole.count, by: max(1, (whole.count - lastStart) / 50)).map { $0 }
+        for cut in cuts {
+            let recording = try Recording(path: "cut@\(cut)", data: whole.prefix(cut))
+            #expect(recording.count == 2, "cut at \(cut)")
+            #expect(recording.warnings.count == 1 && recording.warnings[0].contains("incomplete record"), "cut at \(cut): \(recording.warnings)")
+        }
+        // A cut exactly at a record boundary is simply a shorter recording.
+        let clean = try Recording(path: "boundary", data: whole.prefix(lastStart))
+        #expect(clean.count == 2 && clean.warnings.isEmpty)
+    }
+
+    @Test func damageInTheMiddleCostsOnlyTheDamagedRecord() throws {
+        let path = temporaryPath("damaged.gwtoprec")
+        let polls = try writeRecording(path, count: 5)
+        var data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let frames = try RecordingFormat.scan(data).frames
+        // Flip a byte inside the payload of record 2 (index 1), and one inside the header of record 4 (index 3).
+        data[frames[1].offset + RecordingFormat.recordHeaderSize + 40] ^= 0x55
+        data[frames[3].offset + 6] ^= 0x01
+        let recording = try Recording(path: "damaged", data: data)
+        #expect(recording.count == 3)
+        #expect(try recording.poll(at: 0) == polls[0])
+        #expect(try recording.poll(at: 1) == polls[2])
+        #expect(try recording.poll(at: 2) == polls[4])
+        #expect(recording.warnings.count == 2)
+        #expect(recording.warnings.allSatisfy { $0.contains("damaged bytes at offset") && $0.contains("the records after them replay") })
+    }
+
+    @Test func garbageBetweenRecordsIsSkipped() throws {
+        let path = temporaryPath("garbage.gwtoprec")
+        _ = try writeRecording(path, count: 1)
+        var data = try Data(contentsOf: URL(fileURLWithPath: path))
+        data.append(Data("GREC this is not a record GRE".utf8))
+        data.append(try RecordingFormat.frame(json: try fixturePoll(2, at: 1_800_000_001).encodedJSON(), timeNanoseconds: 1_800_000_001_000_000_000))
+        let recording = try Recording(path: "garbage", data: data)
+        #expect(recording.count == 2)
+        #expect(recording.warnings.count == 1)
+    }
+
+    @Test func nothingReadableIsAnError() throws {
+        var data = RecordingFormat.fileHeader()
+        data.append(Data(repeating: 0x47, count: 100))
+        #expect { _ = try Recording(path: "junk", data: data) } throws: { "\($0)".contains("holds no complete record") }
+    }
+
+    @Test func indexAtOrBeforeFindsTheRecordShownAtATime() throws {
+        let path = temporaryPath("index.gwtoprec")
+        _ = try writeRecording(path, count: 5)
+        let recording = try Recording(path: path)
+        #expect(recording.index(atOrBefore: MonitorTime(seconds: 1_700_000_000)) == 0)
+        #expect(recording.index(atOrBefore: MonitorTime(seconds: 1_800_000_002, nanoseconds: 200_000_000)) == 2)
+        #expect(recording.index(atOrBefore: MonitorTime(seconds: 1_800_000_002, nanoseconds: 199_999_999)) == 1)
+        #expect(recording.index(atOrBefore: MonitorTime(seconds: 1_900_000_000)) == 4)
+    }
+}
+
+@Suite struct RecordingSecretsTests {
+    /// A server can put credentials in what it reports (a gateway URL with user:password); an endpoint
+    /// URL can carry basic auth. Neither may reach the file, compressed or not.
+    @Test func noCredentialIsEverWritten() throws {
+        let path = temporaryPath("secrets.gwtoprec")
+        var poll = try fixturePoll(1, at: 1_800_000_000)
+        poll.endpoints[0].endpoint.displayURL = "http://admin:Hunter2Secret@127.0.0.1:8222"
+        var varz = String(decoding: poll.endpoints[0].responses[0].body, as: UTF8.self)
+        varz = varz.replacingOccurrences(of: "\"gateway\": {", with: "\"leak\": \"nats://gwuser:Sw0rdfish9@10.0.0.1:7222, tls://x:Pa55w0rdZ@h\",\n\"gateway\": {")
+        poll.endpoints[0].responses[0].body = Data(varz.utf8)
+        poll.endpoints[1].responses[1] = RawResponse(kind: .gatewayz, statusCode: nil, body: Data(),
+                                                     failure: EndpointFailure(.refused, "refused by http://u:TopSecret77@h:1"))
+        let writer = try RecordingWriter(path: path)
+        try writer.append(poll)
+
+        let raw = try Data(contentsOf: URL(fileURLWithPath: path))
+        var everything = raw
+        for frame in try RecordingFormat.scan(raw).frames { everything.append(try frame.inflate()) }
+        let text = String(decoding: everything, as: UTF8.self)
+        for secret in ["Hunter2Secret", "Sw0rdfish9", "Pa55w0rdZ", "TopSecret77"] {
+            #expect(!text.contains(secret), "\(secret) reached the recording")
+        }
+        let replayed = try Recording(path: path).poll(at: 0)
+        #expect(replayed.endpoints[0].endpoint.displayURL == "http://***@127.0.0.1:8222")
+        #expect(String(decoding: replayed.endpoints[0].responses[0].body, as: UTF8.self).contains("nats://***@10.0.0.1:7222, tls://***@h"))
+        #expect(replayed.endpoints[1].responses[1].failure?.message == "refused by http://***@h:1")
+    }
+
+    @Test func redactionLeavesOrdinaryTextAlone() {
+        let text = "http://127.0.0.1:8222/varz and nats://host:4222 and mailto user@example.com"
+        #expect(CredentialRedaction.redactUserInfoInText(text) == text)
+        #expect(CredentialRedaction.redactUserInfoInText("a nats://u:p@h:1/x b") == "a nats://***@h:1/x b")
+        #expect(CredentialRedaction.redactUserInfoInText("\"nats://***@h\"") == "\"nats://***@h\"")
+    }
+}
+
+@Suite struct ReplayTests {
+    @Test func replayDerivesTheSameEventsAsLive() throws {
+        let path = temporaryPath("events.gwtoprec")
+        // e2's endpoint is down in records 3 and 4, back in 5.
+        let polls = try writeRecording(path, count: 6, failingAt: [3: ["e2"], 4: ["e2"]])
+        let replay = ReplayTimeline(recording: try Recording(path: path))
+        let outcome = replay.run(0...5)
+        #expect(outcome.warnings.isEmpty)
+        #expect(outcome.frames.count == 6)
+
+        var live = MeshTimeline()
+        for poll in polls { _ = live.advance(poll.snapshot) }
+        #expect(outcome.events == live.events)
+        let kinds = outcome.events.map(\.kind)
+        #expect(kinds.contains(.endpointDown) && kinds.contains(.endpointUp))
+        let down = try #require(outcome.events.first { $0.kind == .endpointDown })
+        #expect(down.time == polls[3].finishedAt)
+        #expect(down.server == "e2")
+        #expect(down.message.contains("stopped answering"))
+    }
+
+    @Test func stateAtATimeHasEveryEventUpToItAndNoneAfter() throws {
+        let path = temporaryPath("at.gwtoprec")
+        let polls = try writeRecording(path, count: 6, failingAt: [3: ["e2"], 4: ["e2"]])
+        let replay = ReplayTimeline(recording: try Recording(path: path))
+        let (frame, events, _) = replay.state(at: polls[3].finishedAt)
+        #expect(frame?.index == 3)
+        #expect(frame?.step.model.servers.first { $0.name == "e2" }?.reachable == false)
+        #expect(events.contains { $0.kind == .endpointDown })
+        #expect(!events.contains { $0.kind == .endpointUp })
+        #expect(events.allSatisfy { $0.time <= polls[3].finishedAt })
+        // Rates come from the records around the time: record 3's rates use record 2 as the previous poll.
+        #expect(frame?.step.model.servers.first { $0.name == "e1" }?.rates != nil)
+    }
+
+    @Test func timeSpecsResolveAgainstTheRecording() throws {
+        let start = MonitorTime(seconds: 1_800_000_000)
+        let end = MonitorTime(seconds: 1_800_000_600)
+        #expect(try ReplayTimeSpec.resolve("+90s", start: start, end: end) == MonitorTime(seconds: 1_800_000_090))
+        #expect(try ReplayTimeSpec.resolve("+1m30s", start: start, end: end) == MonitorTime(seconds: 1_800_000_090))
+        #expect(try ReplayTimeSpec.resolve("-5m", start: start, end: end) == MonitorTime(seconds: 1_800_000_300))
+        #expect(try ReplayTimeSpec.resolve("2027-01-15T08:00:00Z", start: start, end: end) == MonitorTime(rfc3339: "2027-01-15T08:00:00Z"))
+        #expect { _ = try ReplayTimeSpec.resolve("+banana", start: start, end: end) } throws: { "\($0)".contains("is not an offset") }
+        #expect { _ = try ReplayTimeSpec.resolve("yesterday", start: start, end: end) } throws: { "\($0)".contains("neither RFC 3339") }
+    }
+}
