@@ -67,9 +67,11 @@ public struct Recording: Sendable {
     public var startTime: MonitorTime { time(at: 0) }
     public var endTime: MonitorTime { time(at: count - 1) }
 
-    /// The last record taken at or before `time` (the first one if `time` is earlier than all).
+    /// The last record taken at or before `time` (the first one if `time` is earlier than all),
+    /// compared at the millisecond precision gwtop prints times with, so a time copied from an event
+    /// selects the record the event came from.
     public func index(atOrBefore time: MonitorTime) -> Int {
-        let target = time.nanosecondsSince1970
+        let target = time.nanosecondsSince1970 + 999_999
         var low = 0
         var high = frames.count - 1
         var found = 0

@@ -168,6 +168,9 @@ struct SuperclusterIntegrationTests {
         #expect(check.status == 2, "\(check.stdout)")
         #expect(check.stdout.contains("CRITICAL endpoint_unreachable: \(w2) unreachable: timed out after 1s"), "\(check.stdout)")
         #expect(elapsed < 6, "two polls bounded by the 1 s timeout took \(elapsed)s")
+        let frozen = try self.report(cluster.monitorURLs)
+        let raised = (frozen.json["events"] as? [[String: Any]] ?? []).filter { $0["kind"] as? String == "problem_raised" }
+        #expect(raised.contains { $0["severity"] as? String == "critical" && $0["url"] as? String == w2 }, "\(raised)")
         try cluster.kill("w2", signal: "CONT")
         var recovered = false
         for _ in 0..<10 {
@@ -199,6 +202,11 @@ struct SuperclusterIntegrationTests {
         let output = try GwtopBinary.run(["--check", "--timeout", "1", "--interval", "0.5"] + urls)
         #expect(output.status == 2, "the second poll is the one that failed: \(output.stdout)")
         #expect(output.stdout.contains("HTTP 503 from /"), "\(output.stdout)")
+        // The same flap as events: the next run's first poll is answered, its second is not.
+        let report = try self.report(urls, ["--interval", "0.5"])
+        let events = report.json["events"] as? [[String: Any]] ?? []
+        #expect(events.contains { $0["kind"] as? String == "endpoint_down" && $0["url"] as? String == flapping.url }, "\(events)")
+        #expect(report.json["status"] as? String == "CRITICAL")
     }
 
     final class FlapState: @unchecked Sendable {
@@ -272,5 +280,18 @@ struct SuperclusterIntegrationTests {
         #expect(outputs[0].stdout.contains("http://ops:***@127.0.0.1:1"))
         let logText = try String(contentsOfFile: log, encoding: .utf8)
         #expect(logText.contains("ops:***@") && !logText.contains(secret))
+
+        // Recordings: neither the file nor anything replayed from it holds the password.
+        let recording = FileManager.default.temporaryDirectory.appendingPathComponent("gwtop-secret-\(getpid()).gwtoprec").path
+        defer { try? FileManager.default.removeItem(atPath: recording) }
+        let recorder = try GwtopBinary.run(["--headless", "--record", recording, "--duration", "1s", "--timeout", "0.3", "http://ops:\(secret)@127.0.0.1:1"])
+        #expect(!recorder.stderr.contains(secret))
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: recording))
+        #expect(bytes.range(of: Data(secret.utf8)) == nil)
+        for arguments in [["--once", "--format", "json"], ["--once"], ["--check"]] {
+            let replayed = try GwtopBinary.run(["--replay", recording] + arguments)
+            #expect(!replayed.stdout.contains(secret) && !replayed.stderr.contains(secret))
+            #expect(replayed.stdout.contains("ops:***@127.0.0.1:1") || replayed.stdout.contains("http://***@127.0.0.1:1"), "\(replayed.stdout)")
+        }
     }
 }

@@ -12,13 +12,25 @@ public enum ProcessRunner {
     /// learns of the child's exit through a socket the child inherits, so a daemon forked from the child
     /// (tmux) keeps it open and `waitUntilExit` never returns.
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Output {
+        try BackgroundProcess(executable, arguments, environment: environment).wait()
+    }
+
+    public struct SpawnError: Error, CustomStringConvertible {
+        public let description: String
+    }
+}
+
+/// A program started and left running (a recorder, say) until the test signals it or it ends.
+public final class BackgroundProcess: @unchecked Sendable {
+    // @unchecked: `pid` and the paths are set once in init; `wait` is called from one thread.
+    public let pid: Int32
+    private let outPath: String
+    private let errPath: String
+
+    public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
         let directory = FileManager.default.temporaryDirectory.path
-        let outPath = "\(directory)/gwtop-run-\(UUID().uuidString).out"
-        let errPath = "\(directory)/gwtop-run-\(UUID().uuidString).err"
-        defer {
-            unlink(outPath)
-            unlink(errPath)
-        }
+        outPath = "\(directory)/gwtop-run-\(UUID().uuidString).out"
+        errPath = "\(directory)/gwtop-run-\(UUID().uuidString).err"
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -31,19 +43,50 @@ public enum ProcessRunner {
             argv.forEach { free($0) }
             env.forEach { free($0) }
         }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, nil, argv, env)
-        guard result == 0 else { throw SpawnError(description: "posix_spawn \(executable): errno \(result)") }
+        var spawned: pid_t = 0
+        let result = posix_spawn(&spawned, executable, &actions, nil, argv, env)
+        guard result == 0 else { throw ProcessRunner.SpawnError(description: "posix_spawn \(executable): errno \(result)") }
+        pid = spawned
+    }
+
+    public func signal(_ number: Int32) { kill(pid, number) }
+
+    /// Output so far (the process may still be writing).
+    public var standardError: String { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
+
+    /// Waits for the exit (128 + signal when killed) and collects the output.
+    public func wait() -> ProcessRunner.Output {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-        return Output(
+        defer {
+            unlink(outPath)
+            unlink(errPath)
+        }
+        return ProcessRunner.Output(
             status: exitStatus, stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
             stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
     }
 
-    public struct SpawnError: Error, CustomStringConvertible {
-        public let description: String
+    /// Waits at most `seconds`; nil if still running.
+    public func wait(upTo seconds: Double) -> ProcessRunner.Output? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            var status: Int32 = 0
+            let result = waitpid(pid, &status, WNOHANG)
+            if result == pid {
+                let exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+                defer {
+                    unlink(outPath)
+                    unlink(errPath)
+                }
+                return ProcessRunner.Output(
+                    status: exitStatus, stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+                    stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return nil
     }
 }
 
@@ -135,7 +178,13 @@ public enum GwtopBinary {
         return directory.appendingPathComponent("gwtop").path
     }
 
+    public static let environment = ["PATH": "/usr/bin:/bin", "HOME": "/nonexistent"]
+
     public static func run(_ arguments: [String]) throws -> ProcessRunner.Output {
-        try ProcessRunner.run(path, arguments, environment: ["PATH": "/usr/bin:/bin", "HOME": "/nonexistent"])
+        try ProcessRunner.run(path, arguments, environment: environment)
+    }
+
+    public static func start(_ arguments: [String]) throws -> BackgroundProcess {
+        try BackgroundProcess(path, arguments, environment: environment)
     }
 }

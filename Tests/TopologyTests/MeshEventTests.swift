@@ -56,3 +56,68 @@ import Testing
         #expect(restarts.map(\.message) == ["b1 (b) restarted: server id B1 is now B1-NEW"])
     }
 }
+
+@Suite struct MeshTimelineTests {
+    func poll(_ sequence: Int, at second: Double, _ servers: [ServerSpec], down: Set<String> = []) -> PollSnapshot {
+        let observations = servers.map { spec -> EndpointObservation in
+            let url = "http://\(spec.name):8222"
+            if down.contains(spec.name) {
+                return EndpointObservation(
+                    endpoint: EndpointIdentity(displayURL: url), observedAt: MonitorTime(timeIntervalSince1970: second),
+                    outcome: .failure(EndpointFailure(.refused, "connection refused")))
+            }
+            var observation = spec.observation(at: second)
+            observation.endpoint = EndpointIdentity(displayURL: url)
+            return observation
+        }
+        return PollSnapshot(
+            sequence: sequence, startedAt: MonitorTime(timeIntervalSince1970: second),
+            finishedAt: MonitorTime(timeIntervalSince1970: second), observations: observations)
+    }
+
+    @Test func restartDuringAnOutageIsNamedWhenTheServerAnswersAgain() {
+        var timeline = MeshTimeline()
+        let before = healthyTwoClusters()
+        var after = before
+        after[1].id = "A2-NEW"
+        _ = timeline.advance(poll(1, at: 1000, before))
+        let down = timeline.advance(poll(2, at: 1001, before, down: ["a2"]))
+        #expect(down.events.contains { $0.kind == .endpointDown && $0.url == "http://a2:8222" })
+        let up = timeline.advance(poll(3, at: 1010, after))
+        #expect(up.events.contains { $0.kind == .endpointUp })
+        let restart = up.events.first { $0.kind == .serverRestarted }
+        #expect(restart?.message.contains("restarted while unreachable: server id") == true)
+        #expect(timeline.events.count == timeline.events.filter { $0.time.seconds >= 1000 }.count)
+    }
+
+    @Test func aNetworkBlipIsNotARestart() {
+        var timeline = MeshTimeline()
+        let servers = healthyTwoClusters()
+        _ = timeline.advance(poll(1, at: 1000, servers))
+        _ = timeline.advance(poll(2, at: 1001, servers, down: ["a2"]))
+        let up = timeline.advance(poll(3, at: 1003, servers))
+        #expect(up.events.contains { $0.kind == .endpointUp })
+        #expect(!up.events.contains { $0.kind == .serverRestarted })
+    }
+
+    @Test func firstPollRaisesWhatIsWrongAtTheStart() {
+        var timeline = MeshTimeline()
+        var servers = healthyTwoClusters()
+        servers[1].outbound = []
+        let first = timeline.advance(poll(1, at: 1000, servers))
+        #expect(!first.events.isEmpty && first.events.allSatisfy { $0.kind == .problemRaised })
+        #expect(first.events.contains { $0.severity == .critical && $0.message.contains("missing_outbound") })
+    }
+
+    @Test func theLogIsBounded() {
+        var timeline = MeshTimeline(eventLimit: 3)
+        var servers = healthyTwoClusters()
+        for round in 0..<5 {
+            servers[0].outbound[0].gid = UInt64(100 + round)
+            _ = timeline.advance(poll(round + 1, at: 1000 + Double(round), servers))
+        }
+        #expect(timeline.events.count == 3)
+        #expect(timeline.droppedEvents > 0)
+        #expect(timeline.events.last?.gid == 104)
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Recording a real supercluster through an incident, then replaying it: the replay must tell the
+/// story the servers lived through.
+@Suite(.serialized, .enabled(if: LocalSupercluster.shouldRun, "nats-server binaries not installed (CI=true never skips)"))
+struct RecordReplayIntegrationTests {
+    static func temporaryRecording(_ name: String) -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gwtop-it-\(name)-\(getpid()).gwtoprec").path
+        try? FileManager.default.removeItem(atPath: path)
+        return path
+    }
+
+    static func json(_ output: ProcessRunner.Output) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any], "\(output.stdout)\(output.stderr)")
+    }
+
+    @Test func recordedKillAndRestartReplaysAsEvents() throws {
+        let cluster = try LocalSupercluster(topology: "healthy", basePort: 22600, traffic: true)
+        defer { cluster.stop() }
+        let path = Self.temporaryRecording("incident")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let e2 = cluster.server("e2")
+        let recorder = try GwtopBinary.start(["--headless", "--record", path, "--interval", "0.5", "--timeout", "1"] + cluster.monitorURLs)
+        var recorderOutput: ProcessRunner.Output?
+        defer { if recorderOutput == nil { recorder.signal(SIGKILL); _ = recorder.wait() } }
+
+        Thread.sleep(forTimeInterval: 3)
+        try cluster.kill("e2")
+        Thread.sleep(forTimeInterval: 3)
+        try cluster.restart("e2")
+        var recovered = false
+        for _ in 0..<20 where !recovered {
+            recovered = try GwtopBinary.run(["--check", "--timeout", "1", "--interval", "0.5"] + cluster.monitorURLs).status == 0
+            if !recovered { Thread.sleep(forTimeInterval: 1) }
+        }
+        #expect(recovered, "the mesh re-formed after the restart")
+        Thread.sleep(forTimeInterval: 1.5)
+        recorder.signal(SIGINT)
+        recorderOutput = recorder.wait(upTo: 10)
+        let output = try #require(recorderOutput, "the recorder ends on SIGINT")
+        #expect(output.status == 0, "\(output.stderr)")
+        let statusLines = output.stderr.split(separator: "\n").filter { $0.contains(" poll ") && $0.contains("endpoints up") }
+        #expect(statusLines.count >= 10, "one status line per poll: \(output.stderr)")
+        #expect(statusLines.contains { $0.contains("4/5 endpoints up") }, "the outage shows in the status lines")
+
+        // The whole night's story, in order.
+        let replay = try GwtopBinary.run(["--replay", path, "--once", "--format", "json"])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        #expect(replay.stderr.isEmpty, "a recording ended by SIGINT is whole: \(replay.stderr)")
+        let report = try Self.json(replay)
+        let timeline = try #require(report["events"] as? [[String: Any]])
+        func events(_ kind: String) -> [[String: Any]] { timeline.filter { $0["kind"] as? String == kind } }
+        let down = try #require(events("endpoint_down").first { $0["url"] as? String == e2.monitor_url }, "\(timeline)")
+        let up = try #require(events("endpoint_up").first { $0["url"] as? String == e2.monitor_url }, "\(timeline)")
+        #expect(events("server_restarted").contains { $0["server"] as? String == "e2" }, "\(timeline)")
+        #expect(events("problem_raised").contains { ($0["message"] as? String ?? "").contains("endpoint_unreachable") })
+        #expect(events("problem_cleared").contains { ($0["message"] as? String ?? "").contains("endpoint_unreachable") })
+        // Every other cluster lost e2's inbound gateway and got a new one from the restarted e2.
+        let lost = events("gateway_disconnected").filter { $0["remote_cluster"] as? String == "east" && $0["direction"] as? String == "inbound" }
+        let regained = events("gateway_connected").filter { $0["remote_cluster"] as? String == "east" && $0["direction"] as? String == "inbound" }
+        #expect(!lost.isEmpty && !regained.isEmpty, "\(timeline)")
+        #expect((lost + regained).allSatisfy { $0["gid"] as? Int != nil && $0["time"] is String })
+        let downTime = try #require(down["time"] as? String)
+        let upTime = try #require(up["time"] as? String)
+        #expect(downTime < upTime)
+        #expect(report["status"] as? String == "OK", "the replay ends after recovery")
+
+        // --check and --at: unreachable at the outage, fine at the end.
+        let atOutage = try GwtopBinary.run(["--replay", path, "--check", "--at", downTime])
+        #expect(atOutage.status == 2, "\(atOutage.stdout)")
+        #expect(atOutage.stdout.contains("endpoint_unreachable"))
+        #expect(try GwtopBinary.run(["--replay", path, "--check"]).status == 0)
+        let text = try GwtopBinary.run(["--replay", path, "--once", "--at", "+1s"])
+        #expect(text.status == 0 && text.stdout.contains("5/5 endpoints up"), "\(text.stdout)")
+        #expect(!text.stdout.contains("endpoint_down"), "nothing had happened one second in")
+        let beyond = try GwtopBinary.run(["--replay", path, "--once", "--at", "+2h"])
+        #expect(beyond.status != 0 && beyond.stderr.contains("outside the recording"), "\(beyond.stderr)")
+    }
+
+    /// A recorder killed with SIGKILL leaves a file that replays up to its last complete record.
+    @Test func recorderKilledWithSIGKILLLeavesAReplayableFile() throws {
+        let cluster = try LocalSupercluster(topology: "healthy", basePort: 22800)
+        defer { cluster.stop() }
+        let path = Self.temporaryRecording("sigkill")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let recorder = try GwtopBinary.start(["--headless", "--record", path, "--interval", "0.2"] + cluster.monitorURLs)
+        Thread.sleep(forTimeInterval: 2.5)
+        recorder.signal(SIGKILL)
+        let output = recorder.wait()
+        #expect(output.status == 128 + SIGKILL)
+        let polls = output.stderr.split(separator: "\n").filter { $0.contains(" poll ") }.count
+        let replay = try GwtopBinary.run(["--replay", path, "--once", "--format", "json"])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        let report = try Self.json(replay)
+        #expect((report["clusters"] as? [[String: Any]])?.isEmpty == false)
+        // Every poll the recorder announced is in the file (it announces after writing).
+        let recorded = try GwtopBinary.run(["--replay", path, "--once"]).stdout
+        let sequence = recorded.split(separator: "\n").first.flatMap { $0.split(separator: "#").last }.flatMap { Int($0) }
+        #expect(sequence != nil && sequence! >= polls, "replayed up to poll \(String(describing: sequence)), recorder announced \(polls)")
+        // Cut the file inside its last record, as a kill mid-write would: the replay warns and goes on.
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        try data.prefix(data.count - 7).write(to: URL(fileURLWithPath: path))
+        let torn = try GwtopBinary.run(["--replay", path, "--once", "--format", "json"])
+        #expect(torn.status == 0, "\(torn.stderr)")
+        #expect(torn.stderr.contains("warning:") && torn.stderr.contains("incomplete record"), "\(torn.stderr)")
+    }
+
+    @Test func replayArgumentsAndBadFilesAreClearErrors() throws {
+        let notRecording = Self.temporaryRecording("not")
+        defer { try? FileManager.default.removeItem(atPath: notRecording) }
+        try "hello".write(toFile: notRecording, atomically: true, encoding: .utf8)
+        let cases: [([String], String)] = [
+            (["--replay", "/nonexistent/x.gwtoprec", "--once"], "cannot read recording /nonexistent/x.gwtoprec"),
+            (["--replay", notRecording, "--once"], "is not a gwtop recording: it does not start with a gwtop recording header"),
+            (["--replay", notRecording, "http://127.0.0.1:1"], "--replay shows a recording and takes no URLs"),
+            (["--at", "+5s", "--once", "http://127.0.0.1:1"], "--at needs --replay FILE"),
+            (["--headless", "--once", "http://127.0.0.1:1"], "--headless cannot be combined with --once"),
+            (["--duration", "5s", "http://127.0.0.1:1"], "--duration applies to --headless"),
+            (["--headless", "--duration", "soon", "http://127.0.0.1:1"], "--duration \"soon\" is not a duration"),
+            (["--headless", "--record", notRecording, "--duration", "1s", "http://127.0.0.1:1"], "is not a gwtop recording (version 1); refusing to append"),
+            (["--headless", "--record", "/nonexistent/dir/r.gwtoprec", "--duration", "1s", "http://127.0.0.1:1"], "cannot open recording /nonexistent/dir/r.gwtoprec"),
+            (["--demo", "--replay", notRecording], "--replay and --demo cannot be combined"),
+        ]
+        for (arguments, message) in cases {
+            let output = try GwtopBinary.run(arguments)
+            #expect(output.status != 0, "\(arguments)")
+            #expect(output.stderr.contains(message), "\(arguments): \(output.stderr)")
+        }
+        #expect(try String(contentsOfFile: notRecording, encoding: .utf8) == "hello", "a refused --record leaves the file alone")
+        let check = try GwtopBinary.run(["--replay", notRecording, "--check"])
+        #expect(check.status == 3 && check.stdout.hasPrefix("GWTOP UNKNOWN - "), "\(check.stdout)")
+    }
+
+    @Test func headlessStopsAfterItsDurationWithOneLinePerPoll() throws {
+        let path = Self.temporaryRecording("duration")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let started = Date()
+        let output = try GwtopBinary.run(["--headless", "--record", path, "--duration", "2s", "--interval", "0.5", "--timeout", "0.3", "http://127.0.0.1:1"])
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(elapsed < 4, "\(elapsed)s")
+        let lines = output.stderr.split(separator: "\n")
+        #expect((3...6).contains(lines.count), "\(output.stderr)")
+        #expect(lines.allSatisfy { $0.contains("0/1 endpoints up") && $0.contains("recorded ") })
+        #expect(output.stdout.isEmpty, "headless writes nothing to stdout")
+        let replay = try GwtopBinary.run(["--replay", path, "--check"])
+        #expect(replay.status == 2 && replay.stdout.contains("connection refused"), "\(replay.stdout)")
+    }
+}
