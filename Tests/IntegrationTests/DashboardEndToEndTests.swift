@@ -73,6 +73,98 @@ struct DashboardEndToEndTests {
         expectRestored(try session.waitFor("tty:"))
     }
 
+    /// A server killed while the dashboard watches: the events pane, the server's own drill-down and
+    /// the status line all say so.
+    @Test func killedServerShowsInTheEventsPaneAndDrillDown() throws {
+        let cluster = try LocalSupercluster(topology: "healthy", basePort: 23000)
+        defer { cluster.stop() }
+        let log = logPath("events")
+        let session = try TmuxSession(command: dashboardCommand(cluster.monitorURLs, log: log, extra: "--interval 0.5 --timeout 1"), width: 120, height: 40)
+        defer { session.close() }
+        _ = try session.waitFor("10/10 links")
+        try cluster.kill("w2")
+        _ = try session.waitFor("4/5 servers up")
+        try session.send("e")
+        var screen = try session.waitFor("endpoint_down")
+        #expect(screen.contains("Events: "), "\(screen)")
+        #expect(screen.contains("\(cluster.server("w2").monitor_url) stopped answering"), "\(screen)")
+        #expect(screen.contains("gateway_disconnected"), "the other servers lost their gateways from w2: \(screen)")
+        // Filtered to one server's story.
+        try session.send("/")
+        try session.send("-l", "w2")
+        try session.send("Enter")
+        screen = try session.waitFor("matching \"w2\"")
+        #expect(!screen.contains("e1 (east) outbound to central"), "\(screen)")
+        // Esc leaves the events view; the filter stays, and now applies to the tree.
+        try session.send("Escape")
+        screen = try session.waitFor("NAME")
+        #expect(screen.contains("filter \"w2\""))
+        // w2's drill-down lists its own events.
+        // The filter leaves the cluster and the server: the server is the second row.
+        try session.send("Home")
+        Thread.sleep(forTimeInterval: 0.3)
+        try session.send("j")
+        Thread.sleep(forTimeInterval: 0.3)
+        try session.send("Enter")
+        _ = try session.waitFor("west │ w2")
+        screen = try session.waitFor("Events (newest first")
+        #expect(screen.contains("endpoint_down") || screen.contains("problem_raised"), "\(screen)")
+        try session.send("q")
+        expectRestored(try session.waitFor("tty:"))
+    }
+
+    /// A recording of a real outage, replayed in the real dashboard and driven with the replay keys.
+    @Test func replayDrivesTheDashboardWithItsKeys() throws {
+        let cluster = try LocalSupercluster(topology: "healthy", basePort: 23200)
+        defer { cluster.stop() }
+        let recording = FileManager.default.temporaryDirectory.appendingPathComponent("gwtop-e2e-replay-\(getpid()).gwtoprec").path
+        try? FileManager.default.removeItem(atPath: recording)
+        defer { try? FileManager.default.removeItem(atPath: recording) }
+        let recorder = try GwtopBinary.start(["--headless", "--record", recording, "--interval", "0.5", "--timeout", "1", "--duration", "6s"] + cluster.monitorURLs)
+        Thread.sleep(forTimeInterval: 2.5)
+        try cluster.kill("c1")
+        let recorded = recorder.wait()
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let polls = recorded.stderr.split(separator: "\n").count
+
+        let log = logPath("replay")
+        let session = try TmuxSession(command: "\(GwtopBinary.path) --replay \(recording) --log \(log)", width: 100, height: 30)
+        defer { session.close() }
+        var screen = try session.waitFor("REPLAY")
+        #expect(screen.contains("/\(polls) "), "every recorded poll is there: \(screen)")
+        try session.send("Space")
+        screen = try session.waitFor("PAUSED")
+        let paused = try #require(screen.firstMatch(of: /PAUSED (\d+)\//).map { Int($0.output.1)! })
+        try session.send("]")
+        screen = try session.waitFor("PAUSED \(paused + 1)/")
+        try session.send("[", "[")
+        screen = try session.waitFor("PAUSED \(max(1, paused - 1))/")
+        // Jump to the start, then to the next event: the outage.
+        try session.send("J")
+        _ = try session.waitFor("jump to")
+        try session.send("-l", "+0s")
+        try session.send("Enter")
+        screen = try session.waitFor("PAUSED 1/")
+        #expect(screen.contains("5/5 servers up"), "\(screen)")
+        try session.send("n")
+        screen = try session.waitFor("event:")
+        try session.send("n")
+        screen = try session.waitFor { $0.contains("4/5 servers up") || $0.contains("no later event") }
+        for _ in 0..<5 where !screen.contains("4/5 servers up") {
+            try session.send("n")
+            screen = try session.waitFor("event:")
+        }
+        #expect(screen.contains("4/5 servers up"), "the outage is reached by jumping from event to event: \(screen)")
+        try session.send("e")
+        screen = try session.waitFor("endpoint_down")
+        #expect(screen.contains("\(cluster.server("c1").monitor_url) stopped answering"))
+        // Play on at a higher speed to the end.
+        try session.send("Escape", ">", ">", "Space")
+        _ = try session.waitFor("END \(polls)/\(polls)", timeout: 15)
+        try session.send("q")
+        expectRestored(try session.waitFor("tty:"))
+    }
+
     @Test func sigtermAndSighupRestoreTheTerminal() throws {
         let cluster = try LocalSupercluster(topology: "healthy", basePort: 22200)
         defer { cluster.stop() }
