@@ -243,8 +243,11 @@ public enum DetailView {
         lines.append([])
         lines.append(section("Traffic with other clusters (msgs/s sent → received)"))
         for pair in model.pairs where pair.from == cluster.name || pair.to == cluster.name {
+            let rates = "\(Units.msgRate(pair.sentMsgsPerSecond)) → \(Units.msgRate(pair.receivedMsgsPerSecond))"
+            let history = state.pairHistory[pair.from + "→" + pair.to]?.messages.values ?? []
             lines.append([("  " + "\(safe(pair.from, 16)) \(g.outbound) \(safe(pair.to, 16))".padding(toWidth: 36), .normal),
-                          ("\(Units.msgRate(pair.sentMsgsPerSecond)) → \(Units.msgRate(pair.receivedMsgsPerSecond))", .rate)])
+                          (rates.padding(toWidth: 24), .rate),
+                          (Sparkline.render(history, width: 40, glyphs: g), .sparkline)])
         }
         lines.append([])
         lines += problemLines(problems, glyphs: g)

@@ -49,6 +49,8 @@ struct DashboardRunner {
     let initialTheme: String
     let forceASCII: Bool
     let colorMode: NcursesTerminal.ColorMode
+    /// Samples per history series (see `--history`).
+    let historySamples: Int
 
     func run() async throws -> Int32 {
         let mailbox = Mailbox(interval: interval)
@@ -120,6 +122,7 @@ final class UIThread: @unchecked Sendable {
             width: backend.size.width, height: backend.size.height, interval: runner.interval,
             glyphs: backend.capabilities.unicode ? .unicode : .ascii, themeNames: names,
             themeIndex: names.firstIndex(of: runner.initialTheme) ?? 0, now: MonitorTime.now)
+        state.historyLength = runner.historySamples
         if case .replay(let driver) = runner.source { state.replay = driver.initialStatus }
         func applyTheme(_ name: String) {
             do {

@@ -85,6 +85,9 @@ struct GwtopCommand: AsyncParsableCommand {
     @Flag(help: "Redraw the plain text report every interval instead of opening the dashboard.")
     var plain = false
 
+    @Option(help: "Dashboard history per connection for graphs and sparklines (default 10m): 16 bytes a connection per poll kept.")
+    var history: String?
+
     @Option(help: "Append every poll's raw responses to this recording file (compressed, credentials removed).")
     var record: String?
 
@@ -129,17 +132,24 @@ struct GwtopCommand: AsyncParsableCommand {
             _ = try Self.parseDuration(duration)
         }
         if let record, record.isEmpty { throw ValidationError("--record needs a file name") }
+        if let history { _ = try Self.parseDuration(history, option: "--history") }
     }
 
-    static func parseDuration(_ text: String) throws -> Double {
+    static func parseDuration(_ text: String, option: String = "--duration") throws -> Double {
         let seconds: Double
         do {
             seconds = try Double(text) ?? NatsDuration.seconds(parsing: text)
         } catch {
-            throw ValidationError("--duration \"\(text)\" is not a duration such as 90s, 10m or 2h30m")
+            throw ValidationError("\(option) \"\(text)\" is not a duration such as 90s, 10m or 2h30m")
         }
-        guard seconds > 0 else { throw ValidationError("--duration must be positive, got \(text)") }
+        guard seconds > 0 else { throw ValidationError("\(option) must be positive, got \(text)") }
         return seconds
+    }
+
+    /// Samples per history series: the --history window at the polling interval, at least 10.
+    func historySamples(interval: Double) throws -> Int {
+        let window = try history.map { try Self.parseDuration($0, option: "--history") } ?? 600
+        return max(10, min(1_000_000, Int((window / interval).rounded(.up))))
     }
 
     /// Argument errors in --check mode still follow the plugin convention: UNKNOWN, exit 3.
@@ -224,7 +234,7 @@ struct GwtopCommand: AsyncParsableCommand {
                 }
             } else if headless {
                 exitCode = await HeadlessMode(
-                    session: session, interval: settings.interval, duration: try duration.map(Self.parseDuration),
+                    session: session, interval: settings.interval, duration: try duration.map { try Self.parseDuration($0) },
                     recordingPath: record, logger: logger
                 ).run()
             } else if !dashboard {
@@ -234,7 +244,7 @@ struct GwtopCommand: AsyncParsableCommand {
             } else {
                 let runner = DashboardRunner(
                     source: .live(session), interval: settings.interval, logger: logger, themes: catalog, initialTheme: themeName,
-                    forceASCII: ascii, colorMode: dashboardColorMode())
+                    forceASCII: ascii, colorMode: dashboardColorMode(), historySamples: try historySamples(interval: settings.interval))
                 exitCode = try await runner.run()
             }
         } catch {

@@ -58,10 +58,18 @@ extension GwtopCommand {
             speed: demo ? 2 : 1)
         let runner = DashboardRunner(
             source: .replay(driver), interval: settings.interval, logger: Logger(label: "gwtop") { _ in SwiftLogNoOpLogHandler() },
-            themes: catalog, initialTheme: themeName, forceASCII: ascii, colorMode: dashboardColorMode())
+            themes: catalog, initialTheme: themeName, forceASCII: ascii, colorMode: dashboardColorMode(),
+            historySamples: try historySamples(interval: recordedInterval(recording)))
         let code = try await runner.run()
         if code != 0 { throw ExitCode(code) }
     }
+}
+
+/// The median gap between records: the interval the recording was made at.
+func recordedInterval(_ recording: Recording) -> Double {
+    guard recording.count > 1 else { return 1 }
+    let gaps = (1..<recording.count).map { recording.time(at: $0).seconds(since: recording.time(at: $0 - 1)) }.sorted()
+    return max(0.05, gaps[gaps.count / 2])
 }
 
 /// The demo recording shipped with gwtop: `Demo/` beside the source tree the binary was built in, or
