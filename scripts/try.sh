@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Try gwtop on a fresh Debian machine: installs what is missing, builds gwtop, starts a local
-# supercluster on loopback (3 clusters, 5 servers of nats-server 2.15.1 and 2.9.10, live traffic,
-# one implicit gateway) and opens gwtop on it. Ctrl-C stops gwtop and the supercluster.
+# Try gwtop on a fresh Debian machine: installs what is missing, builds gwtop, and opens it on the
+# demo recording or on a local supercluster on loopback (3 clusters, 5 servers of nats-server 2.15.1
+# and 2.9.10, live traffic, one implicit gateway). q stops gwtop (and the supercluster).
 #
-#   scripts/try.sh            the healthy supercluster
+#   scripts/try.sh demo       the recorded incident of Demo/ (a flapping gateway, a killed server, a slow link)
+#   scripts/try.sh            the healthy supercluster, live
 #   scripts/try.sh broken     plus a configured cluster that never runs and a gateway failing authentication
 #   GWTOP_TRY_PORT=16000 scripts/try.sh   another base port (default 14000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 topology="${1:-healthy}"
-case "$topology" in healthy|broken) ;; *) echo "usage: scripts/try.sh [healthy|broken]" >&2; exit 2 ;; esac
+case "$topology" in healthy|broken|demo) ;; *) echo "usage: scripts/try.sh [demo|healthy|broken]" >&2; exit 2 ;; esac
 if [ -d /opt/swift/usr/bin ]; then export PATH="/opt/swift/usr/bin:$PATH"; fi
 
 bash scripts/install-deps.sh
@@ -17,6 +18,11 @@ echo "try: building gwtop (the first build takes a few minutes)" >&2
 swift build --product gwtop 2>&1 | grep -E "error|warning: .*gwtop|Compiling gwtop|Build complete" >&2 || true
 bin="$(swift build --product gwtop --show-bin-path)/gwtop"
 [ -x "$bin" ] || { echo "try: build failed; run 'swift build' to see why" >&2; exit 1; }
+
+if [ "$topology" = demo ]; then
+    echo "try: running: $bin --demo" >&2
+    exec "$bin" --demo
+fi
 
 dir="$(mktemp -d /tmp/gwtop-try.XXXXXX)"
 cleanup() { python3 scripts/supercluster.py stop --dir "$dir" >/dev/null 2>&1 || true; }

@@ -128,8 +128,10 @@ public enum DetailView {
         lines.append(field("lost (10 min)", losses == 0 ? "none" : "\(losses) time\(losses == 1 ? "" : "s") (reconnects and disconnects)",
                            losses == 0 ? .ok : losses >= 3 ? .critical : .warning))
         let key2 = DashboardUpdate.flapKey(server, link)
+        // gids are numbered per server: a gid only identifies the connection together with its server.
         lines += EventsView.detailLines(state.events.filter { event in
-            event.gid == link.gid || event.previousGid == link.gid
+            ((event.gid == link.gid || event.previousGid == link.gid)
+                && (event.serverID.map { $0 == server.id } ?? (event.server == server.name && event.cluster == server.cluster)))
                 || (event.direction != nil && DashboardUpdate.flapKey(
                     serverID: event.serverID, direction: event.direction, remoteCluster: event.remoteCluster,
                     remoteServerID: event.remoteServerID) == key2)
