@@ -8,6 +8,7 @@ errors go to stderr. The JSON shapes are a contract used by gwtop's Swift integr
 import argparse
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -45,7 +46,8 @@ GHOST_INDEX = 6  # the gateway port of the never-running cluster "ghost"
 # misconfigured only: the simulated load balancer (a plain TCP proxy, `tcp-proxy`) listens on P+38, the gateway
 # slot of the unused server index 8 (indices 0-7 are servers or ghost; P+8, P+18, P+28, P+38 are all unused).
 PROXY_OFFSET = PORT_OFFSETS["gateway"] + 8
-TOPOLOGIES = ("healthy", "broken", "misconfigured")
+# demo only: the load balancer in front of west with fault injection (`chaos-proxy`) uses the same slot.
+TOPOLOGIES = ("healthy", "broken", "misconfigured", "demo")
 
 GATEWAY_USER = "gw"
 GATEWAY_RIGHT_PASSWORD = "right"
@@ -58,6 +60,26 @@ PROXY_LOG = "proxy.txt"
 # How long the load balancer retries dialling its target for a new connection; below GATEWAY_TLS_TIMEOUT, so that
 # the dialer's TLS handshake can still complete once the target listens.
 PROXY_CONNECT_TIMEOUT = 3.0
+
+# --- topology "demo": the healthy servers behind a load balancer with fault injection ----------------------------
+# West's gateways sit behind the load balancer (`chaos-proxy`, on P+38): w1 and w2 advertise it as their gateway
+# address and every server lists west as it alone, so no server ever learns a real west gateway address (by
+# configuration or gossip) and every gateway connection into west goes through the proxy. The proxy reads the
+# dialling server's name from the INFO that follows its gateway CONNECT and applies two faults to chosen dialers,
+# switched at run time through the control file DIR/chaos.json (subcommand `chaos`):
+# - flap: cut every connection of DEMO_FLAP's dialer at once, then again every DEMO_FLAP_EVERY seconds. c1's outbound
+#   to west is implicit (learned by gossip, like in healthy), and nats-server redials an implicit gateway within
+#   0.1 s, so gwtop polling once a second sees the gid change (a configured gateway waits 1 s + up to 0.1 s before
+#   redialling, so a 1 s poll always falls in the gap and shows a disconnect and a connect instead).
+# - slow: hold every chunk of DEMO_SLOW's dialer's connections DEMO_SLOW_DELAY seconds in each direction (order
+#   kept), so the RTT that both ends measure at their next PING (gateways ping every 15 s) is about twice that.
+DEMO_LOAD_BALANCER = {"cluster": "west", "targets": ["w1", "w2"]}
+DEMO_FLAP = {"dialer": "c1", "cluster": "west"}
+DEMO_SLOW = {"dialer": "e1", "cluster": "west"}
+DEMO_FLAP_EVERY = (6.0, 10.0)  # seconds between cuts, uniformly random in this range
+DEMO_SLOW_DELAY = 0.375  # seconds per direction: RTT about 0.75 s, above gwtop's 0.3 s high-RTT threshold
+CHAOS_LOG = "chaos-proxy.txt"  # not *.log, like PROXY_LOG
+CHAOS_CONTROL = "chaos.json"
 
 HELP_EPILOG = """\
 topologies:
@@ -94,13 +116,31 @@ topologies:
              c1 lists north by hostname (nats://localhost:P+37); n1 sets gateway.advertise to its own
              address. `start` waits for every expected link (manifest notes.expected_outbound) and for
              the first rejection; the manifest's "notes" says which server demonstrates what.
+  demo     healthy (same servers, versions, traffic; c1 -> west implicit) with west behind a load balancer
+           that injects faults, for recording incidents (scripts/capture-demo.sh). The load balancer is the
+           internal subcommand chaos-proxy on P+38 (pid in the manifest's proxy_pid, stopped by `stop`, log
+           DIR/chaos-proxy.txt), round robin over w1 and w2 (skipping one that refuses). w1 and w2 advertise
+           127.0.0.1:P+38 as their gateway address and every server lists west as nats://127.0.0.1:P+38 only,
+           so gossip never hands out a real west address: every gateway connection into west, before and after
+           any reconnect, goes through the proxy. It reads the dialling server's name from the INFO that
+           follows the gateway CONNECT. Two faults, both off at start, are switched at run time with
+           `chaos --dir DIR --flap on|off --slow on|off` (control file DIR/chaos.json, read every 0.2 s):
+           - flap: cut c1's connection at once, then every 6-10 s: c1's outbound to west gets a new gid each
+             time. It is implicit, and nats-server redials an implicit gateway within 0.1 s, so a 1 s poll
+             sees the gid change (a configured one waits 1.0-1.1 s, and a 1 s poll sees a disconnect and a
+             connect instead).
+           - slow: hold every chunk of e1's connection 0.375 s in each direction (order kept): e1's outbound
+             to west, and its inbound at the west server, report an RTT of about 0.75 s at their next PING
+             (gateways ping every 15 s) until slow is off and the next PING.
+           The manifest's "notes" names the proxy, its targets, the faulty dialers and the control file.
 
 port layout (P = --base-port, default 14000; server index i: e1=0 e2=1 w1=2 w2=3 c1=4 s1=5 n1=7):
   client P+i   monitoring P+10+i   cluster (routes) P+20+i   gateway P+30+i   ghost gateway P+36
-  load balancer (misconfigured only) P+38, the gateway slot of the unused index 8
+  load balancer (misconfigured and demo only) P+38, the gateway slot of the unused index 8
 
 traffic (start --traffic): e1 -> w1 at 50 msgs/s (subject gwtop.traffic.east.west), w1 -> c1 at
   20 msgs/s (gwtop.traffic.west.central); broken also s1 -> e1 at 10 msgs/s (gwtop.traffic.south.east);
+  demo as healthy (e1 -> w1 crosses the load balancer, and is delayed while slow is on);
   misconfigured: e1 -> w1 as above, w1 -> n1 at 20 msgs/s (gwtop.traffic.west.north) instead of
   w1 -> c1, and n1 -> w2 at 10 msgs/s (gwtop.traffic.north.west, over the implicit gateway);
   128-byte payloads. Runs in the background until `stop`; its log is DIR/traffic.log.
@@ -116,6 +156,8 @@ examples:
   supercluster.py start --dir /tmp/sc --topology healthy --traffic
   supercluster.py kill --dir /tmp/sc --server w2 --signal STOP
   supercluster.py restart --dir /tmp/sc --server w2
+  supercluster.py start --dir /tmp/demo --topology demo --traffic --base-port 16000
+  supercluster.py chaos --dir /tmp/demo --flap on      # later: --flap off, --slow on, --slow off
   supercluster.py traffic --dir /tmp/sc --publish-to e1 --subscribe-on w1 --subject t.x \\
       --rate 500 --size 64 --duration 10
   supercluster.py stop --dir /tmp/sc
@@ -273,6 +315,11 @@ def proxy_target(base):
     return f"127.0.0.1:{port(base, 'gateway', SERVER_INDEX[MISCONFIGURED_LOAD_BALANCER['target_server']])}"
 
 
+def demo_targets(base):
+    """[(server, host:port)] the demo's load balancer forwards to: the gateway ports of DEMO_LOAD_BALANCER's targets."""
+    return [(s, f"127.0.0.1:{port(base, 'gateway', SERVER_INDEX[s])}") for s in DEMO_LOAD_BALANCER["targets"]]
+
+
 def gateway_url(base, server, credentials=None):
     auth = f"{credentials[0]}:{credentials[1]}@" if credentials else ""
     return f"nats://{auth}127.0.0.1:{port(base, 'gateway', SERVER_INDEX[server])}"
@@ -296,6 +343,9 @@ def configured_gateways(topology, cluster, server, clusters, base):
     else:
         names = list(CORE_CLUSTERS)
     result = [(name, [gateway_url(base, s) for s in members[name]]) for name in names]
+    if topology == "demo":  # west only through the load balancer
+        result = [(name, [f"nats://{proxy_address(base)}"] if name == DEMO_LOAD_BALANCER["cluster"] else urls)
+                  for name, urls in result]
     if topology == "broken":
         if cluster == "south":
             result.insert(0, ("south", [gateway_url(base, "s1")]))
@@ -353,6 +403,8 @@ def render_config(topology, cluster, server, clusters, base, tls=None):
             f"    timeout: {GATEWAY_TLS_TIMEOUT}",
             "  }",
         ]
+    if topology == "demo" and cluster == DEMO_LOAD_BALANCER["cluster"]:
+        lines.append(f"  advertise: {conf_string(proxy_address(base))}")  # the load balancer, not the listen address
     if topology == "broken" and cluster == "south":
         lines += [
             "  authorization {",
@@ -496,6 +548,21 @@ def misconfigured_notes(clusters, tls, base):
         },
         "expected_outbound": {s: dict(r) for s, r in MISCONFIGURED_EXPECTED_OUTBOUND.items()},
         "missing_outbound": [{"server": s, "cluster": c} for s, c in MISCONFIGURED_MISSING],
+    }
+
+
+def demo_notes(directory, base):
+    """The manifest's "notes" for the demo topology: the load balancer and the faults it injects."""
+    return {
+        "load_balancer": {
+            "cluster": DEMO_LOAD_BALANCER["cluster"], "proxy": proxy_address(base), "advertise": proxy_address(base),
+            "targets": [{"server": s, "address": a} for s, a in demo_targets(base)],
+            "log": os.path.join(directory, CHAOS_LOG),
+        },
+        "flap": {"dialer": DEMO_FLAP["dialer"], "cluster": DEMO_FLAP["cluster"], "configured": False,
+                 "every_seconds": list(DEMO_FLAP_EVERY)},
+        "slow": {"dialer": DEMO_SLOW["dialer"], "cluster": DEMO_SLOW["cluster"], "delay_seconds": DEMO_SLOW_DELAY},
+        "control": os.path.join(directory, CHAOS_CONTROL),
     }
 
 
@@ -670,7 +737,8 @@ def traffic_marker(manifest):
 
 
 def proxy_marker(manifest):
-    return f"tcp-proxy --listen {manifest['base_port'] + PROXY_OFFSET}"
+    command = "chaos-proxy" if manifest.get("topology") == "demo" else "tcp-proxy"
+    return f"{command} --listen {manifest['base_port'] + PROXY_OFFSET}"
 
 
 def background_targets(manifest):
@@ -869,6 +937,53 @@ def wait_for_misconfigured(manifest, deadline):
         if time.monotonic() > deadline:
             raise ScriptError("timed out waiting for the expected gateways of the misconfigured topology; "
                               "missing:\n  " + "\n  ".join(problems))
+        time.sleep(0.25)
+
+
+def demo_problems(manifest):
+    """What keeps the demo topology from its expected state (beyond the healthy mesh): every outbound gateway to west
+    at the load balancer's address, c1's implicit, and the load balancer has named the faulty dialers."""
+    problems = []
+    notes = manifest["notes"]
+    lb = notes["load_balancer"]
+    for entry in manifest["servers"]:
+        if entry["cluster"] == lb["cluster"]:
+            continue
+        gw = try_http_json(entry["monitor_url"] + "/gatewayz")
+        if gw is None:
+            problems.append(f"{entry['name']}: /gatewayz not answering")
+            continue
+        info = (gw.get("outbound_gateways") or {}).get(lb["cluster"])
+        if not info:
+            problems.append(f"{entry['name']}: no outbound gateway to {lb['cluster']}")
+            continue
+        conn = info.get("connection") or {}
+        at = f"{conn.get('ip')}:{conn.get('port')}"
+        if at != lb["proxy"]:
+            problems.append(f"{entry['name']}: outbound to {lb['cluster']} is at {at}, not at the load balancer "
+                            f"{lb['proxy']}")
+        if entry["name"] == notes["flap"]["dialer"] and info.get("configured") is not False:
+            problems.append(f"{entry['name']}: outbound to {lb['cluster']} has configured={info.get('configured')}, "
+                            "expected false (implicit)")
+    try:
+        with open(lb["log"], "rb") as f:
+            text = f.read()
+    except OSError:
+        text = b""
+    for dialer in sorted({notes["flap"]["dialer"], notes["slow"]["dialer"]}):
+        if f" dialer {dialer} ".encode() not in text:
+            problems.append(f"the load balancer has not seen a gateway connection from {dialer} yet (log {lb['log']})")
+    return problems
+
+
+def wait_for_demo(manifest, deadline):
+    while True:
+        problems = demo_problems(manifest)
+        if not problems:
+            return
+        if time.monotonic() > deadline:
+            raise ScriptError("timed out waiting for the demo topology's load balancer links; missing:\n  " +
+                              "\n  ".join(problems))
         time.sleep(0.25)
 
 
@@ -1084,7 +1199,7 @@ def cmd_start(args):
     for _, servers in clusters:
         for name, _ in servers:
             used += [port(base, kind, SERVER_INDEX[name]) for kind in PORT_OFFSETS]
-    if args.topology == "misconfigured":
+    if args.topology in ("misconfigured", "demo"):
         used.append(base + PROXY_OFFSET)
     busy = [p for p in used if not port_free(p)]
     if busy:
@@ -1109,6 +1224,8 @@ def cmd_start(args):
     if args.topology == "misconfigured":
         tls = make_gateway_tls(directory, [s for _, servers in clusters for s, _ in servers], MISCONFIGURED_EXPIRING)
         manifest["notes"] = misconfigured_notes(clusters, tls, base)
+    if args.topology == "demo":
+        manifest["notes"] = demo_notes(directory, base)
     for cluster, servers in clusters:
         for name, kind in servers:
             index = SERVER_INDEX[name]
@@ -1147,6 +1264,25 @@ def cmd_start(args):
             wait_for_log_line(proxy, "load balancer (tcp-proxy)", proxy_log, b"tcp-proxy: listening",
                               time.monotonic() + 10)
             log(f"load balancer listening on {proxy_address(base)} -> {proxy_target(base)} (log {proxy_log})")
+        if args.topology == "demo":  # the load balancer first: every gateway connection into west needs it
+            write_chaos_control(manifest["notes"]["control"], {"flap": False, "slow": False, "serial": 0})
+            proxy_log = manifest["notes"]["load_balancer"]["log"]
+            listen = base + PROXY_OFFSET
+            command = [sys.executable, os.path.abspath(__file__), "chaos-proxy", "--listen", str(listen)]
+            for name, address in demo_targets(base):
+                command += ["--target", f"{name}={address}"]
+            command += ["--control", manifest["notes"]["control"],
+                        "--flap-dialer", DEMO_FLAP["dialer"], "--slow-dialer", DEMO_SLOW["dialer"],
+                        "--flap-every", "%g-%g" % DEMO_FLAP_EVERY, "--delay", "%g" % DEMO_SLOW_DELAY]
+            with open(proxy_log, "wb") as logf:
+                proxy = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
+                                         start_new_session=True, close_fds=True)
+            manifest["proxy_pid"] = proxy.pid
+            save_manifest(manifest)
+            wait_for_log_line(proxy, "load balancer (chaos-proxy)", proxy_log, b"chaos-proxy: listening",
+                              time.monotonic() + 10)
+            log(f"load balancer for west listening on {proxy_address(base)} -> "
+                f"{', '.join(a for _, a in demo_targets(base))} (log {proxy_log}, control {manifest['notes']['control']})")
         order = list(manifest["servers"])
         dialer = None
         if args.topology == "misconfigured":
@@ -1171,6 +1307,10 @@ def cmd_start(args):
         elif args.topology == "healthy":
             wait_for_mesh(manifest, CORE_CLUSTERS, deadline)
             log("gateway mesh complete")
+        elif args.topology == "demo":
+            wait_for_mesh(manifest, CORE_CLUSTERS, deadline)
+            wait_for_demo(manifest, deadline)
+            log("gateway mesh complete; every outbound gateway to west goes through the load balancer")
         else:
             wait_for_mesh(manifest, CORE_CLUSTERS, deadline)
             log("east/west/central gateway mesh complete (south and ghost links are broken on purpose)")
@@ -1256,6 +1396,57 @@ def cmd_stop(args):
     emit({"stopped": stopped, "already_dead": dead})
 
 
+def write_chaos_control(path, state):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(state, f)
+        f.write("\n")
+    os.replace(tmp, path)  # atomic: the proxy never reads half a file
+
+
+def read_chaos_control(path):
+    try:
+        with open(path) as f:
+            state = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise ScriptError(f"cannot read the chaos control file {path}: {exc}")
+    return {"flap": bool(state.get("flap")), "slow": bool(state.get("slow")), "serial": int(state.get("serial") or 0)}
+
+
+def cmd_chaos(args):
+    manifest = load_manifest(os.path.abspath(args.dir))
+    if manifest.get("topology") != "demo":
+        raise ScriptError(f"chaos needs the demo topology (this one is {manifest.get('topology')})", EXIT_USAGE)
+    notes = manifest["notes"]
+    path = notes["control"]
+    state = read_chaos_control(path)
+    if args.flap:
+        state["flap"] = args.flap == "on"
+    if args.slow:
+        state["slow"] = args.slow == "on"
+    state["serial"] += 1
+    write_chaos_control(path, state)
+    running = pid_alive(manifest.get("proxy_pid"), proxy_marker(manifest))
+    applied = False
+    if running:  # the proxy logs "control #SERIAL: ..." once it has read the file
+        line = f"control #{state['serial']}:".encode()
+        deadline = time.monotonic() + 3
+        while not applied and time.monotonic() < deadline:
+            try:
+                with open(notes["load_balancer"]["log"], "rb") as f:
+                    applied = line in f.read()
+            except OSError:
+                pass
+            if not applied:
+                time.sleep(0.05)
+        if not applied:
+            log(f"warning: the load balancer did not acknowledge control #{state['serial']} within 3 s")
+    else:
+        log(f"warning: the load balancer (pid {manifest.get('proxy_pid')}) is not running")
+    emit({"flap": state["flap"], "slow": state["slow"], "serial": state["serial"], "applied": applied,
+          "flap_dialer": notes["flap"]["dialer"], "slow_dialer": notes["slow"]["dialer"], "control": path})
+
+
 SIGNALS = {"KILL": signal.SIGKILL, "STOP": signal.SIGSTOP, "CONT": signal.SIGCONT, "TERM": signal.SIGTERM}
 
 
@@ -1297,9 +1488,11 @@ def cmd_status(args):
     result = {"servers": {s["name"]: {"pid": s.get("pid"), "running": server_alive(s)} for s in manifest["servers"]}}
     pid = manifest.get("traffic_pid")
     result["traffic"] = {"pid": pid, "running": bool(pid) and pid_alive(pid, traffic_marker(manifest))}
-    if manifest.get("topology") == "misconfigured":
+    if manifest.get("topology") in ("misconfigured", "demo"):
         pid = manifest.get("proxy_pid")
         result["proxy"] = {"pid": pid, "running": bool(pid) and pid_alive(pid, proxy_marker(manifest))}
+    if manifest.get("topology") == "demo":
+        result["chaos"] = read_chaos_control(manifest["notes"]["control"])
     emit(result)
 
 
@@ -1517,6 +1710,298 @@ def cmd_tcp_proxy(args):
     say(f"stopping ({len(numbers)} connections closed)")
 
 
+def parse_chaos_target(text):
+    """NAME=HOST:PORT or HOST:PORT -> (label, (host, port))."""
+    label, _, address = text.rpartition("=")
+    match = re.fullmatch(r"(.+):(\d+)", address)
+    if not match:
+        raise ScriptError(f"--target must be [NAME=]HOST:PORT (got {text!r})", EXIT_USAGE)
+    return label or address, (match.group(1).strip("[]"), int(match.group(2)))
+
+
+def cmd_chaos_proxy(args):
+    """Internal: the demo topology's load balancer with fault injection. Accepts on 127.0.0.1:--listen and forwards
+    each connection to one of the --target addresses (round robin; a refusing target is skipped, and a connection
+    is held while the proxy retries for --connect-timeout seconds). It reads the dialling server's name from the
+    first INFO the client sends (a gateway dialer sends CONNECT, then INFO with server_name). Each direction has a
+    reader and a writer thread with a queue between them, so a chunk can be held for a while without holding up
+    the reading, and the order is kept. The control file (JSON: flap, slow, serial), re-read when it changes:
+    flap on cuts every connection of --flap-dialer at once and then every --flap-every seconds; slow on holds
+    every chunk of --slow-dialer's connections --delay seconds in each direction."""
+    targets = [parse_chaos_target(t) for t in args.target]
+    if not 0 < args.listen < 65536:
+        raise ScriptError(f"--listen must be a port (got {args.listen})", EXIT_USAGE)
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))?", args.flap_every)
+    if not match:
+        raise ScriptError(f"--flap-every must be SECONDS or MIN-MAX (got {args.flap_every!r})", EXIT_USAGE)
+    flap_min = float(match.group(1))
+    flap_max = float(match.group(2) or match.group(1))
+    if not 0 < flap_min <= flap_max or args.delay < 0:
+        raise ScriptError("--flap-every must be > 0 (MIN <= MAX) and --delay >= 0", EXIT_USAGE)
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    out_lock = threading.Lock()
+
+    def say(text):
+        now = time.time()
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(now)) + f".{int(now * 1000) % 1000:03d}"
+        with out_lock:
+            print(f"{stamp} chaos-proxy: {text}", flush=True)
+
+    state = {"flap": False, "slow": False, "serial": None}
+    lock = threading.Lock()  # state, conns, rr
+    conns = {}  # connection number -> Conn
+    rr = [0]
+
+    class Direction:
+        def __init__(self, name, src, dst):
+            self.name, self.src, self.dst = name, src, dst
+            self.queue = []  # [(due monotonic time, bytes or None for end of stream)]
+            self.cond = threading.Condition()
+            self.bytes = 0
+
+    class Conn:
+        def __init__(self, number, client, peer):
+            self.number, self.client, self.peer = number, client, peer
+            self.upstream = None
+            self.target = None
+            self.dialer = None  # the dialling server's name, once its INFO went by
+            self.gateway = None
+            self.sniffed = bytearray()
+            self.dead = threading.Event()
+            self.up = self.down = None
+
+        def delay(self):
+            with lock:
+                slow = state["slow"]
+            return args.delay if slow and self.dialer is not None and self.dialer == args.slow_dialer else 0.0
+
+    def close_conn(conn, why):
+        with lock:
+            if conns.pop(conn.number, None) is None:
+                return False
+        conn.dead.set()
+        for sock in (conn.client, conn.upstream):
+            if sock is None:
+                continue
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # wakes the readers
+            except OSError:
+                pass
+            sock.close()
+        for d in (conn.up, conn.down):
+            if d is not None:
+                with d.cond:
+                    d.cond.notify_all()
+        up = conn.up.bytes if conn.up else 0
+        down = conn.down.bytes if conn.down else 0
+        who = f" ({conn.dialer} -> {conn.target})" if conn.dialer else ""
+        say(f"#{conn.number}{who} closed {why}: {up} bytes up, {down} bytes down")
+        return True
+
+    def sniff(conn, data):
+        """Find the dialler's name in the first client bytes: CONNECT {...gateway...} then INFO {...server_name...}."""
+        conn.sniffed += data
+        for line in bytes(conn.sniffed).split(b"\r\n")[:-1]:
+            head, _, body = line.partition(b" ")
+            try:
+                if head.upper() == b"CONNECT":
+                    conn.gateway = json.loads(body).get("gateway")
+                elif head.upper() == b"INFO":
+                    info = json.loads(body)
+                    conn.dialer = info.get("server_name") or info.get("server_id") or "?"
+                    say(f"#{conn.number} dialer {conn.dialer} (gateway {conn.gateway or info.get('gateway')}, "
+                        f"{info.get('version', '?')}) -> {conn.target}")
+                    conn.sniffed = None
+                    return
+            except ValueError:
+                pass
+        if len(conn.sniffed) > 65536:
+            conn.dialer = "?"
+            conn.sniffed = None
+            say(f"#{conn.number}: no INFO in the first 64 KiB from the client; not a gateway dialer")
+
+    def reader(conn, d):
+        try:
+            while True:
+                data = d.src.recv(65536)
+                if not data:
+                    break
+                if d.name == "up" and conn.sniffed is not None:
+                    sniff(conn, data)
+                due = time.monotonic() + conn.delay()
+                with d.cond:
+                    d.queue.append((due, data))
+                    d.cond.notify_all()
+        except OSError:
+            pass
+        with d.cond:  # end of stream: the writer closes the pair once everything before it went out
+            d.queue.append((time.monotonic(), None))
+            d.cond.notify_all()
+
+    def writer(conn, d):
+        try:
+            while not conn.dead.is_set():
+                with d.cond:
+                    while not d.queue and not conn.dead.is_set():
+                        d.cond.wait(0.5)
+                    if conn.dead.is_set():
+                        return
+                    due, data = d.queue[0]
+                wait = due - time.monotonic()
+                if wait > 0 and conn.dead.wait(wait):
+                    return
+                with d.cond:
+                    d.queue.pop(0)
+                if data is None:
+                    close_conn(conn, "by the client side" if d.name == "up" else "by the target side")
+                    return
+                d.dst.sendall(data)
+                d.bytes += len(data)
+        except OSError:
+            close_conn(conn, f"({d.name} write failed)")
+
+    def dial(conn):
+        """Round robin over the targets, skipping refusing ones; retry every 0.1 s for --connect-timeout."""
+        with lock:
+            start = rr[0]
+            rr[0] = (rr[0] + 1) % len(targets)
+        order = targets[start:] + targets[:start]
+        deadline = time.monotonic() + args.connect_timeout
+        reported = False
+        while True:
+            for label, address in order:
+                try:
+                    return label, socket.create_connection(address, timeout=2)
+                except OSError as exc:
+                    last = f"{label}: {exc}"
+            if stop.is_set() or conn.dead.is_set() or time.monotonic() + 0.1 >= deadline:
+                raise OSError(f"no target reachable ({last})")
+            if not reported:
+                reported = True
+                say(f"#{conn.number}: no target reachable ({last}); retrying for up to {args.connect_timeout:g}s")
+            stop.wait(0.1)
+
+    def handle(conn):
+        try:
+            label, upstream = dial(conn)
+        except OSError as exc:
+            close_conn(conn, f"(cannot reach a target: {exc})")
+            return
+        upstream.settimeout(None)
+        for sock in (conn.client, upstream):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with lock:
+            if conn.number not in conns:  # stopping
+                upstream.close()
+                return
+            conn.upstream, conn.target = upstream, label
+        conn.up = Direction("up", conn.client, upstream)
+        conn.down = Direction("down", upstream, conn.client)
+        say(f"#{conn.number} from {conn.peer[0]}:{conn.peer[1]} -> {label}")
+        for d in (conn.up, conn.down):
+            threading.Thread(target=writer, args=(conn, d), daemon=True, name=f"chaos-{conn.number}-{d.name}-w").start()
+            threading.Thread(target=reader, args=(conn, d), daemon=True, name=f"chaos-{conn.number}-{d.name}-r").start()
+
+    def control_loop():
+        last = None
+        complained = False
+        while not stop.wait(0.2):
+            try:
+                st = os.stat(args.control)
+                key = (st.st_mtime_ns, st.st_size, st.st_ino)
+            except OSError as exc:
+                if not complained:
+                    say(f"control file {args.control}: {exc}; keeping flap={state['flap']} slow={state['slow']}")
+                    complained = True
+                continue
+            if key == last:
+                continue
+            try:
+                with open(args.control) as f:
+                    new = json.load(f)
+            except (OSError, ValueError) as exc:
+                if not complained:
+                    say(f"control file {args.control}: {exc}; keeping flap={state['flap']} slow={state['slow']}")
+                    complained = True
+                continue
+            last, complained = key, False
+            with lock:
+                flap_on = bool(new.get("flap")) and not state["flap"]
+                state["flap"], state["slow"] = bool(new.get("flap")), bool(new.get("slow"))
+                state["serial"] = new.get("serial")
+                if flap_on:
+                    schedule[0] = time.monotonic()  # the first cut at once
+            say(f"control #{new.get('serial')}: flap {'on' if state['flap'] else 'off'} ({args.flap_dialer}), "
+                f"slow {'on' if state['slow'] else 'off'} ({args.slow_dialer}, {args.delay:g}s each way)")
+
+    schedule = [None]  # monotonic time of the next cut while flapping
+    rng = random.Random()
+
+    def flap_loop():
+        cuts = 0
+        while not stop.wait(0.05):
+            with lock:
+                if not state["flap"]:
+                    schedule[0] = None
+                    continue
+                if schedule[0] is None:
+                    schedule[0] = time.monotonic()
+                if time.monotonic() < schedule[0]:
+                    continue
+                victims = [c for c in conns.values() if c.dialer == args.flap_dialer]
+                schedule[0] = time.monotonic() + rng.uniform(flap_min, flap_max)
+                wait = schedule[0] - time.monotonic()
+            cuts += 1
+            if not victims:
+                say(f"flap: cut {cuts}: no connection of {args.flap_dialer} to cut; next in {wait:.1f}s")
+            for conn in victims:
+                close_conn(conn, f"by flap cut {cuts} (next in {wait:.1f}s)")
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(("127.0.0.1", args.listen))
+    except OSError as exc:
+        raise ScriptError(f"cannot listen on 127.0.0.1:{args.listen}: {exc}")
+    listener.listen(128)
+    listener.settimeout(0.25)  # to notice stop
+    threading.Thread(target=control_loop, daemon=True, name="chaos-control").start()
+    threading.Thread(target=flap_loop, daemon=True, name="chaos-flap").start()
+    say(f"listening on 127.0.0.1:{args.listen} -> {', '.join(f'{l} ({a[0]}:{a[1]})' for l, a in targets)}; "
+        f"control {args.control}")
+    number = 0
+    while not stop.is_set():
+        try:
+            client, peer = listener.accept()
+        except socket.timeout:
+            continue
+        except OSError as exc:  # e.g. EMFILE: back off instead of spinning
+            if not stop.is_set():
+                say(f"accept failed: {exc}")
+                stop.wait(0.1)
+            continue
+        number += 1
+        client.settimeout(None)
+        conn = Conn(number, client, peer)
+        with lock:
+            conns[number] = conn
+        say(f"#{number} accepted from {peer[0]}:{peer[1]}")
+        threading.Thread(target=handle, args=(conn,), daemon=True, name=f"chaos-{number}").start()
+    listener.close()
+    with lock:
+        live = list(conns.values())
+    for conn in live:
+        close_conn(conn, "(stopping)")
+    say(f"stopping ({len(live)} connections closed)")
+
+
 # ---------------------------------------------------------------------------------------------------------
 
 
@@ -1598,6 +2083,45 @@ def build_parser():
     p.add_argument("--connect-timeout", type=float, default=PROXY_CONNECT_TIMEOUT, metavar="SECONDS",
                    help=f"how long to retry dialling the target for a connection (default {PROXY_CONNECT_TIMEOUT:g})")
     p.set_defaults(func=cmd_tcp_proxy)
+
+    p = sub.add_parser("chaos", help="demo topology: switch the load balancer's faults (flap, slow) on or off",
+                       description="Update the demo topology's control file DIR/chaos.json, wait until the load "
+                                   "balancer (chaos-proxy) has read it (up to 3 s), print the state. "
+                                   f"flap: cut {DEMO_FLAP['dialer']}'s gateway connection to "
+                                   f"{DEMO_FLAP['cluster']} at once, then every "
+                                   f"{DEMO_FLAP_EVERY[0]:g}-{DEMO_FLAP_EVERY[1]:g} s. slow: hold each chunk of "
+                                   f"{DEMO_SLOW['dialer']}'s gateway connection to {DEMO_SLOW['cluster']} "
+                                   f"{DEMO_SLOW_DELAY:g} s each way (RTT about {2 * DEMO_SLOW_DELAY:g} s).")
+    p.add_argument("--dir", required=True)
+    p.add_argument("--flap", choices=("on", "off"), help="leave as is if not given")
+    p.add_argument("--slow", choices=("on", "off"), help="leave as is if not given")
+    p.set_defaults(func=cmd_chaos)
+
+    p = sub.add_parser("chaos-proxy", help="(internal) the demo topology's load balancer with fault injection, "
+                                           "run by start",
+                       description="TCP load balancer: listen on 127.0.0.1:PORT, forward every connection to one of "
+                                   "the --target addresses (round robin, skipping one that refuses; a connection is "
+                                   "held while the proxy retries for --connect-timeout seconds), both directions, "
+                                   "order kept; when one side closes, close both. It names each connection by the "
+                                   "server_name of the first INFO the client sends (gateway dialers send CONNECT "
+                                   "then INFO). The --control file (JSON {\"flap\": bool, \"slow\": bool, "
+                                   "\"serial\": n}) is re-read every 0.2 s when it changes: flap cuts every "
+                                   "connection of --flap-dialer at once, then every --flap-every seconds; slow holds "
+                                   "every chunk of --slow-dialer's connections --delay seconds in each direction. "
+                                   "Runs until SIGTERM/SIGINT; one log line per event on stdout.")
+    p.add_argument("--listen", required=True, type=int, metavar="PORT")
+    p.add_argument("--target", required=True, action="append", metavar="[NAME=]HOST:PORT",
+                   help="repeat for several targets")
+    p.add_argument("--control", required=True, metavar="FILE")
+    p.add_argument("--flap-dialer", required=True, metavar="SERVER_NAME")
+    p.add_argument("--slow-dialer", required=True, metavar="SERVER_NAME")
+    p.add_argument("--flap-every", default="%g-%g" % DEMO_FLAP_EVERY, metavar="SECONDS|MIN-MAX",
+                   help="seconds between cuts while flapping (default %g-%g)" % DEMO_FLAP_EVERY)
+    p.add_argument("--delay", type=float, default=DEMO_SLOW_DELAY, metavar="SECONDS",
+                   help=f"hold per chunk and direction while slow (default {DEMO_SLOW_DELAY:g})")
+    p.add_argument("--connect-timeout", type=float, default=PROXY_CONNECT_TIMEOUT, metavar="SECONDS",
+                   help=f"how long to retry dialling the targets for a connection (default {PROXY_CONNECT_TIMEOUT:g})")
+    p.set_defaults(func=cmd_chaos_proxy)
     return parser
 
 

@@ -24,7 +24,7 @@ public struct KeyBinding: Sendable {
 public enum KeyMap {
     public static let bindings: [KeyBinding] = [
         KeyBinding(keys: [.character(" "), .character("p")], label: "Space p", action: .replayPause,
-                   help: "replay: pause / play", footer: "play", replayOnly: true),
+                   help: "replay: pause / play", footer: "pause", replayOnly: true),
         KeyBinding(keys: [.character("[")], label: "[", action: .replayStepBack, help: "replay: one poll back",
                    footer: nil, replayOnly: true),
         KeyBinding(keys: [.character("]")], label: "]", action: .replayStepForward, help: "replay: one poll forward",

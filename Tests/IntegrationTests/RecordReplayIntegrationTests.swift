@@ -149,3 +149,38 @@ struct RecordReplayIntegrationTests {
         #expect(replay.status == 2 && replay.stdout.contains("connection refused"), "\(replay.stdout)")
     }
 }
+
+/// The committed demo: a real incident that must keep replaying with every event it was captured for.
+@Suite struct DemoRecordingTests {
+    static var demoPath: String { Fixtures.repositoryRoot.appendingPathComponent("Demo/incident.gwtoprec").path }
+
+    @Test func demoRecordingTellsTheWholeIncident() throws {
+        let output = try GwtopBinary.run(["--replay", Self.demoPath, "--once", "--format", "json"])
+        #expect(output.status == 0 && output.stderr.isEmpty, "\(output.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any])
+        let events = try #require(report["events"] as? [[String: Any]])
+        func count(_ kind: String, _ filter: ([String: Any]) -> Bool = { _ in true }) -> Int {
+            events.filter { $0["kind"] as? String == kind && filter($0) }.count
+        }
+        #expect(count("gateway_reconnected") { $0["server"] as? String == "c1" && $0["remote_cluster"] as? String == "west" } >= 3, "the flapping gateway")
+        #expect(count("endpoint_down") { $0["server"] as? String == "w2" } == 1)
+        #expect(count("server_restarted") { $0["server"] as? String == "w2" } == 1)
+        #expect(count("endpoint_up") { $0["server"] as? String == "w2" } == 1)
+        #expect(count("problem_raised") { ($0["message"] as? String ?? "").contains("high_rtt") } >= 1, "the slow link")
+        // Both server versions are in it.
+        let versions = Set(((report["clusters"] as? [[String: Any]]) ?? []).flatMap { ($0["servers"] as? [[String: Any]]) ?? [] }.compactMap { $0["version"] as? String })
+        #expect(versions == ["2.15.1", "2.9.10"])
+        let slow = try GwtopBinary.run(["--replay", Self.demoPath, "--check", "--at", "+150s"])
+        #expect(slow.status == 1 && slow.stdout.contains("high_rtt"), "\(slow.stdout)")
+    }
+
+    @Test(.enabled(if: TmuxSession.installed || ProcessInfo.processInfo.environment["CI"] == "true", "tmux not installed"))
+    func demoOpensTheReplayDashboard() throws {
+        let session = try TmuxSession(command: "\(GwtopBinary.path) --demo", width: 80, height: 24)
+        defer { session.close() }
+        let screen = try session.waitFor("REPLAY")
+        #expect(screen.contains("×2"), "the demo plays at double speed: \(screen)")
+        try session.send("q")
+        #expect(try session.waitFor("tty:").contains("[exit 0]"))
+    }
+}
