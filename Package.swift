@@ -11,6 +11,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "gwtop", targets: ["gwtop"]),
+        .executable(name: "gwtop-synthetic", targets: ["gwtop-synthetic"]),
+        .executable(name: "gwtop-bench", targets: ["gwtop-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
@@ -71,6 +73,25 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Pure: a self-consistent synthetic supercluster's monitoring documents, for benchmarks.
+        .target(name: "SyntheticMesh", swiftSettings: strictSettings),
+        // Serves SyntheticMesh over HTTP, one path prefix per server.
+        .executableTarget(
+            name: "gwtop-synthetic",
+            dependencies: [
+                "SyntheticMesh",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Times the pure pipeline (decode, model, diagnosis, render) in process on a recording.
+        .executableTarget(
+            name: "gwtop-bench",
+            dependencies: ["MonitorModel", "Recording", "Topology", "TerminalUI"],
+            swiftSettings: strictSettings
+        ),
         // Shared by the test targets: fixture loading, a loopback HTTP server, the local supercluster driver.
         .target(
             name: "TestSupport",
@@ -79,7 +100,9 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "MonitorModelTests", dependencies: ["MonitorModel", "TestSupport"], swiftSettings: strictSettings),
-        .testTarget(name: "TopologyTests", dependencies: ["Topology", "MonitorModel", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "TopologyTests", dependencies: ["Topology", "MonitorModel", "TestSupport", "SyntheticMesh"],
+            swiftSettings: strictSettings),
         .testTarget(
             name: "OutputFormatTests", dependencies: ["OutputFormat", "Topology", "MonitorModel", "TestSupport"],
             swiftSettings: strictSettings),

@@ -38,7 +38,12 @@ public struct MonitorDecodingError: Error, CustomStringConvertible, Sendable, Eq
 }
 
 public enum MonitorDecoder {
-    public static func decode<Document: Decodable>(
+    /// `GWTOP_DECODER=codable` turns the direct /gatewayz decoder off, so a benchmark can compare both
+    /// in one run on the same machine.
+    static let useFastPath = ProcessInfo.processInfo.environment["GWTOP_DECODER"] != "codable"
+
+    /// Decodes with JSONDecoder only (the reference the fast path is tested against).
+    public static func decodeWithCodable<Document: Decodable>(
         _ type: Document.Type, from body: Data, endpoint: MonitorEndpointKind
     ) throws -> Document {
         guard !body.isEmpty else { throw MonitorDecodingError(endpoint: endpoint, message: "empty body") }
@@ -49,6 +54,15 @@ public enum MonitorDecoder {
         } catch {
             throw MonitorDecodingError(endpoint: endpoint, message: "not JSON (\(error))")
         }
+    }
+
+    public static func decode<Document: Decodable>(
+        _ type: Document.Type, from body: Data, endpoint: MonitorEndpointKind
+    ) throws -> Document {
+        if type == Gatewayz.self, useFastPath, let gatewayz = FastGatewayzDecoder.decode(body) {
+            return gatewayz as! Document
+        }
+        return try decodeWithCodable(type, from: body, endpoint: endpoint)
     }
 
     static func describe(_ error: DecodingError, body: Data) -> String {

@@ -1,0 +1,383 @@
+import Foundation
+
+/// A direct decoder for `/gatewayz?accs=1`, the one document that grows with the mesh (a server of a
+/// 50-cluster supercluster reports ~100 connections with their accounts on every poll). It reads the
+/// bytes once into the `Gatewayz` values, skipping what gwtop does not use, with none of the Codable
+/// machinery's per-field overhead.
+///
+/// It only ever succeeds on a well-formed document it fully understands; on anything else (a syntax
+/// error, an unexpected type, a number that is not a plain integer, invalid UTF-8, nesting deeper than
+/// JSONDecoder allows) it gives up and `MonitorDecoder` decodes with JSONDecoder instead, so the
+/// result and every error message are exactly those of the Codable path. Tests check both agree.
+struct FastGatewayzDecoder {
+    struct GiveUp: Error {}
+
+    private let bytes: UnsafeRawBufferPointer
+    private var index = 0
+    private var depth = 0
+    /// JSONDecoder refuses documents nested deeper than this; so does the fast path.
+    private static let maximumDepth = 512
+
+    static func decode(_ data: Data) -> Gatewayz? {
+        data.withUnsafeBytes { buffer -> Gatewayz? in
+            var decoder = FastGatewayzDecoder(bytes: buffer)
+            return try? decoder.document()
+        }
+    }
+
+    private init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    // MARK: Document structure
+
+    private mutating func document() throws -> Gatewayz {
+        var serverID: String?
+        var now: MonitorTime?
+        var name = ""
+        var host: String?
+        var port: Int?
+        var outbound: [String: RemoteGateway] = [:]
+        var inbound: [String: [RemoteGateway]] = [:]
+        try object { decoder, key in
+            switch key {
+            case "server_id": serverID = try decoder.string()
+            case "now": now = try decoder.optionalTime()
+            case "name": name = try decoder.optionalString() ?? ""
+            case "host": host = try decoder.optionalString()
+            case "port": port = try decoder.optionalInteger().map { Int($0) }
+            case "outbound_gateways":
+                if try decoder.null() { break }
+                try decoder.object { decoder, cluster in outbound[cluster] = try decoder.remoteGateway() }
+            case "inbound_gateways":
+                if try decoder.null() { break }
+                try decoder.object { decoder, cluster in
+                    var list: [RemoteGateway] = []
+                    try decoder.array { decoder in list.append(try decoder.remoteGateway()) }
+                    inbound[cluster] = list
+                }
+            default: try decoder.skipValue()
+            }
+        }
+        skipWhitespace()
+        guard index == bytes.count, let serverID, let now else { throw GiveUp() }
+        return Gatewayz(serverID: serverID, now: now, name: name, host: host, port: port, outboundGateways: outbound, inboundGateways: inbound)
+    }
+
+    private mutating func remoteGateway() throws -> RemoteGateway {
+        var configured = false
+        var connection: GatewayConnectionInfo?
+        var accounts: [AccountInterest] = []
+        try object { decoder, key in
+            switch key {
+            case "configured": configured = try decoder.optionalBool() ?? false
+            case "connection":
+                if try decoder.null() { break }
+                connection = try decoder.connection()
+            case "accounts":
+                if try decoder.null() { break }
+                try decoder.array { decoder in accounts.append(try decoder.account()) }
+            default: try decoder.skipValue()
+            }
+        }
+        return RemoteGateway(configured: configured, connection: connection, accounts: accounts)
+    }
+
+    private mutating func connection() throws -> GatewayConnectionInfo {
+        var cid: UInt64?
+        var info = GatewayConnectionInfo(cid: 0)
+        try object { decoder, key in
+            switch key {
+            case "cid":
+                guard let value = try decoder.optionalInteger(), value >= 0 else { throw GiveUp() }
+                cid = UInt64(value)
+            case "kind": info.kind = try decoder.optionalString()
+            case "type": info.type = try decoder.optionalString()
+            case "ip": info.ip = try decoder.optionalString()
+            case "port": info.port = try decoder.optionalInteger().map { Int($0) }
+            case "start": info.start = try decoder.optionalTime()
+            case "last_activity": info.lastActivity = try decoder.optionalTime()
+            case "rtt": info.rtt = try decoder.optionalDuration()
+            case "uptime": info.uptime = try decoder.optionalDuration()
+            case "idle": info.idle = try decoder.optionalDuration()
+            case "pending_bytes": info.pendingBytes = try decoder.optionalInteger() ?? 0
+            case "in_msgs": info.inMsgs = try decoder.optionalInteger() ?? 0
+            case "out_msgs": info.outMsgs = try decoder.optionalInteger() ?? 0
+            case "in_bytes": info.inBytes = try decoder.optionalInteger() ?? 0
+            case "out_bytes": info.outBytes = try decoder.optionalInteger() ?? 0
+            case "subscriptions": info.subscriptions = try decoder.optionalInteger() ?? 0
+            case "name": info.name = try decoder.optionalString()
+            case "tls_version": info.tlsVersion = try decoder.optionalString()
+            case "tls_cipher_suite": info.tlsCipherSuite = try decoder.optionalString()
+            case "tls_first": info.tlsFirst = try decoder.optionalBool()
+            case "stalls": info.stalls = try decoder.optionalInteger()
+            default: try decoder.skipValue()
+            }
+        }
+        guard let cid else { throw GiveUp() }
+        info.cid = cid
+        return info
+    }
+
+    private mutating func account() throws -> AccountInterest {
+        var name: String?
+        var account = AccountInterest(name: "")
+        try object { decoder, key in
+            switch key {
+            case "name": name = try decoder.string()
+            case "interest_mode": account.interestMode = try decoder.optionalString()
+            case "no_interest_count": account.noInterestCount = try decoder.optionalInteger()
+            case "interest_only_threshold": account.interestOnlyThreshold = try decoder.optionalInteger()
+            case "num_subs": account.numSubs = try decoder.optionalInteger()
+            case "num_queue_subs": account.numQueueSubs = try decoder.optionalInteger()
+            default: try decoder.skipValue()
+            }
+        }
+        guard let name else { throw GiveUp() }
+        account.name = name
+        return account
+    }
+
+    // MARK: Values
+
+    private mutating func optionalTime() throws -> MonitorTime? {
+        guard let text = try optionalString() else { return nil }
+        guard let time = try? MonitorTime(rfc3339: text) else { throw GiveUp() }
+        return time.isGoZeroTime ? nil : time
+    }
+
+    private mutating func optionalDuration() throws -> Double? {
+        guard let text = try optionalString() else { return nil }
+        guard let seconds = try? NatsDuration.seconds(parsing: text) else { throw GiveUp() }
+        return seconds
+    }
+
+    private mutating func optionalString() throws -> String? {
+        if try null() { return nil }
+        return try string()
+    }
+
+    private mutating func optionalBool() throws -> Bool? {
+        if try null() { return nil }
+        if literal("true") { return true }
+        if literal("false") { return false }
+        throw GiveUp()
+    }
+
+    /// A plain JSON integer that fits in Int64; anything else (fractions, exponents) gives up.
+    private mutating func optionalInteger() throws -> Int64? {
+        if try null() { return nil }
+        skipWhitespace()
+        var negative = false
+        if index < bytes.count, bytes[index] == 0x2D { negative = true; index += 1 }
+        let start = index
+        var value: Int64 = 0
+        while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
+            let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times.addingReportingOverflow(Int64(bytes[index] - 0x30))
+            guard !overflow1, !overflow2 else { throw GiveUp() }
+            value = sum
+            index += 1
+        }
+        let digits = index - start
+        guard digits > 0, !(digits > 1 && bytes[start] == 0x30) else { throw GiveUp() }
+        if index < bytes.count, bytes[index] == 0x2E || bytes[index] == 0x65 || bytes[index] == 0x45 { throw GiveUp() }
+        return negative ? -value : value
+    }
+
+    private mutating func null() throws -> Bool {
+        skipWhitespace()
+        return literal("null")
+    }
+
+    private mutating func literal(_ word: StaticString) -> Bool {
+        skipWhitespace()
+        let count = word.utf8CodeUnitCount
+        guard index + count <= bytes.count else { return false }
+        let pointer = word.utf8Start
+        for offset in 0..<count where bytes[index + offset] != pointer[offset] { return false }
+        // A literal must end there ("nullx" is not null).
+        if index + count < bytes.count {
+            let next = bytes[index + count]
+            if (next >= 0x61 && next <= 0x7A) || (next >= 0x30 && next <= 0x39) { return false }
+        }
+        index += count
+        return true
+    }
+
+    /// A string without escapes becomes a String straight from the bytes (validated UTF-8); one with
+    /// escapes is decoded escape by escape.
+    private mutating func string() throws -> String {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == 0x22 else { throw GiveUp() }
+        index += 1
+        let start = index
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == 0x22 {
+                let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                index += 1
+                guard let text else { throw GiveUp() }
+                return text
+            }
+            if byte == 0x5C { return try escapedString(from: start) }
+            if byte < 0x20 { throw GiveUp() }
+            index += 1
+        }
+        throw GiveUp()
+    }
+
+    private mutating func escapedString(from start: Int) throws -> String {
+        var output: [UInt8] = Array(UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            switch byte {
+            case 0x22:
+                guard let text = String(validating: output, as: UTF8.self) else { throw GiveUp() }
+                return text
+            case 0x5C:
+                guard index < bytes.count else { throw GiveUp() }
+                let escape = bytes[index]
+                index += 1
+                switch escape {
+                case 0x22, 0x5C, 0x2F: output.append(escape)
+                case 0x62: output.append(0x08)
+                case 0x66: output.append(0x0C)
+                case 0x6E: output.append(0x0A)
+                case 0x72: output.append(0x0D)
+                case 0x74: output.append(0x09)
+                case 0x75:
+                    var scalar = try hex4()
+                    if (0xD800...0xDBFF).contains(scalar) {
+                        guard index + 1 < bytes.count, bytes[index] == 0x5C, bytes[index + 1] == 0x75 else { throw GiveUp() }
+                        index += 2
+                        let low = try hex4()
+                        guard (0xDC00...0xDFFF).contains(low) else { throw GiveUp() }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    } else if (0xDC00...0xDFFF).contains(scalar) {
+                        throw GiveUp()
+                    }
+                    guard let unicode = Unicode.Scalar(scalar) else { throw GiveUp() }
+                    output.append(contentsOf: Array(String(Character(unicode)).utf8))
+                default: throw GiveUp()
+                }
+            default:
+                if byte < 0x20 { throw GiveUp() }
+                output.append(byte)
+            }
+        }
+        throw GiveUp()
+    }
+
+    private mutating func hex4() throws -> UInt32 {
+        guard index + 4 <= bytes.count else { throw GiveUp() }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[index]
+            let digit: UInt32
+            switch byte {
+            case 0x30...0x39: digit = UInt32(byte - 0x30)
+            case 0x41...0x46: digit = UInt32(byte - 0x41 + 10)
+            case 0x61...0x66: digit = UInt32(byte - 0x61 + 10)
+            default: throw GiveUp()
+            }
+            value = value << 4 | digit
+            index += 1
+        }
+        return value
+    }
+
+    // MARK: Containers
+
+    /// Calls `body` for each member with the decoder positioned at its value; `body` must consume it.
+    private mutating func object(_ body: (inout FastGatewayzDecoder, String) throws -> Void) throws {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == 0x7B else { throw GiveUp() }
+        index += 1
+        depth += 1
+        guard depth <= Self.maximumDepth else { throw GiveUp() }
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == 0x7D {
+            index += 1
+            depth -= 1
+            return
+        }
+        while true {
+            let key = try string()
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == 0x3A else { throw GiveUp() }
+            index += 1
+            try body(&self, key)
+            skipWhitespace()
+            guard index < bytes.count else { throw GiveUp() }
+            if bytes[index] == 0x2C { index += 1; continue }
+            if bytes[index] == 0x7D { index += 1; depth -= 1; return }
+            throw GiveUp()
+        }
+    }
+
+    private mutating func array(_ body: (inout FastGatewayzDecoder) throws -> Void) throws {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == 0x5B else { throw GiveUp() }
+        index += 1
+        depth += 1
+        guard depth <= Self.maximumDepth else { throw GiveUp() }
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == 0x5D {
+            index += 1
+            depth -= 1
+            return
+        }
+        while true {
+            try body(&self)
+            skipWhitespace()
+            guard index < bytes.count else { throw GiveUp() }
+            if bytes[index] == 0x2C { index += 1; continue }
+            if bytes[index] == 0x5D { index += 1; depth -= 1; return }
+            throw GiveUp()
+        }
+    }
+
+    /// Any JSON value, checked for syntax (JSONDecoder rejects a document with an error anywhere, so
+    /// the fast path must too).
+    private mutating func skipValue() throws {
+        skipWhitespace()
+        guard index < bytes.count else { throw GiveUp() }
+        switch bytes[index] {
+        case 0x22: _ = try string()
+        case 0x7B: try object { decoder, _ in try decoder.skipValue() }
+        case 0x5B: try array { decoder in try decoder.skipValue() }
+        case 0x74: guard literal("true") else { throw GiveUp() }
+        case 0x66: guard literal("false") else { throw GiveUp() }
+        case 0x6E: guard literal("null") else { throw GiveUp() }
+        default: try skipNumber()
+        }
+    }
+
+    private mutating func skipNumber() throws {
+        if index < bytes.count, bytes[index] == 0x2D { index += 1 }
+        let start = index
+        while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 { index += 1 }
+        guard index > start, !(index - start > 1 && bytes[start] == 0x30) else { throw GiveUp() }
+        if index < bytes.count, bytes[index] == 0x2E {
+            index += 1
+            let fraction = index
+            while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 { index += 1 }
+            guard index > fraction else { throw GiveUp() }
+        }
+        if index < bytes.count, bytes[index] == 0x65 || bytes[index] == 0x45 {
+            index += 1
+            if index < bytes.count, bytes[index] == 0x2B || bytes[index] == 0x2D { index += 1 }
+            let exponent = index
+            while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 { index += 1 }
+            guard index > exponent else { throw GiveUp() }
+        }
+    }
+
+    private mutating func skipWhitespace() {
+        while index < bytes.count {
+            let byte = bytes[index]
+            guard byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 else { return }
+            index += 1
+        }
+    }
+}

@@ -1,0 +1,427 @@
+/// A self-consistent synthetic supercluster for benchmarks: C clusters × S servers, each with one
+/// outbound gateway per other cluster and the inbound ones of the servers that chose it, realistic
+/// counters that advance with time (so rates are real), RTT strings and accounts. Documents are written
+/// byte by byte in nats-server's own layout (indented JSON), fast enough that serving 250 servers a
+/// second does not make the server the bottleneck of what it measures.
+public struct SyntheticMesh: Sendable {
+    public let clusters: Int
+    public let serversPerCluster: Int
+    /// Seconds since 1970 at which every server started (counters are zero then).
+    public let startedAt: Double
+
+    public init(clusters: Int, serversPerCluster: Int, startedAt: Double) {
+        self.clusters = max(1, clusters)
+        self.serversPerCluster = max(1, serversPerCluster)
+        self.startedAt = startedAt
+    }
+
+    public struct ServerRef: Sendable, Hashable {
+        public let cluster: Int
+        public let index: Int
+    }
+
+    public var servers: [ServerRef] {
+        (0..<clusters).flatMap { c in (0..<serversPerCluster).map { ServerRef(cluster: c, index: $0) } }
+    }
+
+    public var connectionCount: Int { 2 * clusters * serversPerCluster * (clusters - 1) }
+
+    public func clusterName(_ c: Int) -> String { c < 99 ? "dc" + (c < 9 ? "0" : "") + String(c + 1) : "dc" + String(c + 1) }
+    public func serverName(_ s: ServerRef) -> String { clusterName(s.cluster) + "-s" + String(s.index + 1) }
+    /// The path prefix a server's documents are served under: `/dc01-s1/varz`.
+    public func pathPrefix(_ s: ServerRef) -> String { "/" + serverName(s) }
+
+    public func server(named name: String) -> ServerRef? {
+        guard name.hasPrefix("dc"), let dash = name.firstIndex(of: "-"),
+            let c = Int(name[name.index(name.startIndex, offsetBy: 2)..<dash]),
+            name[dash...].hasPrefix("-s"), let i = Int(name[name.index(dash, offsetBy: 2)...]),
+            (1...clusters).contains(c), (1...serversPerCluster).contains(i)
+        else { return nil }
+        return ServerRef(cluster: c - 1, index: i - 1)
+    }
+
+    /// 56 characters like a real server id (N + 55 base-32 characters), stable per server.
+    public func serverID(_ s: ServerRef) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".utf8)
+        var state = UInt64(s.cluster * 1000 + s.index + 1) &* 0x9E37_79B9_7F4A_7C15
+        var bytes: [UInt8] = [78]
+        for _ in 0..<55 {
+            state ^= state >> 29
+            state = state &* 0xBF58_476D_1CE4_E5B9
+            state ^= state >> 32
+            bytes.append(alphabet[Int(state & 31)])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The server of `remoteCluster` that `s` dials.
+    public func outboundTarget(of s: ServerRef, to remoteCluster: Int) -> ServerRef {
+        ServerRef(cluster: remoteCluster, index: (s.index + s.cluster + remoteCluster) % serversPerCluster)
+    }
+
+    /// The servers of other clusters that dial `s`, in cluster order.
+    public func inboundSources(of s: ServerRef) -> [ServerRef] {
+        var sources: [ServerRef] = []
+        for c in 0..<clusters where c != s.cluster {
+            for i in 0..<serversPerCluster {
+                let candidate = ServerRef(cluster: c, index: i)
+                if outboundTarget(of: candidate, to: s.cluster) == s { sources.append(candidate) }
+            }
+        }
+        return sources
+    }
+
+    /// Messages per second and bytes per message on the link `from` → `to`'s cluster.
+    func traffic(from: ServerRef, toCluster: Int) -> (rate: Double, size: Int) {
+        let h = mix(UInt64(from.cluster * 7919 + from.index * 104_729 + toCluster * 15_485_863))
+        return (Double(5 + h % 400), 100 + Int((h >> 20) % 900))
+    }
+
+    func mix(_ value: UInt64) -> UInt64 {
+        var z = value &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    func ip(_ s: ServerRef) -> String { "10.\(s.cluster / 250).\(s.cluster % 250).\(s.index + 1)" }
+
+    /// Gateway connection ids: outbound ones first (cluster order), then inbound, as a server that
+    /// dialled its remotes at start and was then dialled would number them.
+    func outboundGid(_ s: ServerRef, toCluster d: Int) -> Int { 10 + (d < s.cluster ? d : d - 1) }
+    func inboundGid(_ s: ServerRef, sourceIndex: Int) -> Int { 10 + clusters + sourceIndex }
+
+    // MARK: Documents
+
+    public func varz(_ s: ServerRef, now: Double) -> [UInt8] {
+        var w = JSONBytes()
+        w.open()
+        w.field("server_id", string: serverID(s))
+        w.field("server_name", string: serverName(s))
+        w.field("version", string: "2.15.1")
+        w.field("proto", int: 1)
+        w.field("git_commit", string: "b2fd3ef")
+        w.field("go", string: "go1.27.2")
+        w.field("host", string: "0.0.0.0")
+        w.field("port", int: 4222)
+        w.field("max_connections", int: 65536)
+        w.field("ping_interval", int: 120_000_000_000)
+        w.field("ping_max", int: 2)
+        w.field("http_host", string: "0.0.0.0")
+        w.field("http_port", int: 8222)
+        w.field("http_base_path", string: "")
+        w.field("https_port", int: 0)
+        w.field("auth_timeout", int: 2)
+        w.field("max_control_line", int: 4096)
+        w.field("max_payload", int: 1_048_576)
+        w.field("max_pending", int: 67_108_864)
+        w.key("cluster")
+        w.open()
+        w.field("name", string: clusterName(s.cluster))
+        w.field("addr", string: "0.0.0.0")
+        w.field("cluster_port", int: 6222)
+        w.field("auth_timeout", int: 2)
+        w.key("urls")
+        w.openArray()
+        for i in 0..<serversPerCluster where i != s.index { w.element(string: ip(ServerRef(cluster: s.cluster, index: i)) + ":6222") }
+        w.closeArray()
+        w.field("tls_timeout", int: 2)
+        w.field("pool_size", int: 3)
+        w.close()
+        w.key("gateway")
+        w.open()
+        w.field("name", string: clusterName(s.cluster))
+        w.field("host", string: "0.0.0.0")
+        w.field("port", int: 7222)
+        w.field("auth_timeout", int: 2)
+        w.field("tls_timeout", int: 2)
+        w.key("gateways")
+        w.openArray()
+        for c in 0..<clusters {
+            w.openElement()
+            w.field("name", string: clusterName(c))
+            w.key("urls")
+            w.openArray()
+            for i in 0..<serversPerCluster { w.element(string: ip(ServerRef(cluster: c, index: i)) + ":7222") }
+            w.closeArray()
+            w.close()
+        }
+        w.closeArray()
+        w.close()
+        w.field("tls_timeout", int: 2)
+        w.field("write_deadline", int: 10_000_000_000)
+        w.field("start", time: startedAt)
+        w.field("now", time: now)
+        w.field("uptime", string: Self.uptime(now - startedAt))
+        w.field("mem", int: 17_457_152 + (clusters * serversPerCluster) * 40_000)
+        w.field("cores", int: 8)
+        w.field("gomaxprocs", int: 8)
+        w.field("cpu", int: 3)
+        w.field("connections", int: 12)
+        w.field("total_connections", int: 40)
+        w.field("routes", int: serversPerCluster - 1)
+        w.field("remotes", int: serversPerCluster - 1)
+        w.field("leafnodes", int: 0)
+        let elapsed = max(0, now - startedAt)
+        w.field("in_msgs", int: Int(elapsed * 900))
+        w.field("in_bytes", int: Int(elapsed * 900 * 300))
+        w.field("out_msgs", int: Int(elapsed * 850))
+        w.field("out_bytes", int: Int(elapsed * 850 * 300))
+        w.field("slow_consumers", int: 0)
+        w.field("subscriptions", int: 100)
+        w.field("system_account", string: "$SYS")
+        w.key("slow_consumer_stats")
+        w.open()
+        for kind in ["clients", "routes", "gateways", "leafs"] { w.field(kind, int: 0) }
+        w.close()
+        w.key("stale_connection_stats")
+        w.open()
+        for kind in ["clients", "routes", "gateways", "leafs"] { w.field(kind, int: 0) }
+        w.close()
+        w.close()
+        return w.bytes
+    }
+
+    public func gatewayz(_ s: ServerRef, now: Double) -> [UInt8] {
+        var w = JSONBytes()
+        w.open()
+        w.field("server_id", string: serverID(s))
+        w.field("now", time: now)
+        w.field("name", string: clusterName(s.cluster))
+        w.field("host", string: "0.0.0.0")
+        w.field("port", int: 7222)
+        w.key("outbound_gateways")
+        w.open()
+        for d in 0..<clusters where d != s.cluster {
+            let target = outboundTarget(of: s, to: d)
+            let (rate, size) = traffic(from: s, toCluster: d)
+            w.key(clusterName(d))
+            w.open()
+            w.field("configured", bool: true)
+            connection(&w, gid: outboundGid(s, toCluster: d), remote: target, now: now,
+                       inMsgs: 0, outMsgs: rate, size: size, salt: UInt64(d))
+            w.close()
+        }
+        w.close()
+        w.key("inbound_gateways")
+        w.open()
+        let sources = inboundSources(of: s)
+        var index = 0
+        var position = 0
+        while position < sources.count {
+            let cluster = sources[position].cluster
+            w.key(clusterName(cluster))
+            w.openArray()
+            while position < sources.count && sources[position].cluster == cluster {
+                let source = sources[position]
+                let (rate, size) = traffic(from: source, toCluster: s.cluster)
+                w.openElement()
+                w.field("configured", bool: false)
+                connection(&w, gid: inboundGid(s, sourceIndex: index), remote: source, now: now,
+                           inMsgs: rate, outMsgs: 0, size: size, salt: UInt64(1000 + index))
+                w.close()
+                position += 1
+                index += 1
+            }
+            w.closeArray()
+        }
+        w.close()
+        w.close()
+        return w.bytes
+    }
+
+    func connection(_ w: inout JSONBytes, gid: Int, remote: ServerRef, now: Double, inMsgs: Double, outMsgs: Double, size: Int, salt: UInt64) {
+        let elapsed = max(0, now - startedAt - 1)
+        w.key("connection")
+        w.open()
+        w.field("cid", int: gid)
+        w.field("kind", string: "Gateway")
+        w.field("ip", string: ip(remote))
+        w.field("port", int: 7222)
+        w.field("start", time: startedAt + 1)
+        w.field("last_activity", time: now - 0.2)
+        // An RTT that wanders a little from poll to poll, as real ones do.
+        let jitter = Double(mix(salt &+ UInt64(now)) % 200) / 1000
+        let rtt = 0.4 + Double(remote.cluster % 17) * 3.1 + jitter
+        w.field("rtt", string: Self.milliseconds(rtt))
+        w.field("uptime", string: Self.uptime(elapsed))
+        w.field("idle", string: "0s")
+        w.field("pending_bytes", int: 0)
+        w.field("in_msgs", int: Int(inMsgs * elapsed))
+        w.field("out_msgs", int: Int(outMsgs * elapsed))
+        w.field("in_bytes", int: Int(inMsgs * elapsed) * size)
+        w.field("out_bytes", int: Int(outMsgs * elapsed) * size)
+        w.field("subscriptions", int: 40)
+        w.field("name", string: serverID(remote))
+        w.close()
+        w.key("accounts")
+        w.openArray()
+        for (account, subs) in [("$G", 1), ("$SYS", 39)] {
+            w.openElement()
+            w.field("name", string: account)
+            w.field("interest_mode", string: "Interest-Only")
+            w.field("interest_only_threshold", int: 1000)
+            w.field("num_subs", int: subs)
+            w.close()
+        }
+        w.closeArray()
+    }
+
+    public func routez(_ s: ServerRef, now: Double) -> [UInt8] {
+        var w = JSONBytes()
+        w.open()
+        w.field("server_id", string: serverID(s))
+        w.field("server_name", string: serverName(s))
+        w.field("now", time: now)
+        w.field("num_routes", int: serversPerCluster - 1)
+        w.key("routes")
+        w.openArray()
+        var rid = 1
+        for i in 0..<serversPerCluster where i != s.index {
+            let peer = ServerRef(cluster: s.cluster, index: i)
+            w.openElement()
+            w.field("rid", int: rid)
+            w.field("remote_id", string: serverID(peer))
+            w.field("remote_name", string: serverName(peer))
+            w.field("did_solicit", bool: i < s.index)
+            w.field("is_configured", bool: true)
+            w.field("ip", string: ip(peer))
+            w.field("port", int: 6222)
+            w.field("rtt", string: "312µs")
+            w.field("uptime", string: Self.uptime(now - startedAt))
+            w.field("pending_size", int: 0)
+            w.close()
+            rid += 1
+        }
+        w.closeArray()
+        w.close()
+        return w.bytes
+    }
+
+    public func healthz() -> [UInt8] { Array("{\n  \"status\": \"ok\"\n}".utf8) }
+
+    // MARK: Formats
+
+    /// nats-server's uptime form: `1h2m3s`, `2d3h4m5s`.
+    static func uptime(_ seconds: Double) -> String {
+        var rest = Int(max(0, seconds))
+        let days = rest / 86400; rest %= 86400
+        let hours = rest / 3600; rest %= 3600
+        let minutes = rest / 60
+        let secs = rest % 60
+        if days > 0 { return "\(days)d\(hours)h\(minutes)m\(secs)s" }
+        if hours > 0 { return "\(hours)h\(minutes)m\(secs)s" }
+        if minutes > 0 { return "\(minutes)m\(secs)s" }
+        return "\(secs)s"
+    }
+
+    /// Go's Duration.String for a few milliseconds: `12.345ms`.
+    static func milliseconds(_ value: Double) -> String {
+        let micros = Int((value * 1000).rounded())
+        let whole = micros / 1000
+        var fraction = String(micros % 1000)
+        while fraction.count < 3 { fraction = "0" + fraction }
+        while fraction.hasSuffix("0") { fraction.removeLast() }
+        return fraction.isEmpty ? "\(whole)ms" : "\(whole).\(fraction)ms"
+    }
+}
+
+/// Indented JSON (two spaces, as nats-server's MarshalIndent) written straight into bytes.
+struct JSONBytes {
+    var bytes: [UInt8] = []
+    private var depth = 0
+    private var needsComma = false
+
+    init() { bytes.reserveCapacity(64 * 1024) }
+
+    private mutating func newline() {
+        bytes.append(10)
+        for _ in 0..<(depth * 2) { bytes.append(32) }
+    }
+
+    private mutating func separator() {
+        if needsComma { bytes.append(44) }
+        if depth > 0 { newline() }
+    }
+
+    mutating func key(_ name: String) {
+        separator()
+        bytes.append(34)
+        bytes.append(contentsOf: name.utf8)
+        bytes.append(contentsOf: [34, 58, 32])
+        needsComma = false
+        pendingValue = true
+    }
+
+    private var pendingValue = false
+
+    private mutating func beginValue() {
+        if pendingValue { pendingValue = false } else { separator() }
+    }
+
+    mutating func open() { beginValue(); bytes.append(123); depth += 1; needsComma = false }
+    mutating func openElement() { open() }
+    mutating func close() {
+        depth -= 1
+        if needsComma { newline() }
+        bytes.append(125)
+        needsComma = true
+    }
+    mutating func openArray() { beginValue(); bytes.append(91); depth += 1; needsComma = false }
+    mutating func closeArray() {
+        depth -= 1
+        if needsComma { newline() }
+        bytes.append(93)
+        needsComma = true
+    }
+
+    mutating func element(string value: String) { beginValue(); quoted(value); needsComma = true }
+
+    mutating func field(_ name: String, string value: String) { key(name); beginValue(); quoted(value); needsComma = true }
+    mutating func field(_ name: String, int value: Int) { key(name); beginValue(); integer(value); needsComma = true }
+    mutating func field(_ name: String, bool value: Bool) {
+        key(name); beginValue(); bytes.append(contentsOf: (value ? "true" : "false").utf8); needsComma = true
+    }
+    mutating func field(_ name: String, time value: Double) { key(name); beginValue(); quoted(Self.rfc3339(value)); needsComma = true }
+
+    private mutating func quoted(_ value: String) {
+        bytes.append(34)
+        bytes.append(contentsOf: value.utf8)
+        bytes.append(34)
+    }
+
+    private mutating func integer(_ value: Int) {
+        if value < 0 { bytes.append(45) }
+        var magnitude = value.magnitude
+        var digits: [UInt8] = []
+        repeat {
+            digits.append(UInt8(48 + magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        bytes.append(contentsOf: digits.reversed())
+    }
+
+    /// RFC 3339 with nanoseconds, UTC, as Go prints time.Time.
+    static func rfc3339(_ seconds: Double) -> String {
+        let whole = Int(seconds.rounded(.down))
+        let nanos = Int((seconds - Double(whole)) * 1e9)
+        var days = whole / 86400
+        let secondOfDay = whole % 86400
+        // civil from days (Howard Hinnant)
+        days += 719_468
+        let era = days / 146_097
+        let doe = days - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        func pad(_ v: Int, _ n: Int) -> String {
+            let text = String(v)
+            return String(repeating: "0", count: max(0, n - text.count)) + text
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):"
+            + "\(pad(secondOfDay % 60, 2)).\(pad(nanos, 9))Z"
+    }
+}

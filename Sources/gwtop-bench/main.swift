@@ -1,0 +1,97 @@
+import Foundation
+import MonitorModel
+import Recording
+import TerminalUI
+import Topology
+
+// gwtop-bench: times gwtop's pure pipeline in process on a recording (made with
+// `gwtop --headless --record`), so decode, model, diagnosis and render are measured on real bytes
+// without the network:
+//
+//   gwtop-bench FILE [--repeat N]
+//
+// Prints medians over N repetitions (default 15) of: decoding every endpoint's documents of one poll
+// (and the throughput), building the model, diagnosing it, the events against the previous poll, the
+// dashboard update, and rendering a full 120×40 frame offscreen.
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+}
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+}
+
+func measure(_ repeats: Int, _ body: () -> Void) -> Double {
+    var samples: [Double] = []
+    let clock = ContinuousClock()
+    for _ in 0..<repeats { samples.append(seconds(clock.measure(body))) }
+    return median(samples)
+}
+
+func milliseconds(_ value: Double) -> String { String(format: "%.2f ms", value * 1000) }
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+var repeats = 15
+if let index = arguments.firstIndex(of: "--repeat"), index + 1 < arguments.count, let value = Int(arguments[index + 1]) {
+    repeats = max(1, value)
+    arguments.removeSubrange(index...index + 1)
+}
+guard let path = arguments.first else {
+    FileHandle.standardError.write(Data("usage: gwtop-bench RECORDING [--repeat N]\n".utf8))
+    exit(2)
+}
+do {
+    let recording = try Recording(path: path)
+    guard recording.count >= 2 else { throw BenchError(description: "\(path) needs at least two polls") }
+    let first = try recording.poll(at: recording.count - 2)
+    let second = try recording.poll(at: recording.count - 1)
+    let bytes = second.endpoints.reduce(0) { total, endpoint in total + endpoint.responses.reduce(0) { $0 + $1.body.count } }
+
+    var snapshot = second.snapshot
+    let decode = measure(repeats) { snapshot = second.snapshot }
+    let previousModel = SuperclusterBuilder.build(poll: first.snapshot, previous: nil)
+    let previousProblems = MeshDiagnosis.diagnose(previousModel, previous: nil)
+    var model = previousModel
+    let build = measure(repeats) { model = SuperclusterBuilder.build(poll: snapshot, previous: previousModel) }
+    var problems: [Problem] = []
+    let diagnose = measure(repeats) { problems = MeshDiagnosis.diagnose(model, previous: previousModel) }
+    var events: [MeshEvent] = []
+    let detect = measure(repeats) { events = MeshEventDetector.events(from: previousModel, previousProblems, to: model, problems) }
+
+    let base = DashboardState(width: 120, height: 40, interval: 1, glyphs: .unicode, themeNames: ["default"], now: model.time)
+    var state = base
+    _ = DashboardUpdate.update(&state, .poll(PollUpdate(model: previousModel, problems: previousProblems, receivedAt: previousModel.time, duration: 0.1)))
+    let prepared = state
+    let update = measure(repeats) {
+        state = prepared
+        _ = DashboardUpdate.update(&state, .poll(PollUpdate(model: model, problems: problems, receivedAt: model.time, duration: 0.1, events: events)))
+    }
+    var frame = CellBuffer(width: 1, height: 1)
+    let render = measure(repeats) { frame = DashboardView.render(state) }
+    var keyed = state
+    let key = measure(repeats) {
+        keyed = state
+        _ = DashboardUpdate.update(&keyed, .key(.down))
+        frame = DashboardView.render(keyed)
+    }
+    let links = model.servers.reduce(0) { $0 + $1.outbound.count + $1.inbound.count }
+    print("recording \(path): \(second.endpoints.count) endpoints, \(links) gateway connections, \(bytes) bytes of documents per poll")
+    print("median of \(repeats) runs:")
+    print("  decode one poll          \(milliseconds(decode))  (\(String(format: "%.0f", Double(bytes) / decode / 1_048_576)) MiB/s)")
+    print("  build the model          \(milliseconds(build))")
+    print("  diagnose                 \(milliseconds(diagnose))  (\(problems.count) problems)")
+    print("  events against previous  \(milliseconds(detect))")
+    print("  dashboard update (poll)  \(milliseconds(update))  (\(state.rows.count) tree rows)")
+    print("  render 120×40 frame      \(milliseconds(render))  (\(frame.width)×\(frame.height))")
+    print("  key (↓) + render         \(milliseconds(key))")
+    print("  pipeline per poll        \(milliseconds(decode + build + diagnose + detect + update + render))")
+} catch {
+    FileHandle.standardError.write(Data("gwtop-bench: \(error)\n".utf8))
+    exit(1)
+}

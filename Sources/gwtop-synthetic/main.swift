@@ -1,0 +1,127 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import SyntheticMesh
+
+// gwtop-synthetic: serves a synthetic supercluster's monitoring endpoints on one port, one path prefix
+// per server (`/dc01-s1/varz`, `/dc01-s1/gatewayz`, …), for benchmarks at a scale no laptop runs for real.
+//
+//   gwtop-synthetic --clusters 50 --servers 5 --port 18222 [--urls FILE]
+//
+// Counters advance with the wall clock, so rates computed from two polls are real.
+
+struct Options {
+    var clusters = 10
+    var servers = 3
+    var port = 18222
+    var urlsFile: String?
+
+    init(_ arguments: [String]) throws {
+        var rest = arguments[...]
+        func value(_ name: String) throws -> String {
+            guard let next = rest.popFirst() else { throw UsageError("\(name) needs a value") }
+            return next
+        }
+        while let argument = rest.popFirst() {
+            switch argument {
+            case "--clusters": clusters = try Self.number(value(argument), argument, 2...500)
+            case "--servers": servers = try Self.number(value(argument), argument, 1...100)
+            case "--port": port = try Self.number(value(argument), argument, 0...65535)
+            case "--urls": urlsFile = try value(argument)
+            case "-h", "--help":
+                print("usage: gwtop-synthetic --clusters C --servers S --port P [--urls FILE]")
+                exit(0)
+            default: throw UsageError("unknown argument \(argument)")
+            }
+        }
+    }
+
+    static func number(_ text: String, _ name: String, _ range: ClosedRange<Int>) throws -> Int {
+        guard let value = Int(text), range.contains(value) else { throw UsageError("\(name) must be a number in \(range), got \(text)") }
+        return value
+    }
+}
+
+struct UsageError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+final class MonitoringHandler: ChannelInboundHandler, @unchecked Sendable {
+    // @unchecked: one handler per channel, used only on that channel's event loop.
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+    let mesh: SyntheticMesh
+    private var keepAlive = true
+    private var path = ""
+
+    init(mesh: SyntheticMesh) { self.mesh = mesh }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            keepAlive = head.isKeepAlive
+            path = head.uri
+        case .body:
+            break
+        case .end:
+            respond(context)
+        }
+    }
+
+    func respond(_ context: ChannelHandlerContext) {
+        let now = Date().timeIntervalSince1970
+        var body: [UInt8]?
+        let pathOnly = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
+        let parts = pathOnly.split(separator: "/")
+        if parts.count == 2, let server = mesh.server(named: String(parts[0])) {
+            switch parts[1] {
+            case "varz": body = mesh.varz(server, now: now)
+            case "gatewayz": body = mesh.gatewayz(server, now: now)
+            case "routez": body = mesh.routez(server, now: now)
+            case "healthz": body = mesh.healthz()
+            default: break
+            }
+        }
+        let status: HTTPResponseStatus = body == nil ? .notFound : .ok
+        let bytes = body ?? Array("not found\n".utf8)
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: body == nil ? "text/plain" : "application/json")
+        headers.add(name: "Content-Length", value: String(bytes.count))
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: bytes)))), promise: nil)
+        let keepAlive = self.keepAlive
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+            if !keepAlive { context.close(promise: nil) }
+        }
+    }
+}
+
+do {
+    let options = try Options(Array(CommandLine.arguments.dropFirst()))
+    let mesh = SyntheticMesh(
+        clusters: options.clusters, serversPerCluster: options.servers, startedAt: Date().timeIntervalSince1970 - 3600)
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+    let channel = try ServerBootstrap(group: group)
+        .serverChannelOption(.backlog, value: 1024)
+        .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+        .childChannelInitializer { channel in
+            channel.pipeline.configureHTTPServerPipeline().flatMap {
+                channel.pipeline.addHandler(MonitoringHandler(mesh: mesh))
+            }
+        }
+        .bind(host: "127.0.0.1", port: options.port).wait()
+    let port = channel.localAddress?.port ?? options.port
+    let urls = mesh.servers.map { "http://127.0.0.1:\(port)\(mesh.pathPrefix($0))" }
+    if let file = options.urlsFile {
+        try (urls.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+    }
+    FileHandle.standardError.write(Data(
+        "gwtop-synthetic: \(options.clusters) clusters × \(options.servers) servers, \(mesh.connectionCount) gateway connections, on 127.0.0.1:\(port)\n".utf8))
+    try channel.closeFuture.wait()
+} catch {
+    FileHandle.standardError.write(Data("gwtop-synthetic: \(error)\n".utf8))
+    exit(2)
+}
