@@ -46,15 +46,17 @@ struct FastGatewayzDecoder {
             case "port": port = try decoder.optionalInteger().map { Int($0) }
             case "outbound_gateways":
                 if try decoder.null() { break }
-                try decoder.object { decoder, cluster in outbound[cluster] = try decoder.remoteGateway() }
+                try decoder.object { decoder, cluster in outbound[try cluster.string()] = try decoder.remoteGateway() }
             case "inbound_gateways":
                 if try decoder.null() { break }
                 try decoder.object { decoder, cluster in
                     var list: [RemoteGateway] = []
                     try decoder.array { decoder in list.append(try decoder.remoteGateway()) }
-                    inbound[cluster] = list
+                    inbound[try cluster.string()] = list
                 }
-            default: try decoder.skipValue()
+            default:
+                _ = try key.string()
+                try decoder.skipValue()
             }
         }
         skipWhitespace()
@@ -75,7 +77,9 @@ struct FastGatewayzDecoder {
             case "accounts":
                 if try decoder.null() { break }
                 try decoder.array { decoder in accounts.append(try decoder.account()) }
-            default: try decoder.skipValue()
+            default:
+                _ = try key.string()
+                try decoder.skipValue()
             }
         }
         return RemoteGateway(configured: configured, connection: connection, accounts: accounts)
@@ -109,7 +113,9 @@ struct FastGatewayzDecoder {
             case "tls_cipher_suite": info.tlsCipherSuite = try decoder.optionalString()
             case "tls_first": info.tlsFirst = try decoder.optionalBool()
             case "stalls": info.stalls = try decoder.optionalInteger()
-            default: try decoder.skipValue()
+            default:
+                _ = try key.string()
+                try decoder.skipValue()
             }
         }
         guard let cid else { throw GiveUp() }
@@ -128,7 +134,9 @@ struct FastGatewayzDecoder {
             case "interest_only_threshold": account.interestOnlyThreshold = try decoder.optionalInteger()
             case "num_subs": account.numSubs = try decoder.optionalInteger()
             case "num_queue_subs": account.numQueueSubs = try decoder.optionalInteger()
-            default: try decoder.skipValue()
+            default:
+                _ = try key.string()
+                try decoder.skipValue()
             }
         }
         guard let name else { throw GiveUp() }
@@ -138,16 +146,57 @@ struct FastGatewayzDecoder {
 
     // MARK: Values
 
+    /// An object key as the bytes between its quotes: compared with the names gwtop knows without
+    /// making a String; made into one (UTF-8 checked) only for map keys and unknown names.
+    struct Key {
+        let raw: UnsafeRawBufferPointer
+
+        func string() throws -> String {
+            guard let text = String(validating: raw, as: UTF8.self) else { throw GiveUp() }
+            return text
+        }
+
+        static func ~= (pattern: StaticString, key: Key) -> Bool {
+            guard pattern.utf8CodeUnitCount == key.raw.count else { return false }
+            guard let base = key.raw.baseAddress, key.raw.count > 0 else { return true }
+            return memcmp(pattern.utf8Start, base, key.raw.count) == 0
+        }
+    }
+
     private mutating func optionalTime() throws -> MonitorTime? {
-        guard let text = try optionalString() else { return nil }
-        guard let time = try? MonitorTime(rfc3339: text) else { throw GiveUp() }
+        if try null() { return nil }
+        let raw = try rawString()
+        guard let time = MonitorTime.parse(raw) else { throw GiveUp() }
         return time.isGoZeroTime ? nil : time
     }
 
     private mutating func optionalDuration() throws -> Double? {
-        guard let text = try optionalString() else { return nil }
-        guard let seconds = try? NatsDuration.seconds(parsing: text) else { throw GiveUp() }
+        if try null() { return nil }
+        let raw = try rawString()
+        if let seconds = NatsDuration.fastSeconds(raw) { return seconds }
+        guard let text = String(validating: raw, as: UTF8.self), let seconds = try? NatsDuration.seconds(parsing: text) else {
+            throw GiveUp()
+        }
         return seconds
+    }
+
+    /// The bytes of a string without escapes (times, durations and keys never have any; one that does
+    /// gives up).
+    private mutating func rawString() throws -> UnsafeRawBufferPointer {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == 0x22 else { throw GiveUp() }
+        index += 1
+        let start = index
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == 0x22 {
+                index += 1
+                return UnsafeRawBufferPointer(rebasing: bytes[start..<index - 1])
+            }
+            if byte == 0x5C || byte < 0x20 { throw GiveUp() }
+            index += 1
+        }
+        throw GiveUp()
     }
 
     private mutating func optionalString() throws -> String? {
@@ -289,7 +338,7 @@ struct FastGatewayzDecoder {
     // MARK: Containers
 
     /// Calls `body` for each member with the decoder positioned at its value; `body` must consume it.
-    private mutating func object(_ body: (inout FastGatewayzDecoder, String) throws -> Void) throws {
+    private mutating func object(_ body: (inout FastGatewayzDecoder, Key) throws -> Void) throws {
         skipWhitespace()
         guard index < bytes.count, bytes[index] == 0x7B else { throw GiveUp() }
         index += 1
@@ -302,7 +351,7 @@ struct FastGatewayzDecoder {
             return
         }
         while true {
-            let key = try string()
+            let key = Key(raw: try rawString())
             skipWhitespace()
             guard index < bytes.count, bytes[index] == 0x3A else { throw GiveUp() }
             index += 1
@@ -344,7 +393,11 @@ struct FastGatewayzDecoder {
         guard index < bytes.count else { throw GiveUp() }
         switch bytes[index] {
         case 0x22: _ = try string()
-        case 0x7B: try object { decoder, _ in try decoder.skipValue() }
+        case 0x7B:
+            try object { decoder, key in
+                _ = try key.string()
+                try decoder.skipValue()
+            }
         case 0x5B: try array { decoder in try decoder.skipValue() }
         case 0x74: guard literal("true") else { throw GiveUp() }
         case 0x66: guard literal("false") else { throw GiveUp() }

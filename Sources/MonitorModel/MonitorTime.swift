@@ -44,29 +44,37 @@ public struct MonitorTime: Sendable, Hashable, Comparable, CustomStringConvertib
 
     /// Parses `2026-11-26T17:46:46.123456789Z` or `...+01:00`.
     public init(rfc3339 text: String) throws {
-        let bytes = Array(text.utf8)
+        var copy = text
+        let parsed = copy.withUTF8 { Self.parse(UnsafeRawBufferPointer($0)) }
+        guard let parsed else { throw ParseError(text: text) }
+        self = parsed
+    }
+
+    /// The parser itself, on bytes, so decoders can call it without making a String first.
+    static func parse(_ bytes: UnsafeRawBufferPointer) -> MonitorTime? {
         var index = 0
-        func number(_ digits: Int) throws -> Int {
-            guard index + digits <= bytes.count else { throw ParseError(text: text) }
+        func number(_ digits: Int) -> Int? {
+            guard index + digits <= bytes.count else { return nil }
             var value = 0
             for _ in 0..<digits {
                 let byte = bytes[index]
-                guard byte >= 48, byte <= 57 else { throw ParseError(text: text) }
+                guard byte >= 48, byte <= 57 else { return nil }
                 value = value * 10 + Int(byte - 48)
                 index += 1
             }
             return value
         }
-        func expect(_ characters: Set<UInt8>) throws {
-            guard index < bytes.count, characters.contains(bytes[index]) else { throw ParseError(text: text) }
+        func expect(_ a: UInt8, _ b: UInt8 = 0, _ c: UInt8 = 0) -> Bool {
+            guard index < bytes.count else { return false }
+            let byte = bytes[index]
+            guard byte == a || (b != 0 && byte == b) || (c != 0 && byte == c) else { return false }
             index += 1
+            return true
         }
-        let year = try number(4); try expect([45])
-        let month = try number(2); try expect([45])
-        let day = try number(2); try expect([84, 116, 32])  // T, t or space
-        let hour = try number(2); try expect([58])
-        let minute = try number(2); try expect([58])
-        let second = try number(2)
+        guard let year = number(4), expect(45), let month = number(2), expect(45), let day = number(2),
+            expect(84, 116, 32),  // T, t or space
+            let hour = number(2), expect(58), let minute = number(2), expect(58), let second = number(2)
+        else { return nil }
         var nanos = 0
         if index < bytes.count, bytes[index] == 46 {  // '.'
             index += 1
@@ -76,10 +84,10 @@ public struct MonitorTime: Sendable, Hashable, Comparable, CustomStringConvertib
                 digits += 1
                 index += 1
             }
-            guard digits > 0 else { throw ParseError(text: text) }
+            guard digits > 0 else { return nil }
             for _ in digits..<max(digits, 9) { nanos *= 10 }
         }
-        guard index < bytes.count else { throw ParseError(text: text) }
+        guard index < bytes.count else { return nil }
         var offsetSeconds = 0
         switch bytes[index] {
         case 90, 122:  // Z z
@@ -87,18 +95,17 @@ public struct MonitorTime: Sendable, Hashable, Comparable, CustomStringConvertib
         case 43, 45:  // + -
             let negative = bytes[index] == 45
             index += 1
-            let offsetHours = try number(2); try expect([58])
-            let offsetMinutes = try number(2)
+            guard let offsetHours = number(2), expect(58), let offsetMinutes = number(2) else { return nil }
             offsetSeconds = (offsetHours * 3600 + offsetMinutes * 60) * (negative ? -1 : 1)
         default:
-            throw ParseError(text: text)
+            return nil
         }
         guard index == bytes.count, (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60,
             second < 61
-        else { throw ParseError(text: text) }
+        else { return nil }
         let days = Self.daysFromCivil(year: year, month: month, day: day)
         let local = Int64(days) * 86400 + Int64(hour * 3600 + minute * 60 + second)
-        self.init(seconds: local - Int64(offsetSeconds), nanoseconds: Int32(nanos))
+        return MonitorTime(seconds: local - Int64(offsetSeconds), nanoseconds: Int32(nanos))
     }
 
     /// Howard Hinnant's days_from_civil: proleptic Gregorian calendar, no Foundation needed.

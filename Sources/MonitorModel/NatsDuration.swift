@@ -61,6 +61,65 @@ public enum NatsDuration {
         return sign * total
     }
 
+    /// The common forms (`1.5ms`, `350µs`, `1h2m3s`) straight from bytes, with exactly the arithmetic
+    /// of `seconds(parsing:)` so both give the same Double; nil for anything else (the caller then uses
+    /// `seconds(parsing:)`, which also words the error).
+    static func fastSeconds(_ bytes: UnsafeRawBufferPointer) -> Double? {
+        var index = 0
+        var sign = 1.0
+        guard !bytes.isEmpty else { return nil }
+        if bytes[0] == 45 || bytes[0] == 43 {
+            if bytes[0] == 45 { sign = -1 }
+            index = 1
+        }
+        if bytes.count - index == 1, bytes[index] == 48 { return 0 }
+        guard index < bytes.count else { return nil }
+        var total = 0.0
+        while index < bytes.count {
+            var integerPart = 0.0
+            var fraction = 0.0
+            var fractionScale = 1.0
+            var sawDigit = false
+            while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 {
+                integerPart = integerPart * 10 + Double(bytes[index] - 48)
+                sawDigit = true
+                index += 1
+            }
+            if index < bytes.count, bytes[index] == 46 {
+                index += 1
+                while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 {
+                    fractionScale /= 10
+                    fraction += Double(bytes[index] - 48) * fractionScale
+                    sawDigit = true
+                    index += 1
+                }
+            }
+            guard sawDigit, index < bytes.count else { return nil }
+            let unitSeconds: Double
+            let first = bytes[index]
+            let second: UInt8 = index + 1 < bytes.count ? bytes[index + 1] : 0
+            let third: UInt8 = index + 2 < bytes.count ? bytes[index + 2] : 0
+            func isUnitEnd(_ position: Int) -> Bool {
+                position >= bytes.count || (bytes[position] >= 48 && bytes[position] <= 57) || bytes[position] == 46
+            }
+            switch (first, second) {
+            case (110, 115) where isUnitEnd(index + 2): unitSeconds = 1e-9; index += 2  // ns
+            case (117, 115) where isUnitEnd(index + 2): unitSeconds = 1e-6; index += 2  // us
+            case (109, 115) where isUnitEnd(index + 2): unitSeconds = 1e-3; index += 2  // ms
+            case (0xC2, 0xB5) where third == 115 && isUnitEnd(index + 3): unitSeconds = 1e-6; index += 3  // µs
+            case (0xCE, 0xBC) where third == 115 && isUnitEnd(index + 3): unitSeconds = 1e-6; index += 3  // μs
+            case (115, _) where isUnitEnd(index + 1): unitSeconds = 1; index += 1
+            case (109, _) where isUnitEnd(index + 1): unitSeconds = 60; index += 1
+            case (104, _) where isUnitEnd(index + 1): unitSeconds = 3600; index += 1
+            case (100, _) where isUnitEnd(index + 1): unitSeconds = 86400; index += 1
+            case (121, _) where isUnitEnd(index + 1): unitSeconds = 365 * 86400; index += 1
+            default: return nil
+            }
+            total += (integerPart + fraction) * unitSeconds
+        }
+        return sign * total
+    }
+
     private static let unitInSeconds: [String: Double] = [
         "ns": 1e-9,
         "us": 1e-6, "\u{00B5}s": 1e-6, "\u{03BC}s": 1e-6,

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import MonitorModel
 
 /// One poll as a recording stores it: every endpoint's raw responses with their times, enough to

@@ -1,5 +1,5 @@
-public import Foundation
-public import MonitorModel
+import Foundation
+import MonitorModel
 
 /// Appends one record per poll to a recording file. Every record goes out in a single write(2) as soon
 /// as the poll ends (no user-space buffering), so a recorder killed with SIGKILL loses at most the

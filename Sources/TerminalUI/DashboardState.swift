@@ -1,3 +1,4 @@
+import Foundation
 public import MonitorModel
 public import Topology
 
@@ -139,7 +140,12 @@ public struct DashboardState: Sendable {
     // Data.
     public var latest: PollUpdate?
     /// What is on screen: the latest poll, or the one frozen by pause.
-    public var shown: PollUpdate?
+    public var shown: PollUpdate? { didSet { shownVersion &+= 1 } }
+    /// Changes whenever `shown` is replaced: part of what the tree rows are cached against.
+    public private(set) var shownVersion = 0
+    /// The tree rows of the last (shown, collapsed, filter, sort): built once per change instead of
+    /// on every frame and key, which at 24,000 connections is the difference between 0.1 and 100 ms.
+    let rowsCache = RowsCache()
     public var lastGoodPollAt: MonitorTime?
     public var now: MonitorTime
     public var interval: Double
@@ -218,5 +224,31 @@ public struct DashboardState: Sendable {
         if age > max(10 * interval, 15) { return .critical }
         if age > max(3 * interval, 5) { return .warning }
         return .ok
+    }
+}
+
+/// Memo for `DashboardState.rows`. A reference, so the non-mutating `rows` can fill it; copies of a
+/// state share it, and the signature tells each whether the stored rows are its own.
+final class RowsCache: @unchecked Sendable {
+    // @unchecked: every access holds `lock`.
+    struct Signature: Equatable {
+        var shownVersion: Int
+        var collapsed: Set<RowID>
+        var filter: String
+        var sort: SortKey
+    }
+
+    private let lock = NSLock()
+    private var signature: Signature?
+    private var rows: [TreeRow] = []
+
+    func rows(for signature: Signature, build: () -> [TreeRow]) -> [TreeRow] {
+        if let cached = lock.withLock({ self.signature == signature ? rows : nil }) { return cached }
+        let built = build()
+        lock.withLock {
+            self.signature = signature
+            rows = built
+        }
+        return built
     }
 }

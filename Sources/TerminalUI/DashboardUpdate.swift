@@ -37,7 +37,10 @@ extension DashboardState {
 
     public var rows: [TreeRow] {
         guard let model else { return [] }
-        return TreeRowBuilder.rows(model: model, problems: problems, collapsed: collapsed, filter: filter, sort: sort)
+        let signature = RowsCache.Signature(shownVersion: shownVersion, collapsed: collapsed, filter: filter, sort: sort)
+        return rowsCache.rows(for: signature) {
+            TreeRowBuilder.rows(model: model, problems: problems, collapsed: collapsed, filter: filter, sort: sort)
+        }
     }
 }
 

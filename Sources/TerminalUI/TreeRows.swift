@@ -21,27 +21,37 @@ public struct TreeRow: Sendable {
     public var isExpanded: Bool
 }
 
-/// Problems indexed by what they concern, so each row finds its own.
+/// Problems indexed by what they concern, so each row finds its own in O(1) (a broken mesh at scale
+/// has thousands of problems and tens of thousands of rows).
 public struct ProblemIndex: Sendable {
-    let problems: [Problem]
+    private var byConnection: [String: [Problem]] = [:]
+    private var byMissing: [String: [Problem]] = [:]
+    private var byServer: [String: [Problem]] = [:]
+    private var serverless: [Problem] = []
+    private var byCluster: [String: [Problem]] = [:]
 
-    public init(_ problems: [Problem]) { self.problems = problems }
-
-    public func forConnection(server: String, gid: UInt64) -> [Problem] {
-        problems.filter { $0.server == server && $0.gid == gid }
+    public init(_ problems: [Problem]) {
+        for problem in problems {
+            if let server = problem.server {
+                if let gid = problem.gid { byConnection[server + "\u{0}" + String(gid), default: []].append(problem) }
+                if problem.kind == .missingOutbound, let remote = problem.remoteCluster {
+                    byMissing[server + "\u{0}" + remote, default: []].append(problem)
+                }
+                byServer[server, default: []].append(problem)
+            }
+            if let cluster = problem.cluster { byCluster[cluster, default: []].append(problem) }
+        }
     }
 
-    public func forMissing(server: String, remoteCluster: String) -> [Problem] {
-        problems.filter { $0.server == server && $0.kind == .missingOutbound && $0.remoteCluster == remoteCluster }
-    }
+    public func forConnection(server: String, gid: UInt64) -> [Problem] { byConnection[server + "\u{0}" + String(gid)] ?? [] }
+
+    public func forMissing(server: String, remoteCluster: String) -> [Problem] { byMissing[server + "\u{0}" + remoteCluster] ?? [] }
 
     public func forServer(_ server: ServerNode) -> [Problem] {
-        problems.filter { $0.server == server.name && ($0.cluster == nil || $0.cluster == server.cluster) }
+        (byServer[server.name] ?? []).filter { $0.cluster == nil || $0.cluster == server.cluster }
     }
 
-    public func forCluster(_ name: String) -> [Problem] {
-        problems.filter { $0.cluster == name }
-    }
+    public func forCluster(_ name: String) -> [Problem] { byCluster[name] ?? [] }
 
     public static func worst(_ problems: [Problem]) -> Health? {
         problems.map { Health($0.severity) }.max()

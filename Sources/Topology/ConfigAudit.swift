@@ -3,7 +3,18 @@
 public enum ConfigAudit {
     public static func audit(_ model: Supercluster, thresholds: DiagnosisThresholds = DiagnosisThresholds()) -> [Problem] {
         var problems: [Problem] = []
-        let reachable = model.servers.filter { $0.reachable && $0.gateway?.name != nil }
+        let servers = model.servers
+        let reachable = servers.filter { $0.reachable && $0.gateway?.name != nil }
+        let byID = Dictionary(servers.compactMap { s in s.id.map { ($0, s) } }, uniquingKeysWith: { a, _ in a })
+        var missingCache: [String: Set<String>] = [:]
+        /// Missing outbound gateways per server, computed once however many clusters ask.
+        func missing(_ server: ServerNode) -> Set<String> {
+            let key = server.id ?? server.url ?? server.name
+            if let known = missingCache[key] { return known }
+            let value = Set(model.missingOutbound(for: server))
+            missingCache[key] = value
+            return value
+        }
         let byCluster = Dictionary(grouping: reachable, by: \.cluster)
         func label(_ server: ServerNode) -> String { "\(server.name) (\(server.cluster))" }
         func list(_ names: [String]) -> String { names.isEmpty ? "none" : names.joined(separator: ", ") }
@@ -61,8 +72,8 @@ public enum ConfigAudit {
             let listed = Set(servers.flatMap(\.configuredRemotes))
             for other in model.knownClusters where other != cluster && !listed.contains(other) {
                 let otherServers = byCluster[other] ?? []
-                let inboundMissing = otherServers.filter { model.missingOutbound(for: $0).contains(cluster) }.map(\.name).sorted()
-                let outboundMissing = servers.filter { model.missingOutbound(for: $0).contains(other) }.map(\.name).sorted()
+                let inboundMissing = otherServers.filter { missing($0).contains(cluster) }.map(\.name).sorted()
+                let outboundMissing = servers.filter { missing($0).contains(other) }.map(\.name).sorted()
                 guard !inboundMissing.isEmpty || !outboundMissing.isEmpty else { continue }
                 let rejecting = servers.first { $0.gateway?.rejectUnknown == true }!
                 problems.append(Problem(
@@ -91,7 +102,7 @@ public enum ConfigAudit {
         // nothing: gossip then hands every peer its listen address, which they may not be able to reach.
         for dialer in reachable {
             for link in dialer.outbound {
-                guard let remoteID = link.remoteServerID, let remote = model.server(id: remoteID), remote.reachable,
+                guard let remoteID = link.remoteServerID, let remote = byID[remoteID], remote.reachable,
                     let gateway = remote.gateway, (gateway.advertise ?? "").isEmpty,
                     let listenPort = gateway.port, let ip = link.ip, let port = link.port
                 else { continue }

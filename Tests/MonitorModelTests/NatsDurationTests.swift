@@ -1,4 +1,4 @@
-import MonitorModel
+@testable import MonitorModel
 import Testing
 
 @Suite struct NatsDurationTests {
@@ -65,5 +65,23 @@ import Testing
     @Test(arguments: ["", "2026-11-26", "2026-13-01T00:00:00Z", "2026-11-26T17:46:46", "2026-11-26T17:46:46.Z", "garbage"])
     func rejectsMalformed(text: String) {
         #expect(throws: MonitorTime.ParseError.self) { try MonitorTime(rfc3339: text) }
+    }
+}
+
+@Suite struct FastDurationTests {
+    /// The byte-level parser used by the direct /gatewayz decoder must give the very same Double.
+    @Test func fastPathGivesTheSameSecondsOrDefers() throws {
+        let inputs = ["1.5ms", "350µs", "350μs", "1h2m3s", "0s", "0", "2d3h", "1y2d3h4m5s", "123ns", "5us", "-1.5s", "+2m",
+                      "1.234567ms", "59m59.999999999s", "0.000001s", "12.5h", "1m0s", "7s", "9999h"]
+        for input in inputs {
+            var copy = input
+            let fast = copy.withUTF8 { NatsDuration.fastSeconds(UnsafeRawBufferPointer($0)) }
+            #expect(fast == (try NatsDuration.seconds(parsing: input)), "\(input)")
+        }
+        for odd in ["", "ms", "1", "1x", "1.s", "1µ", "1 s", "--1s", "1sm"] {
+            var copy = odd
+            let fast = copy.withUTF8 { NatsDuration.fastSeconds(UnsafeRawBufferPointer($0)) }
+            #expect(fast == nil || fast == (try? NatsDuration.seconds(parsing: odd)), "\(odd)")
+        }
     }
 }
