@@ -146,6 +146,7 @@ public struct DashboardState: Sendable {
     /// The tree rows of the last (shown, collapsed, filter, sort): built once per change instead of
     /// on every frame and key, which at 24,000 connections is the difference between 0.1 and 100 ms.
     let rowsCache = RowsCache()
+    let summaryCache = SummaryCache()
     public var lastGoodPollAt: MonitorTime?
     public var now: MonitorTime
     public var interval: Double
@@ -250,5 +251,32 @@ final class RowsCache: @unchecked Sendable {
             rows = built
         }
         return built
+    }
+}
+
+/// Memo for `DashboardState.summary`: the header's counts, computed once per shown poll rather than
+/// on every frame (they walk every server's expected and missing gateways).
+final class SummaryCache: @unchecked Sendable {
+    // @unchecked: every access holds `lock`.
+    private let lock = NSLock()
+    private var version: Int?
+    private var summary: MeshSummary?
+
+    func summary(for version: Int, build: () -> MeshSummary) -> MeshSummary {
+        if let cached = lock.withLock({ self.version == version ? summary : nil }) { return cached }
+        let built = build()
+        lock.withLock {
+            self.version = version
+            summary = built
+        }
+        return built
+    }
+}
+
+extension DashboardState {
+    /// The header's counts for what is on screen.
+    public var summary: MeshSummary? {
+        guard let model else { return nil }
+        return summaryCache.summary(for: shownVersion) { MeshSummary(model, problems: problems) }
     }
 }

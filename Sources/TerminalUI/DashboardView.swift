@@ -67,12 +67,11 @@ public enum DashboardView {
         buffer.fill(area, role: .header)
         let g = state.glyphs
         var x = buffer.put(" gwtop ", x: 0, y: area.y, role: .headerValue)
-        guard let model = state.model else {
+        guard let summary = state.summary else {
             buffer.put(" waiting for the first poll…", x: x, y: area.y, role: .header)
             renderSecondHeaderLine(state, area, into: &buffer)
             return
         }
-        let summary = MeshSummary(model, problems: state.problems)
         let status: Health = summary.critical > 0 ? .critical : summary.warning > 0 ? .warning : .ok
         x = buffer.put(" \(g.health(status)) \(status.word.uppercased()) ", x: x + 1, y: area.y, role: status.role)
         let parts: [(String, String)] = [
@@ -210,7 +209,8 @@ public enum DashboardView {
         x += 1
         let nameLimit = namePlacement.width - (x - originX)
 
-        switch row.kind {
+        guard let model = state.model else { return }
+        switch row.kind(in: model) {
         case .cluster(let cluster):
             x = buffer.put(safe(cluster.name, 40), x: x, y: y, role: .cluster, maxWidth: nameLimit)
             let count = cluster.servers.count

@@ -1,6 +1,7 @@
 public import Topology
 
-/// One line of the supercluster tree.
+/// One line of the supercluster tree. It points into the model by index instead of holding copies,
+/// so building 25,000 rows costs no copies of connections; `kind(in:)` resolves a row when it is drawn.
 public struct TreeRow: Sendable {
     public enum Kind: Sendable {
         case cluster(ClusterNode)
@@ -10,8 +11,16 @@ public struct TreeRow: Sendable {
         case missing(ServerNode, remoteCluster: String)
     }
 
+    /// Where the row's subject is in the model it was built from.
+    public enum Ref: Sendable {
+        case cluster(Int)
+        case server(Int, Int)
+        case connection(Int, Int, GatewayDirection, Int)
+        case missing(Int, Int, remoteCluster: String)
+    }
+
     public var id: RowID
-    public var kind: Kind
+    public var ref: Ref
     public var depth: Int
     public var health: Health
     /// For tree guides: whether this row and each ancestor is the last of its siblings.
@@ -19,6 +28,18 @@ public struct TreeRow: Sendable {
     public var ancestorIsLast: [Bool]
     public var hasChildren: Bool
     public var isExpanded: Bool
+
+    /// The row's subject in `model`, which must be the model the rows were built from.
+    public func kind(in model: Supercluster) -> Kind {
+        switch ref {
+        case .cluster(let c): return .cluster(model.clusters[c])
+        case .server(let c, let s): return .server(model.clusters[c].servers[s])
+        case .connection(let c, let s, let direction, let i):
+            let server = model.clusters[c].servers[s]
+            return .connection(server, direction == .outbound ? server.outbound[i] : server.inbound[i])
+        case .missing(let c, let s, let remote): return .missing(model.clusters[c].servers[s], remoteCluster: remote)
+        }
+    }
 }
 
 /// Problems indexed by what they concern, so each row finds its own in O(1) (a broken mesh at scale
@@ -78,27 +99,25 @@ public enum TreeRowBuilder {
             var serverRows: [[TreeRow]] = []
             var clusterHealth = ProblemIndex.worst(index.forCluster(cluster.name).filter { $0.severity != .info })
                 ?? (cluster.servers.isEmpty ? .unknown : .ok)
-            for server in cluster.servers {
+            for (serverIndex, server) in cluster.servers.enumerated() {
                 let key = serverKey(server)
                 let serverID = RowID.server(cluster: cluster.name, key: key)
                 let serverMatches = clusterMatches || server.name.lowercased().contains(needle)
                     || (server.id?.lowercased().contains(needle) ?? false)
-                var children: [(RowID, TreeRow.Kind, Health)] = []
-                var links = server.outbound.map { ($0, false) }
-                links += model.missingOutbound(for: server).map { remote in
-                    (GatewayLink.placeholder(remoteCluster: remote), true)
-                }
-                links += server.inbound.map { ($0, false) }
-                for (link, isMissing) in sorted(links, by: sort) {
-                    if isMissing {
-                        let id = RowID.missing(serverKey: key, remoteCluster: link.remoteCluster)
-                        let matches = serverMatches || link.remoteCluster.lowercased().contains(needle) || "missing".contains(needle)
-                        if matches { children.append((id, .missing(server, remoteCluster: link.remoteCluster), .critical)) }
-                    } else {
-                        let id = RowID.connection(serverKey: key, direction: link.direction, remoteCluster: link.remoteCluster, gid: link.gid)
-                        let matches = serverMatches || connectionMatches(link, needle)
+                var children: [(RowID, TreeRow.Ref, Health)] = []
+                for entry in orderedChildren(server, missing: model.missingOutbound(for: server), by: sort) {
+                    switch entry {
+                    case .missing(let remote):
+                        let id = RowID.missing(serverKey: key, remoteCluster: remote)
+                        let matches = serverMatches || remote.lowercased().contains(needle) || "missing".contains(needle)
+                        if matches { children.append((id, .missing(clusterIndex, serverIndex, remoteCluster: remote), .critical)) }
+                    case .link(let direction, let linkIndex):
+                        let link = direction == .outbound ? server.outbound[linkIndex] : server.inbound[linkIndex]
+                        let matches = serverMatches || (!needle.isEmpty && connectionMatches(link, needle))
+                        guard matches else { continue }
+                        let id = RowID.connection(serverKey: key, direction: direction, remoteCluster: link.remoteCluster, gid: link.gid)
                         let health = ProblemIndex.worst(index.forConnection(server: server.name, gid: link.gid)) ?? .ok
-                        if matches { children.append((id, .connection(server, link), health)) }
+                        children.append((id, .connection(clusterIndex, serverIndex, direction, linkIndex), health))
                     }
                 }
                 guard serverMatches || !children.isEmpty else { continue }
@@ -116,12 +135,13 @@ public enum TreeRowBuilder {
                 clusterHealth = max(clusterHealth, serverHealth == .info ? .ok : serverHealth)
                 let expanded = !collapsed.contains(serverID) || !needle.isEmpty
                 var group = [TreeRow(
-                    id: serverID, kind: .server(server), depth: 1, health: serverHealth, isLast: false, ancestorIsLast: [],
-                    hasChildren: !children.isEmpty, isExpanded: expanded)]
+                    id: serverID, ref: .server(clusterIndex, serverIndex), depth: 1, health: serverHealth, isLast: false,
+                    ancestorIsLast: [], hasChildren: !children.isEmpty, isExpanded: expanded)]
                 if expanded {
+                    group.reserveCapacity(children.count + 1)
                     for (childIndex, child) in children.enumerated() {
                         group.append(TreeRow(
-                            id: child.0, kind: child.1, depth: 2, health: child.2, isLast: childIndex == children.count - 1,
+                            id: child.0, ref: child.1, depth: 2, health: child.2, isLast: childIndex == children.count - 1,
                             ancestorIsLast: [], hasChildren: false, isExpanded: false))
                     }
                 }
@@ -130,7 +150,7 @@ public enum TreeRowBuilder {
             guard clusterMatches || !serverRows.isEmpty else { continue }
             let expanded = !collapsed.contains(clusterID) || !needle.isEmpty
             rows.append(TreeRow(
-                id: clusterID, kind: .cluster(cluster), depth: 0, health: clusterHealth, isLast: clusterIndex == clusters.count - 1,
+                id: clusterID, ref: .cluster(clusterIndex), depth: 0, health: clusterHealth, isLast: clusterIndex == clusters.count - 1,
                 ancestorIsLast: [], hasChildren: !serverRows.isEmpty, isExpanded: expanded))
             guard expanded else { continue }
             for (serverIndex, group) in serverRows.enumerated() {
@@ -154,30 +174,46 @@ public enum TreeRowBuilder {
             || (link.remoteServerID?.lowercased().contains(needle) ?? false)
     }
 
-    /// Outbound (with missing ones in place) before inbound; within each, the chosen order.
-    static func sorted(_ links: [(GatewayLink, Bool)], by sort: SortKey) -> [(GatewayLink, Bool)] {
-        func total(_ link: GatewayLink) -> Double { (link.rates?.inMsgs ?? 0) + (link.rates?.outMsgs ?? 0) }
-        return links.enumerated().sorted { a, b in
-            let (left, right) = (a.element.0, b.element.0)
-            if left.direction != right.direction { return left.direction == .outbound }
-            let byName = (left.remoteCluster, left.remoteServerName ?? left.remoteServerID ?? "", left.gid)
-                < (right.remoteCluster, right.remoteServerName ?? right.remoteServerID ?? "", right.gid)
-            switch sort {
-            case .name: return byName
-            case .rate: return total(left) != total(right) ? total(left) > total(right) : byName
-            case .rtt: return (left.rtt ?? -1) != (right.rtt ?? -1) ? (left.rtt ?? -1) > (right.rtt ?? -1) : byName
-            case .pending: return left.pendingBytes != right.pendingBytes ? left.pendingBytes > right.pendingBytes : byName
-            case .uptime:
-                let (l, r) = (left.uptime ?? .infinity, right.uptime ?? .infinity)
-                return l != r ? l < r : byName
-            }
-        }.map(\.element)
+    enum Child {
+        case link(GatewayDirection, Int)
+        case missing(String)
     }
-}
 
-extension GatewayLink {
-    /// Stands in for a missing outbound while sorting; never shown as a connection.
-    static func placeholder(remoteCluster: String) -> GatewayLink {
-        GatewayLink(direction: .outbound, remoteCluster: remoteCluster, info: .init(cid: 0), configured: nil, accounts: [])
+    /// Outbound (with missing ones in place, by remote cluster) before inbound; within each, the chosen
+    /// order. Sorts indices, so no connection is copied.
+    static func orderedChildren(_ server: ServerNode, missing: [String], by sort: SortKey) -> [Child] {
+        func ordered(_ links: [GatewayLink], _ direction: GatewayDirection, missing: [String]) -> [Child] {
+            struct Item {
+                var child: Child
+                var cluster: String
+                var remote: String
+                var gid: UInt64
+                var total: Double
+                var rtt: Double
+                var pending: Int64
+                var uptime: Double
+            }
+            var items = links.indices.map { i -> Item in
+                let link = links[i]
+                return Item(
+                    child: .link(direction, i), cluster: link.remoteCluster, remote: link.remoteServerName ?? link.remoteServerID ?? "",
+                    gid: link.gid, total: (link.rates?.inMsgs ?? 0) + (link.rates?.outMsgs ?? 0), rtt: link.rtt ?? -1,
+                    pending: link.pendingBytes, uptime: link.uptime ?? .infinity)
+            }
+            // A missing link sorts like a connection with no traffic, RTT, pending or uptime.
+            items += missing.map { Item(child: .missing($0), cluster: $0, remote: "", gid: 0, total: 0, rtt: -1, pending: 0, uptime: .infinity) }
+            items.sort { left, right in
+                let byName = (left.cluster, left.remote, left.gid) < (right.cluster, right.remote, right.gid)
+                switch sort {
+                case .name: return byName
+                case .rate: return left.total != right.total ? left.total > right.total : byName
+                case .rtt: return left.rtt != right.rtt ? left.rtt > right.rtt : byName
+                case .pending: return left.pending != right.pending ? left.pending > right.pending : byName
+                case .uptime: return left.uptime != right.uptime ? left.uptime < right.uptime : byName
+                }
+            }
+            return items.map(\.child)
+        }
+        return ordered(server.outbound, .outbound, missing: missing) + ordered(server.inbound, .inbound, missing: [])
     }
 }

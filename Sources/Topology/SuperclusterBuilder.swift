@@ -112,11 +112,18 @@ public enum SuperclusterBuilder {
         for key in Array(nodes.keys) {
             var node = nodes[key]!
             let previousNode = node.id.flatMap { previousServersByID[$0] }
+            // The previous poll's connections of this server by gid (gids are unique within a server).
+            var previousLinks: [UInt64: GatewayLink] = [:]
+            if let previousNode {
+                previousLinks.reserveCapacity(previousNode.outbound.count + previousNode.inbound.count)
+                for link in previousNode.outbound { previousLinks[link.gid] = link }
+                for link in previousNode.inbound { previousLinks[link.gid] = link }
+            }
             node.outbound = node.outbound.map { link in
-                resolved(link, names: namesByID, previous: previousNode, now: node.serverTime)
+                resolved(link, names: namesByID, previousLinks: previousLinks, previousTime: previousNode?.serverTime, now: node.serverTime)
             }.sorted { $0.remoteCluster < $1.remoteCluster }
             node.inbound = node.inbound.map { link in
-                resolved(link, names: namesByID, previous: previousNode, now: node.serverTime)
+                resolved(link, names: namesByID, previousLinks: previousLinks, previousTime: previousNode?.serverTime, now: node.serverTime)
             }.sorted { ($0.remoteCluster, $0.remoteServerName ?? $0.remoteServerID ?? "", $0.gid)
                 < ($1.remoteCluster, $1.remoteServerName ?? $1.remoteServerID ?? "", $1.gid) }
             if node.reachable {
@@ -157,14 +164,14 @@ public enum SuperclusterBuilder {
     }
 
     private static func resolved(
-        _ link: GatewayLink, names: [String: String], previous: ServerNode?, now: MonitorTime?
+        _ link: GatewayLink, names: [String: String], previousLinks: [UInt64: GatewayLink], previousTime: MonitorTime?,
+        now: MonitorTime?
     ) -> GatewayLink {
         var link = link
         if let id = link.remoteServerID { link.remoteServerName = names[id] }
-        let before = (link.direction == .outbound ? previous?.outbound : previous?.inbound)?
-            .first { $0.gid == link.gid && $0.remoteCluster == link.remoteCluster }
+        let before = previousLinks[link.gid].flatMap { $0.direction == link.direction && $0.remoteCluster == link.remoteCluster ? $0 : nil }
         link.seenBefore = before != nil
-        if let before, let now, let then = previous?.serverTime {
+        if let before, let now, let then = previousTime {
             link.rates = RateCalculator.rates(from: before, to: link, seconds: now.seconds(since: then))
         }
         return link

@@ -49,7 +49,7 @@ import Topology
         #expect(rows.contains { if case .cluster("east") = $0.id { true } else { false } })
         #expect(rows.contains { $0.id.serverKey != nil })
         #expect(rows.allSatisfy { row in
-            switch row.kind {
+            switch row.kind(in: state.model!) {
             case .connection(_, let link): link.gid == gid
             case .missing: false
             default: true
@@ -79,7 +79,7 @@ import Topology
         #expect(state.sort == .rate)
         // Under c1, the busiest inbound (w1 → c1 at ~20 msgs/s) comes first among inbound rows.
         let c1Inbound = state.rows.compactMap { row -> GatewayLink? in
-            if case .connection(let server, let link) = row.kind, server.name == "c1", link.direction == .inbound { return link }
+            if case .connection(let server, let link) = row.kind(in: state.model!), server.name == "c1", link.direction == .inbound { return link }
             return nil
         }
         let totals = c1Inbound.map { ($0.rates?.inMsgs ?? 0) + ($0.rates?.outMsgs ?? 0) }

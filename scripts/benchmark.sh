@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# gwtop at supercluster scale, on the release build, against gwtop-synthetic (a self-consistent
+# synthetic supercluster served over HTTP, counters advancing so rates are real). For each size
+# (clusters x servers) it measures, in one run on one machine:
+#   floor     plain parallel fetching of the same documents: curl --parallel (64 at a time), one cycle
+#   --once    gwtop --once --interval 0.1 (two polls and the report), wall time, against 2 x floor
+#   cycle     gwtop --headless for N polls at a 1 s interval: CPU per cycle, % of one core, peak RSS
+#   pipeline  gwtop-bench on a recording of the same mesh: decode MiB/s, model, diagnosis, dashboard
+#             update, offscreen render of a 120x40 frame, key + render
+#   terminal  the dashboard in a 120x40 tmux for 20 s: bytes written to the terminal per second, and
+#             key-to-frame latency while poll cycles are in flight (gwtop's own timing, --log-level debug)
+# Medians of 5 runs where repeated. Usage: scripts/benchmark.sh [SIZE ...]   (default: 10x3 50x5)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(10x3 50x5)
+command -v /usr/bin/time >/dev/null || { echo "benchmark: needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
+command -v curl >/dev/null && command -v tmux >/dev/null || { echo "benchmark: needs curl and tmux" >&2; exit 1; }
+echo "benchmark: building release (gwtop, gwtop-synthetic, gwtop-bench)" >&2
+for product in gwtop gwtop-synthetic gwtop-bench; do swift build -c release --product "$product" >&2; done
+bin="$(swift build -c release --show-bin-path)"
+work="$(mktemp -d /tmp/gwtop-bench.XXXXXX)"
+socket="gwtop-bench-$$"
+synthetic_pid=""
+cleanup() {
+    tmux -L "$socket" kill-server 2>/dev/null || true
+    [ -n "$synthetic_pid" ] && kill "$synthetic_pid" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+echo "| size | servers | connections | floor (1 cycle) | --once (2 polls) | ratio to 2 x floor | CPU per cycle | % of one core at 1 s | peak RSS | decode | model | diagnosis | dashboard update | render 120x40 | key + render | terminal bytes/s | key-to-frame median (p95) |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+port=18300
+for size in "${sizes[@]}"; do
+    clusters="${size%x*}"; servers="${size#*x}"
+    port=$((port + 1))
+    "$bin/gwtop-synthetic" --clusters "$clusters" --servers "$servers" --port "$port" --urls "$work/urls-$size" 2>"$work/synthetic-$size.log" &
+    synthetic_pid=$!
+    for _ in $(seq 1 50); do [ -s "$work/urls-$size" ] && break; sleep 0.1; done
+    mapfile -t urls <"$work/urls-$size"
+    awk '{ for (d = 1; d <= 4; d++) { split("varz gatewayz?accs=1 routez healthz", k, " "); print "url = \"" $0 "/" k[d] "\"\noutput = /dev/null" } }' \
+        "$work/urls-$size" >"$work/curl-$size"
+
+    floor=$(for _ in 1 2 3 4 5; do /usr/bin/time -f %e curl -s --parallel --parallel-max 64 -K "$work/curl-$size" 2>&1 >/dev/null | tail -1; done | median)
+    once=$(for _ in 1 2 3 4 5; do /usr/bin/time -f %e "$bin/gwtop" --once --interval 0.1 --timeout 10 --format json "${urls[@]}" 2>&1 >/dev/null | tail -1; done | median)
+    ratio=$(awk -v o="$once" -v f="$floor" 'BEGIN { printf "%.1f", o / (2 * f + 0.1) }')
+
+    polls=30
+    /usr/bin/time -f "%U %S %M" -o "$work/headless-$size.time" "$bin/gwtop" --headless --interval 1 --timeout 10 \
+        --duration "${polls}s" "${urls[@]}" 2>"$work/headless-$size.err" || true
+    read -r user sys rss <"$work/headless-$size.time"
+    done_polls=$(grep -c ' poll ' "$work/headless-$size.err" || true)
+    cpu=$(awk -v u="$user" -v s="$sys" -v n="$done_polls" 'BEGIN { printf "%.0f ms", (u + s) * 1000 / n }')
+    share=$(awk -v u="$user" -v s="$sys" -v n="$done_polls" 'BEGIN { printf "%.1f %%", (u + s) * 100 / n }')
+    peak=$(awk -v k="$rss" 'BEGIN { printf "%.0f MiB", k / 1024 }')
+
+    "$bin/gwtop" --headless --record "$work/rec-$size.gwtoprec" --interval 1 --timeout 10 --duration 3s "${urls[@]}" 2>/dev/null || true
+    "$bin/gwtop-bench" "$work/rec-$size.gwtoprec" --repeat 9 >"$work/bench-$size.txt"
+    pick() { grep "$1" "$work/bench-$size.txt" | sed -E 's/^ +[^0-9]+([0-9.]+ ms)(.*)$/\1\2/' | sed -E 's/  \(/ (/'; }
+
+    tmux -L "$socket" -f /dev/null new-session -d -s "dash-$size" -x 120 -y 40 \
+        "script -q -f $work/dash-$size.typescript -c '$bin/gwtop --log $work/dash-$size.log --log-level debug --timeout 10 ${urls[*]}'"
+    sleep 8
+    before=$(stat -c %s "$work/dash-$size.typescript"); sleep 20; after=$(stat -c %s "$work/dash-$size.typescript")
+    bytes=$(( (after - before) / 20 ))
+    for _ in $(seq 1 20); do tmux -L "$socket" send-keys -t "dash-$size" j; sleep 0.15; done
+    for _ in $(seq 1 20); do tmux -L "$socket" send-keys -t "dash-$size" k; sleep 0.15; done
+    sleep 1
+    tmux -L "$socket" send-keys -t "dash-$size" q
+    keys=$(grep 'key answered' "$work/dash-$size.log" | sed -E 's/.*ms=([0-9.]+).*/\1/' | sort -n | awk '
+        { v[NR] = $1 } END { if (NR == 0) { print "-"; exit } printf "%.1f ms (%.1f ms)", v[int((NR + 1) / 2)], v[int(NR * 0.95 + 0.5)] }')
+
+    connections=$(grep -o '[0-9]* gateway connections' "$work/synthetic-$size.log" | cut -d' ' -f1)
+    echo "| $size | $((clusters * servers)) | $connections | ${floor} s | ${once} s | ${ratio} | $cpu | $share | $peak | $(pick 'decode one poll') | $(pick 'build the model') | $(pick 'diagnose') | $(pick 'dashboard update') | $(pick 'render 120') | $(pick 'key (') | $bytes | $keys |"
+    kill "$synthetic_pid" 2>/dev/null || true
+    synthetic_pid=""
+done
+echo
+echo "machine: $(nproc) cores, $(uname -srm); $(swift --version 2>/dev/null | head -1); $(date -u +%Y-%m-%dT%H:%MZ)"
