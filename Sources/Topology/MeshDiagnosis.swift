@@ -74,14 +74,24 @@ public enum MeshDiagnosis {
             }
         }
 
-        // Asymmetry: both ends polled, only one side has the connection.
+        // Asymmetry: both ends polled, only one side has the connection. Each server's inbound dialers
+        // and outbound targets are indexed once, so a mesh of 25,000 connections is checked in one pass.
+        var inboundDialers: [String: Set<String>] = [:]
+        var outboundTargets: [String: [String: String]] = [:]
+        for server in reachable {
+            guard let id = server.id else { continue }
+            inboundDialers[id] = Set(server.inbound.compactMap(\.remoteServerID))
+            var targets: [String: String] = [:]
+            for link in server.outbound where targets[link.remoteCluster] == nil { targets[link.remoteCluster] = link.remoteServerID ?? "" }
+            outboundTargets[id] = targets
+        }
         for server in reachable {
             guard let serverID = server.id else { continue }
             for link in server.outbound {
                 guard let remoteID = link.remoteServerID, let remote = byID[remoteID], remote.reachable,
                     (link.uptime ?? .infinity) >= thresholds.asymmetryGraceSeconds
                 else { continue }
-                if !remote.inbound.contains(where: { $0.remoteServerID == serverID }) {
+                if !(inboundDialers[remoteID]?.contains(serverID) ?? false) {
                     problems.append(Problem(
                         .warning, .asymmetricLink, cluster: server.cluster, server: server.name,
                         remoteCluster: link.remoteCluster, url: server.url, gid: link.gid,
@@ -93,7 +103,7 @@ public enum MeshDiagnosis {
                 guard let remoteID = link.remoteServerID, let remote = byID[remoteID], remote.reachable,
                     (link.uptime ?? .infinity) >= thresholds.asymmetryGraceSeconds
                 else { continue }
-                if remote.outbound(to: server.cluster)?.remoteServerID != serverID {
+                if outboundTargets[remoteID]?[server.cluster] != serverID {
                     problems.append(Problem(
                         .warning, .asymmetricLink, cluster: server.cluster, server: server.name,
                         remoteCluster: link.remoteCluster, url: server.url, gid: link.gid,
@@ -106,8 +116,9 @@ public enum MeshDiagnosis {
         // Reconnects: the same server and remote cluster, a new gid since the previous poll.
         for server in reachable {
             guard let id = server.id, let before = previousByID[id], before.reachable else { continue }
+            let previousOutbound = Dictionary(before.outbound.map { ($0.remoteCluster, $0) }, uniquingKeysWith: { a, _ in a })
             for link in server.outbound {
-                guard let old = before.outbound(to: link.remoteCluster), old.gid != link.gid else { continue }
+                guard let old = previousOutbound[link.remoteCluster], old.gid != link.gid else { continue }
                 problems.append(Problem(
                     .warning, .gatewayReconnected, cluster: server.cluster, server: server.name,
                     remoteCluster: link.remoteCluster, url: server.url, gid: link.gid,
@@ -129,9 +140,12 @@ public enum MeshDiagnosis {
 
         // Per-connection health.
         for server in reachable {
-            for link in server.outbound + server.inbound {
-                let direction = link.direction == .outbound ? "outbound \(link.logToken) to" : "inbound \(link.logToken) from"
-                let subject = "\(label(server)) \(direction) \(remoteLabel(link))"
+            for link in [server.outbound, server.inbound].joined() {
+                // Worded only for the few connections that have something to report.
+                var subject: String {
+                    let direction = link.direction == .outbound ? "outbound \(link.logToken) to" : "inbound \(link.logToken) from"
+                    return "\(label(server)) \(direction) \(remoteLabel(link))"
+                }
                 func add(_ severity: Severity, _ kind: ProblemKind, _ message: String) {
                     problems.append(Problem(
                         severity, kind, cluster: server.cluster, server: server.name, remoteCluster: link.remoteCluster,

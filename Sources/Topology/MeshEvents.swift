@@ -111,6 +111,8 @@ public enum MeshEventDetector {
             for direction in [GatewayDirection.outbound, .inbound] {
                 let old = direction == .outbound ? before.outbound : before.inbound
                 let new = direction == .outbound ? server.outbound : server.inbound
+                // The usual poll: the very same connections (a gid is never reused within a server).
+                if old.count == new.count, old.indices.allSatisfy({ old[$0].gid == new[$0].gid }) { continue }
                 // A connection is identified by its remote cluster and, inbound, its remote server.
                 func key(_ link: GatewayLink) -> String {
                     direction == .outbound ? link.remoteCluster : link.remoteCluster + "/" + (link.remoteServerID ?? "gid:\(link.gid)")

@@ -218,6 +218,13 @@ extension Supercluster {
 
     /// Expected remotes without a working (confirmed) outbound, sorted.
     public func missingOutbound(for server: ServerNode, grace: Double = DiagnosisThresholds().asymmetryGraceSeconds) -> [String] {
-        expectedRemotes(for: server).filter { server.workingOutbound(to: $0, grace: grace) == nil }.sorted()
+        let expected = expectedRemotes(for: server)
+        guard !expected.isEmpty else { return [] }
+        // One pass over the connections (a server of a 50-cluster mesh has 49), not one per remote.
+        var working = Set<String>(minimumCapacity: server.outbound.count)
+        for index in server.outbound.indices where !server.outbound[index].isUnconfirmed(grace: grace) {
+            working.insert(server.outbound[index].remoteCluster)
+        }
+        return expected.subtracting(working).sorted()
     }
 }

@@ -100,17 +100,20 @@ public enum SuperclusterBuilder {
             knownClusters.insert(cluster)
         }
         for node in nodes.values where node.reachable {
-            for link in node.outbound + node.inbound { noteRemote(id: link.remoteServerID, cluster: link.remoteCluster) }
+            for link in [node.outbound, node.inbound].joined() { noteRemote(id: link.remoteServerID, cluster: link.remoteCluster) }
         }
         for observation in poll.observations {
             guard let snapshot = observation.snapshot, let local = nodes[snapshot.varz.serverID] else { continue }
             for route in snapshot.routez?.routes ?? [] { noteRemote(id: route.remoteID, cluster: local.cluster) }
         }
-        for link in nodes.values.flatMap({ $0.outbound + $0.inbound }) { knownClusters.insert(link.remoteCluster) }
+        for node in nodes.values {
+            for link in [node.outbound, node.inbound].joined() { knownClusters.insert(link.remoteCluster) }
+        }
 
         // 4. Names and rates.
         for key in Array(nodes.keys) {
-            var node = nodes[key]!
+            // Taken out so its arrays are uniquely referenced while they are rebuilt.
+            var node = nodes.removeValue(forKey: key)!
             let previousNode = node.id.flatMap { previousServersByID[$0] }
             // The previous poll's connections of this server by gid (gids are unique within a server).
             var previousLinks: [UInt64: GatewayLink] = [:]
@@ -127,7 +130,7 @@ public enum SuperclusterBuilder {
             }.sorted { ($0.remoteCluster, $0.remoteServerName ?? $0.remoteServerID ?? "", $0.gid)
                 < ($1.remoteCluster, $1.remoteServerName ?? $1.remoteServerID ?? "", $1.gid) }
             if node.reachable {
-                node.rates = (node.outbound + node.inbound).reduce(nil as TrafficRates?) { sum, link in
+                node.rates = [node.outbound, node.inbound].joined().reduce(nil as TrafficRates?) { sum, link in
                     guard let rates = link.rates else { return sum }
                     return (sum ?? .zero) + rates
                 }
