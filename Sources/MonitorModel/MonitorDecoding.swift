@@ -38,7 +38,7 @@ public struct MonitorDecodingError: Error, CustomStringConvertible, Sendable, Eq
 }
 
 public enum MonitorDecoder {
-    /// `GWTOP_DECODER=codable` turns the direct /gatewayz decoder off, so a benchmark can compare both
+    /// `GWTOP_DECODER=codable` turns the direct /gatewayz and /varz decoder off, so a benchmark can compare both
     /// in one run on the same machine.
     static let useFastPath = ProcessInfo.processInfo.environment["GWTOP_DECODER"] != "codable"
 
@@ -59,8 +59,9 @@ public enum MonitorDecoder {
     public static func decode<Document: Decodable>(
         _ type: Document.Type, from body: Data, endpoint: MonitorEndpointKind
     ) throws -> Document {
-        if type == Gatewayz.self, useFastPath, let gatewayz = FastGatewayzDecoder.decode(body) {
-            return gatewayz as! Document
+        if useFastPath {
+            if type == Gatewayz.self, let gatewayz = FastMonitorDecoder.gatewayz(body) { return gatewayz as! Document }
+            if type == Varz.self, let varz = FastMonitorDecoder.varz(body) { return varz as! Document }
         }
         return try decodeWithCodable(type, from: body, endpoint: endpoint)
     }

@@ -38,7 +38,7 @@ actor MonitorSession {
     func pollOnce() async -> Result {
         sequence += 1
         let started = ContinuousClock.now
-        let cycle = await poller.poll(sequence: sequence)
+        var cycle = await poller.poll(sequence: sequence)
         let elapsed = ContinuousClock.now - started
         var recordedBytes = 0
         if let recorder {
@@ -51,6 +51,9 @@ actor MonitorSession {
                 recordingError = "\(error)"
             }
         }
+        // The raw bodies (27 MB a poll at 250 servers) are only for the recording: let them go now
+        // rather than hold them beside two models until the next poll.
+        cycle.raw = []
         let step = timeline.advance(cycle.snapshot)
         return Result(
             model: step.model, problems: step.problems, events: step.events, cycle: cycle,

@@ -87,14 +87,35 @@ import Testing
     }
 }
 
-/// The direct /gatewayz decoder must give exactly what JSONDecoder gives, or give up.
-@Suite struct FastGatewayzDecoderTests {
+/// The direct /gatewayz and /varz decoder must give exactly what JSONDecoder gives, or give up.
+@Suite struct FastMonitorDecoderTests {
+    @Test func varzAgreesWithJSONDecoderOnEveryRecordedDocumentAndMutation() async throws {
+        let documents = try Fixtures.allDocuments(of: .varz)
+        for (path, body) in documents {
+            let reference = try MonitorDecoder.decodeWithCodable(Varz.self, from: body, endpoint: .varz)
+            let fast = try #require(FastMonitorDecoder.varz(body), "the fast path gave up on \(path)")
+            #expect(fast == reference, "\(path)")
+        }
+        var mutator = TextMutator(seed: 0x7661_727A, inserts: ["null", "1.5", "-1", "\"\\u00e9\"", "{}", "[]", "1e3", "\"x\"", "true", "2"])
+        var agreed = 0
+        for round in 0..<3000 {
+            let (_, original) = documents[round % documents.count]
+            let body = Data(mutator.mutate([UInt8](original)).utf8)
+            if let fast = FastMonitorDecoder.varz(body) {
+                #expect(fast == (try? MonitorDecoder.decodeWithCodable(Varz.self, from: body, endpoint: .varz)), "round \(round)")
+                agreed += 1
+            }
+            if round % 200 == 0 { await Task.yield() }
+        }
+        #expect(agreed > 300)
+    }
+
     @Test func agreesWithJSONDecoderOnEveryRecordedDocument() throws {
         let documents = try Fixtures.allDocuments(of: .gatewayz)
         #expect(documents.count >= 10)
         for (path, body) in documents {
             let reference = try MonitorDecoder.decodeWithCodable(Gatewayz.self, from: body, endpoint: .gatewayz)
-            let fast = try #require(FastGatewayzDecoder.decode(body), "the fast path gave up on \(path)")
+            let fast = try #require(FastMonitorDecoder.gatewayz(body), "the fast path gave up on \(path)")
             #expect(fast == reference, "\(path)")
         }
     }
@@ -108,7 +129,7 @@ import Testing
             let (_, original) = documents[round % documents.count]
             let body = Data(mutator.mutate([UInt8](original)).utf8)
             let reference = try? MonitorDecoder.decodeWithCodable(Gatewayz.self, from: body, endpoint: .gatewayz)
-            if let fast = FastGatewayzDecoder.decode(body) {
+            if let fast = FastMonitorDecoder.gatewayz(body) {
                 #expect(fast == reference, "round \(round): fast decoded what JSONDecoder \(reference == nil ? "rejected" : "read differently")")
                 agreed += 1
             } else {
@@ -122,12 +143,12 @@ import Testing
     @Test func escapesAndUnicodeDecodeLikeJSONDecoder() throws {
         let body = Data(#"{"server_id":"N\u0041\n\"é😀\ud83d\ude00","now":"2026-11-26T20:00:00Z","name":"a\/b","outbound_gateways":{"b":{"configured":true,"connection":{"cid":7,"rtt":"1.5ms","name":"x"},"accounts":[{"name":"$G","num_subs":3}]}},"inbound_gateways":{"b":[{"configured":false,"connection":null}]},"extra":[1,-2.5e-3,{"z":[true,false,null]}]}"#.utf8)
         let reference = try MonitorDecoder.decodeWithCodable(Gatewayz.self, from: body, endpoint: .gatewayz)
-        let fast = try #require(FastGatewayzDecoder.decode(body))
+        let fast = try #require(FastMonitorDecoder.gatewayz(body))
         #expect(fast == reference)
         #expect(fast.serverID == "NA\n\"é😀😀")
         for bad in [#"{"server_id":"a","now":"2026-11-26T20:00:00Z"} x"#, #"{"server_id":"a","now":"2026-11-26T20:00:00Z","port":1.0}"#,
                     #"{"server_id":"a","now":"2026-11-26T20:00:00Z","name":"\ud800"}"#, "{\"server_id\":\"a\u{01}\",\"now\":\"2026-11-26T20:00:00Z\"}"] {
-            #expect(FastGatewayzDecoder.decode(Data(bad.utf8)) == nil, "\(bad)")
+            #expect(FastMonitorDecoder.gatewayz(Data(bad.utf8)) == nil, "\(bad)")
         }
     }
 }

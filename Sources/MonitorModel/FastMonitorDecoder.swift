@@ -1,15 +1,15 @@
 import Foundation
 
-/// A direct decoder for `/gatewayz?accs=1`, the one document that grows with the mesh (a server of a
-/// 50-cluster supercluster reports ~100 connections with their accounts on every poll). It reads the
-/// bytes once into the `Gatewayz` values, skipping what gwtop does not use, with none of the Codable
-/// machinery's per-field overhead.
+/// A direct decoder for `/gatewayz?accs=1` and `/varz`, the documents that grow with the mesh (a server
+/// of a 50-cluster supercluster reports ~100 connections with their accounts, and 250 gateway URLs, on
+/// every poll). It reads the bytes once into the `Gatewayz` and `Varz` values, skipping what gwtop does
+/// not use, with none of the Codable machinery's per-field overhead.
 ///
 /// It only ever succeeds on a well-formed document it fully understands; on anything else (a syntax
 /// error, an unexpected type, a number that is not a plain integer, invalid UTF-8, nesting deeper than
 /// JSONDecoder allows) it gives up and `MonitorDecoder` decodes with JSONDecoder instead, so the
 /// result and every error message are exactly those of the Codable path. Tests check both agree.
-struct FastGatewayzDecoder {
+struct FastMonitorDecoder {
     struct GiveUp: Error {}
 
     private let bytes: UnsafeRawBufferPointer
@@ -18,10 +18,17 @@ struct FastGatewayzDecoder {
     /// JSONDecoder refuses documents nested deeper than this; so does the fast path.
     private static let maximumDepth = 512
 
-    static func decode(_ data: Data) -> Gatewayz? {
+    static func gatewayz(_ data: Data) -> Gatewayz? {
         data.withUnsafeBytes { buffer -> Gatewayz? in
-            var decoder = FastGatewayzDecoder(bytes: buffer)
-            return try? decoder.document()
+            var decoder = FastMonitorDecoder(bytes: buffer)
+            return try? decoder.gatewayzDocument()
+        }
+    }
+
+    static func varz(_ data: Data) -> Varz? {
+        data.withUnsafeBytes { buffer -> Varz? in
+            var decoder = FastMonitorDecoder(bytes: buffer)
+            return try? decoder.varzDocument()
         }
     }
 
@@ -29,7 +36,7 @@ struct FastGatewayzDecoder {
 
     // MARK: Document structure
 
-    private mutating func document() throws -> Gatewayz {
+    private mutating func gatewayzDocument() throws -> Gatewayz {
         var serverID: String?
         var now: MonitorTime?
         var name = ""
@@ -62,6 +69,124 @@ struct FastGatewayzDecoder {
         skipWhitespace()
         guard index == bytes.count, let serverID, let now else { throw GiveUp() }
         return Gatewayz(serverID: serverID, now: now, name: name, host: host, port: port, outboundGateways: outbound, inboundGateways: inbound)
+    }
+
+    private mutating func varzDocument() throws -> Varz {
+        var serverID: String?
+        var varz = Varz(serverID: "", serverName: nil)
+        try object { decoder, key in
+            switch key {
+            case "server_id": serverID = try decoder.string()
+            case "server_name": varz.serverName = try decoder.optionalString()
+            case "version": varz.version = try decoder.optionalString()
+            case "now": varz.now = try decoder.optionalTime()
+            case "start": varz.start = try decoder.optionalTime()
+            case "uptime": varz.uptime = try decoder.optionalDuration()
+            case "cluster":
+                if try decoder.null() { break }
+                var section = ClusterSection(name: nil)
+                try decoder.object { decoder, key in
+                    switch key {
+                    case "name": section.name = try decoder.optionalString()
+                    case "addr": section.addr = try decoder.optionalString()
+                    case "cluster_port": section.clusterPort = try decoder.optionalInteger().map { Int($0) }
+                    case "urls": section.urls = try decoder.optionalStrings() ?? []
+                    default:
+                        _ = try key.string()
+                        try decoder.skipValue()
+                    }
+                }
+                varz.cluster = section
+            case "gateway":
+                if try decoder.null() { break }
+                varz.gateway = try decoder.gatewaySection()
+            case "connections": varz.connections = try decoder.optionalInteger()
+            case "routes": varz.routes = try decoder.optionalInteger()
+            case "remotes": varz.remotes = try decoder.optionalInteger()
+            case "slow_consumers": varz.slowConsumers = try decoder.optionalInteger()
+            case "slow_consumer_stats": varz.gatewaySlowConsumers = try decoder.gatewaysCounter()
+            case "stale_connection_stats": varz.gatewayStaleConnections = try decoder.gatewaysCounter()
+            default:
+                _ = try key.string()
+                try decoder.skipValue()
+            }
+        }
+        skipWhitespace()
+        guard index == bytes.count, let serverID else { throw GiveUp() }
+        varz.serverID = serverID
+        return varz
+    }
+
+    private mutating func gatewaySection() throws -> GatewaySection {
+        var section = GatewaySection(name: nil)
+        try object { decoder, key in
+            switch key {
+            case "name": section.name = try decoder.optionalString()
+            case "host": section.host = try decoder.optionalString()
+            case "port": section.port = try decoder.optionalInteger().map { Int($0) }
+            case "advertise": section.advertise = try decoder.optionalString()
+            case "connect_retries": section.connectRetries = try decoder.optionalInteger().map { Int($0) }
+            case "reject_unknown": section.rejectUnknown = try decoder.optionalBool()
+            case "auth_timeout": section.authTimeout = try decoder.optionalWholeDouble()
+            case "tls_timeout": section.tlsTimeout = try decoder.optionalWholeDouble()
+            case "tls_required": section.tlsRequired = try decoder.optionalBool()
+            case "tls_verify": section.tlsVerify = try decoder.optionalBool()
+            case "tls_cert_not_after": section.tlsCertNotAfter = try decoder.optionalTime()
+            case "gateways":
+                if try decoder.null() { break }
+                var gateways: [ConfiguredGateway] = []
+                try decoder.array { decoder in
+                    var name: String?
+                    var urls: [String] = []
+                    try decoder.object { decoder, key in
+                        switch key {
+                        case "name": name = try decoder.string()
+                        case "urls": urls = try decoder.optionalStrings() ?? []
+                        default:
+                            _ = try key.string()
+                            try decoder.skipValue()
+                        }
+                    }
+                    guard let name else { throw GiveUp() }
+                    gateways.append(ConfiguredGateway(name: name, urls: urls))
+                }
+                section.gateways = gateways
+            default:
+                _ = try key.string()
+                try decoder.skipValue()
+            }
+        }
+        return section
+    }
+
+    /// `{"clients": 0, "gateways": 3, …}` → the gateways count.
+    private mutating func gatewaysCounter() throws -> Int64? {
+        if try null() { return nil }
+        var gateways: Int64?
+        try object { decoder, key in
+            switch key {
+            case "gateways": gateways = try decoder.optionalInteger()
+            default:
+                _ = try key.string()
+                try decoder.skipValue()
+            }
+        }
+        return gateways
+    }
+
+    private mutating func optionalStrings() throws -> [String]? {
+        if try null() { return nil }
+        var strings: [String] = []
+        try array { decoder in strings.append(try decoder.string()) }
+        return strings
+    }
+
+    /// A Double field given as a plain integer (what nats-server prints for whole seconds); any other
+    /// number gives up, so rounding is never a question.
+    private mutating func optionalWholeDouble() throws -> Double? {
+        guard let value = try optionalInteger() else { return nil }
+        guard value.magnitude < 1 << 53 else { throw GiveUp() }
+        return Double(value)
     }
 
     private mutating func remoteGateway() throws -> RemoteGateway {
@@ -338,7 +463,7 @@ struct FastGatewayzDecoder {
     // MARK: Containers
 
     /// Calls `body` for each member with the decoder positioned at its value; `body` must consume it.
-    private mutating func object(_ body: (inout FastGatewayzDecoder, Key) throws -> Void) throws {
+    private mutating func object(_ body: (inout FastMonitorDecoder, Key) throws -> Void) throws {
         skipWhitespace()
         guard index < bytes.count, bytes[index] == 0x7B else { throw GiveUp() }
         index += 1
@@ -364,7 +489,7 @@ struct FastGatewayzDecoder {
         }
     }
 
-    private mutating func array(_ body: (inout FastGatewayzDecoder) throws -> Void) throws {
+    private mutating func array(_ body: (inout FastMonitorDecoder) throws -> Void) throws {
         skipWhitespace()
         guard index < bytes.count, bytes[index] == 0x5B else { throw GiveUp() }
         index += 1
