@@ -58,7 +58,11 @@ for size in "${sizes[@]}"; do
 
     "$bin/gwtop" --headless --record "$work/rec-$size.gwtoprec" --interval 1 --timeout 10 --duration 3s "${urls[@]}" 2>/dev/null || true
     "$bin/gwtop-bench" "$work/rec-$size.gwtoprec" --repeat 9 >"$work/bench-$size.txt"
-    pick() { grep "$1" "$work/bench-$size.txt" | sed -E 's/^ +[^0-9]+([0-9.]+ ms)(.*)$/\1\2/' | sed -E 's/  \(/ (/'; }
+    # The figure after a label: "0.49 ms (120x40)" from "  render 120x40 frame      0.49 ms  (120x40)".
+    pick() {
+        grep "$1" "$work/bench-$size.txt" | awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "ms" && $i ~ /^[0-9.]+$/) {
+            out = $i " ms"; for (j = i + 2; j <= NF; j++) out = out " " $j; print out; exit } }'
+    }
 
     tmux -L "$socket" -f /dev/null new-session -d -s "dash-$size" -x 120 -y 40 \
         "script -q -f $work/dash-$size.typescript -c '$bin/gwtop --log $work/dash-$size.log --log-level debug --timeout 10 ${urls[*]}'"
