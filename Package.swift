@@ -74,7 +74,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // Pure: a self-consistent synthetic supercluster's monitoring documents, for benchmarks.
-        .target(name: "SyntheticMesh", swiftSettings: strictSettings),
+        .target(name: "SyntheticMesh", dependencies: ["MonitorModel"], swiftSettings: strictSettings),
         // Serves SyntheticMesh over HTTP, one path prefix per server.
         .executableTarget(
             name: "gwtop-synthetic",

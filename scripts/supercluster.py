@@ -1578,6 +1578,50 @@ def cmd_background_traffic(args):
     print("traffic: stopping", flush=True)
 
 
+def stop_on_signals():
+    """An Event that SIGTERM or SIGINT sets, so a proxy's loops can end cleanly."""
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    return stop
+
+
+def timestamped_printer(label):
+    """A thread-safe print of one line with a millisecond local timestamp and the proxy's name."""
+    out_lock = threading.Lock()
+
+    def say(text):
+        now = time.time()
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(now)) + f".{int(now * 1000) % 1000:03d}"
+        with out_lock:
+            print(f"{stamp} {label}: {text}", flush=True)
+
+    return say
+
+
+def accepted_connections(listener, stop, say):
+    """Yields (number, socket, peer) for each connection accepted until `stop` is set; the listener has
+    a short timeout so the loop notices `stop`, and accept errors (EMFILE) back off instead of spinning."""
+    number = 0
+    while not stop.is_set():
+        try:
+            client, peer = listener.accept()
+        except socket.timeout:
+            continue
+        except OSError as exc:
+            if not stop.is_set():
+                say(f"accept failed: {exc}")
+                stop.wait(0.1)
+            continue
+        number += 1
+        client.settimeout(None)
+        yield number, client, peer
+
+
 def cmd_tcp_proxy(args):
     """Internal: the misconfigured topology's load balancer. Accepts on 127.0.0.1:--listen, dials --target for
     each connection (retrying for --connect-timeout seconds) and copies bytes both ways (a thread per
@@ -1588,21 +1632,8 @@ def cmd_tcp_proxy(args):
         raise ScriptError(f"--listen must be a port and --target HOST:PORT (got {args.listen}, {args.target!r})",
                           EXIT_USAGE)
     target = (match.group(1).strip("[]"), int(match.group(2)))
-    stop = threading.Event()
-
-    def on_signal(signum, frame):
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-
-    out_lock = threading.Lock()
-
-    def say(text):
-        now = time.time()
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(now)) + f".{int(now * 1000) % 1000:03d}"
-        with out_lock:
-            print(f"{stamp} tcp-proxy: {text}", flush=True)
+    stop = stop_on_signals()
+    say = timestamped_printer("tcp-proxy")
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -1685,19 +1716,7 @@ def cmd_tcp_proxy(args):
         pump(number, client, upstream, counts, "up")
 
     say(f"listening on 127.0.0.1:{args.listen} -> {target[0]}:{target[1]}")
-    number = 0
-    while not stop.is_set():
-        try:
-            client, peer = listener.accept()
-        except socket.timeout:
-            continue
-        except OSError as exc:  # e.g. EMFILE: back off instead of spinning
-            if not stop.is_set():
-                say(f"accept failed: {exc}")
-                stop.wait(0.1)
-            continue
-        number += 1
-        client.settimeout(None)
+    for number, client, peer in accepted_connections(listener, stop, say):
         with active_lock:
             active[number] = (client, None)
         say(f"#{number} accepted from {peer[0]}:{peer[1]}")
@@ -1738,21 +1757,8 @@ def cmd_chaos_proxy(args):
     flap_max = float(match.group(2) or match.group(1))
     if not 0 < flap_min <= flap_max or args.delay < 0:
         raise ScriptError("--flap-every must be > 0 (MIN <= MAX) and --delay >= 0", EXIT_USAGE)
-    stop = threading.Event()
-
-    def on_signal(signum, frame):
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-
-    out_lock = threading.Lock()
-
-    def say(text):
-        now = time.time()
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(now)) + f".{int(now * 1000) % 1000:03d}"
-        with out_lock:
-            print(f"{stamp} chaos-proxy: {text}", flush=True)
+    stop = stop_on_signals()
+    say = timestamped_printer("chaos-proxy")
 
     state = {"flap": False, "slow": False, "serial": None}
     lock = threading.Lock()  # state, conns, rr
@@ -1976,19 +1982,7 @@ def cmd_chaos_proxy(args):
     threading.Thread(target=flap_loop, daemon=True, name="chaos-flap").start()
     say(f"listening on 127.0.0.1:{args.listen} -> {', '.join(f'{l} ({a[0]}:{a[1]})' for l, a in targets)}; "
         f"control {args.control}")
-    number = 0
-    while not stop.is_set():
-        try:
-            client, peer = listener.accept()
-        except socket.timeout:
-            continue
-        except OSError as exc:  # e.g. EMFILE: back off instead of spinning
-            if not stop.is_set():
-                say(f"accept failed: {exc}")
-                stop.wait(0.1)
-            continue
-        number += 1
-        client.settimeout(None)
+    for number, client, peer in accepted_connections(listener, stop, say):
         conn = Conn(number, client, peer)
         with lock:
             conns[number] = conn

@@ -61,9 +61,7 @@ struct FastMonitorDecoder {
                     try decoder.array { decoder in list.append(try decoder.remoteGateway()) }
                     inbound[try cluster.string()] = list
                 }
-            default:
-                _ = try key.string()
-                try decoder.skipValue()
+            default: try decoder.skipMember(key)
             }
         }
         skipWhitespace()
@@ -91,9 +89,7 @@ struct FastMonitorDecoder {
                     case "addr": section.addr = try decoder.optionalString()
                     case "cluster_port": section.clusterPort = try decoder.optionalInteger().map { Int($0) }
                     case "urls": section.urls = try decoder.optionalStrings() ?? []
-                    default:
-                        _ = try key.string()
-                        try decoder.skipValue()
+                    default: try decoder.skipMember(key)
                     }
                 }
                 varz.cluster = section
@@ -106,9 +102,7 @@ struct FastMonitorDecoder {
             case "slow_consumers": varz.slowConsumers = try decoder.optionalInteger()
             case "slow_consumer_stats": varz.gatewaySlowConsumers = try decoder.gatewaysCounter()
             case "stale_connection_stats": varz.gatewayStaleConnections = try decoder.gatewaysCounter()
-            default:
-                _ = try key.string()
-                try decoder.skipValue()
+            default: try decoder.skipMember(key)
             }
         }
         skipWhitespace()
@@ -142,18 +136,14 @@ struct FastMonitorDecoder {
                         switch key {
                         case "name": name = try decoder.string()
                         case "urls": urls = try decoder.optionalStrings() ?? []
-                        default:
-                            _ = try key.string()
-                            try decoder.skipValue()
+                        default: try decoder.skipMember(key)
                         }
                     }
                     guard let name else { throw GiveUp() }
                     gateways.append(ConfiguredGateway(name: name, urls: urls))
                 }
                 section.gateways = gateways
-            default:
-                _ = try key.string()
-                try decoder.skipValue()
+            default: try decoder.skipMember(key)
             }
         }
         return section
@@ -166,9 +156,7 @@ struct FastMonitorDecoder {
         try object { decoder, key in
             switch key {
             case "gateways": gateways = try decoder.optionalInteger()
-            default:
-                _ = try key.string()
-                try decoder.skipValue()
+            default: try decoder.skipMember(key)
             }
         }
         return gateways
@@ -202,9 +190,7 @@ struct FastMonitorDecoder {
             case "accounts":
                 if try decoder.null() { break }
                 try decoder.array { decoder in accounts.append(try decoder.account()) }
-            default:
-                _ = try key.string()
-                try decoder.skipValue()
+            default: try decoder.skipMember(key)
             }
         }
         return RemoteGateway(configured: configured, connection: connection, accounts: accounts)
@@ -238,9 +224,7 @@ struct FastMonitorDecoder {
             case "tls_cipher_suite": info.tlsCipherSuite = try decoder.optionalString()
             case "tls_first": info.tlsFirst = try decoder.optionalBool()
             case "stalls": info.stalls = try decoder.optionalInteger()
-            default:
-                _ = try key.string()
-                try decoder.skipValue()
+            default: try decoder.skipMember(key)
             }
         }
         guard let cid else { throw GiveUp() }
@@ -259,9 +243,7 @@ struct FastMonitorDecoder {
             case "interest_only_threshold": account.interestOnlyThreshold = try decoder.optionalInteger()
             case "num_subs": account.numSubs = try decoder.optionalInteger()
             case "num_queue_subs": account.numQueueSubs = try decoder.optionalInteger()
-            default:
-                _ = try key.string()
-                try decoder.skipValue()
+            default: try decoder.skipMember(key)
             }
         }
         guard let name else { throw GiveUp() }
@@ -298,7 +280,7 @@ struct FastMonitorDecoder {
     private mutating func optionalDuration() throws -> Double? {
         if try null() { return nil }
         let raw = try rawString()
-        if let seconds = NatsDuration.fastSeconds(raw) { return seconds }
+        if let seconds = NatsDuration.parse(raw) { return seconds }
         guard let text = String(validating: raw, as: UTF8.self), let seconds = try? NatsDuration.seconds(parsing: text) else {
             throw GiveUp()
         }
@@ -464,51 +446,46 @@ struct FastMonitorDecoder {
 
     /// Calls `body` for each member with the decoder positioned at its value; `body` must consume it.
     private mutating func object(_ body: (inout FastMonitorDecoder, Key) throws -> Void) throws {
-        skipWhitespace()
-        guard index < bytes.count, bytes[index] == 0x7B else { throw GiveUp() }
-        index += 1
-        depth += 1
-        guard depth <= Self.maximumDepth else { throw GiveUp() }
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == 0x7D {
-            index += 1
-            depth -= 1
-            return
-        }
-        while true {
-            let key = Key(raw: try rawString())
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == 0x3A else { throw GiveUp() }
-            index += 1
-            try body(&self, key)
-            skipWhitespace()
-            guard index < bytes.count else { throw GiveUp() }
-            if bytes[index] == 0x2C { index += 1; continue }
-            if bytes[index] == 0x7D { index += 1; depth -= 1; return }
-            throw GiveUp()
+        try container(open: 0x7B, close: 0x7D) { decoder in
+            let key = Key(raw: try decoder.rawString())
+            decoder.skipWhitespace()
+            guard decoder.index < decoder.bytes.count, decoder.bytes[decoder.index] == 0x3A else { throw GiveUp() }
+            decoder.index += 1
+            try body(&decoder, key)
         }
     }
 
     private mutating func array(_ body: (inout FastMonitorDecoder) throws -> Void) throws {
+        try container(open: 0x5B, close: 0x5D, body)
+    }
+
+    /// `open` element (`,` element)* `close`, counting depth as JSONDecoder does.
+    private mutating func container(open: UInt8, close: UInt8, _ element: (inout FastMonitorDecoder) throws -> Void) throws {
         skipWhitespace()
-        guard index < bytes.count, bytes[index] == 0x5B else { throw GiveUp() }
+        guard index < bytes.count, bytes[index] == open else { throw GiveUp() }
         index += 1
         depth += 1
         guard depth <= Self.maximumDepth else { throw GiveUp() }
         skipWhitespace()
-        if index < bytes.count, bytes[index] == 0x5D {
+        if index < bytes.count, bytes[index] == close {
             index += 1
             depth -= 1
             return
         }
         while true {
-            try body(&self)
+            try element(&self)
             skipWhitespace()
             guard index < bytes.count else { throw GiveUp() }
             if bytes[index] == 0x2C { index += 1; continue }
-            if bytes[index] == 0x5D { index += 1; depth -= 1; return }
+            if bytes[index] == close { index += 1; depth -= 1; return }
             throw GiveUp()
         }
+    }
+
+    /// A member gwtop does not use: its key must still be valid UTF-8 and its value valid JSON.
+    private mutating func skipMember(_ key: Key) throws {
+        _ = try key.string()
+        try skipValue()
     }
 
     /// Any JSON value, checked for syntax (JSONDecoder rejects a document with an error anywhere, so
@@ -519,10 +496,7 @@ struct FastMonitorDecoder {
         switch bytes[index] {
         case 0x22: _ = try string()
         case 0x7B:
-            try object { decoder, key in
-                _ = try key.string()
-                try decoder.skipValue()
-            }
+            try object { decoder, key in try decoder.skipMember(key) }
         case 0x5B: try array { decoder in try decoder.skipValue() }
         case 0x74: guard literal("true") else { throw GiveUp() }
         case 0x66: guard literal("false") else { throw GiveUp() }

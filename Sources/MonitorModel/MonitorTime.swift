@@ -132,7 +132,12 @@ public struct MonitorTime: Sendable, Hashable, Comparable, CustomStringConvertib
     }
 
     /// RFC 3339 in UTC with millisecond precision, the form gwtop prints.
-    public var rfc3339: String {
+    public var rfc3339: String { rfc3339(fractionDigits: 3) }
+
+    /// RFC 3339 in UTC with nanoseconds, as Go prints a `time.Time` (and nats-server its `now`).
+    public var rfc3339Nanoseconds: String { rfc3339(fractionDigits: 9) }
+
+    func rfc3339(fractionDigits: Int) -> String {
         let days = Int((seconds >= 0 ? seconds : seconds - 86399) / 86400)
         let secondOfDay = Int(seconds - Int64(days) * 86400)
         let (year, month, day) = Self.civilFromDays(days)
@@ -140,8 +145,10 @@ public struct MonitorTime: Sendable, Hashable, Comparable, CustomStringConvertib
             let text = String(value)
             return String(repeating: "0", count: max(0, width - text.count)) + text
         }
+        var divisor = 1
+        for _ in fractionDigits..<9 { divisor *= 10 }
         return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):"
-            + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(Int(nanoseconds) / 1_000_000, 3))Z"
+            + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(Int(nanoseconds) / divisor, fractionDigits))Z"
     }
 
     public var description: String { rfc3339 }

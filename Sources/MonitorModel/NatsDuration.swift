@@ -12,59 +12,39 @@ public enum NatsDuration {
 
     /// Seconds represented by `text`.
     public static func seconds(parsing text: String) throws -> Double {
-        var scalars = Array(text.unicodeScalars)
-        guard !scalars.isEmpty else { throw ParseError(text: text, reason: "empty") }
-        var sign = 1.0
-        if scalars.first == "-" || scalars.first == "+" {
-            if scalars.first == "-" { sign = -1 }
-            scalars.removeFirst()
-        }
-        // Go prints a bare "0" for a zero duration in some paths.
-        if scalars.count == 1, scalars[0] == "0" { return 0 }
-        guard !scalars.isEmpty else { throw ParseError(text: text, reason: "no number") }
-
-        var total = 0.0
-        var index = 0
-        while index < scalars.count {
-            var integerPart = 0.0
-            var fraction = 0.0
-            var fractionScale = 1.0
-            var sawDigit = false
-            while index < scalars.count, let digit = scalars[index].asciiDigit {
-                integerPart = integerPart * 10 + Double(digit)
-                sawDigit = true
-                index += 1
-            }
-            if index < scalars.count, scalars[index] == "." {
-                index += 1
-                while index < scalars.count, let digit = scalars[index].asciiDigit {
-                    fractionScale /= 10
-                    fraction += Double(digit) * fractionScale
-                    sawDigit = true
-                    index += 1
-                }
-            }
-            guard sawDigit else {
-                throw ParseError(text: text, reason: "expected a number at position \(index)")
-            }
-            let unitStart = index
-            while index < scalars.count, scalars[index].asciiDigit == nil, scalars[index] != "." {
-                index += 1
-            }
-            let unit = String(String.UnicodeScalarView(scalars[unitStart..<index]))
-            guard let unitSeconds = unitInSeconds[unit] else {
-                if unit.isEmpty { throw ParseError(text: text, reason: "missing unit") }
-                throw ParseError(text: text, reason: "unknown unit \"\(unit)\"")
-            }
-            total += (integerPart + fraction) * unitSeconds
-        }
-        return sign * total
+        var copy = text
+        if let seconds = copy.withUTF8({ parse(UnsafeRawBufferPointer($0)) }) { return seconds }
+        throw diagnose(text)
     }
 
-    /// The common forms (`1.5ms`, `350µs`, `1h2m3s`) straight from bytes, with exactly the arithmetic
-    /// of `seconds(parsing:)` so both give the same Double; nil for anything else (the caller then uses
-    /// `seconds(parsing:)`, which also words the error).
-    static func fastSeconds(_ bytes: UnsafeRawBufferPointer) -> Double? {
+    /// Why `text` is not a duration, in words (only called once parsing has failed).
+    static func diagnose(_ text: String) -> ParseError {
+        var scalars = Array(text.unicodeScalars)
+        if scalars.first == "-" || scalars.first == "+" { scalars.removeFirst() }
+        guard !text.isEmpty else { return ParseError(text: text, reason: "empty") }
+        guard !scalars.isEmpty else { return ParseError(text: text, reason: "no number") }
+        var index = 0
+        while index < scalars.count {
+            let numberStart = index
+            while index < scalars.count, scalars[index].asciiDigit != nil || scalars[index] == "." { index += 1 }
+            guard scalars[numberStart..<index].contains(where: { $0.asciiDigit != nil }) else {
+                return ParseError(text: text, reason: "expected a number at position \(numberStart)")
+            }
+            let unitStart = index
+            while index < scalars.count, scalars[index].asciiDigit == nil, scalars[index] != "." { index += 1 }
+            let unit = String(String.UnicodeScalarView(scalars[unitStart..<index]))
+            if unit.isEmpty { return ParseError(text: text, reason: "missing unit") }
+            if !knownUnits.contains(unit) { return ParseError(text: text, reason: "unknown unit \"\(unit)\"") }
+        }
+        return ParseError(text: text, reason: "not a duration")
+    }
+
+    private static let knownUnits: Set<String> = ["ns", "us", "\u{00B5}s", "\u{03BC}s", "ms", "s", "m", "h", "d", "y"]
+
+    /// Parses UTF-8 bytes (so decoders need not make a String first); nil when they are not a duration.
+    /// Every digit is accumulated in the same order whatever the caller, so a value is the same Double
+    /// from every path.
+    static func parse(_ bytes: UnsafeRawBufferPointer) -> Double? {
         var index = 0
         var sign = 1.0
         guard !bytes.isEmpty else { return nil }
@@ -120,12 +100,6 @@ public enum NatsDuration {
         return sign * total
     }
 
-    private static let unitInSeconds: [String: Double] = [
-        "ns": 1e-9,
-        "us": 1e-6, "\u{00B5}s": 1e-6, "\u{03BC}s": 1e-6,
-        "ms": 1e-3,
-        "s": 1, "m": 60, "h": 3600, "d": 86400, "y": 365 * 86400,
-    ]
 }
 
 extension Unicode.Scalar {

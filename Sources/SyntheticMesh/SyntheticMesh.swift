@@ -1,3 +1,5 @@
+import MonitorModel
+
 /// A self-consistent synthetic supercluster for benchmarks: C clusters × S servers, each with one
 /// outbound gateway per other cluster and the inbound ones of the servers that chose it, realistic
 /// counters that advance with time (so rates are real), RTT strings and accounts. Documents are written
@@ -170,14 +172,12 @@ public struct SyntheticMesh: Sendable {
         w.field("slow_consumers", int: 0)
         w.field("subscriptions", int: 100)
         w.field("system_account", string: "$SYS")
-        w.key("slow_consumer_stats")
-        w.open()
-        for kind in ["clients", "routes", "gateways", "leafs"] { w.field(kind, int: 0) }
-        w.close()
-        w.key("stale_connection_stats")
-        w.open()
-        for kind in ["clients", "routes", "gateways", "leafs"] { w.field(kind, int: 0) }
-        w.close()
+        for stats in ["slow_consumer_stats", "stale_connection_stats"] {
+            w.key(stats)
+            w.open()
+            for kind in ["clients", "routes", "gateways", "leafs"] { w.field(kind, int: 0) }
+            w.close()
+        }
         w.close()
         return w.bytes
     }
@@ -402,26 +402,5 @@ struct JSONBytes {
     }
 
     /// RFC 3339 with nanoseconds, UTC, as Go prints time.Time.
-    static func rfc3339(_ seconds: Double) -> String {
-        let whole = Int(seconds.rounded(.down))
-        let nanos = Int((seconds - Double(whole)) * 1e9)
-        var days = whole / 86400
-        let secondOfDay = whole % 86400
-        // civil from days (Howard Hinnant)
-        days += 719_468
-        let era = days / 146_097
-        let doe = days - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        func pad(_ v: Int, _ n: Int) -> String {
-            let text = String(v)
-            return String(repeating: "0", count: max(0, n - text.count)) + text
-        }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):"
-            + "\(pad(secondOfDay % 60, 2)).\(pad(nanos, 9))Z"
-    }
+    static func rfc3339(_ seconds: Double) -> String { MonitorTime(timeIntervalSince1970: seconds).rfc3339Nanoseconds }
 }

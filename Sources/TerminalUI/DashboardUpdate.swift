@@ -269,43 +269,55 @@ public enum DashboardUpdate {
         return []
     }
 
-    static func editJump(_ key: Key, _ state: inout DashboardState) -> [DashboardCommand] {
+    enum LineEdit { case submit, cancel, changed, quit, ignored }
+
+    /// One key applied to a one-line text field (the filter, the replay time).
+    static func edit(_ text: inout String, _ key: Key, limit: Int) -> LineEdit {
         switch key {
-        case .enter:
+        case .enter: return .submit
+        case .escape: return .cancel
+        case .backspace:
+            if !text.isEmpty { text.removeLast() }
+            return .changed
+        case .character(let character) where character.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }):
+            if text.count < limit { text.append(character) }
+            return .changed
+        case .ctrl("c"): return .quit
+        default: return .ignored
+        }
+    }
+
+    static func editJump(_ key: Key, _ state: inout DashboardState) -> [DashboardCommand] {
+        switch edit(&state.jumpText, key, limit: 40) {
+        case .submit:
             state.editingJump = false
             let text = state.jumpText.trimmingCharacters(in: .whitespaces)
             return text.isEmpty ? [] : [.replay(.jump(text))]
-        case .escape:
+        case .cancel:
             state.editingJump = false
-        case .backspace:
-            if !state.jumpText.isEmpty { state.jumpText.removeLast() }
-        case .character(let character) where character.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }):
-            if state.jumpText.count < 40 { state.jumpText.append(character) }
-        case .ctrl("c"):
+        case .quit:
             state.quitting = true
             return [.quit]
-        default:
+        case .changed, .ignored:
             break
         }
         return []
     }
 
     static func editFilter(_ key: Key, _ state: inout DashboardState) -> [DashboardCommand] {
-        switch key {
-        case .enter:
+        switch edit(&state.filter, key, limit: 64) {
+        case .submit:
             state.editingFilter = false
-        case .escape:
+        case .cancel:
             state.editingFilter = false
             state.filter = ""
-        case .backspace:
-            if !state.filter.isEmpty { state.filter.removeLast() }
-        case .character(let character) where character.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }):
-            if state.filter.count < 64 { state.filter.append(character) }
-        case .ctrl("c"):
+        case .quit:
             state.quitting = true
             return [.quit]
-        default:
+        case .ignored:
             return []
+        case .changed:
+            break
         }
         let rows = state.rows
         if !rows.contains(where: { $0.id == state.selection }) {
@@ -323,28 +335,13 @@ public enum DashboardUpdate {
     static func move(_ action: Action, _ state: inout DashboardState) {
         switch state.mainView {
         case .events:
-            let count = state.visibleEvents.count
             let page = max(1, state.layout.main.height - 2)
-            switch action {
-            case .moveUp: state.eventScroll -= 1
-            case .moveDown: state.eventScroll += 1
-            case .pageUp: state.eventScroll -= page
-            case .pageDown: state.eventScroll += page
-            case .home: state.eventScroll = 0
-            case .end: state.eventScroll = count - page
-            default: break
-            }
-            state.eventScroll = max(0, min(state.eventScroll, count - page))
+            let last = max(0, state.visibleEvents.count - page)
+            state.eventScroll = max(0, min(moved(state.eventScroll, action, page: page, end: last), last))
             return
         case .detail:
-            switch action {
-            case .moveUp: state.detailScroll = max(0, state.detailScroll - 1)
-            case .moveDown: state.detailScroll += 1
-            case .pageUp: state.detailScroll = max(0, state.detailScroll - state.layout.main.height)
-            case .pageDown: state.detailScroll += state.layout.main.height
-            case .home: state.detailScroll = 0
-            default: break
-            }
+            // The detail view clamps the scroll to its own length when it draws.
+            state.detailScroll = max(0, moved(state.detailScroll, action, page: state.layout.main.height, end: state.detailScroll))
             return
         case .matrix, .help:
             return
@@ -355,15 +352,7 @@ public enum DashboardUpdate {
             let count = state.problems.count
             guard count > 0 else { return }
             let page = max(1, state.layout.problems.height - 1)
-            switch action {
-            case .moveUp: state.problemSelection -= 1
-            case .moveDown: state.problemSelection += 1
-            case .pageUp: state.problemSelection -= page
-            case .pageDown: state.problemSelection += page
-            case .home: state.problemSelection = 0
-            case .end: state.problemSelection = count - 1
-            default: break
-            }
+            state.problemSelection = moved(state.problemSelection, action, page: page, end: count - 1)
             state.problemSelection = max(0, min(state.problemSelection, count - 1))
             if state.problemSelection < state.problemScroll { state.problemScroll = state.problemSelection }
             if state.problemSelection >= state.problemScroll + page { state.problemScroll = state.problemSelection - page + 1 }
@@ -372,18 +361,22 @@ public enum DashboardUpdate {
         let rows = state.rows
         guard !rows.isEmpty else { return }
         let index = rows.firstIndex { $0.id == state.selection } ?? 0
-        let page = max(1, state.layout.treeRows - 1)
-        let target: Int
-        switch action {
-        case .moveUp: target = index - 1
-        case .moveDown: target = index + 1
-        case .pageUp: target = index - page
-        case .pageDown: target = index + page
-        case .home: target = 0
-        default: target = rows.count - 1
-        }
+        let target = moved(index, action, page: max(1, state.layout.treeRows - 1), end: rows.count - 1)
         state.selection = rows[max(0, min(target, rows.count - 1))].id
         clampScroll(&state, rows: rows)
+    }
+
+    /// Where a movement key takes a position in a list (`end`: the last position).
+    static func moved(_ position: Int, _ action: Action, page: Int, end: Int) -> Int {
+        switch action {
+        case .moveUp: position - 1
+        case .moveDown: position + 1
+        case .pageUp: position - page
+        case .pageDown: position + page
+        case .home: 0
+        case .end: end
+        default: position
+        }
     }
 
     static func drillIn(_ state: inout DashboardState) {

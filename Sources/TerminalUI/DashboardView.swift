@@ -319,17 +319,12 @@ public enum DashboardView {
     static func renderFooter(_ state: DashboardState, _ area: Rect, into buffer: inout CellBuffer) {
         buffer.fill(area, role: .footer)
         if state.editingJump {
-            var x = buffer.put(" jump to ", x: area.x, y: area.y, role: .footerKey)
-            x = buffer.put(state.jumpText, x: x, y: area.y, role: .filter)
-            x = buffer.put("▏", x: x, y: area.y, role: .filter)
-            buffer.put("   +90s from start · -1m from end · 2026-11-26T20:41:00Z · Enter go · Esc cancel", x: x, y: area.y, role: .footer)
+            renderPrompt(" jump to ", state.jumpText, "+90s from start · -1m from end · 2026-11-26T20:41:00Z · Enter go · Esc cancel",
+                         area, into: &buffer)
             return
         }
         if state.editingFilter {
-            var x = buffer.put(" / ", x: area.x, y: area.y, role: .footerKey)
-            x = buffer.put(state.filter, x: x, y: area.y, role: .filter)
-            x = buffer.put("▏", x: x, y: area.y, role: .filter)
-            buffer.put("   Enter keep · Esc clear · cluster, server, gid:N or remote", x: x, y: area.y, role: .footer)
+            renderPrompt(" / ", state.filter, "Enter keep · Esc clear · cluster, server, gid:N or remote", area, into: &buffer)
             return
         }
         var x = area.x
@@ -351,6 +346,14 @@ public enum DashboardView {
             let text = " " + message + " "
             buffer.put(text, x: max(x, area.maxX - displayWidth(of: text)), y: area.y, role: .title)
         }
+    }
+
+    /// A one-line text field in the footer: label, what was typed, a cursor, then a hint.
+    static func renderPrompt(_ label: String, _ text: String, _ hint: String, _ area: Rect, into buffer: inout CellBuffer) {
+        var x = buffer.put(label, x: area.x, y: area.y, role: .footerKey)
+        x = buffer.put(text, x: x, y: area.y, role: .filter)
+        x = buffer.put("▏", x: x, y: area.y, role: .filter)
+        buffer.put("   " + hint, x: x, y: area.y, role: .footer)
     }
 
     static func footerKey(_ binding: KeyBinding) -> String {

@@ -58,6 +58,21 @@ public final class BackgroundProcess: @unchecked Sendable {
     public func wait() -> ProcessRunner.Output {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return collect(status)
+    }
+
+    /// Waits at most `seconds`; nil if still running.
+    public func wait(upTo seconds: Double) -> ProcessRunner.Output? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid { return collect(status) }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return nil
+    }
+
+    private func collect(_ status: Int32) -> ProcessRunner.Output {
         let exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
         defer {
             unlink(outPath)
@@ -66,27 +81,6 @@ public final class BackgroundProcess: @unchecked Sendable {
         return ProcessRunner.Output(
             status: exitStatus, stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
             stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
-    }
-
-    /// Waits at most `seconds`; nil if still running.
-    public func wait(upTo seconds: Double) -> ProcessRunner.Output? {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            var status: Int32 = 0
-            let result = waitpid(pid, &status, WNOHANG)
-            if result == pid {
-                let exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-                defer {
-                    unlink(outPath)
-                    unlink(errPath)
-                }
-                return ProcessRunner.Output(
-                    status: exitStatus, stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-                    stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
-            }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        return nil
     }
 }
 
