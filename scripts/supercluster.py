@@ -838,15 +838,29 @@ def mesh_problems(manifest, cluster_names):
     return problems
 
 
-def wait_for_mesh(manifest, cluster_names, deadline):
+def wait_until_no_problems(check, deadline, what):
+    """Polls `check()` (a list of what is still missing) every 0.25 s until it is empty or `deadline`."""
     while True:
-        problems = mesh_problems(manifest, cluster_names)
+        problems = check()
         if not problems:
             return
         if time.monotonic() > deadline:
-            raise ScriptError("timed out waiting for the gateway mesh of " + ", ".join(cluster_names) +
-                              "; missing:\n  " + "\n  ".join(problems))
+            raise ScriptError(f"timed out waiting for {what}; missing:\n  " + "\n  ".join(problems))
         time.sleep(0.25)
+
+
+def wait_for_mesh(manifest, cluster_names, deadline):
+    wait_until_no_problems(lambda: mesh_problems(manifest, cluster_names), deadline,
+                           "the gateway mesh of " + ", ".join(cluster_names))
+
+
+def wait_for_misconfigured(manifest, deadline):
+    wait_until_no_problems(lambda: misconfigured_problems(manifest), deadline,
+                           "the expected gateways of the misconfigured topology")
+
+
+def wait_for_demo(manifest, deadline):
+    wait_until_no_problems(lambda: demo_problems(manifest), deadline, "the demo topology's load balancer links")
 
 
 def misconfigured_problems(manifest):
@@ -929,17 +943,6 @@ def misconfigured_problems(manifest):
     return problems
 
 
-def wait_for_misconfigured(manifest, deadline):
-    while True:
-        problems = misconfigured_problems(manifest)
-        if not problems:
-            return
-        if time.monotonic() > deadline:
-            raise ScriptError("timed out waiting for the expected gateways of the misconfigured topology; "
-                              "missing:\n  " + "\n  ".join(problems))
-        time.sleep(0.25)
-
-
 def demo_problems(manifest):
     """What keeps the demo topology from its expected state (beyond the healthy mesh): every outbound gateway to west
     at the load balancer's address, c1's implicit, and the load balancer has named the faulty dialers."""
@@ -974,17 +977,6 @@ def demo_problems(manifest):
         if f" dialer {dialer} ".encode() not in text:
             problems.append(f"the load balancer has not seen a gateway connection from {dialer} yet (log {lb['log']})")
     return problems
-
-
-def wait_for_demo(manifest, deadline):
-    while True:
-        problems = demo_problems(manifest)
-        if not problems:
-            return
-        if time.monotonic() > deadline:
-            raise ScriptError("timed out waiting for the demo topology's load balancer links; missing:\n  " +
-                              "\n  ".join(problems))
-        time.sleep(0.25)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -287,25 +287,6 @@ struct FastMonitorDecoder {
         return seconds
     }
 
-    /// The bytes of a string without escapes (times, durations and keys never have any; one that does
-    /// gives up).
-    private mutating func rawString() throws -> UnsafeRawBufferPointer {
-        skipWhitespace()
-        guard index < bytes.count, bytes[index] == 0x22 else { throw GiveUp() }
-        index += 1
-        let start = index
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == 0x22 {
-                index += 1
-                return UnsafeRawBufferPointer(rebasing: bytes[start..<index - 1])
-            }
-            if byte == 0x5C || byte < 0x20 { throw GiveUp() }
-            index += 1
-        }
-        throw GiveUp()
-    }
-
     private mutating func optionalString() throws -> String? {
         if try null() { return nil }
         return try string()
@@ -359,87 +340,102 @@ struct FastMonitorDecoder {
         return true
     }
 
-    /// A string without escapes becomes a String straight from the bytes (validated UTF-8); one with
-    /// escapes is decoded escape by escape.
-    private mutating func string() throws -> String {
+    /// A string literal's bytes between the quotes, and whether it holds escapes. Control characters
+    /// (not allowed raw in JSON) give up.
+    private mutating func scanString() throws -> (raw: UnsafeRawBufferPointer, escaped: Bool) {
         skipWhitespace()
         guard index < bytes.count, bytes[index] == 0x22 else { throw GiveUp() }
         index += 1
         let start = index
+        var escaped = false
         while index < bytes.count {
             let byte = bytes[index]
             if byte == 0x22 {
-                let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
                 index += 1
-                guard let text else { throw GiveUp() }
-                return text
+                return (UnsafeRawBufferPointer(rebasing: bytes[start..<index - 1]), escaped)
             }
-            if byte == 0x5C { return try escapedString(from: start) }
             if byte < 0x20 { throw GiveUp() }
+            if byte == 0x5C {
+                escaped = true
+                index += 1
+            }
             index += 1
         }
         throw GiveUp()
     }
 
-    private mutating func escapedString(from start: Int) throws -> String {
-        var output: [UInt8] = Array(UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
-        while index < bytes.count {
-            let byte = bytes[index]
-            index += 1
-            switch byte {
-            case 0x22:
-                guard let text = String(validating: output, as: UTF8.self) else { throw GiveUp() }
-                return text
-            case 0x5C:
-                guard index < bytes.count else { throw GiveUp() }
-                let escape = bytes[index]
-                index += 1
-                switch escape {
-                case 0x22, 0x5C, 0x2F: output.append(escape)
-                case 0x62: output.append(0x08)
-                case 0x66: output.append(0x0C)
-                case 0x6E: output.append(0x0A)
-                case 0x72: output.append(0x0D)
-                case 0x74: output.append(0x09)
-                case 0x75:
-                    var scalar = try hex4()
-                    if (0xD800...0xDBFF).contains(scalar) {
-                        guard index + 1 < bytes.count, bytes[index] == 0x5C, bytes[index + 1] == 0x75 else { throw GiveUp() }
-                        index += 2
-                        let low = try hex4()
-                        guard (0xDC00...0xDFFF).contains(low) else { throw GiveUp() }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    } else if (0xDC00...0xDFFF).contains(scalar) {
-                        throw GiveUp()
-                    }
-                    guard let unicode = Unicode.Scalar(scalar) else { throw GiveUp() }
-                    output.append(contentsOf: Array(String(Character(unicode)).utf8))
+    /// The bytes of a string without escapes (times, durations and keys never have any; one that does
+    /// gives up).
+    private mutating func rawString() throws -> UnsafeRawBufferPointer {
+        let (raw, escaped) = try scanString()
+        guard !escaped else { throw GiveUp() }
+        return raw
+    }
+
+    /// A string without escapes becomes a String straight from the bytes (validated UTF-8); one with
+    /// escapes is decoded escape by escape.
+    private mutating func string() throws -> String {
+        let (raw, escaped) = try scanString()
+        let text = escaped ? try Self.unescaped(raw) : String(validating: raw, as: UTF8.self)
+        guard let text else { throw GiveUp() }
+        return text
+    }
+
+    private static func unescaped(_ raw: UnsafeRawBufferPointer) throws -> String? {
+        var output: [UInt8] = []
+        output.reserveCapacity(raw.count)
+        var index = 0
+        func hex4() throws -> UInt32 {
+            guard index + 4 <= raw.count else { throw GiveUp() }
+            var value: UInt32 = 0
+            for _ in 0..<4 {
+                let byte = raw[index]
+                let digit: UInt32
+                switch byte {
+                case 0x30...0x39: digit = UInt32(byte - 0x30)
+                case 0x41...0x46: digit = UInt32(byte - 0x41 + 10)
+                case 0x61...0x66: digit = UInt32(byte - 0x61 + 10)
                 default: throw GiveUp()
                 }
-            default:
-                if byte < 0x20 { throw GiveUp() }
-                output.append(byte)
+                value = value << 4 | digit
+                index += 1
             }
+            return value
         }
-        throw GiveUp()
-    }
-
-    private mutating func hex4() throws -> UInt32 {
-        guard index + 4 <= bytes.count else { throw GiveUp() }
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            let byte = bytes[index]
-            let digit: UInt32
-            switch byte {
-            case 0x30...0x39: digit = UInt32(byte - 0x30)
-            case 0x41...0x46: digit = UInt32(byte - 0x41 + 10)
-            case 0x61...0x66: digit = UInt32(byte - 0x61 + 10)
+        while index < raw.count {
+            let byte = raw[index]
+            index += 1
+            guard byte == 0x5C else {
+                output.append(byte)
+                continue
+            }
+            guard index < raw.count else { throw GiveUp() }
+            let escape = raw[index]
+            index += 1
+            switch escape {
+            case 0x22, 0x5C, 0x2F: output.append(escape)
+            case 0x62: output.append(0x08)
+            case 0x66: output.append(0x0C)
+            case 0x6E: output.append(0x0A)
+            case 0x72: output.append(0x0D)
+            case 0x74: output.append(0x09)
+            case 0x75:
+                var scalar = try hex4()
+                if (0xD800...0xDBFF).contains(scalar) {
+                    guard index + 1 < raw.count, raw[index] == 0x5C, raw[index + 1] == 0x75 else { throw GiveUp() }
+                    index += 2
+                    let low = try hex4()
+                    guard (0xDC00...0xDFFF).contains(low) else { throw GiveUp() }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                } else if (0xDC00...0xDFFF).contains(scalar) {
+                    throw GiveUp()
+                }
+                guard let unicode = Unicode.Scalar(scalar) else { throw GiveUp() }
+                output.append(contentsOf: Array(String(Character(unicode)).utf8))
             default: throw GiveUp()
             }
-            value = value << 4 | digit
-            index += 1
         }
-        return value
+        return String(validating: output, as: UTF8.self)
     }
 
     // MARK: Containers
