@@ -163,6 +163,8 @@ public struct DashboardState: Sendable {
     public static let flapWindow = 600.0
     /// Set when replaying a recording.
     public var replay: ReplayStatus?
+    /// The file every poll is being recorded to (`--record`), shown in the header.
+    public var recordingTo: String?
 
     // Interface.
     public var width: Int

@@ -35,7 +35,7 @@ public enum DashboardView {
     static func asciify(_ buffer: inout CellBuffer) {
         let replacements: [String: String] = [
             "µ": "u", "×": "x", "▏": "|", "↑": "^", "↓": "v", "→": ">", "←": "<", "…": "~", "·": ".", "—": "-",
-            "•": "*", "▾": "-", "▸": "+", "│": "|", "─": "-", "✓": "+", "✗": "X", "▲": "!", "↻": "~",
+            "•": "*", "▾": "-", "▸": "+", "│": "|", "─": "-", "✓": "+", "✗": "X", "▲": "!", "↻": "~", "●": "*",
         ]
         for y in 0..<buffer.height {
             for x in 0..<buffer.width {
@@ -131,6 +131,11 @@ public enum DashboardView {
         x = buffer.put(ageHealth == .ok ? ageText : "\(state.glyphs.health(ageHealth)) \(ageText)", x: x, y: y, role: ageRole)
         if let latest = state.latest {
             x = buffer.put("  cycle \(Units.duration(latest.duration))", x: x, y: y, role: .header)
+        }
+        if let recording = state.recordingTo {
+            // Recording is never silent: whoever sits at this screen may not be the one who asked for it.
+            x = buffer.put("  ", x: x, y: y, role: .header)
+            x = buffer.put("● REC \(recording)", x: x, y: y, role: .paused, maxWidth: 40)
         }
         x = buffer.put("  sort \(state.sort.rawValue)", x: x, y: y, role: .header)
         if !state.filter.isEmpty {

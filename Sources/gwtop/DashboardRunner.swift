@@ -51,6 +51,8 @@ struct DashboardRunner {
     let colorMode: NcursesTerminal.ColorMode
     /// Samples per history series (see `--history`).
     let historySamples: Int
+    /// `--record FILE`, for the header's REC marker.
+    var recordingPath: String? = nil
 
     func run() async throws -> Int32 {
         let mailbox = Mailbox(interval: interval)
@@ -123,6 +125,7 @@ final class UIThread: @unchecked Sendable {
             glyphs: backend.capabilities.unicode ? .unicode : .ascii, themeNames: names,
             themeIndex: names.firstIndex(of: runner.initialTheme) ?? 0, now: MonitorTime.now)
         state.historyLength = runner.historySamples
+        state.recordingTo = runner.recordingPath.map { URL(fileURLWithPath: $0).lastPathComponent }
         if case .replay(let driver) = runner.source { state.replay = driver.initialStatus }
         func applyTheme(_ name: String) {
             do {

@@ -244,7 +244,8 @@ struct GwtopCommand: AsyncParsableCommand {
             } else {
                 let runner = DashboardRunner(
                     source: .live(session), interval: settings.interval, logger: logger, themes: catalog, initialTheme: themeName,
-                    forceASCII: ascii, colorMode: dashboardColorMode(), historySamples: try historySamples(interval: settings.interval))
+                    forceASCII: ascii, colorMode: dashboardColorMode(), historySamples: try historySamples(interval: settings.interval),
+                    recordingPath: record)
                 exitCode = try await runner.run()
             }
         } catch {

@@ -148,6 +148,14 @@ struct TestFailure: Error, CustomStringConvertible {
         #expect(press(&live, .character("J")).isEmpty && !live.editingJump)
     }
 
+    @Test func recordingIsShownInTheHeader() throws {
+        var state = try recordedState("healthy", width: 100, height: 30)
+        state.recordingTo = "mesh.gwtoprec"
+        #expect(DashboardView.render(state).lines[1].contains("● REC mesh.gwtoprec"))
+        state.glyphs = .ascii
+        #expect(DashboardView.render(state).lines[1].contains("* REC mesh.gwtoprec"))
+    }
+
     @Test func replayClockIsTheRecordedTime() throws {
         var state = try replayState()
         let recorded = state.now
