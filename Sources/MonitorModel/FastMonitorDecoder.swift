@@ -342,6 +342,7 @@ struct FastMonitorDecoder {
 
     /// A string literal's bytes between the quotes, and whether it holds escapes. Control characters
     /// (not allowed raw in JSON) give up.
+    @inline(__always)
     private mutating func scanString() throws -> (raw: UnsafeRawBufferPointer, escaped: Bool) {
         skipWhitespace()
         guard index < bytes.count, bytes[index] == 0x22 else { throw GiveUp() }
@@ -441,6 +442,7 @@ struct FastMonitorDecoder {
     // MARK: Containers
 
     /// Calls `body` for each member with the decoder positioned at its value; `body` must consume it.
+    @inline(__always)
     private mutating func object(_ body: (inout FastMonitorDecoder, Key) throws -> Void) throws {
         try container(open: 0x7B, close: 0x7D) { decoder in
             let key = Key(raw: try decoder.rawString())
@@ -451,11 +453,13 @@ struct FastMonitorDecoder {
         }
     }
 
+    @inline(__always)
     private mutating func array(_ body: (inout FastMonitorDecoder) throws -> Void) throws {
         try container(open: 0x5B, close: 0x5D, body)
     }
 
     /// `open` element (`,` element)* `close`, counting depth as JSONDecoder does.
+    @inline(__always)
     private mutating func container(open: UInt8, close: UInt8, _ element: (inout FastMonitorDecoder) throws -> Void) throws {
         skipWhitespace()
         guard index < bytes.count, bytes[index] == open else { throw GiveUp() }

@@ -210,7 +210,9 @@ struct GwtopCommand: AsyncParsableCommand {
             do { return try RecordingWriter(path: path) } catch { throw ValidationError("\(error)") }
         }
         let transport = try HTTPMonitoringTransport(timeout: settings.timeout, targets: settings.targets)
-        let poller = Poller(targets: settings.targets, transport: transport, maxConcurrentEndpoints: settings.maxConcurrent)
+        let poller = Poller(
+            targets: settings.targets, transport: transport, maxConcurrentEndpoints: settings.maxConcurrent,
+            keepsRawResponses: recorder != nil)
         let session = MonitorSession(poller: poller, thresholds: settings.thresholds, recorder: recorder)
         logger.info("starting", metadata: [
             "endpoints": "\(settings.targets.count)", "interval": "\(settings.interval)", "timeout": "\(settings.timeout)",

@@ -51,8 +51,7 @@ actor MonitorSession {
                 recordingError = "\(error)"
             }
         }
-        // The raw bodies (27 MB a poll at 250 servers) are only for the recording: let them go now
-        // rather than hold them beside two models until the next poll.
+        // The raw bodies (27 MB a poll at 250 servers) are only for the recording: let them go now.
         cycle.raw = []
         let step = timeline.advance(cycle.snapshot)
         return Result(
