@@ -89,7 +89,7 @@ let package = Package(
         // Times the pure pipeline (decode, model, diagnosis, render) in process on a recording.
         .executableTarget(
             name: "gwtop-bench",
-            dependencies: ["MonitorModel", "Recording", "Topology", "TerminalUI"],
+            dependencies: ["MonitorModel", "Recording", "Topology", "TerminalUI", "OutputFormat"],
             swiftSettings: strictSettings
         ),
         // Shared by the test targets: fixture loading, a loopback HTTP server, the local supercluster driver.

@@ -1,5 +1,6 @@
 import Foundation
 import MonitorModel
+import OutputFormat
 import Recording
 import TerminalUI
 import Topology
@@ -80,6 +81,8 @@ do {
         _ = DashboardUpdate.update(&keyed, .key(.down))
         frame = DashboardView.render(keyed)
     }
+    var report = ""
+    let json = measure(max(1, repeats / 3)) { report = JSONReport.render(model, problems: problems, events: events) }
     let links = model.servers.reduce(0) { $0 + $1.outbound.count + $1.inbound.count }
     print("recording \(path): \(second.endpoints.count) endpoints, \(links) gateway connections, \(bytes) bytes of documents per poll")
     print("median of \(repeats) runs:")
@@ -91,6 +94,7 @@ do {
     print("  render 120×40 frame      \(milliseconds(render))  (\(frame.width)×\(frame.height))")
     print("  key (↓) + render         \(milliseconds(key))")
     print("  pipeline per poll        \(milliseconds(decode + build + diagnose + detect + update + render))")
+    print("  JSON report (--once)     \(milliseconds(json))  (\(report.utf8.count) bytes)")
 } catch {
     FileHandle.standardError.write(Data("gwtop-bench: \(error)\n".utf8))
     exit(1)
