@@ -1595,6 +1595,20 @@ def timestamped_printer(label):
     return say
 
 
+def proxy_listener(port):
+    """A listening socket on 127.0.0.1:port whose accept() times out every 0.25 s, so a proxy's accept
+    loop notices a stop request."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(("127.0.0.1", port))
+    except OSError as exc:
+        raise ScriptError(f"cannot listen on 127.0.0.1:{port}: {exc}")
+    listener.listen(128)
+    listener.settimeout(0.25)
+    return listener
+
+
 def accepted_connections(listener, stop, say):
     """Yields (number, socket, peer) for each connection accepted until `stop` is set; the listener has
     a short timeout so the loop notices `stop`, and accept errors (EMFILE) back off instead of spinning."""
@@ -1627,14 +1641,7 @@ def cmd_tcp_proxy(args):
     stop = stop_on_signals()
     say = timestamped_printer("tcp-proxy")
 
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        listener.bind(("127.0.0.1", args.listen))
-    except OSError as exc:
-        raise ScriptError(f"cannot listen on 127.0.0.1:{args.listen}: {exc}")
-    listener.listen(128)
-    listener.settimeout(0.25)  # to notice stop
+    listener = proxy_listener(args.listen)
     active = {}  # connection number -> (client socket, upstream socket or None)
     active_lock = threading.Lock()
 
@@ -1962,14 +1969,7 @@ def cmd_chaos_proxy(args):
             for conn in victims:
                 close_conn(conn, f"by flap cut {cuts} (next in {wait:.1f}s)")
 
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        listener.bind(("127.0.0.1", args.listen))
-    except OSError as exc:
-        raise ScriptError(f"cannot listen on 127.0.0.1:{args.listen}: {exc}")
-    listener.listen(128)
-    listener.settimeout(0.25)  # to notice stop
+    listener = proxy_listener(args.listen)
     threading.Thread(target=control_loop, daemon=True, name="chaos-control").start()
     threading.Thread(target=flap_loop, daemon=True, name="chaos-flap").start()
     say(f"listening on 127.0.0.1:{args.listen} -> {', '.join(f'{l} ({a[0]}:{a[1]})' for l, a in targets)}; "
