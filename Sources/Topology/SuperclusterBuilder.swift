@@ -122,13 +122,14 @@ public enum SuperclusterBuilder {
                 for link in previousNode.outbound { previousLinks[link.gid] = link }
                 for link in previousNode.inbound { previousLinks[link.gid] = link }
             }
-            node.outbound = node.outbound.map { link in
+            let outbound = node.outbound.map { link in
                 resolved(link, names: namesByID, previousLinks: previousLinks, previousTime: previousNode?.serverTime, now: node.serverTime)
-            }.sorted { $0.remoteCluster < $1.remoteCluster }
-            node.inbound = node.inbound.map { link in
+            }
+            node.outbound = reordered(outbound) { (cluster: $0.remoteCluster, remote: "", gid: UInt64(0)) }
+            let inbound = node.inbound.map { link in
                 resolved(link, names: namesByID, previousLinks: previousLinks, previousTime: previousNode?.serverTime, now: node.serverTime)
-            }.sorted { ($0.remoteCluster, $0.remoteServerName ?? $0.remoteServerID ?? "", $0.gid)
-                < ($1.remoteCluster, $1.remoteServerName ?? $1.remoteServerID ?? "", $1.gid) }
+            }
+            node.inbound = reordered(inbound) { (cluster: $0.remoteCluster, remote: $0.remoteServerName ?? $0.remoteServerID ?? "", gid: $0.gid) }
             if node.reachable {
                 node.rates = [node.outbound, node.inbound].joined().reduce(nil as TrafficRates?) { sum, link in
                     guard let rates = link.rates else { return sum }
@@ -159,6 +160,16 @@ public enum SuperclusterBuilder {
         return Supercluster(
             time: poll.finishedAt, pollSequence: poll.sequence, clusters: clusters,
             pairs: pairTraffic(clusters), knownClusters: knownClusters.sorted())
+    }
+
+    /// Links in the order of their keys. The keys are sorted, not the links: moving a link is moving a
+    /// large struct, and a server of a 50-cluster mesh has a hundred of them.
+    static func reordered(
+        _ links: [GatewayLink], by key: (GatewayLink) -> (cluster: String, remote: String, gid: UInt64)
+    ) -> [GatewayLink] {
+        let keys = links.map(key)
+        let order = keys.indices.sorted { (keys[$0].cluster, keys[$0].remote, keys[$0].gid) < (keys[$1].cluster, keys[$1].remote, keys[$1].gid) }
+        return order.map { links[$0] }
     }
 
     /// The supercluster name of a server: its gateway name, else its cluster name.
