@@ -116,14 +116,16 @@ public enum MeshDiagnosis {
         // Reconnects: the same server and remote cluster, a new gid since the previous poll.
         for server in reachable {
             guard let id = server.id, let before = previousByID[id], before.reachable else { continue }
-            let previousOutbound = Dictionary(before.outbound.map { ($0.remoteCluster, $0) }, uniquingKeysWith: { a, _ in a })
-            for link in server.outbound {
-                guard let old = previousOutbound[link.remoteCluster], old.gid != link.gid else { continue }
+            // Gids only: nothing else of the previous links is needed, and they need not be copied.
+            let previousGids = Dictionary(before.outbound.map { ($0.remoteCluster, $0.gid) }, uniquingKeysWith: { a, _ in a })
+            for index in server.outbound.indices {
+                guard let oldGid = previousGids[server.outbound[index].remoteCluster], oldGid != server.outbound[index].gid else { continue }
+                let link = server.outbound[index]
                 problems.append(Problem(
                     .warning, .gatewayReconnected, cluster: server.cluster, server: server.name,
                     remoteCluster: link.remoteCluster, url: server.url, gid: link.gid,
                     message: "\(label(server)) outbound to \(link.remoteCluster) reconnected: "
-                        + "\(old.logToken) replaced by \(link.logToken)"))
+                        + "gid:\(oldGid) replaced by \(link.logToken)"))
             }
             // Inbound reconnects are reported here only when the dialling side cannot report them itself.
             for link in server.inbound {
@@ -140,28 +142,30 @@ public enum MeshDiagnosis {
 
         // Per-connection health.
         for server in reachable {
-            for link in [server.outbound, server.inbound].joined() {
-                // Worded only for the few connections that have something to report.
-                var subject: String {
-                    let direction = link.direction == .outbound ? "outbound \(link.logToken) to" : "inbound \(link.logToken) from"
-                    return "\(label(server)) \(direction) \(remoteLabel(link))"
-                }
-                func add(_ severity: Severity, _ kind: ProblemKind, _ message: String) {
-                    problems.append(Problem(
-                        severity, kind, cluster: server.cluster, server: server.name, remoteCluster: link.remoteCluster,
-                        url: server.url, gid: link.gid, message: message))
-                }
-                if link.pendingBytes > thresholds.slowPendingBytes {
-                    add(.warning, .slowGateway, "\(subject) has \(Units.bytes(Double(link.pendingBytes))) pending")
-                }
-                if let rtt = link.rtt, rtt > thresholds.highRTTSeconds {
-                    add(.warning, .highRTT, "\(subject) RTT \(Units.duration(rtt))")
-                }
-                if let idle = link.idle, idle > thresholds.staleIdleSeconds {
-                    add(.warning, .staleGateway, "\(subject) idle for \(Units.duration(idle))")
-                }
-                if link.direction == .outbound, link.configured == false {
-                    add(.info, .implicitGateway, "\(subject) was learned by gossip, not configured")
+            for links in [server.outbound, server.inbound] {
+                for index in links.indices where hasHealthFinding(links[index], thresholds) {
+                    let link = links[index]
+                    var subject: String {
+                        let direction = link.direction == .outbound ? "outbound \(link.logToken) to" : "inbound \(link.logToken) from"
+                        return "\(label(server)) \(direction) \(remoteLabel(link))"
+                    }
+                    func add(_ severity: Severity, _ kind: ProblemKind, _ message: String) {
+                        problems.append(Problem(
+                            severity, kind, cluster: server.cluster, server: server.name, remoteCluster: link.remoteCluster,
+                            url: server.url, gid: link.gid, message: message))
+                    }
+                    if link.pendingBytes > thresholds.slowPendingBytes {
+                        add(.warning, .slowGateway, "\(subject) has \(Units.bytes(Double(link.pendingBytes))) pending")
+                    }
+                    if let rtt = link.rtt, rtt > thresholds.highRTTSeconds {
+                        add(.warning, .highRTT, "\(subject) RTT \(Units.duration(rtt))")
+                    }
+                    if let idle = link.idle, idle > thresholds.staleIdleSeconds {
+                        add(.warning, .staleGateway, "\(subject) idle for \(Units.duration(idle))")
+                    }
+                    if link.direction == .outbound, link.configured == false {
+                        add(.info, .implicitGateway, "\(subject) was learned by gossip, not configured")
+                    }
                 }
             }
         }
@@ -179,6 +183,13 @@ public enum MeshDiagnosis {
 
         problems += ConfigAudit.audit(current, thresholds: thresholds)
         return problems.sorted(by: problemOrder)
+    }
+
+    /// Whether a connection has anything for the per-connection checks to say: most of 25,000 have not,
+    /// and are then neither copied nor worded.
+    static func hasHealthFinding(_ link: GatewayLink, _ thresholds: DiagnosisThresholds) -> Bool {
+        link.pendingBytes > thresholds.slowPendingBytes || (link.rtt ?? 0) > thresholds.highRTTSeconds
+            || (link.idle ?? 0) > thresholds.staleIdleSeconds || (link.direction == .outbound && link.configured == false)
     }
 
     static func problemOrder(_ a: Problem, _ b: Problem) -> Bool {
