@@ -19,33 +19,58 @@ public enum CredentialRedaction {
         return redacted == bytes ? text : String(decoding: redacted, as: UTF8.self)
     }
 
-    /// Byte-level, so it also works on bodies that are not UTF-8: after each `://`, the user-info is
-    /// whatever precedes an `@` before the authority ends (at `/ ? # "`, a quote, whitespace or a control).
+    /// Byte-level, so it also works on bodies that are not UTF-8. Bodies are JSON, so the URL may be
+    /// written with JSON escapes: `:\/\/` for `://`, `\"` inside the user-info, `\u0040` for `@`. After
+    /// each scheme separator the user-info is whatever precedes the last `@` before the authority ends
+    /// (at `/`, `\/`, `?`, `#`, an unescaped quote, whitespace or a control character).
     public static func redactUserInfo(inBytes data: Data) -> Data {
         let bytes = [UInt8](data)
         guard bytes.count >= 4 else { return data }
         var output: [UInt8] = []
         var copiedUpTo = 0
         var index = 0
-        while index + 3 <= bytes.count {
-            guard bytes[index] == 0x3A, bytes[index + 1] == 0x2F, bytes[index + 2] == 0x2F else { index += 1; continue }
-            let authorityStart = index + 3
+        func matches(_ pattern: [UInt8], at position: Int) -> Bool {
+            position + pattern.count <= bytes.count && bytes[position..<position + pattern.count].elementsEqual(pattern)
+        }
+        let plainSeparator: [UInt8] = Array("://".utf8)
+        let escapedSeparator: [UInt8] = Array(#":\/\/"#.utf8)
+        let escapedAt: [UInt8] = Array(#"\u0040"#.utf8)
+        while index < bytes.count {
+            let separatorLength = matches(plainSeparator, at: index) ? 3 : matches(escapedSeparator, at: index) ? 5 : 0
+            guard separatorLength > 0 else { index += 1; continue }
+            let authorityStart = index + separatorLength
             var end = authorityStart
             var lastAt: Int?
-            while end < bytes.count {
+            scan: while end < bytes.count {
                 let byte = bytes[end]
-                if byte == 0x2F || byte == 0x3F || byte == 0x23 || byte == 0x22 || byte == 0x27 || byte <= 0x20 || byte == 0x7F {
-                    break
+                switch byte {
+                case 0x5C:  // backslash: a JSON escape
+                    guard end + 1 < bytes.count else { break scan }
+                    let next = bytes[end + 1]
+                    if next == 0x2F { break scan }  // \/ : the path starts
+                    if matches(escapedAt, at: end) {
+                        lastAt = end
+                        end += 6
+                    } else if next == 0x75 {
+                        end += 6
+                    } else {
+                        end += 2
+                    }
+                case 0x2F, 0x3F, 0x23, 0x22, 0x27: break scan
+                case 0x40:
+                    lastAt = end
+                    end += 1
+                default:
+                    if byte <= 0x20 || byte == 0x7F { break scan }
+                    end += 1
                 }
-                if byte == 0x40 { lastAt = end }
-                end += 1
             }
-            if let at = lastAt, !(at == authorityStart + 3 && bytes[authorityStart ..< at] == [0x2A, 0x2A, 0x2A][...]) {
-                output.append(contentsOf: bytes[copiedUpTo ..< authorityStart])
+            if let at = lastAt, !(at == authorityStart + 3 && bytes[authorityStart..<at].elementsEqual([0x2A, 0x2A, 0x2A])) {
+                output.append(contentsOf: bytes[copiedUpTo..<authorityStart])
                 output.append(contentsOf: [0x2A, 0x2A, 0x2A])
                 copiedUpTo = at
             }
-            index = max(end, index + 3)
+            index = max(min(end, bytes.count), index + separatorLength)
         }
         guard copiedUpTo > 0 else { return data }
         output.append(contentsOf: bytes[copiedUpTo...])

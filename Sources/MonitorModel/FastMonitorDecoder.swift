@@ -44,22 +44,42 @@ struct FastMonitorDecoder {
         var port: Int?
         var outbound: [String: RemoteGateway] = [:]
         var inbound: [String: [RemoteGateway]] = [:]
+        var seen1: UInt64 = 0  // known keys met so far: a repeat gives up
         try object { decoder, key in
             switch key {
-            case "server_id": serverID = try decoder.string()
-            case "now": now = try decoder.optionalTime()
-            case "name": name = try decoder.optionalString() ?? ""
-            case "host": host = try decoder.optionalString()
-            case "port": port = try decoder.optionalInteger().map { Int($0) }
+            case "server_id":
+                try Self.once(&seen1, 0)
+                serverID = try decoder.string()
+            case "now":
+                try Self.once(&seen1, 1)
+                now = try decoder.optionalTime()
+            case "name":
+                try Self.once(&seen1, 2)
+                name = try decoder.optionalString() ?? ""
+            case "host":
+                try Self.once(&seen1, 3)
+                host = try decoder.optionalString()
+            case "port":
+                try Self.once(&seen1, 4)
+                port = try decoder.optionalInteger().map { Int($0) }
             case "outbound_gateways":
+                try Self.once(&seen1, 5)
                 if try decoder.null() { break }
-                try decoder.object { decoder, cluster in outbound[try cluster.string()] = try decoder.remoteGateway() }
+                try decoder.object { decoder, cluster in
+                    let name = try cluster.string()
+                    // JSONDecoder and this decoder would settle a repeated key differently: give up.
+                    guard outbound[name] == nil else { throw GiveUp() }
+                    outbound[name] = try decoder.remoteGateway()
+                }
             case "inbound_gateways":
+                try Self.once(&seen1, 6)
                 if try decoder.null() { break }
                 try decoder.object { decoder, cluster in
                     var list: [RemoteGateway] = []
                     try decoder.array { decoder in list.append(try decoder.remoteGateway()) }
-                    inbound[try cluster.string()] = list
+                    let name = try cluster.string()
+                    guard inbound[name] == nil else { throw GiveUp() }
+                    inbound[name] = list
                 }
             default: try decoder.skipMember(key)
             }
@@ -72,36 +92,72 @@ struct FastMonitorDecoder {
     private mutating func varzDocument() throws -> Varz {
         var serverID: String?
         var varz = Varz(serverID: "", serverName: nil)
+        var seen2: UInt64 = 0  // known keys met so far: a repeat gives up
         try object { decoder, key in
             switch key {
-            case "server_id": serverID = try decoder.string()
-            case "server_name": varz.serverName = try decoder.optionalString()
-            case "version": varz.version = try decoder.optionalString()
-            case "now": varz.now = try decoder.optionalTime()
-            case "start": varz.start = try decoder.optionalTime()
-            case "uptime": varz.uptime = try decoder.optionalDuration()
+            case "server_id":
+                try Self.once(&seen2, 0)
+                serverID = try decoder.string()
+            case "server_name":
+                try Self.once(&seen2, 1)
+                varz.serverName = try decoder.optionalString()
+            case "version":
+                try Self.once(&seen2, 2)
+                varz.version = try decoder.optionalString()
+            case "now":
+                try Self.once(&seen2, 3)
+                varz.now = try decoder.optionalTime()
+            case "start":
+                try Self.once(&seen2, 4)
+                varz.start = try decoder.optionalTime()
+            case "uptime":
+                try Self.once(&seen2, 5)
+                varz.uptime = try decoder.optionalDuration()
             case "cluster":
+                try Self.once(&seen2, 6)
                 if try decoder.null() { break }
                 var section = ClusterSection(name: nil)
+                var seen3: UInt64 = 0  // known keys met so far: a repeat gives up
                 try decoder.object { decoder, key in
                     switch key {
-                    case "name": section.name = try decoder.optionalString()
-                    case "addr": section.addr = try decoder.optionalString()
-                    case "cluster_port": section.clusterPort = try decoder.optionalInteger().map { Int($0) }
-                    case "urls": section.urls = try decoder.optionalStrings() ?? []
+                    case "name":
+                        try Self.once(&seen3, 0)
+                        section.name = try decoder.optionalString()
+                    case "addr":
+                        try Self.once(&seen3, 1)
+                        section.addr = try decoder.optionalString()
+                    case "cluster_port":
+                        try Self.once(&seen3, 2)
+                        section.clusterPort = try decoder.optionalInteger().map { Int($0) }
+                    case "urls":
+                        try Self.once(&seen3, 3)
+                        section.urls = try decoder.optionalStrings() ?? []
                     default: try decoder.skipMember(key)
                     }
                 }
                 varz.cluster = section
             case "gateway":
+                try Self.once(&seen2, 7)
                 if try decoder.null() { break }
                 varz.gateway = try decoder.gatewaySection()
-            case "connections": varz.connections = try decoder.optionalInteger()
-            case "routes": varz.routes = try decoder.optionalInteger()
-            case "remotes": varz.remotes = try decoder.optionalInteger()
-            case "slow_consumers": varz.slowConsumers = try decoder.optionalInteger()
-            case "slow_consumer_stats": varz.gatewaySlowConsumers = try decoder.gatewaysCounter()
-            case "stale_connection_stats": varz.gatewayStaleConnections = try decoder.gatewaysCounter()
+            case "connections":
+                try Self.once(&seen2, 8)
+                varz.connections = try decoder.optionalInteger()
+            case "routes":
+                try Self.once(&seen2, 9)
+                varz.routes = try decoder.optionalInteger()
+            case "remotes":
+                try Self.once(&seen2, 10)
+                varz.remotes = try decoder.optionalInteger()
+            case "slow_consumers":
+                try Self.once(&seen2, 11)
+                varz.slowConsumers = try decoder.optionalInteger()
+            case "slow_consumer_stats":
+                try Self.once(&seen2, 12)
+                varz.gatewaySlowConsumers = try decoder.gatewaysCounter()
+            case "stale_connection_stats":
+                try Self.once(&seen2, 13)
+                varz.gatewayStaleConnections = try decoder.gatewaysCounter()
             default: try decoder.skipMember(key)
             }
         }
@@ -113,29 +169,58 @@ struct FastMonitorDecoder {
 
     private mutating func gatewaySection() throws -> GatewaySection {
         var section = GatewaySection(name: nil)
+        var seen4: UInt64 = 0  // known keys met so far: a repeat gives up
         try object { decoder, key in
             switch key {
-            case "name": section.name = try decoder.optionalString()
-            case "host": section.host = try decoder.optionalString()
-            case "port": section.port = try decoder.optionalInteger().map { Int($0) }
-            case "advertise": section.advertise = try decoder.optionalString()
-            case "connect_retries": section.connectRetries = try decoder.optionalInteger().map { Int($0) }
-            case "reject_unknown": section.rejectUnknown = try decoder.optionalBool()
-            case "auth_timeout": section.authTimeout = try decoder.optionalWholeDouble()
-            case "tls_timeout": section.tlsTimeout = try decoder.optionalWholeDouble()
-            case "tls_required": section.tlsRequired = try decoder.optionalBool()
-            case "tls_verify": section.tlsVerify = try decoder.optionalBool()
-            case "tls_cert_not_after": section.tlsCertNotAfter = try decoder.optionalTime()
+            case "name":
+                try Self.once(&seen4, 0)
+                section.name = try decoder.optionalString()
+            case "host":
+                try Self.once(&seen4, 1)
+                section.host = try decoder.optionalString()
+            case "port":
+                try Self.once(&seen4, 2)
+                section.port = try decoder.optionalInteger().map { Int($0) }
+            case "advertise":
+                try Self.once(&seen4, 3)
+                section.advertise = try decoder.optionalString()
+            case "connect_retries":
+                try Self.once(&seen4, 4)
+                section.connectRetries = try decoder.optionalInteger().map { Int($0) }
+            case "reject_unknown":
+                try Self.once(&seen4, 5)
+                section.rejectUnknown = try decoder.optionalBool()
+            case "auth_timeout":
+                try Self.once(&seen4, 6)
+                section.authTimeout = try decoder.optionalWholeDouble()
+            case "tls_timeout":
+                try Self.once(&seen4, 7)
+                section.tlsTimeout = try decoder.optionalWholeDouble()
+            case "tls_required":
+                try Self.once(&seen4, 8)
+                section.tlsRequired = try decoder.optionalBool()
+            case "tls_verify":
+                try Self.once(&seen4, 9)
+                section.tlsVerify = try decoder.optionalBool()
+            case "tls_cert_not_after":
+                try Self.once(&seen4, 10)
+                section.tlsCertNotAfter = try decoder.optionalTime()
             case "gateways":
+                try Self.once(&seen4, 11)
                 if try decoder.null() { break }
                 var gateways: [ConfiguredGateway] = []
                 try decoder.array { decoder in
                     var name: String?
                     var urls: [String] = []
+                    var seen5: UInt64 = 0  // known keys met so far: a repeat gives up
                     try decoder.object { decoder, key in
                         switch key {
-                        case "name": name = try decoder.string()
-                        case "urls": urls = try decoder.optionalStrings() ?? []
+                        case "name":
+                            try Self.once(&seen5, 0)
+                            name = try decoder.string()
+                        case "urls":
+                            try Self.once(&seen5, 1)
+                            urls = try decoder.optionalStrings() ?? []
                         default: try decoder.skipMember(key)
                         }
                     }
@@ -153,9 +238,12 @@ struct FastMonitorDecoder {
     private mutating func gatewaysCounter() throws -> Int64? {
         if try null() { return nil }
         var gateways: Int64?
+        var seen6: UInt64 = 0  // known keys met so far: a repeat gives up
         try object { decoder, key in
             switch key {
-            case "gateways": gateways = try decoder.optionalInteger()
+            case "gateways":
+                try Self.once(&seen6, 0)
+                gateways = try decoder.optionalInteger()
             default: try decoder.skipMember(key)
             }
         }
@@ -181,13 +269,18 @@ struct FastMonitorDecoder {
         var configured = false
         var connection: GatewayConnectionInfo?
         var accounts: [AccountInterest] = []
+        var seen7: UInt64 = 0  // known keys met so far: a repeat gives up
         try object { decoder, key in
             switch key {
-            case "configured": configured = try decoder.optionalBool() ?? false
+            case "configured":
+                try Self.once(&seen7, 0)
+                configured = try decoder.optionalBool() ?? false
             case "connection":
+                try Self.once(&seen7, 1)
                 if try decoder.null() { break }
                 connection = try decoder.connection()
             case "accounts":
+                try Self.once(&seen7, 2)
                 if try decoder.null() { break }
                 try decoder.array { decoder in accounts.append(try decoder.account()) }
             default: try decoder.skipMember(key)
@@ -199,31 +292,73 @@ struct FastMonitorDecoder {
     private mutating func connection() throws -> GatewayConnectionInfo {
         var cid: UInt64?
         var info = GatewayConnectionInfo(cid: 0)
+        var seen8: UInt64 = 0  // known keys met so far: a repeat gives up
         try object { decoder, key in
             switch key {
             case "cid":
+                try Self.once(&seen8, 0)
                 guard let value = try decoder.optionalInteger(), value >= 0 else { throw GiveUp() }
                 cid = UInt64(value)
-            case "kind": info.kind = try decoder.optionalString()
-            case "type": info.type = try decoder.optionalString()
-            case "ip": info.ip = try decoder.optionalString()
-            case "port": info.port = try decoder.optionalInteger().map { Int($0) }
-            case "start": info.start = try decoder.optionalTime()
-            case "last_activity": info.lastActivity = try decoder.optionalTime()
-            case "rtt": info.rtt = try decoder.optionalDuration()
-            case "uptime": info.uptime = try decoder.optionalDuration()
-            case "idle": info.idle = try decoder.optionalDuration()
-            case "pending_bytes": info.pendingBytes = try decoder.optionalInteger() ?? 0
-            case "in_msgs": info.inMsgs = try decoder.optionalInteger() ?? 0
-            case "out_msgs": info.outMsgs = try decoder.optionalInteger() ?? 0
-            case "in_bytes": info.inBytes = try decoder.optionalInteger() ?? 0
-            case "out_bytes": info.outBytes = try decoder.optionalInteger() ?? 0
-            case "subscriptions": info.subscriptions = try decoder.optionalInteger() ?? 0
-            case "name": info.name = try decoder.optionalString()
-            case "tls_version": info.tlsVersion = try decoder.optionalString()
-            case "tls_cipher_suite": info.tlsCipherSuite = try decoder.optionalString()
-            case "tls_first": info.tlsFirst = try decoder.optionalBool()
-            case "stalls": info.stalls = try decoder.optionalInteger()
+            case "kind":
+                try Self.once(&seen8, 1)
+                info.kind = try decoder.optionalString()
+            case "type":
+                try Self.once(&seen8, 2)
+                info.type = try decoder.optionalString()
+            case "ip":
+                try Self.once(&seen8, 3)
+                info.ip = try decoder.optionalString()
+            case "port":
+                try Self.once(&seen8, 4)
+                info.port = try decoder.optionalInteger().map { Int($0) }
+            case "start":
+                try Self.once(&seen8, 5)
+                info.start = try decoder.optionalTime()
+            case "last_activity":
+                try Self.once(&seen8, 6)
+                info.lastActivity = try decoder.optionalTime()
+            case "rtt":
+                try Self.once(&seen8, 7)
+                info.rtt = try decoder.optionalDuration()
+            case "uptime":
+                try Self.once(&seen8, 8)
+                info.uptime = try decoder.optionalDuration()
+            case "idle":
+                try Self.once(&seen8, 9)
+                info.idle = try decoder.optionalDuration()
+            case "pending_bytes":
+                try Self.once(&seen8, 10)
+                info.pendingBytes = try decoder.optionalInteger() ?? 0
+            case "in_msgs":
+                try Self.once(&seen8, 11)
+                info.inMsgs = try decoder.optionalInteger() ?? 0
+            case "out_msgs":
+                try Self.once(&seen8, 12)
+                info.outMsgs = try decoder.optionalInteger() ?? 0
+            case "in_bytes":
+                try Self.once(&seen8, 13)
+                info.inBytes = try decoder.optionalInteger() ?? 0
+            case "out_bytes":
+                try Self.once(&seen8, 14)
+                info.outBytes = try decoder.optionalInteger() ?? 0
+            case "subscriptions":
+                try Self.once(&seen8, 15)
+                info.subscriptions = try decoder.optionalInteger() ?? 0
+            case "name":
+                try Self.once(&seen8, 16)
+                info.name = try decoder.optionalString()
+            case "tls_version":
+                try Self.once(&seen8, 17)
+                info.tlsVersion = try decoder.optionalString()
+            case "tls_cipher_suite":
+                try Self.once(&seen8, 18)
+                info.tlsCipherSuite = try decoder.optionalString()
+            case "tls_first":
+                try Self.once(&seen8, 19)
+                info.tlsFirst = try decoder.optionalBool()
+            case "stalls":
+                try Self.once(&seen8, 20)
+                info.stalls = try decoder.optionalInteger()
             default: try decoder.skipMember(key)
             }
         }
@@ -235,14 +370,27 @@ struct FastMonitorDecoder {
     private mutating func account() throws -> AccountInterest {
         var name: String?
         var account = AccountInterest(name: "")
+        var seen9: UInt64 = 0  // known keys met so far: a repeat gives up
         try object { decoder, key in
             switch key {
-            case "name": name = try decoder.string()
-            case "interest_mode": account.interestMode = try decoder.optionalString()
-            case "no_interest_count": account.noInterestCount = try decoder.optionalInteger()
-            case "interest_only_threshold": account.interestOnlyThreshold = try decoder.optionalInteger()
-            case "num_subs": account.numSubs = try decoder.optionalInteger()
-            case "num_queue_subs": account.numQueueSubs = try decoder.optionalInteger()
+            case "name":
+                try Self.once(&seen9, 0)
+                name = try decoder.string()
+            case "interest_mode":
+                try Self.once(&seen9, 1)
+                account.interestMode = try decoder.optionalString()
+            case "no_interest_count":
+                try Self.once(&seen9, 2)
+                account.noInterestCount = try decoder.optionalInteger()
+            case "interest_only_threshold":
+                try Self.once(&seen9, 3)
+                account.interestOnlyThreshold = try decoder.optionalInteger()
+            case "num_subs":
+                try Self.once(&seen9, 4)
+                account.numSubs = try decoder.optionalInteger()
+            case "num_queue_subs":
+                try Self.once(&seen9, 5)
+                account.numQueueSubs = try decoder.optionalInteger()
             default: try decoder.skipMember(key)
             }
         }
@@ -480,6 +628,15 @@ struct FastMonitorDecoder {
             if bytes[index] == close { index += 1; depth -= 1; return }
             throw GiveUp()
         }
+    }
+
+    /// Marks a known key as met; a second time gives up (a repeated key is valid JSON, but which value
+    /// counts is JSONDecoder's business).
+    @inline(__always)
+    static func once(_ seen: inout UInt64, _ bit: Int) throws {
+        let mask: UInt64 = 1 << UInt64(bit)
+        guard seen & mask == 0 else { throw GiveUp() }
+        seen |= mask
     }
 
     /// A member gwtop does not use: its key must still be valid UTF-8 and its value valid JSON.

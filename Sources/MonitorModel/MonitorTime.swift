@@ -23,6 +23,16 @@ public struct MonitorTime: Sendable, Hashable, Comparable, CustomStringConvertib
 
     public var timeIntervalSince1970: Double { Double(seconds) + Double(nanoseconds) / 1e9 }
 
+    /// Exact, for recordings and time arithmetic (a Double loses the nanoseconds).
+    public var nanosecondsSince1970: Int64 { seconds &* 1_000_000_000 &+ Int64(nanoseconds) }
+
+    public init(nanosecondsSince1970 value: Int64) {
+        let (quotient, remainder) = value.quotientAndRemainder(dividingBy: 1_000_000_000)
+        self = remainder >= 0
+            ? MonitorTime(seconds: quotient, nanoseconds: Int32(remainder))
+            : MonitorTime(seconds: quotient - 1, nanoseconds: Int32(remainder + 1_000_000_000))
+    }
+
     /// The local clock.
     public static var now: MonitorTime { MonitorTime(timeIntervalSince1970: Date().timeIntervalSince1970) }
 

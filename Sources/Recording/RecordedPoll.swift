@@ -51,17 +51,6 @@ struct RecordedPollJSON: Codable {
     }
 }
 
-extension MonitorTime {
-    var nanosecondsSince1970: Int64 { seconds &* 1_000_000_000 &+ Int64(nanoseconds) }
-
-    init(nanosecondsSince1970 value: Int64) {
-        let (quotient, remainder) = value.quotientAndRemainder(dividingBy: 1_000_000_000)
-        self = remainder >= 0
-            ? MonitorTime(seconds: quotient, nanoseconds: Int32(remainder))
-            : MonitorTime(seconds: quotient - 1, nanoseconds: Int32(remainder + 1_000_000_000))
-    }
-}
-
 extension RecordedPoll {
     /// What goes to disk. Credentials are removed here, whatever the caller passed: endpoint URLs are
     /// already redacted by the poller, and any `user:password@` a server put inside a body or an error

@@ -57,8 +57,12 @@ public struct ReplayTimeline: Sendable {
                 continue
             }
             let step = timeline.advance(poll.snapshot)
-            if keepFrames || index == range.upperBound {
-                frames.append(Frame(index: index, step: step, duration: poll.finishedAt.seconds(since: poll.startedAt)))
+            let frame = Frame(index: index, step: step, duration: poll.finishedAt.seconds(since: poll.startedAt))
+            if keepFrames {
+                frames.append(frame)
+            } else {
+                // Only the last one that decoded is wanted: an unreadable last record leaves the one before.
+                frames = [frame]
             }
         }
         return Outcome(frames: frames, events: timeline.events, warnings: warnings)
@@ -88,13 +92,24 @@ public enum ReplayTimeSpec {
             } catch {
                 throw ParseError(description: "time \"\(text)\" is not an offset such as +90s, +1m30s or -5m")
             }
+            // In whole nanoseconds, so +0s is the first record exactly; a century is more than any recording.
+            guard seconds.isFinite, seconds >= 0, seconds <= 100 * 365 * 86400 else {
+                throw ParseError(description: "time \"\(text)\" is too far from the recording")
+            }
+            let offset = Int64((seconds * 1e9).rounded())
             let base = sign == "+" ? start : end
-            return MonitorTime(timeIntervalSince1970: base.timeIntervalSince1970 + (sign == "+" ? seconds : -seconds))
+            return MonitorTime(nanosecondsSince1970: base.nanosecondsSince1970 + (sign == "+" ? offset : -offset))
         }
         do {
             return try MonitorTime(rfc3339: trimmed)
         } catch {
             throw ParseError(description: "time \"\(text)\" is neither RFC 3339 (2026-11-26T20:15:00Z) nor an offset (+90s, -5m)")
         }
+    }
+
+    /// Whether `time` falls in the recording, at the millisecond precision gwtop prints times with (so
+    /// the start time as printed is inside, though a few microseconds early).
+    public static func isWithin(_ time: MonitorTime, start: MonitorTime, end: MonitorTime) -> Bool {
+        time.nanosecondsSince1970 / 1_000_000 >= start.nanosecondsSince1970 / 1_000_000 && time <= end
     }
 }

@@ -15,23 +15,23 @@ struct HeadlessMode {
 
     func run() async -> Int32 {
         let stop = StopSignal()
+        // Checked between polls, never used to cancel one: a poll in flight when the signal comes must
+        // finish and be recorded whole, not be cut into a false outage.
+        let stopping = StopFlag()
         let began = ContinuousClock.now
         let deadline = duration.map { began + .milliseconds(Int($0 * 1000)) }
         let pollLoop = Task {
             var totalBytes = 0
-            while !Task.isCancelled {
+            while !stopping.isSet {
                 let started = ContinuousClock.now
                 let result = await session.pollOnce()
                 totalBytes += result.recordedBytes
                 Self.writeToStandardError(Self.statusLine(result, totalRecordedBytes: totalBytes, recording: recordingPath != nil) + "\n")
-                if let deadline, ContinuousClock.now >= deadline {
-                    stop.stopNow()
-                    return
-                }
                 var next = started + .milliseconds(Int(interval * 1000))
                 if let deadline, next > deadline { next = deadline }
-                let remaining = next - ContinuousClock.now
-                if remaining > .zero { try? await Task.sleep(for: remaining) }
+                while !stopping.isSet, ContinuousClock.now < next {
+                    try? await Task.sleep(for: min(.milliseconds(50), next - ContinuousClock.now))
+                }
                 if let deadline, ContinuousClock.now >= deadline {
                     stop.stopNow()
                     return
@@ -39,8 +39,7 @@ struct HeadlessMode {
             }
         }
         let signal = await stop.wait()
-        pollLoop.cancel()
-        // A poll in flight finishes (and is recorded whole) before the process ends.
+        stopping.set()
         _ = await pollLoop.value
         logger.info("stopping", metadata: ["signal": "\(signal)"])
         return 0
@@ -75,4 +74,13 @@ struct HeadlessMode {
             bytes = bytes.dropFirst(written)
         }
     }
+}
+
+/// A flag one task sets and another reads.
+final class StopFlag: @unchecked Sendable {
+    // @unchecked: `value` is only touched under `lock`.
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
 }

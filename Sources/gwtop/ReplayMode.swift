@@ -16,9 +16,10 @@ extension GwtopCommand {
         do {
             recording = try Recording(path: path)
         } catch {
-            throw ValidationError("\(error)")
+            throw ValidationError(TerminalSafe.text("\(error)", maxLength: 2000))
         }
-        for warning in recording.warnings { FileHandle.standardError.write(Data("gwtop: warning: \(warning)\n".utf8)) }
+        // Anything read from the file is untrusted: warnings go to the terminal sanitised.
+        for warning in recording.warnings { Self.warn(warning) }
         let settings = try resolveSettings()
         let timeline = ReplayTimeline(recording: recording, thresholds: settings.thresholds)
         let requested: MonitorTime?
@@ -27,14 +28,14 @@ extension GwtopCommand {
         } catch {
             throw ValidationError("--at: \(error)")
         }
-        if let requested, requested < recording.startTime || requested > recording.endTime {
+        if let requested, !ReplayTimeSpec.isWithin(requested, start: recording.startTime, end: recording.endTime) {
             throw ValidationError(
                 "--at \(at!) is \(requested.rfc3339), outside the recording (\(recording.startTime.rfc3339) to \(recording.endTime.rfc3339))")
         }
 
         if once || check {
             let (frame, events, warnings) = timeline.state(at: requested ?? recording.endTime)
-            for warning in warnings { FileHandle.standardError.write(Data("gwtop: warning: \(warning)\n".utf8)) }
+            for warning in warnings { Self.warn(warning) }
             guard let frame else { throw ValidationError("\(path): no record up to \((requested ?? recording.endTime).rfc3339) could be read") }
             if check {
                 let (text, status) = CheckReport.render(frame.step.model, problems: frame.step.problems)
@@ -62,6 +63,12 @@ extension GwtopCommand {
             historySamples: try historySamples(interval: recordedInterval(recording)))
         let code = try await runner.run()
         if code != 0 { throw ExitCode(code) }
+    }
+}
+
+extension GwtopCommand {
+    static func warn(_ text: String) {
+        FileHandle.standardError.write(Data("gwtop: warning: \(TerminalSafe.text(text, maxLength: 2000))\n".utf8))
     }
 }
 

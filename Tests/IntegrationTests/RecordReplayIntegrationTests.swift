@@ -184,3 +184,50 @@ struct RecordReplayIntegrationTests {
         #expect(try session.waitFor("tty:").contains("[exit 0]"))
     }
 }
+
+@Suite struct RecorderEdgeTests {
+    /// SIGINT while a poll waits on a slow endpoint: the poll finishes and is recorded as answered,
+    /// never cut into a false timeout.
+    @Test func stoppingTheRecorderLetsThePollInFlightFinish() throws {
+        let fixture = try Fixtures.data("healthy/poll-1/e1/varz.json")
+        let gatewayz = try Fixtures.data("healthy/poll-1/e1/gatewayz.json")
+        let slow = try LoopbackHTTPServer { path in
+            .delayed(seconds: 1.2, status: 200, body: [UInt8](path.hasPrefix("/gatewayz") ? gatewayz : path.hasPrefix("/varz") ? fixture : Data("{}".utf8)))
+        }
+        defer { slow.stop() }
+        let path = RecordReplayIntegrationTests.temporaryRecording("inflight")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let recorder = try GwtopBinary.start(["--headless", "--record", path, "--interval", "0.2", "--timeout", "5", slow.url])
+        Thread.sleep(forTimeInterval: 2.0)  // the second poll is in flight
+        recorder.signal(SIGINT)
+        let output = try #require(recorder.wait(upTo: 10), "the recorder ends after its poll")
+        #expect(output.status == 0, "\(output.stderr)")
+        let lines = output.stderr.split(separator: "\n").filter { $0.contains(" poll ") }
+        #expect(lines.count >= 2, "\(output.stderr)")
+        #expect(lines.allSatisfy { $0.contains("1/1 endpoints up") }, "no poll was cut short: \(output.stderr)")
+        let replay = try GwtopBinary.run(["--replay", path, "--once", "--format", "json"])
+        #expect(replay.status == 0 && !replay.stdout.contains("timed out"), "\(replay.stdout)")
+    }
+
+    /// What a recording says is untrusted: a warning about it never carries escape sequences to the terminal.
+    @Test func warningsFromARecordingAreSanitised() throws {
+        let path = RecordReplayIntegrationTests.temporaryRecording("escape")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = try GwtopBinary.run(["--headless", "--record", path, "--duration", "0.5s", "--timeout", "0.2", "http://127.0.0.1:1"])
+        // A record whose payload decodes to JSON naming an endpoint kind that carries an escape sequence.
+        let payload = #"{"format":1,"sequence":9,"started_ns":0,"finished_ns":1,"endpoints":[{"url":"u","observed_ns":1,"responses":[{"kind":"\u001b]0;PWNED\u0007\u001b[2J","elapsed":0}]}]}"#
+        let script = """
+            import sys, zlib, struct
+            payload = sys.argv[2].encode()
+            body = zlib.compress(payload)
+            header = b"GREC" + struct.pack("<IIIq", len(body), len(payload), zlib.crc32(body) & 0xffffffff, 1900000000000000000)
+            header += struct.pack("<I", zlib.crc32(header) & 0xffffffff)
+            open(sys.argv[1], "ab").write(header + body)
+            """
+        let appended = try ProcessRunner.run("/usr/bin/env", ["python3", "-c", script, path, payload])
+        #expect(appended.status == 0, "\(appended.stderr)")
+        let output = try GwtopBinary.run(["--replay", path, "--once"])
+        #expect(output.stderr.contains("unknown endpoint kind"), "\(output.stderr)")
+        #expect(!output.stderr.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 }, "\(output.stderr)")
+    }
+}

@@ -140,6 +140,19 @@ import Testing
         #expect(agreed > 300, "agreed \(agreed), gave up \(gaveUp)")
     }
 
+    /// A repeated key is valid JSON; which value wins is JSONDecoder's business, so the fast path gives up.
+    @Test func repeatedKeysGiveUp() throws {
+        let gatewayz = #"{"name":"FIRST","server_id":"a","now":"2026-11-26T20:00:00Z","name":"second"}"#
+        #expect(FastMonitorDecoder.gatewayz(Data(gatewayz.utf8)) == nil)
+        let cluster = #"{"server_id":"a","now":"2026-11-26T20:00:00Z","outbound_gateways":{"b":{"configured":true},"b":{"configured":false}}}"#
+        #expect(FastMonitorDecoder.gatewayz(Data(cluster.utf8)) == nil)
+        let varz = #"{"server_id":"a","server_name":"FIRST","server_name":"e1"}"#
+        #expect(FastMonitorDecoder.varz(Data(varz.utf8)) == nil)
+        // Through the public entry point the answer is JSONDecoder's, whatever it is.
+        let decoded = try MonitorDecoder.decode(Varz.self, from: Data(varz.utf8), endpoint: .varz)
+        #expect(decoded == (try MonitorDecoder.decodeWithCodable(Varz.self, from: Data(varz.utf8), endpoint: .varz)))
+    }
+
     @Test func escapesAndUnicodeDecodeLikeJSONDecoder() throws {
         let body = Data(#"{"server_id":"N\u0041\n\"é😀\ud83d\ude00","now":"2026-11-26T20:00:00Z","name":"a\/b","outbound_gateways":{"b":{"configured":true,"connection":{"cid":7,"rtt":"1.5ms","name":"x"},"accounts":[{"name":"$G","num_subs":3}]}},"inbound_gateways":{"b":[{"configured":false,"connection":null}]},"extra":[1,-2.5e-3,{"z":[true,false,null]}]}"#.utf8)
         let reference = try MonitorDecoder.decodeWithCodable(Gatewayz.self, from: body, endpoint: .gatewayz)

@@ -207,6 +207,20 @@ func writeRecording(_ path: String, count: Int, failingAt: [Int: Set<String>] = 
         #expect(replayed.endpoints[1].responses[1].failure?.message == "refused by http://***@h:1")
     }
 
+    /// Bodies are JSON: a URL may be written with escaped slashes, an escaped quote in the password, or
+    /// an escaped at sign. None of those may carry a password through.
+    @Test func redactionSeesThroughJSONEscapes() {
+        let body = #"{"a":"nats:\/\/bob:slashsecret@h2:7222","b":"nats://carol:quote\"secret@h3","c":"tls://dave:pw\u0040x\u0040h4","d":"nats:\/\/plain.host:4222"}"#
+        let redacted = String(decoding: CredentialRedaction.redactUserInfo(inBytes: Data(body.utf8)), as: UTF8.self)
+        for secret in ["slashsecret", "quote", "dave", "pw"] { #expect(!redacted.contains(secret), "\(secret): \(redacted)") }
+        #expect(redacted.contains(#"nats:\/\/***@h2:7222"#))
+        #expect(redacted.contains(#"nats://***@h3"#))
+        #expect(redacted.contains(#"tls://***\u0040h4"#))
+        #expect(redacted.contains(#"nats:\/\/plain.host:4222"#))
+        // Still valid JSON, still the same document apart from the user-info.
+        #expect((try? JSONSerialization.jsonObject(with: Data(redacted.utf8))) != nil)
+    }
+
     @Test func redactionLeavesOrdinaryTextAlone() {
         let text = "http://127.0.0.1:8222/varz and nats://host:4222 and mailto user@example.com"
         #expect(CredentialRedaction.redactUserInfoInText(text) == text)
@@ -250,6 +264,21 @@ func writeRecording(_ path: String, count: Int, failingAt: [Int: Set<String>] = 
         #expect(frame?.step.model.servers.first { $0.name == "e1" }?.rates != nil)
     }
 
+    /// A last record that passes its checksums but does not decode: the state is the one before it.
+    @Test func anUnreadableLastRecordLeavesThePreviousState() throws {
+        let path = temporaryPath("badlast.gwtoprec")
+        let polls = try writeRecording(path, count: 3)
+        var data = try Data(contentsOf: URL(fileURLWithPath: path))
+        data.append(try RecordingFormat.frame(json: Data(#"{"format":1,"sequence":9,"started_ns":0,"finished_ns":1,"endpoints":[{"url":"u","observed_ns":1,"responses":[{"kind":"\u001b]0;PWNED\u0007","elapsed":0}]}]}"#.utf8),
+                                              timeNanoseconds: 1_900_000_000_000_000_000))
+        let recording = try Recording(path: "badlast", data: data)
+        #expect(recording.count == 4)
+        let (frame, _, warnings) = ReplayTimeline(recording: recording).state(at: recording.endTime)
+        #expect(frame?.index == 2)
+        #expect(frame?.step.model.time == polls[2].finishedAt)
+        #expect(warnings.count == 1 && warnings[0].contains("unknown endpoint kind"))
+    }
+
     @Test func timeSpecsResolveAgainstTheRecording() throws {
         let start = MonitorTime(seconds: 1_800_000_000)
         let end = MonitorTime(seconds: 1_800_000_600)
@@ -258,6 +287,16 @@ func writeRecording(_ path: String, count: Int, failingAt: [Int: Set<String>] = 
         #expect(try ReplayTimeSpec.resolve("-5m", start: start, end: end) == MonitorTime(seconds: 1_800_000_300))
         #expect(try ReplayTimeSpec.resolve("2027-01-15T08:00:00Z", start: start, end: end) == MonitorTime(rfc3339: "2027-01-15T08:00:00Z"))
         #expect { _ = try ReplayTimeSpec.resolve("+banana", start: start, end: end) } throws: { "\($0)".contains("is not an offset") }
+        // Far past any recording: an error, not a trap in a conversion.
+        #expect { _ = try ReplayTimeSpec.resolve("+99999999999999999999y", start: start, end: end) } throws: { "\($0)".contains("too far") }
+        // Offsets are exact to the nanosecond: +0s is the first record, whatever its nanoseconds.
+        let odd = MonitorTime(seconds: 1_800_000_000, nanoseconds: 902_018_309)
+        #expect(try ReplayTimeSpec.resolve("+0s", start: odd, end: end) == odd)
+        // The start as gwtop prints it (milliseconds) is inside the recording.
+        let printed = try MonitorTime(rfc3339: odd.rfc3339)
+        #expect(printed < odd)
+        #expect(ReplayTimeSpec.isWithin(printed, start: odd, end: end))
+        #expect(!ReplayTimeSpec.isWithin(MonitorTime(seconds: 1_799_999_999), start: odd, end: end))
         #expect { _ = try ReplayTimeSpec.resolve("yesterday", start: start, end: end) } throws: { "\($0)".contains("neither RFC 3339") }
     }
 }
