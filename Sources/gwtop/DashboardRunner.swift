@@ -217,16 +217,30 @@ struct ThemeCatalog: Sendable {
         var directories: [String] = []
         if let explicit = environment["GWTOP_THEMES_DIR"], !explicit.isEmpty { directories.append(explicit) }
         if let user = ThemeLoader.userThemeDirectory(environment: environment) { directories.append(user) }
+        let places = BundledFiles.candidates(inSourceTree: "Themes", installedAt: "share/gwtop/themes")
+        if let sourceTree = places.sourceTree.first(where: { FileManager.default.fileExists(atPath: $0) }) {
+            directories.append(sourceTree)
+        }
+        directories.append(places.installed)
+        return ThemeCatalog(directories: directories)
+    }
+}
+
+/// Where gwtop's own files (themes, the demo recording) are: in the source tree the binary was built
+/// in (`.build/<triple>/debug/gwtop` is a few levels below it), or beside an installed binary
+/// (`<prefix>/bin/gwtop` → `<prefix>/share/gwtop/…`).
+enum BundledFiles {
+    /// `sourceTree`: `name` in the binary's folder and the four above it, nearest first.
+    static func candidates(inSourceTree name: String, installedAt installedPath: String) -> (sourceTree: [String], installed: String) {
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var directory = executable.deletingLastPathComponent()
+        var sourceTree: [String] = []
         for _ in 0..<5 {
-            let candidate = directory.appendingPathComponent("Themes").path
-            if FileManager.default.fileExists(atPath: candidate) { directories.append(candidate); break }
+            sourceTree.append(directory.appendingPathComponent(name).path)
             directory = directory.deletingLastPathComponent()
         }
-        directories.append(executable.deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("share/gwtop/themes").path)
-        return ThemeCatalog(directories: directories)
+        let installed = executable.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(installedPath).path
+        return (sourceTree, installed)
     }
 }
 

@@ -185,21 +185,13 @@ struct GwtopCommand: AsyncParsableCommand {
             return
         }
         let settings = try resolveSettings()
-        for warning in settings.warnings { FileHandle.standardError.write(Data("gwtop: warning: \(warning)\n".utf8)) }
-        var logger = Logger(label: "gwtop")
-        if let log {
-            let sink = try FileLogHandler.Sink(path: log)
-            let level = logLevel.level
-            logger = Logger(label: "gwtop") { label in FileLogHandler(label: label, sink: sink, logLevel: level) }
-        } else {
-            logger = Logger(label: "gwtop") { _ in SwiftLogNoOpLogHandler() }
-        }
+        for warning in settings.warnings { Self.warn(warning) }
+        let logger = try makeLogger()
 
         let colour = useColour()
         let dashboard = !(once || check || plain || headless || format == .json || isatty(STDOUT_FILENO) != 1 || isatty(STDIN_FILENO) != 1)
-        let environment = ProcessInfo.processInfo.environment
-        let catalog = ThemeCatalog.standard(environment: environment)
-        let themeName = theme ?? environment["GWTOP_THEME"].flatMap { $0.isEmpty ? nil : $0 } ?? settings.theme ?? "default"
+        let catalog = ThemeCatalog.standard(environment: ProcessInfo.processInfo.environment)
+        let themeName = chosenTheme(settings)
         if dashboard || theme != nil {
             // A bad theme is an error message before anything starts, not a broken screen (and a
             // mistyped --theme is reported even where no dashboard would use it).
@@ -257,6 +249,19 @@ struct GwtopCommand: AsyncParsableCommand {
         }
         await transport.shutdown()
         if exitCode != 0 { throw ExitCode(exitCode) }
+    }
+
+    /// `--log FILE` (never the terminal), or nowhere.
+    func makeLogger() throws -> Logger {
+        guard let log else { return Logger(label: "gwtop") { _ in SwiftLogNoOpLogHandler() } }
+        let sink = try FileLogHandler.Sink(path: log)
+        let level = logLevel.level
+        return Logger(label: "gwtop") { label in FileLogHandler(label: label, sink: sink, logLevel: level) }
+    }
+
+    /// `--theme`, else `GWTOP_THEME`, else the config file's, else the default.
+    func chosenTheme(_ settings: Settings) -> String {
+        theme ?? ProcessInfo.processInfo.environment["GWTOP_THEME"].flatMap { $0.isEmpty ? nil : $0 } ?? settings.theme ?? "default"
     }
 
     func render(_ model: Supercluster, _ problems: [Problem], events: [MeshEvent], colour: Bool) -> String {

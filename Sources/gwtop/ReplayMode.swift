@@ -21,6 +21,8 @@ extension GwtopCommand {
         // Anything read from the file is untrusted: warnings go to the terminal sanitised.
         for warning in recording.warnings { Self.warn(warning) }
         let settings = try resolveSettings()
+        for warning in settings.warnings { Self.warn(warning) }
+        let logger = try makeLogger()
         let timeline = ReplayTimeline(recording: recording, thresholds: settings.thresholds)
         let requested: MonitorTime?
         do {
@@ -50,15 +52,14 @@ extension GwtopCommand {
         guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else {
             throw ValidationError("replaying in the dashboard needs a terminal; use --once (with --at) or --check for a report")
         }
-        let environment = ProcessInfo.processInfo.environment
-        let catalog = ThemeCatalog.standard(environment: environment)
-        let themeName = theme ?? environment["GWTOP_THEME"].flatMap { $0.isEmpty ? nil : $0 } ?? settings.theme ?? "default"
+        let catalog = ThemeCatalog.standard(environment: ProcessInfo.processInfo.environment)
+        let themeName = chosenTheme(settings)
         _ = try catalog.theme(named: themeName)
         let driver = ReplayDriver(
             timeline: timeline, start: requested.map { recording.index(atOrBefore: $0) } ?? 0, looping: demo,
             speed: demo ? 2 : 1)
         let runner = DashboardRunner(
-            source: .replay(driver), interval: settings.interval, logger: Logger(label: "gwtop") { _ in SwiftLogNoOpLogHandler() },
+            source: .replay(driver), interval: settings.interval, logger: logger,
             themes: catalog, initialTheme: themeName, forceASCII: ascii, colorMode: dashboardColorMode(),
             historySamples: try historySamples(interval: recordedInterval(recording)))
         let code = try await runner.run()
@@ -85,16 +86,10 @@ enum DemoRecording {
     static let fileName = "incident.gwtoprec"
 
     static func locate() throws -> String {
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var candidates: [String] = []
         if let explicit = ProcessInfo.processInfo.environment["GWTOP_DEMO"], !explicit.isEmpty { candidates.append(explicit) }
-        var directory = executable.deletingLastPathComponent()
-        for _ in 0..<5 {
-            candidates.append(directory.appendingPathComponent("Demo").appendingPathComponent(fileName).path)
-            directory = directory.deletingLastPathComponent()
-        }
-        candidates.append(executable.deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("share/gwtop/demo").appendingPathComponent(fileName).path)
+        let places = BundledFiles.candidates(inSourceTree: "Demo/" + fileName, installedAt: "share/gwtop/demo/" + fileName)
+        candidates += places.sourceTree + [places.installed]
         guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
             throw ValidationError("the demo recording \(fileName) was not found (looked in: \(candidates.joined(separator: ", ")))")
         }

@@ -128,7 +128,7 @@ struct DashboardEndToEndTests {
         let polls = recorded.stderr.split(separator: "\n").count
 
         let log = logPath("replay")
-        let session = try TmuxSession(command: "\(GwtopBinary.path) --replay \(recording) --log \(log)", width: 100, height: 30)
+        let session = try TmuxSession(command: "\(GwtopBinary.path) --replay \(recording) --log \(log) --log-level debug", width: 100, height: 30)
         defer { session.close() }
         var screen = try session.waitFor("REPLAY")
         #expect(screen.contains("/\(polls) "), "every recorded poll is there: \(screen)")
@@ -163,6 +163,8 @@ struct DashboardEndToEndTests {
         _ = try session.waitFor("END \(polls)/\(polls)", timeout: 15)
         try session.send("q")
         expectRestored(try session.waitFor("tty:"))
+        // --log works in replay as it does live.
+        #expect(((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("key answered"))
     }
 
     @Test func sigtermAndSighupRestoreTheTerminal() throws {
