@@ -63,17 +63,8 @@ struct HeadlessMode {
         return line
     }
 
-    static func writeToStandardError(_ text: String) {
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let written = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            bytes = bytes.dropFirst(written)
-        }
-    }
+    /// Status lines go to stderr with write(2), like the live text mode's frames to stdout.
+    static func writeToStandardError(_ text: String) { _ = LiveTextMode.writeAll(text, to: STDERR_FILENO) }
 }
 
 /// A flag one task sets and another reads.

@@ -39,11 +39,14 @@ struct LiveTextMode {
     }
 
     /// write(2) directly: FileHandle traps on EPIPE, and a closed pipe is an ordinary way for a reader
-    /// to say it has seen enough.
-    static func writeToStandardOutput(_ text: String) -> Bool {
+    /// to say it has seen enough. False when the reader has gone.
+    static func writeToStandardOutput(_ text: String) -> Bool { writeAll(text, to: STDOUT_FILENO) }
+
+    /// The whole text, retrying short writes and EINTR; false on any other error.
+    static func writeAll(_ text: String, to descriptor: Int32) -> Bool {
         var bytes = Array(text.utf8)[...]
         while !bytes.isEmpty {
-            let written = bytes.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+            let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
             if written < 0 {
                 if errno == EINTR { continue }
                 return false
