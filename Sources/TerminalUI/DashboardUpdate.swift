@@ -93,14 +93,18 @@ public enum DashboardUpdate {
         flapKey(serverID: server.id, direction: link.direction, remoteCluster: link.remoteCluster, remoteServerID: link.remoteServerID)
     }
 
+    /// The connection a connection event is about, in the same terms as a tree row.
+    public static func flapKey(_ event: MeshEvent) -> String {
+        flapKey(serverID: event.serverID, direction: event.direction, remoteCluster: event.remoteCluster, remoteServerID: event.remoteServerID)
+    }
+
     static func countRecentConnectionLosses(_ events: [MeshEvent], now: MonitorTime) -> [String: Int] {
         var counts: [String: Int] = [:]
         // Newest last: walk back until the window ends.
         for event in events.reversed() {
             if now.seconds(since: event.time) > DashboardState.flapWindow { break }
             guard event.isConnectionLoss else { continue }
-            counts[flapKey(serverID: event.serverID, direction: event.direction, remoteCluster: event.remoteCluster,
-                           remoteServerID: event.remoteServerID), default: 0] += 1
+            counts[flapKey(event), default: 0] += 1
         }
         return counts
     }
@@ -113,14 +117,14 @@ public enum DashboardUpdate {
         let capacity = state.historyLength
         for cluster in update.model.clusters {
             for server in cluster.servers where server.reachable {
-                for link in server.outbound + server.inbound {
-                    let key = SeriesKey(serverKey: serverKey(server), link: link)
-                    state.history[key, default: ConnectionHistory(capacity: capacity)].record(link)
+                let key = serverKey(server)
+                for link in [server.outbound, server.inbound].joined() {
+                    state.history[SeriesKey(serverKey: key, link: link), default: ConnectionHistory(capacity: capacity)].record(link)
                 }
             }
         }
         for pair in update.model.pairs {
-            state.pairHistory[pair.from + "→" + pair.to, default: PairHistory(capacity: capacity)].record(pair)
+            state.pairHistory[PairHistory.key(pair), default: PairHistory(capacity: capacity)].record(pair)
         }
         if !update.events.isEmpty {
             state.events += update.events
@@ -205,14 +209,10 @@ public enum DashboardUpdate {
                 state.focus = .tree
             }
         case .matrix:
-            if state.mainView == .matrix { state.viewStack.removeLast() } else { state.viewStack.append(.matrix) }
+            toggle(.matrix, &state)
         case .events:
-            if state.mainView == .events {
-                state.viewStack.removeLast()
-            } else {
-                state.viewStack.append(.events)
-                state.eventScroll = 0
-            }
+            toggle(.events, &state)
+            state.eventScroll = 0
         case .replayPause: return [.replay(.togglePause)]
         case .replaySlower: return [.replay(.slower)]
         case .replayFaster: return [.replay(.faster)]
@@ -364,6 +364,11 @@ public enum DashboardUpdate {
         let target = moved(index, action, page: max(1, state.layout.treeRows - 1), end: rows.count - 1)
         state.selection = rows[max(0, min(target, rows.count - 1))].id
         clampScroll(&state, rows: rows)
+    }
+
+    /// The key of a view opens it, and closes it again when it is on top.
+    static func toggle(_ view: MainView, _ state: inout DashboardState) {
+        if state.mainView == view { state.viewStack.removeLast() } else { state.viewStack.append(view) }
     }
 
     /// Where a movement key takes a position in a list (`end`: the last position).

@@ -124,17 +124,15 @@ public enum DetailView {
         lines += graph("RTT (ms)", history?.rttMilliseconds.values ?? [], width: graphWidth, format: { Units.fixed($0, digits: 2) }, glyphs: g)
         lines += graph("Pending bytes", history?.pendingBytes.values ?? [], width: graphWidth, format: Units.bytes, glyphs: g)
         lines.append([])
-        let losses = state.recentConnectionLosses[DashboardUpdate.flapKey(server, link)] ?? 0
+        let flapKey = DashboardUpdate.flapKey(server, link)
+        let losses = state.recentConnectionLosses[flapKey] ?? 0
         lines.append(field("lost (10 min)", losses == 0 ? "none" : "\(losses) time\(losses == 1 ? "" : "s") (reconnects and disconnects)",
                            losses == 0 ? .ok : losses >= 3 ? .critical : .warning))
-        let key2 = DashboardUpdate.flapKey(server, link)
         // gids are numbered per server: a gid only identifies the connection together with its server.
         lines += EventsView.detailLines(state.events.filter { event in
             ((event.gid == link.gid || event.previousGid == link.gid)
                 && (event.serverID.map { $0 == server.id } ?? (event.server == server.name && event.cluster == server.cluster)))
-                || (event.direction != nil && DashboardUpdate.flapKey(
-                    serverID: event.serverID, direction: event.direction, remoteCluster: event.remoteCluster,
-                    remoteServerID: event.remoteServerID) == key2)
+                || (event.direction != nil && DashboardUpdate.flapKey(event) == flapKey)
         }, state: state)
         lines.append([])
         let own = state.problems.filter { $0.server == server.name && $0.gid == link.gid }
@@ -246,7 +244,7 @@ public enum DetailView {
         lines.append(section("Traffic with other clusters (msgs/s sent → received)"))
         for pair in model.pairs where pair.from == cluster.name || pair.to == cluster.name {
             let rates = "\(Units.msgRate(pair.sentMsgsPerSecond)) → \(Units.msgRate(pair.receivedMsgsPerSecond))"
-            let history = state.pairHistory[pair.from + "→" + pair.to]?.messages.values ?? []
+            let history = state.pairHistory[PairHistory.key(pair)]?.messages.values ?? []
             lines.append([("  " + "\(safe(pair.from, 16)) \(g.outbound) \(safe(pair.to, 16))".padding(toWidth: 36), .normal),
                           (rates.padding(toWidth: 24), .rate),
                           (Sparkline.render(history, width: 40, glyphs: g), .sparkline)])

@@ -65,6 +65,9 @@ public struct PairHistory: Sendable, Equatable {
         bytes = SampleRing(capacity: capacity)
     }
 
+    /// One direction of a cluster pair, as the histories are keyed.
+    static func key(_ pair: ClusterPairTraffic) -> String { pair.from + "→" + pair.to }
+
     mutating func record(_ pair: ClusterPairTraffic) {
         messages.append(pair.sentMsgsPerSecond)
         bytes.append(pair.sentBytesPerSecond)
