@@ -122,6 +122,13 @@ struct RecordReplayIntegrationTests {
             (["--headless", "--record", notRecording, "--duration", "1s", "http://127.0.0.1:1"], "is not a gwtop recording (version 1); refusing to append"),
             (["--headless", "--record", "/nonexistent/dir/r.gwtoprec", "--duration", "1s", "http://127.0.0.1:1"], "cannot open recording /nonexistent/dir/r.gwtoprec"),
             (["--demo", "--replay", notRecording], "--replay and --demo cannot be combined"),
+            (["--history", "soon", "--once", "http://127.0.0.1:1"], "--history \"soon\" is not a duration"),
+            (["--headless", "--duration", "0", "http://127.0.0.1:1"], "--duration must be positive, got 0"),
+            (["--headless", "--record", "", "http://127.0.0.1:1"], "--record needs a file name"),
+            (["--replay", DemoRecordingTests.demoPath, "--once", "--at", "banana"], "--at: time \"banana\" is neither RFC 3339"),
+            (["--replay", DemoRecordingTests.demoPath, "--once", "--at", "+99999999999999999999y"], "is too far from the recording"),
+            // Not a terminal (the test captures stdout): the dashboard cannot open, and says what to use.
+            (["--replay", DemoRecordingTests.demoPath], "replaying in the dashboard needs a terminal"),
         ]
         for (arguments, message) in cases {
             let output = try GwtopBinary.run(arguments)
