@@ -22,6 +22,8 @@ let package = Package(
         // Already required by async-http-client; named so the poller can build TLS settings and time amounts.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        // Ed25519 for NKey signatures. Already in the graph through async-http-client's TLS stack.
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // Codable mirrors of /varz /gatewayz /routez /healthz and NATS duration parsing. Pure.
@@ -34,6 +36,31 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // NKeys (seeds, public keys, signatures), creds files, and JWTs for tests. No I/O beyond reading a file.
+        .target(name: "NatsAuth", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: strictSettings),
+        // A small NATS core-protocol client on SwiftNIO: TLS, every auth kind, request with many replies, reconnects.
+        .target(
+            name: "NatsClient",
+            dependencies: [
+                "NatsAuth",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The whole supercluster through one system-account connection ($SYS.REQ.SERVER.PING.*), as raw polls.
+        .target(
+            name: "SystemAccountSource",
+            dependencies: [
+                "MonitorModel", "NatsClient", "NatsAuth",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -51,7 +78,7 @@ let package = Package(
         // YAML configuration file: endpoints, TLS, auth, thresholds, with line-numbered errors.
         .target(
             name: "GwtopConfig",
-            dependencies: ["Topology", "Poller", .product(name: "Yams", package: "Yams")],
+            dependencies: ["Topology", "Poller", "SystemAccountSource", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
         // Pure dashboard: cell buffer, widgets, state and update loop, themes, key map. No terminal I/O.
@@ -68,6 +95,7 @@ let package = Package(
             name: "gwtop",
             dependencies: [
                 "MonitorModel", "Poller", "Topology", "OutputFormat", "GwtopConfig", "TerminalUI", "NcursesBackend", "Recording", "Replay",
+                "NatsClient", "SystemAccountSource",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -113,11 +141,15 @@ let package = Package(
         .testTarget(
             name: "RecordingTests", dependencies: ["Recording", "Replay", "MonitorModel", "Topology", "TestSupport"],
             swiftSettings: strictSettings),
+        .testTarget(name: "NatsAuthTests", dependencies: ["NatsAuth"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "NatsClientTests", dependencies: ["NatsClient", "NatsAuth", "SystemAccountSource", "MonitorModel", "TestSupport"],
+            swiftSettings: strictSettings),
         .testTarget(name: "PollerTests", dependencies: ["Poller", "MonitorModel", "TestSupport"], swiftSettings: strictSettings),
         // Real nats-servers (both versions) and the real gwtop binary, end to end.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["MonitorModel", "TestSupport"],
+            dependencies: ["MonitorModel", "TestSupport", "NatsAuth"],
             swiftSettings: strictSettings
         ),
     ]

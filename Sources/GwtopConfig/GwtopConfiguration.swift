@@ -1,5 +1,6 @@
 import Foundation
 public import Poller
+public import SystemAccountSource
 public import Topology
 import Yams
 
@@ -12,6 +13,8 @@ public struct GwtopConfiguration: Sendable {
     public var thresholds = DiagnosisThresholds()
     /// Dashboard theme name or path.
     public var theme: String?
+    /// The `nats:` section: one connection to the system account that finds every server.
+    public var systemAccount = SystemAccountSettings()
     /// Non-fatal findings, such as a password in a file others can read.
     public var warnings: [String] = []
 
@@ -32,7 +35,9 @@ public struct GwtopConfiguration: Sendable {
             throw ConfigError(file: path, line: nil, message: "the file is not UTF-8 text")
         }
         var configuration = try parse(yaml: text, file: path)
-        if configuration.endpoints.contains(where: { $0.auth?.password.isEmpty == false }),
+        let holdsSecret = configuration.endpoints.contains(where: { $0.auth?.password.isEmpty == false })
+            || configuration.systemAccount.password != nil || configuration.systemAccount.token != nil
+        if holdsSecret,
             let attributes = try? FileManager.default.attributesOfItem(atPath: path),
             let permissions = attributes[.posixPermissions] as? Int, permissions & 0o004 != 0
         {
@@ -57,7 +62,7 @@ public struct GwtopConfiguration: Sendable {
         guard let root else { return configuration }  // an empty file configures nothing
         let reader = NodeReader(file: file)
         let top = try reader.mapping(root, context: "the top level",
-            allowed: ["interval", "timeout", "max_concurrent", "endpoints", "groups", "thresholds", "theme"])
+            allowed: ["interval", "timeout", "max_concurrent", "endpoints", "groups", "thresholds", "theme", "nats"])
         if let node = top["interval"] {
             configuration.interval = try reader.number(node, key: "interval", range: 0.1...3600)
         }
@@ -82,6 +87,9 @@ public struct GwtopConfiguration: Sendable {
                     configuration.endpoints.append(try reader.endpoint(item, group: name))
                 }
             }
+        }
+        if let node = top["nats"] {
+            configuration.systemAccount = try reader.systemAccount(node)
         }
         if let node = top["thresholds"] {
             let thresholds = try reader.mapping(node, context: "thresholds",
@@ -239,6 +247,46 @@ struct NodeReader {
             throw error(passwordNode, "password given without username")
         }
         return target
+    }
+
+    /// `nats: {url | urls, user, password, token, nkey_file, creds_file, tls: {ca_file, cert_file, key_file}}`
+    func systemAccount(_ node: Node) throws -> SystemAccountSettings {
+        let fields = try mapping(node, context: "nats",
+            allowed: ["url", "urls", "user", "password", "token", "nkey_file", "creds_file", "tls"])
+        var settings = SystemAccountSettings()
+        if let url = fields["url"], fields["urls"] != nil {
+            throw error(url, "nats: give url or urls, not both")
+        }
+        if let url = fields["url"] { settings.urls = [try string(url, key: "nats.url")] }
+        if let urls = fields["urls"] { settings.urls = try sequence(urls, key: "nats.urls").map { try string($0, key: "nats.urls") } }
+        guard !settings.urls.isEmpty else { throw error(node, "nats: the key \"url\" (or \"urls\") is required") }
+        if let value = fields["user"] { settings.user = try string(value, key: "nats.user") }
+        if let value = fields["password"] { settings.password = try string(value, key: "nats.password") }
+        if let value = fields["token"] { settings.token = try string(value, key: "nats.token") }
+        for (key, path) in [("nkey_file", \SystemAccountSettings.nkeyFile), ("creds_file", \SystemAccountSettings.credsFile)] {
+            guard let value = fields[key] else { continue }
+            let file = try string(value, key: "nats.\(key)")
+            guard FileManager.default.isReadableFile(atPath: file) else { throw error(value, "nats.\(key): cannot read \(file)") }
+            settings[keyPath: path] = file
+        }
+        if let tlsNode = fields["tls"] {
+            let tlsFields = try mapping(tlsNode, context: "nats.tls", allowed: ["ca_file", "cert_file", "key_file"])
+            for (key, value) in tlsFields.ordered {
+                let file = try string(value, key: "nats.tls.\(key)")
+                guard FileManager.default.isReadableFile(atPath: file) else { throw error(value, "nats.tls.\(key): cannot read \(file)") }
+                switch key {
+                case "ca_file": settings.tlsCAFile = file
+                case "cert_file": settings.tlsCertificateFile = file
+                default: settings.tlsKeyFile = file
+                }
+            }
+        }
+        do {
+            _ = try settings.clientSettings(naming: .configFile)
+        } catch {
+            throw self.error(node, "\(error)")
+        }
+        return settings
     }
 
     func kind(of node: Node) -> String {

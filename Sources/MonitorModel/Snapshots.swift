@@ -39,6 +39,8 @@ public struct EndpointIdentity: Sendable, Hashable, Comparable {
 public struct EndpointFailure: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Reason: String, Sendable, Codable {
         case refused, timeout, http, tls, decode, tooLarge = "too_large", invalidURL = "invalid_url", network
+        /// A server that answered the system account before and did not answer this poll.
+        case silent
     }
     public var reason: Reason
     public var message: String

@@ -18,6 +18,12 @@ public enum MeshDiagnosis {
         // Endpoints.
         for server in servers where server.polled && !server.reachable {
             let reason = server.failure?.message ?? "no answer"
+            if server.failure?.reason == .silent {
+                problems.append(Problem(
+                    .critical, .serverSilent, cluster: server.cluster, server: server.name, url: server.url,
+                    message: "\(label(server)) is \(reason)"))
+                continue
+            }
             problems.append(Problem(
                 .critical, .endpointUnreachable, cluster: server.cluster, server: server.name, url: server.url,
                 message: "\(server.url ?? server.name) unreachable: \(reason)"))

@@ -16,6 +16,8 @@ public enum Severity: String, Sendable, Codable, Comparable, CaseIterable {
 /// The fixed vocabulary of problems gwtop reports. Raw values are part of the JSON contract.
 public enum ProblemKind: String, Sendable, Codable, CaseIterable {
     case endpointUnreachable = "endpoint_unreachable"
+    /// Seen through the system account before, silent now: down, partitioned off, or stuck.
+    case serverSilent = "server_silent"
     case endpointUnhealthy = "endpoint_unhealthy"
     case missingOutbound = "missing_outbound"
     case missingInbound = "missing_inbound"

@@ -64,7 +64,7 @@ struct DashboardRunner {
                 var last = ContinuousClock.now - .seconds(3600)
                 while !Task.isCancelled {
                     let due = last + .milliseconds(Int(mailbox.interval * 1000))
-                    if ContinuousClock.now >= due || mailbox.takePollRequest() {
+                    if ContinuousClock.now >= due || mailbox.takePollRequest() || session.earlyPollWanted() {
                         last = ContinuousClock.now
                         let result = await session.pollOnce()
                         logger.debug("poll", metadata: ["seconds": "\(result.duration)", "problems": "\(result.problems.count)"])

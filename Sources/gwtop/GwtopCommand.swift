@@ -3,11 +3,13 @@ import Foundation
 import GwtopConfig
 import Logging
 import MonitorModel
+import NatsClient
 import NcursesBackend
 import OutputFormat
 import Poller
 import Recording
 import Replay
+import SystemAccountSource
 import TerminalUI
 import Topology
 
@@ -39,6 +41,9 @@ struct GwtopCommand: AsyncParsableCommand {
         discussion: """
             Each URL is a server's HTTP monitoring base URL (http[s]://[user:pass@]host[:port][/prefix]).
             With none, the config file's endpoints are used, else http://127.0.0.1:8222.
+
+            --nats URL connects once as a system-account user and finds and polls every server of the
+            supercluster through $SYS requests (with or without HTTP URLs beside it).
 
             --check exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad arguments or configuration).
             """)
@@ -106,6 +111,49 @@ struct GwtopCommand: AsyncParsableCommand {
     @Flag(help: "Replay the built-in demo recording (a real incident on a local supercluster) in a loop.")
     var demo = false
 
+    @Option(name: .customLong("nats"), help: ArgumentHelp(
+        "A NATS server of the supercluster (nats://host:4222, tls://host:4443): every server is found and polled through the system account. Repeat to give fallbacks.",
+        valueName: "url"))
+    var natsURLs: [String] = []
+
+    @Option(help: ArgumentHelp("With --nats: a creds file (user JWT and NKey seed).", valueName: "file"))
+    var creds: String?
+
+    @Option(help: ArgumentHelp("With --nats: a file holding an NKey user seed.", valueName: "file"))
+    var nkey: String?
+
+    @Option(help: "With --nats: user name (with --password). The config file keeps a password out of `ps`.")
+    var user: String?
+
+    @Option(help: "With --nats: password for --user.")
+    var password: String?
+
+    @Option(help: "With --nats: an authentication token.")
+    var token: String?
+
+    @Option(name: .customLong("tls-ca"), help: ArgumentHelp("With --nats: CA certificates (PEM) to verify the NATS server.", valueName: "file"))
+    var tlsCA: String?
+
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("With --nats: client certificate (PEM), with --tls-key.", valueName: "file"))
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("With --nats: client private key (PEM).", valueName: "file"))
+    var tlsKey: String?
+
+    /// The system-account options given on the command line.
+    var systemAccountFlags: SystemAccountSettings {
+        var flags = SystemAccountSettings(urls: natsURLs)
+        flags.user = user
+        flags.password = password
+        flags.token = token
+        flags.nkeyFile = nkey
+        flags.credsFile = creds
+        flags.tlsCAFile = tlsCA
+        flags.tlsCertificateFile = tlsCert
+        flags.tlsKeyFile = tlsKey
+        return flags
+    }
+
     func validate() throws {
         if let interval, !(interval >= 0.1 && interval <= 3600) {
             throw ValidationError("--interval must be between 0.1 and 3600 seconds, got \(interval)")
@@ -123,6 +171,7 @@ struct GwtopCommand: AsyncParsableCommand {
             if !urls.isEmpty { throw ValidationError("\(mode) shows a recording and takes no URLs (got \(urls.joined(separator: " ")))") }
             if record != nil { throw ValidationError("\(mode) cannot be combined with --record") }
             if headless { throw ValidationError("\(mode) cannot be combined with --headless") }
+            if !systemAccountFlags.isEmpty { throw ValidationError("\(mode) shows a recording and takes no --nats options") }
         } else if at != nil {
             throw ValidationError("--at needs --replay FILE")
         }
@@ -201,13 +250,27 @@ struct GwtopCommand: AsyncParsableCommand {
         let recorder = try record.map { path in
             do { return try RecordingWriter(path: path) } catch { throw ValidationError("\(error)") }
         }
+        let natsClient = try await connectSystemAccount(settings, logger: logger)
+        let systemAccount = natsClient.map { client in
+            SystemAccountPoller(
+                client: client, sourceURL: settings.systemAccount?.urls.first.flatMap { try? NatsServerAddress(url: $0).description } ?? "nats",
+                timeout: settings.timeout, logger: logger)
+        }
+        if let systemAccount {
+            do {
+                try await systemAccount.watchGatewayAnnouncements()
+            } catch {
+                logger.warning("no early polls on gateway changes", metadata: ["error": "\(error)"])
+            }
+        }
         let transport = try HTTPMonitoringTransport(timeout: settings.timeout, targets: settings.targets)
         let poller = Poller(
             targets: settings.targets, transport: transport, maxConcurrentEndpoints: settings.maxConcurrent,
             keepsRawResponses: recorder != nil)
-        let session = MonitorSession(poller: poller, thresholds: settings.thresholds, recorder: recorder)
+        let session = MonitorSession(poller: poller, systemAccount: systemAccount, thresholds: settings.thresholds, recorder: recorder)
         logger.info("starting", metadata: [
             "endpoints": "\(settings.targets.count)", "interval": "\(settings.interval)", "timeout": "\(settings.timeout)",
+            "nats": "\(settings.systemAccount?.urls.joined(separator: ",") ?? "-")",
         ])
 
         var exitCode: Int32 = 0
@@ -245,10 +308,33 @@ struct GwtopCommand: AsyncParsableCommand {
         } catch {
             // The HTTP client must be shut down on every path, errors included.
             await transport.shutdown()
+            await systemAccount?.stop()
+            await natsClient?.close()
             throw error
         }
         await transport.shutdown()
+        await systemAccount?.stop()
+        await natsClient?.close()
         if exitCode != 0 { throw ExitCode(exitCode) }
+    }
+
+    /// The system-account connection, when --nats or the config file asks for one. Every reason it cannot
+    /// be made (bad credentials, TLS, nothing listening) is an error at start, naming the server.
+    func connectSystemAccount(_ settings: Settings, logger: Logger) async throws -> NatsClient? {
+        guard let systemAccount = settings.systemAccount else { return nil }
+        let clientSettings: NatsClientSettings
+        do {
+            clientSettings = try systemAccount.clientSettings()
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        var connectSettings = clientSettings
+        connectSettings.connectTimeout = max(settings.timeout, 2)
+        do {
+            return try await NatsClient.connect(connectSettings, logger: logger)
+        } catch {
+            throw ValidationError("cannot use the system account: \(error)")
+        }
     }
 
     /// `--log FILE` (never the terminal), or nowhere.
@@ -313,6 +399,8 @@ struct GwtopCommand: AsyncParsableCommand {
         var thresholds: DiagnosisThresholds
         var warnings: [String]
         var theme: String?
+        /// nil when neither --nats nor the config file asks for the system account.
+        var systemAccount: SystemAccountSettings?
     }
 
     /// The config file first, then flags on top of it.
@@ -331,7 +419,11 @@ struct GwtopCommand: AsyncParsableCommand {
                 do { return try MonitorTarget(url: url) } catch { throw ValidationError("\(error)") }
             }
         }
-        if targets.isEmpty { targets = [try MonitorTarget(url: "http://127.0.0.1:8222")] }
+        let systemAccount = fileConfiguration.systemAccount.overridden(by: systemAccountFlags)
+        if systemAccount.urls.isEmpty && !systemAccount.isEmpty {
+            throw ValidationError("--user, --password, --token, --nkey, --creds and --tls-* apply to --nats URL, which is missing")
+        }
+        if targets.isEmpty && systemAccount.urls.isEmpty { targets = [try MonitorTarget(url: "http://127.0.0.1:8222")] }
         var seen = Set<String>()
         for target in targets where !seen.insert(target.displayURL).inserted {
             throw ValidationError("endpoint \(target.displayURL) is listed twice")
@@ -343,7 +435,8 @@ struct GwtopCommand: AsyncParsableCommand {
             maxConcurrent: maxConcurrent ?? fileConfiguration.maxConcurrentEndpoints ?? 64,
             thresholds: fileConfiguration.thresholds,
             warnings: fileConfiguration.warnings,
-            theme: fileConfiguration.theme)
+            theme: fileConfiguration.theme,
+            systemAccount: systemAccount.urls.isEmpty ? nil : systemAccount)
     }
 }
 

@@ -29,7 +29,7 @@ struct HeadlessMode {
                 Self.writeToStandardError(Self.statusLine(result, totalRecordedBytes: totalBytes, recording: recordingPath != nil) + "\n")
                 var next = started + .milliseconds(Int(interval * 1000))
                 if let deadline, next > deadline { next = deadline }
-                while !stopping.isSet, ContinuousClock.now < next {
+                while !stopping.isSet, ContinuousClock.now < next, !session.earlyPollWanted() {
                     try? await Task.sleep(for: min(.milliseconds(50), next - ContinuousClock.now))
                 }
                 if let deadline, ContinuousClock.now >= deadline {

@@ -28,8 +28,10 @@ struct LiveTextMode {
                     stop.stopForClosedOutput()
                     return
                 }
-                let remaining = Duration.milliseconds(Int(interval * 1000)) - (ContinuousClock.now - started)
-                if remaining > .zero { try? await Task.sleep(for: remaining) }
+                let next = started + .milliseconds(Int(interval * 1000))
+                while !Task.isCancelled, ContinuousClock.now < next, !session.earlyPollWanted() {
+                    try? await Task.sleep(for: min(.milliseconds(50), next - ContinuousClock.now))
+                }
             }
         }
         let signal = await stop.wait()

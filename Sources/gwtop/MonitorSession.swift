@@ -2,11 +2,14 @@ import Foundation
 import MonitorModel
 import Poller
 import Recording
+import SystemAccountSource
 import Topology
 
 /// Runs live poll cycles through the timeline, and records each one when asked to.
 actor MonitorSession {
     private let poller: Poller
+    /// Servers seen through one NATS connection in the system account, beside (or instead of) HTTP endpoints.
+    private let systemAccount: SystemAccountPoller?
     private var timeline: MeshTimeline
     private let recorder: RecordingWriter?
     private var sequence = 0
@@ -26,8 +29,9 @@ actor MonitorSession {
         let recordingError: String?
     }
 
-    init(poller: Poller, thresholds: DiagnosisThresholds, recorder: RecordingWriter? = nil) {
+    init(poller: Poller, systemAccount: SystemAccountPoller? = nil, thresholds: DiagnosisThresholds, recorder: RecordingWriter? = nil) {
         self.poller = poller
+        self.systemAccount = systemAccount
         self.timeline = MeshTimeline(thresholds: thresholds)
         self.recorder = recorder
     }
@@ -38,7 +42,7 @@ actor MonitorSession {
     func pollOnce() async -> Result {
         sequence += 1
         let started = ContinuousClock.now
-        var cycle = await poller.poll(sequence: sequence)
+        var cycle = await pollAllSources()
         let elapsed = ContinuousClock.now - started
         var recordedBytes = 0
         if let recorder {
@@ -58,5 +62,25 @@ actor MonitorSession {
             model: step.model, problems: step.problems, events: step.events, cycle: cycle,
             duration: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
             recordedBytes: recordedBytes, recordingError: recordingError)
+    }
+
+    /// True once when a server has announced a gateway change since the last call: poll now.
+    nonisolated func earlyPollWanted() -> Bool { systemAccount?.takeEarlyPollRequest() ?? false }
+
+    /// HTTP endpoints and the system account at the same time, as one cycle. A server listed as an HTTP
+    /// endpoint that answers there is shown once, from its HTTP endpoint.
+    private func pollAllSources() async -> PollCycle {
+        guard let systemAccount else { return await poller.poll(sequence: sequence) }
+        async let viaHTTP = poller.poll(sequence: sequence)
+        async let viaSystemAccount = systemAccount.poll()
+        var cycle = await viaHTTP
+        let discovered = await viaSystemAccount
+        let namesOverHTTP = Set(cycle.snapshot.observations.compactMap { $0.snapshot?.varz.serverName })
+        for poll in discovered where !namesOverHTTP.contains(poll.endpoint.name ?? "") {
+            cycle.snapshot.observations.append(poll.observation)
+            if poller.keepsRawResponses { cycle.raw.append(poll) }
+        }
+        cycle.snapshot.finishedAt = MonitorTime.now
+        return cycle
     }
 }

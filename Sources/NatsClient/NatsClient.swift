@@ -1,0 +1,352 @@
+public import Foundation
+public import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// A small NATS core-protocol client: one connection at a time, reconnected with backoff for ever until
+/// closed; subscriptions survive reconnects; requests can collect many replies.
+public actor NatsClient {
+    public enum Status: Sendable, Equatable {
+        case connected(server: String, serverName: String?)
+        /// Between connections; the last error says why the previous one ended or the next failed.
+        case reconnecting(attempt: Int, lastError: String)
+        case closed
+    }
+
+    private let settings: NatsClientSettings
+    private let tls: TLSConfiguration?
+    private let logger: Logger
+    private let group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+
+    private var connection: NatsConnection?
+    private(set) public var status: Status = .reconnecting(attempt: 0, lastError: "not connected yet")
+    /// Servers learnt from INFO connect_urls, tried after the configured ones.
+    private var discovered: [NatsServerAddress] = []
+    private var nextSID = 1
+    private var subscriptions: [Int: Subscription] = [:]
+    private let inboxPrefix = "_INBOX.gwtop" + NatsClient.randomToken() + "."
+    private var inboxSID: Int?
+    private var requests: [String: ReplyCollector] = [:]
+    private var nextRequestToken = 1
+    private var readerTask: Task<Void, Never>?
+    private var isClosed = false
+    /// Messages dropped because a subscriber did not keep up (a slow consumer on our side).
+    private(set) public var droppedMessages = 0
+
+    private struct Subscription {
+        let subject: String
+        let continuation: AsyncStream<NatsMessage>.Continuation
+    }
+
+    /// Connects to the first server that accepts, or throws the reason each one failed. Credentials,
+    /// TLS files and the server's answer to CONNECT are all checked here, so a mistake is reported at
+    /// start, naming the server and the reason.
+    public static func connect(_ settings: NatsClientSettings, logger: Logger = Logger(label: "gwtop.nats")) async throws -> NatsClient {
+        let client = try NatsClient(settings: settings, logger: logger)
+        try await client.connectFirstTime()
+        return client
+    }
+
+    private init(settings: NatsClientSettings, logger: Logger) throws {
+        guard !settings.servers.isEmpty else { throw NatsClientError(.invalidURL, "no NATS server URL given") }
+        self.settings = settings
+        self.logger = logger
+        self.tls = try settings.tls.map(Self.tlsConfiguration)
+    }
+
+    static func tlsConfiguration(_ settings: NatsTLSSettings) throws -> TLSConfiguration {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        do {
+            if let caFile = settings.caFile {
+                configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
+            }
+            if let certificateFile = settings.certificateFile {
+                configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(certificateFile).map { .certificate($0) }
+            }
+            if let keyFile = settings.keyFile {
+                configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem))
+            }
+        } catch {
+            let files = [settings.caFile, settings.certificateFile, settings.keyFile].compactMap { $0 }.joined(separator: ", ")
+            throw NatsClientError(.tls, "cannot load the NATS TLS files (\(files)): \(error)")
+        }
+        return configuration
+    }
+
+    private func connectFirstTime() async throws {
+        var failures: [NatsClientError] = []
+        for address in settings.servers {
+            do {
+                let connection = try await NatsConnection.open(address, settings: settings, tls: tls, group: group)
+                try await adopt(connection)
+                return
+            } catch let error as NatsClientError {
+                failures.append(error)
+            }
+        }
+        let message = failures.map(\.message).joined(separator: "; ")
+        throw NatsClientError(failures.count == 1 ? failures[0].kind : (failures.first?.kind ?? .disconnected), message)
+    }
+
+    /// Makes a fresh connection the current one: the inbox and every subscription are sent again.
+    private func adopt(_ connection: NatsConnection) async throws {
+        self.connection = connection
+        status = .connected(server: connection.address.description, serverName: connection.info.serverName)
+        learnServers(from: connection.info)
+        var commands: [NatsClientCommand] = []
+        if let inboxSID { commands.append(.subscribe(subject: inboxPrefix + "*", sid: inboxSID)) }
+        for (sid, subscription) in subscriptions.sorted(by: { $0.key < $1.key }) {
+            commands.append(.subscribe(subject: subscription.subject, sid: sid))
+        }
+        if !commands.isEmpty { try await connection.send(commands + [.ping]) }
+        logger.info("connected to NATS", metadata: [
+            "server": "\(connection.address)", "server_name": "\(connection.info.serverName ?? "?")",
+            "version": "\(connection.info.version ?? "?")",
+        ])
+        readerTask = Task { [weak self] in await self?.readLoop(connection) }
+    }
+
+    private func learnServers(from info: NatsServerInfo) {
+        for url in info.connectURLs ?? [] {
+            guard var address = try? NatsServerAddress(url: url) else { continue }
+            address.requiresTLS = settings.servers.first?.requiresTLS ?? false
+            if !settings.servers.contains(address) && !discovered.contains(address) { discovered.append(address) }
+        }
+    }
+
+    private func readLoop(_ connection: NatsConnection) async {
+        var reason = "the server closed the connection"
+        do {
+            while let operation = try await connection.nextOperation() {
+                handle(operation)
+            }
+        } catch {
+            reason = "\(error)"
+        }
+        connection.close()
+        await connectionEnded(connection, reason: reason)
+    }
+
+    private func handle(_ operation: NatsServerOperation) {
+        switch operation {
+        case .message(let message):
+            if message.subscriptionID == inboxSID {
+                routeReply(message)
+            } else if let subscription = subscriptions[message.subscriptionID] {
+                if case .dropped = subscription.continuation.yield(message) { droppedMessages += 1 }
+            }
+        case .info(let info):
+            learnServers(from: info)
+        case .error(let text):
+            // Most -ERR close the connection (the reader then sees the end); permission errors do not.
+            logger.warning("NATS server error", metadata: ["error": "\(text)"])
+        case .ping, .pong, .ok:
+            break
+        }
+    }
+
+    private func connectionEnded(_ ended: NatsConnection, reason: String) async {
+        guard connection === ended, !isClosed else { return }
+        connection = nil
+        logger.warning("NATS connection lost", metadata: ["server": "\(ended.address)", "reason": "\(reason)"])
+        for token in requests.keys { finishRequest(token, error: NatsClientError(.disconnected, "\(ended.address): \(reason)")) }
+        var attempt = 0
+        var delay = settings.reconnectDelay.lowerBound
+        var lastError = reason
+        while !isClosed {
+            attempt += 1
+            status = .reconnecting(attempt: attempt, lastError: lastError)
+            for address in settings.servers + discovered where !isClosed {
+                do {
+                    let connection = try await NatsConnection.open(address, settings: settings, tls: tls, group: group)
+                    guard !isClosed else {
+                        connection.close()
+                        return
+                    }
+                    try await adopt(connection)
+                    return
+                } catch {
+                    lastError = "\(error)"
+                    status = .reconnecting(attempt: attempt, lastError: lastError)
+                }
+            }
+            let jittered = delay * Double.random(in: 0.8...1.2)
+            try? await Task.sleep(nanoseconds: UInt64(jittered * 1e9))
+            delay = min(delay * 2, settings.reconnectDelay.upperBound)
+        }
+    }
+
+    // MARK: Subscriptions
+
+    /// Messages on `subject` (wildcards allowed) until the stream is dropped or the client closed.
+    /// A reader that falls more than `subscriptionBuffer` messages behind loses the oldest.
+    public func subscribe(_ subject: String) async throws -> AsyncStream<NatsMessage> {
+        try NatsClientCommand.checkSubject(subject)
+        guard !isClosed else { throw NatsClientError(.closed, "the NATS client is closed") }
+        let sid = nextSID
+        nextSID += 1
+        let (stream, continuation) = AsyncStream<NatsMessage>.makeStream(
+            bufferingPolicy: .bufferingNewest(settings.subscriptionBuffer))
+        subscriptions[sid] = Subscription(subject: subject, continuation: continuation)
+        continuation.onTermination = { [weak self] _ in
+            Task { await self?.unsubscribe(sid) }
+        }
+        // While disconnected the SUB goes out with the next connection.
+        try? await connection?.send([.subscribe(subject: subject, sid: sid)])
+        return stream
+    }
+
+    private func unsubscribe(_ sid: Int) async {
+        guard subscriptions.removeValue(forKey: sid) != nil else { return }
+        try? await connection?.send([.unsubscribe(sid: sid)])
+    }
+
+    public func publish(_ subject: String, payload: Data = Data(), replyTo: String? = nil) async throws {
+        guard let connection else { throw notConnected() }
+        try await connection.send([.publish(subject: subject, replyTo: replyTo, payload: payload)])
+    }
+
+    private func notConnected() -> NatsClientError {
+        if isClosed { return NatsClientError(.closed, "the NATS client is closed") }
+        if case .reconnecting(_, let lastError) = status {
+            return NatsClientError(.disconnected, "not connected to NATS: \(lastError)")
+        }
+        return NatsClientError(.disconnected, "not connected to NATS")
+    }
+
+    // MARK: Requests with many replies
+
+    /// Publishes a request and collects replies as `collection` says. A request nobody answers returns
+    /// no replies after the timeout; a "no responders" status reply ends it at once with none.
+    public func request(_ subject: String, payload: Data = Data(), collection: ReplyCollection) async throws -> [NatsMessage] {
+        guard let connection else { throw notConnected() }
+        if inboxSID == nil {
+            let sid = nextSID
+            nextSID += 1
+            inboxSID = sid
+            try await connection.send([.subscribe(subject: inboxPrefix + "*", sid: sid)])
+        }
+        let token = String(nextRequestToken)
+        nextRequestToken += 1
+        let started = ContinuousClock.now
+        return try await withCheckedThrowingContinuation { continuation in
+            requests[token] = ReplyCollector(collection: collection, started: started, continuation: continuation)
+            Task {
+                do {
+                    try await connection.send([.publish(subject: subject, replyTo: inboxPrefix + token, payload: payload)])
+                } catch {
+                    finishRequest(token, error: error)
+                    return
+                }
+                await watchRequest(token)
+            }
+        }
+    }
+
+    /// Wakes at the request's next deadline (first reply, quiet period, or the overall limit).
+    private func watchRequest(_ token: String) async {
+        while let collector = requests[token] {
+            let wake = collector.nextDeadline
+            if ContinuousClock.now >= wake {
+                finishRequest(token, error: nil)
+                return
+            }
+            try? await Task.sleep(until: wake, clock: .continuous)
+        }
+    }
+
+    private func routeReply(_ message: NatsMessage) {
+        guard message.subject.hasPrefix(inboxPrefix) else { return }
+        let token = String(message.subject.dropFirst(inboxPrefix.count))
+        guard var collector = requests[token] else { return }
+        if message.status == 503 && message.payload.isEmpty {
+            finishRequest(token, error: nil)
+            return
+        }
+        collector.add(message)
+        requests[token] = collector
+        if collector.isComplete { finishRequest(token, error: nil) }
+    }
+
+    private func finishRequest(_ token: String, error: (any Error)?) {
+        guard let collector = requests.removeValue(forKey: token) else { return }
+        if let error {
+            collector.continuation.resume(throwing: error)
+        } else {
+            collector.continuation.resume(returning: collector.replies)
+        }
+    }
+
+    // MARK: Closing
+
+    public func close() async {
+        guard !isClosed else { return }
+        isClosed = true
+        status = .closed
+        for token in requests.keys { finishRequest(token, error: NatsClientError(.closed, "the NATS client was closed")) }
+        for subscription in subscriptions.values { subscription.continuation.finish() }
+        subscriptions = [:]
+        connection?.close()
+        connection = nil
+        readerTask?.cancel()
+    }
+
+    static func randomToken() -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        return String((0..<16).map { _ in alphabet.randomElement()! })
+    }
+}
+
+/// When a request with many replies is done.
+public struct ReplyCollection: Sendable {
+    /// The longest the request lasts, and how long to wait for a first reply.
+    public var timeout: Duration
+    /// Done this long after the latest reply (the NATS CLI waits 300 ms).
+    public var quietPeriod: Duration
+    /// Done as soon as every one of these keys has replied (say, the ids of the servers seen before).
+    public var expectedKeys: Set<String>
+    /// The key of a reply (say, the replying server's name); nil for replies that do not count.
+    public var replyKey: @Sendable (NatsMessage) -> String?
+
+    public init(
+        timeout: Duration, quietPeriod: Duration = .milliseconds(300), expectedKeys: Set<String> = [],
+        replyKey: @escaping @Sendable (NatsMessage) -> String? = { _ in nil }
+    ) {
+        self.timeout = timeout
+        self.quietPeriod = quietPeriod
+        self.expectedKeys = expectedKeys
+        self.replyKey = replyKey
+    }
+}
+
+/// The replies of one request so far, and when it ends.
+struct ReplyCollector {
+    let collection: ReplyCollection
+    let started: ContinuousClock.Instant
+    let continuation: CheckedContinuation<[NatsMessage], any Error>
+    private(set) var replies: [NatsMessage] = []
+    private var lastReply: ContinuousClock.Instant?
+    private var missing: Set<String>
+
+    init(collection: ReplyCollection, started: ContinuousClock.Instant, continuation: CheckedContinuation<[NatsMessage], any Error>) {
+        self.collection = collection
+        self.started = started
+        self.continuation = continuation
+        self.missing = collection.expectedKeys
+    }
+
+    mutating func add(_ message: NatsMessage) {
+        replies.append(message)
+        lastReply = .now
+        if let key = collection.replyKey(message) { missing.remove(key) }
+    }
+
+    var isComplete: Bool { !collection.expectedKeys.isEmpty && missing.isEmpty }
+
+    var nextDeadline: ContinuousClock.Instant {
+        let limit = started + collection.timeout
+        guard let lastReply else { return limit }
+        return min(limit, lastReply + collection.quietPeriod)
+    }
+}

@@ -1,0 +1,164 @@
+public import Foundation
+
+/// One server's reply to a `$SYS.REQ.SERVER.PING.<KIND>` request:
+/// `{"server": {name, id, cluster, ver, ...}, "data": <the monitoring document>, "error": {code, description}}`.
+/// `data` is kept as the exact bytes the server sent, so it is decoded (and recorded) exactly like the
+/// body of the same document fetched over HTTP.
+public struct ServerEnvelope: Sendable, Equatable {
+    public struct ServerInfo: Sendable, Equatable, Decodable {
+        public var name: String
+        public var id: String
+        public var cluster: String?
+        public var host: String?
+        public var version: String?
+
+        enum CodingKeys: String, CodingKey { case name, id, cluster, host, version = "ver" }
+    }
+
+    public struct ErrorInfo: Sendable, Equatable, Decodable {
+        public var code: Int?
+        public var description: String?
+    }
+
+    public var server: ServerInfo
+    public var data: Data?
+    public var error: ErrorInfo?
+
+    public init(server: ServerInfo, data: Data?, error: ErrorInfo?) {
+        self.server = server
+        self.data = data
+        self.error = error
+    }
+
+    /// Parses the envelope without parsing `data`: its value's byte span is found by a scan that only
+    /// tracks strings and nesting, so a 100 KB /gatewayz costs one pass and no allocations beyond the copy.
+    public static func parse(_ payload: Data) throws -> ServerEnvelope {
+        let spans = try TopLevelSpans.scan(payload)
+        guard let serverSpan = spans["server"] else {
+            throw EnvelopeError("the reply has no \"server\" object (\(payload.count) bytes)")
+        }
+        let decoder = JSONDecoder()
+        let server: ServerInfo
+        do {
+            server = try decoder.decode(ServerInfo.self, from: payload[serverSpan])
+        } catch {
+            throw EnvelopeError("the reply's \"server\" object lacks a name or id: \(error)")
+        }
+        let errorInfo = spans["error"].flatMap { span -> ErrorInfo? in
+            let bytes = payload[span]
+            if bytes.elementsEqual("null".utf8) { return nil }
+            return try? decoder.decode(ErrorInfo.self, from: bytes)
+        }
+        let data = spans["data"].flatMap { span -> Data? in
+            let bytes = payload[span]
+            return bytes.elementsEqual("null".utf8) ? nil : Data(bytes)
+        }
+        return ServerEnvelope(server: server, data: data, error: errorInfo)
+    }
+}
+
+public struct EnvelopeError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// The byte ranges of a JSON object's top-level values, by key. Validates only what it needs to find
+/// them; each value is validated later by whatever decodes it.
+enum TopLevelSpans {
+    static func scan(_ bytes: Data) throws -> [String: Range<Data.Index>] {
+        try bytes.withUnsafeBytes { raw -> [String: Range<Data.Index>] in
+            let base = bytes.startIndex
+            var scanner = Scanner(bytes: raw.bindMemory(to: UInt8.self))
+            var spans: [String: Range<Data.Index>] = [:]
+            scanner.skipWhitespace()
+            try scanner.expect(UInt8(ascii: "{"))
+            scanner.skipWhitespace()
+            if scanner.peek == UInt8(ascii: "}") { return spans }
+            while true {
+                scanner.skipWhitespace()
+                let key = try scanner.string()
+                scanner.skipWhitespace()
+                try scanner.expect(UInt8(ascii: ":"))
+                scanner.skipWhitespace()
+                let start = scanner.position
+                try scanner.skipValue()
+                spans[key] = (base + start)..<(base + scanner.position)
+                scanner.skipWhitespace()
+                guard let next = scanner.take() else { throw EnvelopeError("the reply ends inside its top-level object") }
+                if next == UInt8(ascii: "}") { return spans }
+                guard next == UInt8(ascii: ",") else { throw EnvelopeError("the reply is not a JSON object") }
+            }
+        }
+    }
+
+    struct Scanner {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var position = 0
+
+        var peek: UInt8? { position < bytes.count ? bytes[position] : nil }
+
+        mutating func take() -> UInt8? {
+            guard position < bytes.count else { return nil }
+            defer { position += 1 }
+            return bytes[position]
+        }
+
+        mutating func skipWhitespace() {
+            while let byte = peek, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { position += 1 }
+        }
+
+        mutating func expect(_ byte: UInt8) throws {
+            guard take() == byte else { throw EnvelopeError("the reply is not a JSON object") }
+        }
+
+        /// A key: JSON string without escapes decoded beyond what the envelope's plain keys need.
+        mutating func string() throws -> String {
+            try expect(UInt8(ascii: "\""))
+            let start = position
+            try skipStringBody()
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<(position - 1)]), as: UTF8.self)
+        }
+
+        /// After the opening quote: up to and including the closing one.
+        mutating func skipStringBody() throws {
+            while let byte = take() {
+                if byte == UInt8(ascii: "\\") {
+                    guard take() != nil else { break }
+                } else if byte == UInt8(ascii: "\"") {
+                    return
+                }
+            }
+            throw EnvelopeError("the reply ends inside a string")
+        }
+
+        mutating func skipValue() throws {
+            guard let first = peek else { throw EnvelopeError("the reply ends where a value should be") }
+            switch first {
+            case UInt8(ascii: "\""):
+                position += 1
+                try skipStringBody()
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                var depth = 0
+                while let byte = take() {
+                    switch byte {
+                    case UInt8(ascii: "\""): try skipStringBody()
+                    case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+                    case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                        depth -= 1
+                        if depth == 0 { return }
+                    default: break
+                    }
+                }
+                throw EnvelopeError("the reply ends inside an object or array")
+            default:
+                // A number, true, false or null: up to the next delimiter.
+                while let byte = peek, byte != UInt8(ascii: ","), byte != UInt8(ascii: "}"), byte != UInt8(ascii: "]"),
+                    byte != 0x20, byte != 0x0A, byte != 0x0D, byte != 0x09
+                {
+                    position += 1
+                }
+            }
+        }
+    }
+}
