@@ -244,15 +244,18 @@ public actor NatsClient {
         }
     }
 
-    /// Wakes at the request's next deadline (first reply, quiet period, or the overall limit).
+    /// Ends the request at its deadline (the quiet period after the latest reply, or the overall limit).
+    /// A reply moves the deadline, so the watcher looks again every few milliseconds rather than sleeping
+    /// to a deadline that may have moved.
     private func watchRequest(_ token: String) async {
         while let collector = requests[token] {
+            let now = ContinuousClock.now
             let wake = collector.nextDeadline
-            if ContinuousClock.now >= wake {
+            if now >= wake {
                 finishRequest(token, error: nil)
                 return
             }
-            try? await Task.sleep(until: wake, clock: .continuous)
+            try? await Task.sleep(until: min(wake, now + .milliseconds(20)), clock: .continuous)
         }
     }
 

@@ -167,7 +167,13 @@ final class NatsConnection: Sendable {
         var fields = NatsConnectFields(name: settings.connectionName, tlsRequired: info.tlsRequired == true || wantsTLS)
         try authenticate(&fields, with: effectiveAuthentication(settings, address), nonce: info.nonce, address: address)
         fields.headers = true
-        try await sendHandshake(channel: channel, [.connect(fields), .ping], address: address)
+        do {
+            try await sendHandshake(channel: channel, [.connect(fields), .ping], address: address)
+        } catch {
+            // A failed TLS handshake closes the channel under the write; the reader holds the real reason.
+            _ = try await next()
+            throw error
+        }
         while true {
             switch try await next() {
             case .pong: return info

@@ -178,20 +178,21 @@ public actor SystemAccountPoller {
         }
     }
 
-    /// Servers publish `$SYS.SERVER.<id>.STATSZ` as soon as they open an outbound gateway (and every
-    /// few seconds otherwise). A gateway list that differs from that server's previous one, or a server
-    /// id not seen before, asks for an early poll, so a reconnect shows within a second whatever the interval.
+    /// Servers publish `$SYS.SERVER.<id>.STATSZ` every 10 s (30 s before 2.10) and, besides, at once
+    /// when they open an outbound gateway. That extra message still lists the gateways as they were, so
+    /// it is recognised by its timing: a STATSZ sooner than the regular period after the same server's
+    /// previous one, or one whose gateway list changed, asks for an early poll. A reconnect then shows
+    /// within a second whatever the interval.
     public func watchGatewayAnnouncements() async throws {
         let stream = try await client.subscribe("$SYS.SERVER.*.STATSZ")
         let earlyPoll = self.earlyPoll
         let logger = self.logger
         statszTask = Task {
-            var lastGateways: [String: [StatszGateway]] = [:]
+            var detector = GatewayAnnouncementDetector()
             for await message in stream {
                 guard let statsz = try? JSONDecoder().decode(StatszMessage.self, from: message.payload) else { continue }
-                let gateways = (statsz.statsz.gateways ?? []).sorted { $0.name < $1.name }
-                let previous = lastGateways.updateValue(gateways, forKey: statsz.server.id)
-                if previous != gateways {
+                let gateways = (statsz.statsz.gateways ?? []).map { GatewayAnnouncementDetector.Gateway(gwid: $0.gwid, name: $0.name) }
+                if detector.observe(serverID: statsz.server.id, gateways: gateways, at: ContinuousClock.now) {
                     logger.debug("gateway change announced", metadata: ["server": "\(statsz.server.name)"])
                     earlyPoll.withLockedValue { $0 = true }
                 }
@@ -214,7 +215,7 @@ public actor SystemAccountPoller {
         var statsz: Body
     }
 
-    struct StatszGateway: Decodable, Equatable {
+    struct StatszGateway: Decodable {
         var gwid: UInt64
         var name: String
     }

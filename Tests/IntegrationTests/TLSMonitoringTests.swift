@@ -11,27 +11,12 @@ struct TLSMonitoringTests {
         let new: Binary
     }
 
-    func openssl(_ arguments: [String], in directory: String) throws {
-        let output = try ProcessRunner.run("/usr/bin/env", ["openssl"] + arguments.map { $0.replacingOccurrences(of: "@", with: directory + "/") })
-        guard output.status == 0 else { throw CLIFailure(description: "openssl \(arguments.first ?? ""): \(output.stderr)") }
-    }
-
-    struct CLIFailure: Error, CustomStringConvertible { let description: String }
-
     @Test func verifiedCAClientCertificatesAndInsecureMode() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gwtop-tls-\(getpid())").path
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "@ca.key", "-out", "@ca.pem", "-days", "2",
-                     "-subj", "/CN=gwtop test CA"], in: directory)
-        try "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n".write(toFile: directory + "/server.ext", atomically: true, encoding: .utf8)
-        try "extendedKeyUsage=clientAuth\n".write(toFile: directory + "/client.ext", atomically: true, encoding: .utf8)
-        for (name, subject) in [("server", "/CN=127.0.0.1"), ("client", "/CN=gwtop")] {
-            try openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "@\(name).key", "-out", "@\(name).csr", "-subj", subject], in: directory)
-            try openssl(["x509", "-req", "-in", "@\(name).csr", "-CA", "@ca.pem", "-CAkey", "@ca.key", "-CAcreateserial",
-                         "-out", "@\(name).pem", "-days", "2", "-extfile", "@\(name).ext"], in: directory)
-        }
+        try TestCertificates.make(in: directory)
         let binaries = try JSONDecoder().decode(Binaries.self, from: Data(
             try ProcessRunner.run("/usr/bin/env", ["python3", LocalSupercluster.script, "server-binaries"]).stdout.utf8))
         let httpsPort = 25_610

@@ -1,0 +1,238 @@
+import Foundation
+import NatsAuth
+import Testing
+import TestSupport
+
+@testable import NatsClient
+
+/// The client against real nats-servers of both versions: every way to authenticate, TLS, requests
+/// with many replies, and a server restart under a live subscription.
+@Suite(.serialized, .enabled(if: LocalSupercluster.shouldRun, "nats-server binaries not installed (CI=true never skips)"))
+struct NatsClientLiveTests {
+    func settings(_ port: Int, _ authentication: NatsAuthentication, tls: NatsTLSSettings? = nil) -> NatsClientSettings {
+        var settings = NatsClientSettings(
+            servers: [NatsServerAddress(host: "127.0.0.1", port: port)], authentication: authentication, tls: tls)
+        settings.connectTimeout = 5
+        settings.reconnectDelay = 0.1...0.5
+        return settings
+    }
+
+    @Test(arguments: NatsServerProcess.Version.allCases)
+    func passwordAndNKeyUsersConnectAndWrongCredentialsAreNamed(version: NatsServerProcess.Version) async throws {
+        let nkey = NKeyPair.generate(.user)
+        let port = version == .new ? 26_001 : 26_002
+        let config = """
+            authorization {
+              users = [
+                {user: "sys", password: "right"}
+                {nkey: "\(nkey.publicKey)"}
+              ]
+            }
+            """
+        let server = try NatsServerProcess(version, port: port, config: config)
+        defer { server.stop() }
+
+        let byPassword = try await NatsClient.connect(settings(port, .userPassword(user: "sys", password: "right")))
+        guard case .connected(let address, _) = await byPassword.status else {
+            Issue.record("not connected")
+            return
+        }
+        #expect(address == "nats://127.0.0.1:\(port)")
+        await byPassword.close()
+
+        let byNKey = try await NatsClient.connect(settings(port, .nkey(seed: nkey.seed)))
+        await byNKey.close()
+
+        // The password in the URL works as in other clients.
+        var inURL = settings(port, .none)
+        inURL.servers = [try NatsServerAddress(url: "nats://sys:right@127.0.0.1:\(port)")]
+        await (try NatsClient.connect(inURL)).close()
+
+        for wrong in [
+            NatsAuthentication.userPassword(user: "sys", password: "wrong"), .nkey(seed: NKeyPair.generate(.user).seed), .none,
+        ] {
+            do {
+                let client = try await NatsClient.connect(settings(port, wrong))
+                await client.close()
+                Issue.record("connected with wrong credentials \(wrong)")
+            } catch let error as NatsClientError {
+                #expect(error.kind == .authorization)
+                #expect(error.message.contains("nats://127.0.0.1:\(port)"))
+                #expect(error.message.contains("Authorization Violation"))
+                #expect(!error.message.contains("wrong"))
+            }
+        }
+    }
+
+    @Test func tokenAuthentication() async throws {
+        let server = try NatsServerProcess(.old, port: 26_003, config: "authorization { token: \"t0ken\" }")
+        defer { server.stop() }
+        await (try NatsClient.connect(settings(26_003, .token("t0ken")))).close()
+        await #expect(throws: NatsClientError.self) { try await NatsClient.connect(settings(26_003, .token("other"))) }
+    }
+
+    @Test func nothingListeningIsARefusalNamingTheServer() async throws {
+        do {
+            _ = try await NatsClient.connect(settings(26_009, .none))
+            Issue.record("connected to nothing")
+        } catch let error as NatsClientError {
+            #expect(error.kind == .connectionRefused)
+            #expect(error.message == "nats://127.0.0.1:26009: connection refused")
+        }
+    }
+
+    /// A request answered by several responders collects every reply; with none it returns at once.
+    @Test(arguments: NatsServerProcess.Version.allCases)
+    func requestCollectsManyReplies(version: NatsServerProcess.Version) async throws {
+        let port = version == .new ? 26_011 : 26_012
+        let server = try NatsServerProcess(version, port: port, config: "")
+        defer { server.stop() }
+        let requester = try await NatsClient.connect(settings(port, .none))
+        var responders: [NatsClient] = []
+        var tasks: [Task<Void, Never>] = []
+        for index in 0..<3 {
+            let responder = try await NatsClient.connect(settings(port, .none))
+            let requests = try await responder.subscribe("svc.ping")
+            tasks.append(Task {
+                for await request in requests {
+                    guard let reply = request.replyTo else { continue }
+                    try? await responder.publish(reply, payload: Data("r\(index):".utf8) + request.payload)
+                }
+            })
+            responders.append(responder)
+        }
+        // SUBs reach the server before the request does: a PING round trip per responder.
+        try await Task.sleep(for: .milliseconds(200))
+
+        let started = ContinuousClock.now
+        let replies = try await requester.request(
+            "svc.ping", payload: Data("x".utf8), collection: ReplyCollection(timeout: .seconds(3), quietPeriod: .milliseconds(300)))
+        #expect(Set(replies.map { String(decoding: $0.payload, as: UTF8.self) }) == ["r0:x", "r1:x", "r2:x"])
+        #expect(ContinuousClock.now - started < .seconds(2), "ended by the quiet period, not the timeout")
+
+        // With the expected keys all in, it ends without waiting for the quiet period.
+        let keyed = ReplyCollection(
+            timeout: .seconds(3), quietPeriod: .seconds(2), expectedKeys: ["r0", "r1", "r2"],
+            replyKey: { String(String(decoding: $0.payload, as: UTF8.self).prefix(2)) })
+        let quick = ContinuousClock.now
+        #expect(try await requester.request("svc.ping", collection: keyed).count == 3)
+        #expect(ContinuousClock.now - quick < .seconds(1))
+
+        let nobody = ContinuousClock.now
+        let none = try await requester.request("nobody.home", collection: ReplyCollection(timeout: .seconds(3)))
+        #expect(none.isEmpty)
+        #expect(ContinuousClock.now - nobody < .seconds(1), "no responders ends the request at once")
+
+        for task in tasks { task.cancel() }
+        for responder in responders { await responder.close() }
+        await requester.close()
+    }
+
+    /// The server goes away and comes back on the same port: the client reconnects by itself and the
+    /// subscription made before delivers again.
+    @Test(arguments: NatsServerProcess.Version.allCases)
+    func reconnectsAndResubscribes(version: NatsServerProcess.Version) async throws {
+        let port = version == .new ? 26_021 : 26_022
+        let server = try NatsServerProcess(version, port: port, config: "")
+        defer { server.stop() }
+        let client = try await NatsClient.connect(settings(port, .none))
+        let messages = try await client.subscribe("events.>")
+        var iterator = messages.makeAsyncIterator()
+        // gwtop's client never receives its own messages (echo off), so another client publishes.
+        func publishFromAnotherClient(_ subject: String, _ text: String) async throws {
+            let publisher = try await NatsClient.connect(settings(port, .none))
+            _ = try await publisher.request("flush", collection: ReplyCollection(timeout: .milliseconds(10)))
+            try await publisher.publish(subject, payload: Data(text.utf8))
+            _ = try await publisher.request("flush", collection: ReplyCollection(timeout: .milliseconds(10)))
+            await publisher.close()
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        try await publishFromAnotherClient("events.one", "1")
+        #expect(await iterator.next()?.payload == Data("1".utf8))
+
+        server.stop()
+        try await Task.sleep(for: .milliseconds(300))
+        guard case .reconnecting = await client.status else {
+            Issue.record("status after the server died: \(await client.status)")
+            return
+        }
+        await #expect(throws: NatsClientError.self) { try await client.publish("events.lost") }
+
+        try server.start()
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if case .connected = await client.status { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        guard case .connected = await client.status else {
+            Issue.record("did not reconnect: \(await client.status)")
+            return
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        try await publishFromAnotherClient("events.two", "2")
+        #expect(await iterator.next()?.payload == Data("2".utf8))
+        await client.close()
+        #expect(await client.status == .closed)
+    }
+
+    /// TLS to the client port: verified against the test CA; the system roots do not know it.
+    @Test func tlsVerifiedByTheGivenCA() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gwtop-nats-tls-\(getpid())").path
+        try TestCertificates.make(in: directory)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let server = try NatsServerProcess(.new, port: 26_031, config: """
+            tls {
+              cert_file: "\(directory)/server.pem"
+              key_file: "\(directory)/server.key"
+            }
+            authorization { user: "sys", password: "right" }
+            """)
+        defer { server.stop() }
+        let good = try await NatsClient.connect(settings(
+            26_031, .userPassword(user: "sys", password: "right"), tls: NatsTLSSettings(caFile: directory + "/ca.pem")))
+        let replies = try await good.request("nobody", collection: ReplyCollection(timeout: .milliseconds(500)))
+        #expect(replies.isEmpty)
+        await good.close()
+
+        do {
+            _ = try await NatsClient.connect(settings(26_031, .userPassword(user: "sys", password: "right")))
+            Issue.record("an unknown CA was accepted")
+        } catch let error as NatsClientError {
+            #expect(error.kind == .tls, "\(error)")
+            #expect(error.message.contains("nats://127.0.0.1:26031"))
+        }
+        await #expect(throws: NatsClientError.self) {
+            _ = try NatsClient.tlsConfiguration(NatsTLSSettings(caFile: directory + "/missing.pem"))
+        }
+    }
+
+    /// Decentralised auth: an operator, a system account and a user, all made here, and a creds file.
+    @Test func credsFileInOperatorMode() async throws {
+        let operatorKey = NKeyPair.generate(.operator)
+        let systemAccount = NKeyPair.generate(.account)
+        let user = NKeyPair.generate(.user)
+        let operatorJWT = JWTIssuer.operatorJWT(operator: operatorKey, name: "gwtop-test", systemAccount: systemAccount.publicKey)
+        let accountJWT = JWTIssuer.accountJWT(account: systemAccount, name: "SYS", issuer: operatorKey)
+        let userJWT = JWTIssuer.userJWT(user: user, name: "sys-user", issuer: systemAccount)
+        let server = try NatsServerProcess(.new, port: 26_041, config: """
+            operator: "%DIR%/op.jwt"
+            system_account: "\(systemAccount.publicKey)"
+            resolver: MEMORY
+            resolver_preload: { \(systemAccount.publicKey): "\(accountJWT)" }
+            """,
+            files: ["op.jwt": operatorJWT, "user.creds": NatsCredentials.format(jwt: userJWT, seed: user)])
+        defer { server.stop() }
+        let credentials = try NatsCredentials(contentsOfFile: server.path("user.creds"))
+        let client = try await NatsClient.connect(settings(26_041, .credentials(jwt: credentials.jwt, seed: credentials.seed.seed)))
+        // A system-account user: the server itself answers the PING.
+        let replies = try await client.request(
+            "$SYS.REQ.SERVER.PING.VARZ", collection: ReplyCollection(timeout: .seconds(3), quietPeriod: .milliseconds(300)))
+        #expect(replies.count == 1)
+        await client.close()
+
+        let stranger = NKeyPair.generate(.user)
+        await #expect(throws: NatsClientError.self) {
+            try await NatsClient.connect(self.settings(26_041, .credentials(jwt: userJWT, seed: stranger.seed)))
+        }
+    }
+}
