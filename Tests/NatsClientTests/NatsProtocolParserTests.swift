@@ -108,7 +108,8 @@ struct NatsProtocolParserTests {
         try NatsClientCommand.connect(fields).write(into: &buffer)
         let line = String(buffer: buffer)
         #expect(line.hasPrefix("CONNECT {") && line.hasSuffix("}\r\n"))
-        let json = try JSONSerialization.jsonObject(with: Data(line.dropFirst(8).dropLast(2).utf8)) as! [String: Any]
+        // "\r\n" is a single Character in Swift.
+        let json = try JSONSerialization.jsonObject(with: Data(line.dropFirst(8).dropLast(1).utf8)) as! [String: Any]
         #expect(json["user"] as? String == "sys" && json["pass"] as? String == "pw")
         #expect(json["auth_token"] == nil && json["nkey"] == nil && json["jwt"] == nil && json["sig"] == nil)
         #expect(json["verbose"] as? Bool == false && json["headers"] as? Bool == true && json["protocol"] as? Int == 1)

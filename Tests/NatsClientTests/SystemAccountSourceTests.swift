@@ -1,0 +1,127 @@
+import Foundation
+import MonitorModel
+import Testing
+import TestSupport
+
+@testable import SystemAccountSource
+
+struct ServerEnvelopeTests {
+    func fixture(_ name: String) throws -> Data {
+        try Fixtures.data("system-account/\(name).json")
+    }
+
+    /// Real replies of both versions: `data` is exactly the monitoring document, and it decodes as the
+    /// same document fetched over HTTP does.
+    @Test(arguments: ["e1", "e2"])
+    func realRepliesGiveTheDocumentBytes(server: String) throws {
+        let gatewayz = try ServerEnvelope.parse(try fixture("gatewayz-\(server)"))
+        #expect(gatewayz.server.name == server && gatewayz.server.cluster == "east" && gatewayz.error == nil)
+        #expect(gatewayz.server.version == (server == "e1" ? "2.15.1" : "2.9.10"))
+        let data = try #require(gatewayz.data)
+        let decoded = try MonitorDecoder.decode(Gatewayz.self, from: data, endpoint: .gatewayz)
+        #expect(decoded.serverID == gatewayz.server.id)
+        #expect(!decoded.outboundGateways.isEmpty)
+        // The span is the whole value: re-serialising the envelope's data through JSONSerialization agrees.
+        let whole = try JSONSerialization.jsonObject(with: try fixture("gatewayz-\(server)")) as! [String: Any]
+        let reparsed = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        #expect(NSDictionary(dictionary: whole["data"] as! [String: Any]).isEqual(to: reparsed))
+
+        let varz = try ServerEnvelope.parse(try fixture("varz-\(server)"))
+        let varzDocument = try MonitorDecoder.decode(Varz.self, from: try #require(varz.data), endpoint: .varz)
+        #expect(varzDocument.serverName == server)
+    }
+
+    @Test func errorRepliesAndDamage() throws {
+        let failed = try ServerEnvelope.parse(Data("""
+            {"server":{"name":"w1","id":"NID","cluster":"west"},"error":{"code":400,"description":"json: cannot unmarshal"}}
+            """.utf8))
+        #expect(failed.data == nil && failed.error?.code == 400 && failed.error?.description == "json: cannot unmarshal")
+
+        // Braces and quotes inside strings do not end the value early.
+        let tricky = try ServerEnvelope.parse(Data(#"{"data":{"a":"}\"]{","b":[1,{"c":"x"}]},"server":{"name":"n","id":"i"}}"#.utf8))
+        #expect(String(decoding: try #require(tricky.data), as: UTF8.self) == #"{"a":"}\"]{","b":[1,{"c":"x"}]}"#)
+
+        for bad in ["", "[]", "{\"server\":{\"name\":\"a\",\"id\":\"b\"},\"data\":{\"x\":1}", "{\"data\":{}}",
+                    "{\"server\":{\"id\":\"b\"},\"data\":{}}", "{\"server\":{\"name\":\"a\",\"id\":\"b\"},\"data\":\"unterminated}"] {
+            #expect(throws: EnvelopeError.self, "\(bad)") { try ServerEnvelope.parse(Data(bad.utf8)) }
+        }
+    }
+
+    /// Any truncation of a real reply is an error or a shorter document, never a crash.
+    @Test func everyTruncationOfARealReplyIsHandled() throws {
+        let bytes = try fixture("varz-e2")
+        for length in stride(from: 0, to: bytes.count, by: 7) {
+            _ = try? ServerEnvelope.parse(bytes.prefix(length))
+        }
+    }
+}
+
+struct GatewayAnnouncementDetectorTests {
+    typealias Gateway = GatewayAnnouncementDetector.Gateway
+
+    @Test func regularReportsAreQuietAndAnnouncementsAreNot() {
+        var detector = GatewayAnnouncementDetector()
+        let start = ContinuousClock.now
+        let gateways = [Gateway(gwid: 4, name: "west"), Gateway(gwid: 5, name: "central")]
+        func observe(_ server: String, _ list: [Gateway], after seconds: Int) -> Bool {
+            detector.observe(serverID: server, gateways: list, at: start + .seconds(seconds))
+        }
+        #expect(!observe("A", gateways, after: 0), "the first only sets what is regular")
+        #expect(!observe("A", gateways.reversed(), after: 10), "order does not matter")
+        #expect(!observe("A", gateways, after: 40), "a 30 s server (2.9) is regular too")
+        // A new outbound gateway is announced at once, still with the old list: known by its timing.
+        #expect(observe("A", gateways, after: 41))
+        // A changed list at the regular time (the reconnect happened between reports) counts as well.
+        #expect(observe("A", [Gateway(gwid: 9, name: "west"), gateways[1]], after: 60))
+        // Servers are told apart.
+        #expect(!observe("B", gateways, after: 60))
+    }
+}
+
+struct SystemAccountSettingsTests {
+    @Test func oneCredentialKindAndMissingPiecesAreNamed() throws {
+        var settings = SystemAccountSettings(urls: ["nats://127.0.0.1:4222"])
+        settings.user = "sys"
+        settings.token = "t"
+        #expect(throws: SettingsError.self) { try settings.clientSettings() }
+        do {
+            _ = try settings.clientSettings()
+        } catch {
+            #expect("\(error)" == "give one way to authenticate to NATS, not --user/--password and --token")
+        }
+        var passwordOnly = SystemAccountSettings(urls: ["nats://h"])
+        passwordOnly.password = "secret"
+        do {
+            _ = try passwordOnly.clientSettings(naming: .configFile)
+            Issue.record("password without user accepted")
+        } catch {
+            #expect("\(error)" == "nats.password needs nats.user")
+        }
+        var missingFile = SystemAccountSettings(urls: ["nats://h"])
+        missingFile.credsFile = "/nonexistent/sys.creds"
+        #expect(throws: SettingsError.self) { try missingFile.clientSettings() }
+        var badURL = SystemAccountSettings(urls: ["http://user:pw@h:8222"])
+        do {
+            _ = try badURL.clientSettings()
+        } catch {
+            #expect("\(error)".hasPrefix("--nats: invalid NATS URL"))
+            #expect(!"\(error)".contains("pw"))
+        }
+        badURL.urls = []
+        #expect(throws: SettingsError.self) { try badURL.clientSettings() }
+    }
+
+    @Test func commandLineOverridesTheFile() {
+        var file = SystemAccountSettings(urls: ["nats://a"])
+        file.user = "sys"
+        file.password = "pw"
+        file.tlsCAFile = "/ca.pem"
+        var flags = SystemAccountSettings(urls: ["nats://b"])
+        flags.nkeyFile = "/sys.nk"
+        let merged = file.overridden(by: flags)
+        #expect(merged.urls == ["nats://b"] && merged.nkeyFile == "/sys.nk")
+        #expect(merged.user == nil && merged.password == nil, "a new kind of credential replaces the old one")
+        #expect(merged.tlsCAFile == "/ca.pem")
+        #expect(file.overridden(by: SystemAccountSettings()) == file)
+    }
+}
