@@ -97,6 +97,15 @@ public actor SystemAccountPoller {
                 answers[envelope.server.id] = answer
             }
         }
+        if answers.isEmpty && known.isEmpty {
+            // A user outside the system account gets "no responders" for these subjects.
+            let failure = EndpointFailure(
+                .network,
+                "no server answered \(Self.subject(for: .varz)) through \(sourceURL): the user must be in the system account")
+            return [EndpointRawPoll(
+                endpoint: EndpointIdentity(displayURL: sourceURL), observedAt: observedAt,
+                responses: kinds.map { RawResponse(kind: $0, statusCode: nil, body: Data(), failure: failure) })]
+        }
         let nameCounts = Dictionary(answers.values.map { ($0.server.name, 1) }, uniquingKeysWith: +)
         var polls: [EndpointRawPoll] = []
         for answer in answers.values {

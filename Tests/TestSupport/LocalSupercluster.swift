@@ -96,10 +96,21 @@ public final class LocalSupercluster: Sendable {
         public let pid: Int
     }
 
-    struct Manifest: Decodable { let servers: [Server] }
+    /// start --system-account: how to log in to the system account.
+    public struct SystemAccount: Decodable, Sendable {
+        public let user: String
+        public let password: String
+        public let nkey: String?
+    }
+
+    struct Manifest: Decodable {
+        let servers: [Server]
+        let system_account: SystemAccount?
+    }
 
     public let directory: String
     public let servers: [Server]
+    public let systemAccount: SystemAccount?
 
     public static var script: String { Fixtures.repositoryRoot.appendingPathComponent("scripts/supercluster.py").path }
 
@@ -111,18 +122,24 @@ public final class LocalSupercluster: Sendable {
 
     public static var shouldRun: Bool { serversInstalled || ProcessInfo.processInfo.environment["CI"] == "true" }
 
-    public init(topology: String, basePort: Int, traffic: Bool = false) throws {
+    /// `systemAccount`: accounts on every server with SYS as the system account (user/password, plus
+    /// the NKey user whose public key is `systemNKey`).
+    public init(topology: String, basePort: Int, traffic: Bool = false, systemAccount: Bool = false, systemNKey: String? = nil) throws {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("gwtop-it-\(topology)-\(basePort)-\(getpid())").path
         try? FileManager.default.removeItem(atPath: directory)
         var arguments = [Self.script, "start", "--dir", directory, "--base-port", "\(basePort)", "--topology", topology]
         if traffic { arguments.append("--traffic") }
+        if systemAccount { arguments.append("--system-account") }
+        if let systemNKey { arguments += ["--system-nkey", systemNKey] }
         let output = try ProcessRunner.run("/usr/bin/env", ["python3"] + arguments)
         guard output.status == 0 else {
             throw SuperclusterError("supercluster start failed (\(output.status)): \(output.stderr)")
         }
         self.directory = directory
-        self.servers = try JSONDecoder().decode(Manifest.self, from: Data(output.stdout.utf8)).servers
+        let manifest = try JSONDecoder().decode(Manifest.self, from: Data(output.stdout.utf8))
+        self.servers = manifest.servers
+        self.systemAccount = manifest.system_account
     }
 
     public func server(_ name: String) -> Server { servers.first { $0.name == name }! }

@@ -1,0 +1,168 @@
+import Foundation
+import NatsAuth
+import TestSupport
+import Testing
+
+/// gwtop through one NATS connection in the system account of a real supercluster (both server
+/// versions in it): every server found from one URL, the same picture as from the HTTP endpoints, a
+/// killed server reported silent, credentials checked, and gateway changes seen at once.
+@Suite(.serialized, .enabled(if: LocalSupercluster.shouldRun, "nats-server binaries not installed (CI=true never skips)"))
+struct SystemAccountIntegrationTests {
+    static func json(_ output: ProcessRunner.Output) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any], "\(output.stdout)\(output.stderr)")
+    }
+
+    /// What must be the same whichever way the documents came: servers, their links by gid, problems.
+    struct Picture: Equatable, CustomStringConvertible {
+        var servers: Set<String> = []
+        var links: Set<String> = []
+        var problems: [String] = []
+
+        init(_ report: [String: Any]) {
+            for cluster in report["clusters"] as? [[String: Any]] ?? [] {
+                for server in cluster["servers"] as? [[String: Any]] ?? [] {
+                    let name = server["name"] as? String ?? "?"
+                    servers.insert("\(cluster["name"] ?? "?")/\(name) \(server["id"] ?? "?") v\(server["version"] ?? "?") reachable=\(server["reachable"] ?? "?")")
+                    for direction in ["outbound", "inbound"] {
+                        for link in server[direction] as? [[String: Any]] ?? [] {
+                            links.insert("\(name) \(direction) \(link["remote_cluster"] ?? "?") \(link["remote_server_name"] ?? "?") gid:\(link["gid"] ?? "?")")
+                        }
+                    }
+                }
+            }
+            problems = (report["problems"] as? [[String: Any]] ?? []).map { "\($0["kind"] ?? "?") \($0["server"] ?? "-")" }.sorted()
+        }
+
+        var description: String { "servers \(servers.sorted())\nlinks \(links.sorted())\nproblems \(problems)" }
+    }
+
+    @Test func everyServerFromOneURLGivesWhatTheHTTPEndpointsGive() throws {
+        let nkey = NKeyPair.generate(.user)
+        let cluster = try LocalSupercluster(topology: "healthy", basePort: 26200, systemAccount: true, systemNKey: nkey.publicKey)
+        defer { cluster.stop() }
+        let login = try #require(cluster.systemAccount)
+        let seedFile = cluster.directory + "/sys.nk"
+        try nkey.seed.write(toFile: seedFile, atomically: true, encoding: .utf8)
+
+        // The mesh is formed (the script waited for it); gids are stable from here on.
+        let overHTTP = Picture(try Self.json(try GwtopBinary.run(["--once", "--format", "json", "--interval", "0.3"] + cluster.monitorURLs)))
+        #expect(overHTTP.servers.count == 5 && overHTTP.links.count == 20, "\(overHTTP)")
+        // Through an old (2.9.10) server with a password, and through a new one with an NKey.
+        let byPassword = try GwtopBinary.run([
+            "--once", "--format", "json", "--interval", "0.3", "--nats", cluster.server("e2").client_url,
+            "--user", login.user, "--password", login.password,
+        ])
+        #expect(byPassword.status == 0, "\(byPassword.stderr)")
+        #expect(Picture(try Self.json(byPassword)) == overHTTP)
+        let byNKey = try GwtopBinary.run([
+            "--once", "--format", "json", "--interval", "0.3", "--nats", cluster.server("w1").client_url, "--nkey", seedFile,
+        ])
+        #expect(byNKey.status == 0, "\(byNKey.stderr)")
+        #expect(Picture(try Self.json(byNKey)) == overHTTP)
+        // Each discovered server is named under the NATS URL it was reached through.
+        let urls = (try Self.json(byNKey)["clusters"] as? [[String: Any]] ?? []).flatMap { $0["servers"] as? [[String: Any]] ?? [] }
+            .compactMap { $0["url"] as? String }
+        #expect(Set(urls) == Set(["e1", "e2", "w1", "w2", "c1"].map { "\(cluster.server("w1").client_url)#\($0)" }))
+
+        // Mixed with an HTTP endpoint: that server is shown once, from its HTTP endpoint.
+        let mixed = try Self.json(try GwtopBinary.run([
+            "--once", "--format", "json", "--interval", "0.3", "--nats", cluster.server("e1").client_url, "--nkey", seedFile,
+            cluster.server("c1").monitor_url,
+        ]))
+        #expect(Picture(mixed) == overHTTP)
+        let c1 = (mixed["clusters"] as? [[String: Any]] ?? []).flatMap { $0["servers"] as? [[String: Any]] ?? [] }
+            .filter { $0["name"] as? String == "c1" }
+        #expect(c1.count == 1 && c1.first?["url"] as? String == cluster.server("c1").monitor_url)
+
+        // The text report and the check work the same way.
+        let check = try GwtopBinary.run(["--check", "--interval", "0.3", "--nats", cluster.server("c1").client_url, "--nkey", seedFile])
+        #expect(check.stdout.contains("5/5 endpoints up") || check.stdout.contains("endpoints=5"), "\(check.stdout)")
+    }
+
+    @Test func wrongCredentialsNameTheServerAndTheReason() throws {
+        let cluster = try LocalSupercluster(topology: "healthy", basePort: 26300, systemAccount: true)
+        defer { cluster.stop() }
+        let url = cluster.server("e1").client_url
+        let wrong = try GwtopBinary.run(["--once", "--nats", url, "--user", "sys", "--password", "not-the-password"])
+        #expect(wrong.status != 0)
+        #expect(wrong.stderr.contains(url.replacingOccurrences(of: "localhost", with: "127.0.0.1")), "\(wrong.stderr)")
+        #expect(wrong.stderr.contains("refused the credentials") && wrong.stderr.contains("Authorization Violation"), "\(wrong.stderr)")
+        #expect(!wrong.stderr.contains("not-the-password"))
+        #expect(wrong.stdout.isEmpty)
+        // As a monitoring plugin: UNKNOWN, exit 3.
+        let check = try GwtopBinary.run(["--check", "--nats", url, "--user", "sys", "--password", "not-the-password"])
+        #expect(check.status == 3 && check.stdout.hasPrefix("GWTOP UNKNOWN"), "\(check.stdout)\(check.stderr)")
+        // A user of another account gets no answer from the servers: said plainly, not shown as an empty mesh.
+        let app = try GwtopBinary.run(["--once", "--interval", "0.3", "--timeout", "1", "--nats", url, "--user", "app", "--password", "app"])
+        #expect(app.stdout.contains("the user must be in the system account"), "\(app.stdout)\(app.stderr)")
+        #expect(app.stdout.contains("CRITICAL"), "\(app.stdout)")
+        let missing = try GwtopBinary.run(["--once", "--nats", url, "--creds", "/nonexistent/sys.creds"])
+        #expect(missing.status != 0 && missing.stderr.contains("/nonexistent/sys.creds"), "\(missing.stderr)")
+    }
+
+    /// A server killed while gwtop watches: it does not vanish from the picture, it is `server_silent`;
+    /// the recording of the session replays the same.
+    @Test func killedServerBecomesSilentAndTheRecordingSaysSo() throws {
+        let cluster = try LocalSupercluster(topology: "healthy", basePort: 26400, systemAccount: true)
+        defer { cluster.stop() }
+        let login = try #require(cluster.systemAccount)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gwtop-it-silent-\(getpid()).gwtoprec").path
+        try? FileManager.default.removeItem(atPath: path)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let recorder = try GwtopBinary.start([
+            "--headless", "--record", path, "--interval", "0.5", "--timeout", "1",
+            "--nats", cluster.server("e1").client_url, "--user", login.user, "--password", login.password,
+        ])
+        var recorderOutput: ProcessRunner.Output?
+        defer { if recorderOutput == nil { recorder.signal(SIGKILL); _ = recorder.wait() } }
+        Thread.sleep(forTimeInterval: 3)
+        try cluster.kill("w2")
+        Thread.sleep(forTimeInterval: 4)
+        recorder.signal(SIGINT)
+        recorderOutput = recorder.wait(upTo: 10)
+        let output = try #require(recorderOutput, "the recorder ends on SIGINT")
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(output.stderr.contains("5/5 endpoints up") && output.stderr.contains("4/5 endpoints up"), "\(output.stderr)")
+
+        let replay = try GwtopBinary.run(["--replay", path, "--once", "--format", "json"])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        let report = try Self.json(replay)
+        let problems = report["problems"] as? [[String: Any]] ?? []
+        let silent = try #require(problems.first { $0["kind"] as? String == "server_silent" }, "\(problems)")
+        #expect(silent["server"] as? String == "w2" && silent["cluster"] as? String == "west" && silent["severity"] as? String == "critical")
+        #expect(!problems.contains { $0["kind"] as? String == "endpoint_unreachable" }, "silent, not unreachable: \(problems)")
+        // Still in the tree, in its cluster.
+        let west = (report["clusters"] as? [[String: Any]] ?? []).first { $0["name"] as? String == "west" }
+        let w2 = (west?["servers"] as? [[String: Any]] ?? []).first { $0["name"] as? String == "w2" }
+        #expect(w2?["reachable"] as? Bool == false, "\(String(describing: west))")
+        let events = report["events"] as? [[String: Any]] ?? []
+        #expect(events.contains { $0["kind"] as? String == "gateway_disconnected" && $0["remote_cluster"] as? String == "west" }, "\(events)")
+        let check = try GwtopBinary.run(["--replay", path, "--check"])
+        #expect(check.status == 2 && check.stdout.contains("server_silent"), "\(check.stdout)")
+    }
+
+    /// With a 30 s interval, a gateway reconnect still shows within seconds: the servers' STATSZ
+    /// announcement brings the next poll forward.
+    @Test func gatewayReconnectIsPolledAtOnceWhateverTheInterval() throws {
+        let cluster = try LocalSupercluster(topology: "healthy", basePort: 26600, systemAccount: true)
+        defer { cluster.stop() }
+        let login = try #require(cluster.systemAccount)
+        let watcher = try GwtopBinary.start([
+            "--headless", "--interval", "30", "--timeout", "1",
+            "--nats", cluster.server("e1").client_url, "--user", login.user, "--password", login.password,
+        ])
+        defer { watcher.signal(SIGKILL); _ = watcher.wait() }
+        func polls() -> Int { watcher.standardError.split(separator: "\n").filter { $0.contains(" poll ") }.count }
+        let firstPoll = Date().addingTimeInterval(10)
+        while polls() < 1 && Date() < firstPoll { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(polls() == 1, "\(watcher.standardError)")
+
+        try cluster.kill("w2")
+        try cluster.restart("w2")
+        let restarted = Date()
+        while polls() < 2 && Date().timeIntervalSince(restarted) < 15 { Thread.sleep(forTimeInterval: 0.1) }
+        let waited = Date().timeIntervalSince(restarted)
+        #expect(polls() >= 2, "no early poll within 15 s: \(watcher.standardError)")
+        #expect(waited < 10, "the early poll came \(waited) s after the restart")
+    }
+}
