@@ -137,7 +137,7 @@ let package = Package(
         .testTarget(
             name: "TerminalUITests", dependencies: ["TerminalUI", "Topology", "MonitorModel", "TestSupport"],
             exclude: ["Snapshots"], swiftSettings: strictSettings),
-        .testTarget(name: "GwtopConfigTests", dependencies: ["GwtopConfig", "Poller", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "GwtopConfigTests", dependencies: ["GwtopConfig", "Poller", "SystemAccountSource", "NatsAuth", "NatsClient", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "RecordingTests", dependencies: ["Recording", "Replay", "MonitorModel", "Topology", "TestSupport"],
             swiftSettings: strictSettings),

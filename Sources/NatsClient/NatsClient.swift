@@ -202,9 +202,18 @@ public actor NatsClient {
         try? await connection?.send([.unsubscribe(sid: sid)])
     }
 
-    public func publish(_ subject: String, payload: Data = Data(), replyTo: String? = nil) async throws {
+    public func publish(
+        _ subject: String, payload: Data = Data(), replyTo: String? = nil, headers: [(name: String, value: String)] = []
+    ) async throws {
         guard let connection else { throw notConnected() }
-        try await connection.send([.publish(subject: subject, replyTo: replyTo, payload: payload)])
+        if headers.isEmpty {
+            try await connection.send([.publish(subject: subject, replyTo: replyTo, payload: payload)])
+        } else {
+            guard connection.info.headers == true else {
+                throw NatsClientError(.protocolError, "\(connection.address) does not support message headers")
+            }
+            try await connection.send([.publishWithHeaders(subject: subject, replyTo: replyTo, headers: headers, payload: payload)])
+        }
     }
 
     private func notConnected() -> NatsClientError {

@@ -33,13 +33,15 @@ public struct NatsConnectFields: Sendable, Encodable, Equatable {
 
 /// What the client sends. Subjects are checked here, once, so a subject with a space or a line break
 /// can never split into a second command.
-public enum NatsClientCommand: Sendable, Equatable {
+public enum NatsClientCommand: Sendable {
     case connect(NatsConnectFields)
     case ping
     case pong
     case subscribe(subject: String, sid: Int)
     case unsubscribe(sid: Int)
     case publish(subject: String, replyTo: String?, payload: Data)
+    /// HPUB: headers need a server that said `headers: true` in INFO (2.2+).
+    case publishWithHeaders(subject: String, replyTo: String?, headers: [(name: String, value: String)], payload: Data)
 
     public func write(into buffer: inout ByteBuffer) throws {
         switch self {
@@ -60,6 +62,23 @@ public enum NatsClientCommand: Sendable, Equatable {
             try Self.checkSubject(subject)
             if let replyTo { try Self.checkSubject(replyTo) }
             buffer.writeString("PUB \(subject) \(replyTo.map { $0 + " " } ?? "")\(payload.count)\r\n")
+            buffer.writeBytes(payload)
+            buffer.writeString("\r\n")
+        case .publishWithHeaders(let subject, let replyTo, let headers, let payload):
+            try Self.checkSubject(subject)
+            if let replyTo { try Self.checkSubject(replyTo) }
+            var block = "NATS/1.0\r\n"
+            for (name, value) in headers {
+                // A line break in a header would end the block early and smuggle bytes into the payload.
+                guard !name.isEmpty, !name.contains(":"), !(name + value).utf8.contains(where: { $0 == 13 || $0 == 10 }) else {
+                    throw NatsClientError(.invalidSubject, "invalid message header \(String(reflecting: name))")
+                }
+                block += "\(name): \(value)\r\n"
+            }
+            block += "\r\n"
+            let headerBytes = block.utf8.count
+            buffer.writeString("HPUB \(subject) \(replyTo.map { $0 + " " } ?? "")\(headerBytes) \(headerBytes + payload.count)\r\n")
+            buffer.writeString(block)
             buffer.writeBytes(payload)
             buffer.writeString("\r\n")
         }

@@ -175,6 +175,53 @@ struct NatsClientLiveTests {
         #expect(await client.status == .closed)
     }
 
+    /// HPUB arrives as HMSG with its headers; a reader that does not keep up loses the oldest messages,
+    /// counted, and the connection stays up.
+    @Test(arguments: NatsServerProcess.Version.allCases)
+    func headersAndASlowReader(version: NatsServerProcess.Version) async throws {
+        let port = version == .new ? 26_051 : 26_052
+        let server = try NatsServerProcess(version, port: port, config: "")
+        defer { server.stop() }
+        var slowSettings = settings(port, .none)
+        slowSettings.subscriptionBuffer = 10
+        let reader = try await NatsClient.connect(slowSettings)
+        let writer = try await NatsClient.connect(settings(port, .none))
+        let stream = try await reader.subscribe("load.>")
+        let flush = ReplyCollection(timeout: .milliseconds(50))
+        _ = try await reader.request("flush", collection: flush)
+
+        try await writer.publish("load.h", payload: Data("body".utf8), headers: [("Gwtop-Test", "yes"), ("X", "1 2")])
+        for index in 0..<100 { try await writer.publish("load.n", payload: Data("\(index)".utf8)) }
+        _ = try await writer.request("flush", collection: flush)
+        try await Task.sleep(for: .milliseconds(300))
+
+        var received: [NatsMessage] = []
+        for await message in stream {
+            received.append(message)
+            if message.payload == Data("99".utf8) { break }
+        }
+        #expect(received.count == 10, "only the newest 10 were kept")
+        #expect(await reader.droppedMessages == 91)
+        guard case .connected = await reader.status else {
+            Issue.record("a slow reader must not lose the connection")
+            return
+        }
+
+        // Headers, read promptly.
+        let prompt = try await reader.subscribe("hdr")
+        _ = try await reader.request("flush", collection: flush)
+        try await writer.publish("hdr", payload: Data("body".utf8), headers: [("Gwtop-Test", "yes"), ("X", "1 2")])
+        var iterator = prompt.makeAsyncIterator()
+        let message = await iterator.next()
+        #expect(message?.payload == Data("body".utf8))
+        #expect(message?.headers.map(\.name) == ["Gwtop-Test", "X"] && message?.headers.map(\.value) == ["yes", "1 2"])
+        await #expect(throws: NatsClientError.self) {
+            try await writer.publish("hdr", headers: [("Bad\r\nPUB x 0", "v")])
+        }
+        await reader.close()
+        await writer.close()
+    }
+
     /// TLS to the client port: verified against the test CA; the system roots do not know it.
     @Test func tlsVerifiedByTheGivenCA() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gwtop-nats-tls-\(getpid())").path
