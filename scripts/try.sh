@@ -6,11 +6,12 @@
 #   scripts/try.sh demo       the recorded incident of Demo/ (a flapping gateway, a killed server, a slow link)
 #   scripts/try.sh            the healthy supercluster, live
 #   scripts/try.sh broken     plus a configured cluster that never runs and a gateway failing authentication
+#   scripts/try.sh nats       the healthy supercluster, seen through one system-account login (gwtop --nats)
 #   GWTOP_TRY_PORT=16000 scripts/try.sh   another base port (default 14000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 topology="${1:-healthy}"
-case "$topology" in healthy|broken|demo) ;; *) echo "usage: scripts/try.sh [demo|healthy|broken]" >&2; exit 2 ;; esac
+case "$topology" in healthy|broken|demo|nats) ;; *) echo "usage: scripts/try.sh [demo|healthy|broken|nats]" >&2; exit 2 ;; esac
 if [ -d /opt/swift/usr/bin ]; then export PATH="/opt/swift/usr/bin:$PATH"; fi
 
 bash scripts/install-deps.sh
@@ -27,6 +28,14 @@ fi
 dir="$(mktemp -d /tmp/gwtop-try.XXXXXX)"
 cleanup() { python3 scripts/supercluster.py stop --dir "$dir" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
+if [ "$topology" = nats ]; then
+    python3 scripts/supercluster.py start --dir "$dir" --topology healthy --traffic --system-account \
+        --base-port "${GWTOP_TRY_PORT:-14000}" >"$dir/start.json"
+    read -r url user password < <(python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); a=m["system_account"]; print(m["servers"][0]["client_url"], a["user"], a["password"])' "$dir/start.json")
+    echo "try: supercluster up in $dir; running: $bin --nats $url --user $user --password ***" >&2
+    "$bin" --nats "$url" --user "$user" --password "$password"
+    exit
+fi
 python3 scripts/supercluster.py start --dir "$dir" --topology "$topology" --traffic \
     --base-port "${GWTOP_TRY_PORT:-14000}" >"$dir/start.json"
 urls="$(python3 -c 'import json,sys; print(" ".join(s["monitor_url"] for s in json.load(open(sys.argv[1]))["servers"]))' "$dir/start.json")"
