@@ -222,7 +222,8 @@ struct NatsClientLiveTests {
         await writer.close()
     }
 
-    /// TLS to the client port: verified against the test CA; the system roots do not know it.
+    /// TLS to the client port: verified against the test CA (the system roots do not know it), and a
+    /// client certificate where the server asks for one.
     @Test func tlsVerifiedByTheGivenCA() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gwtop-nats-tls-\(getpid())").path
         try TestCertificates.make(in: directory)
@@ -250,6 +251,25 @@ struct NatsClientLiveTests {
         }
         await #expect(throws: NatsClientError.self) {
             _ = try NatsClient.tlsConfiguration(NatsTLSSettings(caFile: directory + "/missing.pem"))
+        }
+
+        let mutual = try NatsServerProcess(.old, port: 26_032, config: """
+            tls {
+              cert_file: "\(directory)/server.pem"
+              key_file: "\(directory)/server.key"
+              ca_file: "\(directory)/ca.pem"
+              verify: true
+            }
+            """)
+        defer { mutual.stop() }
+        let withCertificate = try await NatsClient.connect(settings(26_032, .none, tls: NatsTLSSettings(
+            caFile: directory + "/ca.pem", certificateFile: directory + "/client.pem", keyFile: directory + "/client.key")))
+        await withCertificate.close()
+        do {
+            _ = try await NatsClient.connect(settings(26_032, .none, tls: NatsTLSSettings(caFile: directory + "/ca.pem")))
+            Issue.record("connected without the client certificate the server requires")
+        } catch let error as NatsClientError {
+            #expect(error.message.contains("nats://127.0.0.1:26032"), "\(error)")
         }
     }
 
