@@ -28,11 +28,14 @@ let package = Package(
     targets: [
         // Codable mirrors of /varz /gatewayz /routez /healthz and NATS duration parsing. Pure.
         .target(name: "MonitorModel", swiftSettings: strictSettings),
+        // PEM files to a client TLS configuration, for the HTTP poller and the NATS client alike.
+        .target(
+            name: "TLSFiles", dependencies: [.product(name: "NIOSSL", package: "swift-nio-ssl")], swiftSettings: strictSettings),
         // Concurrent HTTP polling of monitoring endpoints; emits raw responses plus decoded snapshots.
         .target(
             name: "Poller",
             dependencies: [
-                "MonitorModel",
+                "MonitorModel", "TLSFiles",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -46,7 +49,7 @@ let package = Package(
         .target(
             name: "NatsClient",
             dependencies: [
-                "NatsAuth",
+                "NatsAuth", "TLSFiles",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -3,6 +3,7 @@ public import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import TLSFiles
 
 /// A small NATS core-protocol client: one connection at a time, reconnected with backoff for ever until
 /// closed; subscriptions survive reconnects; requests can collect many replies.
@@ -56,22 +57,13 @@ public actor NatsClient {
     }
 
     static func tlsConfiguration(_ settings: NatsTLSSettings) throws -> TLSConfiguration {
-        var configuration = TLSConfiguration.makeClientConfiguration()
         do {
-            if let caFile = settings.caFile {
-                configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
-            }
-            if let certificateFile = settings.certificateFile {
-                configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(certificateFile).map { .certificate($0) }
-            }
-            if let keyFile = settings.keyFile {
-                configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem))
-            }
+            return try ClientTLSFiles.configuration(
+                caFile: settings.caFile, certificateFile: settings.certificateFile, keyFile: settings.keyFile)
         } catch {
             let files = [settings.caFile, settings.certificateFile, settings.keyFile].compactMap { $0 }.joined(separator: ", ")
             throw NatsClientError(.tls, "cannot load the NATS TLS files (\(files)): \(error)")
         }
-        return configuration
     }
 
     private func connectFirstTime() async throws {

@@ -3,6 +3,7 @@ import Foundation
 public import MonitorModel
 import NIOCore
 import NIOSSL
+import TLSFiles
 
 /// Fetches one monitoring document. The poller depends on this seam only, so its scheduling can be
 /// exercised against any transport; production uses `HTTPMonitoringTransport`.
@@ -48,16 +49,8 @@ public final class HTTPMonitoringTransport: MonitoringTransport {
     }
 
     static func tlsConfiguration(_ settings: EndpointTLS) throws -> TLSConfiguration {
-        var configuration = TLSConfiguration.makeClientConfiguration()
-        if let caFile = settings.caFile {
-            configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
-        }
-        if let certificateFile = settings.certificateFile {
-            configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(certificateFile).map { .certificate($0) }
-        }
-        if let keyFile = settings.keyFile {
-            configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem))
-        }
+        var configuration = try ClientTLSFiles.configuration(
+            caFile: settings.caFile, certificateFile: settings.certificateFile, keyFile: settings.keyFile)
         if settings.insecure { configuration.certificateVerification = .none }
         return configuration
     }

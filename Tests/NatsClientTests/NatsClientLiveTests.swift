@@ -249,7 +249,7 @@ struct NatsClientLiveTests {
             #expect(error.kind == .tls, "\(error)")
             #expect(error.message.contains("nats://127.0.0.1:26031"))
         }
-        await #expect(throws: NatsClientError.self) {
+        #expect(throws: NatsClientError.self) {
             _ = try NatsClient.tlsConfiguration(NatsTLSSettings(caFile: directory + "/missing.pem"))
         }
 
