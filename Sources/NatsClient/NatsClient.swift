@@ -43,9 +43,15 @@ public actor NatsClient {
     /// Connects to the first server that accepts, or throws the reason each one failed. Credentials,
     /// TLS files and the server's answer to CONNECT are all checked here, so a mistake is reported at
     /// start, naming the server and the reason.
-    public static func connect(_ settings: NatsClientSettings, logger: Logger = Logger(label: "gwtop.nats")) async throws -> NatsClient {
+    ///
+    /// With `retryingUnreachable`, servers that are only unreachable (refused, timed out) are no error:
+    /// the client is returned at once and keeps trying in the background, as after a disconnect. A
+    /// refusal of the credentials, TLS or the protocol is still thrown: waiting does not mend those.
+    public static func connect(
+        _ settings: NatsClientSettings, logger: Logger = Logger(label: "gwtop.nats"), retryingUnreachable: Bool = false
+    ) async throws -> NatsClient {
         let client = try NatsClient(settings: settings, logger: logger)
-        try await client.connectFirstTime()
+        try await client.connectFirstTime(retryingUnreachable: retryingUnreachable)
         return client
     }
 
@@ -66,37 +72,45 @@ public actor NatsClient {
         }
     }
 
-    private func connectFirstTime() async throws {
+    private func connectFirstTime(retryingUnreachable: Bool) async throws {
         var failures: [NatsClientError] = []
         for address in settings.servers {
             do {
                 let connection = try await NatsConnection.open(address, settings: settings, tls: tls, group: group)
-                try await adopt(connection)
+                await adopt(connection)
                 return
             } catch let error as NatsClientError {
                 failures.append(error)
             }
         }
         let message = failures.map(\.message).joined(separator: "; ")
-        throw NatsClientError(failures.count == 1 ? failures[0].kind : (failures.first?.kind ?? .disconnected), message)
+        let transient: Set<NatsClientError.Kind> = [.connectionRefused, .timeout, .disconnected]
+        let lasting = failures.first { !transient.contains($0.kind) }
+        guard retryingUnreachable && lasting == nil else {
+            throw NatsClientError(lasting?.kind ?? failures[0].kind, message)
+        }
+        logger.warning("NATS unreachable, retrying in the background", metadata: ["error": "\(message)"])
+        status = .reconnecting(attempt: 0, lastError: message)
+        readerTask = Task { [weak self] in await self?.reconnect(lastError: message) }
     }
 
-    /// Makes a fresh connection the current one: the inbox and every subscription are sent again.
-    private func adopt(_ connection: NatsConnection) async throws {
+    /// Makes a fresh connection the current one: the inbox and every subscription are sent again. The
+    /// reader starts first, so a connection that breaks during the resubscription is noticed like any other.
+    private func adopt(_ connection: NatsConnection) async {
         self.connection = connection
         status = .connected(server: connection.address.description, serverName: connection.info.serverName)
         learnServers(from: connection.info)
+        readerTask = Task { [weak self] in await self?.readLoop(connection) }
+        logger.info("connected to NATS", metadata: [
+            "server": "\(connection.address)", "server_name": "\(connection.info.serverName ?? "?")",
+            "version": "\(connection.info.version ?? "?")",
+        ])
         var commands: [NatsClientCommand] = []
         if let inboxSID { commands.append(.subscribe(subject: inboxPrefix + "*", sid: inboxSID)) }
         for (sid, subscription) in subscriptions.sorted(by: { $0.key < $1.key }) {
             commands.append(.subscribe(subject: subscription.subject, sid: sid))
         }
-        if !commands.isEmpty { try await connection.send(commands + [.ping]) }
-        logger.info("connected to NATS", metadata: [
-            "server": "\(connection.address)", "server_name": "\(connection.info.serverName ?? "?")",
-            "version": "\(connection.info.version ?? "?")",
-        ])
-        readerTask = Task { [weak self] in await self?.readLoop(connection) }
+        if !commands.isEmpty { try? await connection.send(commands + [.ping]) }
     }
 
     private func learnServers(from info: NatsServerInfo) {
@@ -143,6 +157,11 @@ public actor NatsClient {
         connection = nil
         logger.warning("NATS connection lost", metadata: ["server": "\(ended.address)", "reason": "\(reason)"])
         for token in requests.keys { finishRequest(token, error: NatsClientError(.disconnected, "\(ended.address): \(reason)")) }
+        await reconnect(lastError: reason)
+    }
+
+    /// Tries every known server in turn, backing off between rounds, until one accepts or the client is closed.
+    private func reconnect(lastError reason: String) async {
         var attempt = 0
         var delay = settings.reconnectDelay.lowerBound
         var lastError = reason
@@ -156,7 +175,7 @@ public actor NatsClient {
                         connection.close()
                         return
                     }
-                    try await adopt(connection)
+                    await adopt(connection)
                     return
                 } catch {
                     lastError = "\(error)"

@@ -318,8 +318,8 @@ struct GwtopCommand: AsyncParsableCommand {
         if exitCode != 0 { throw ExitCode(exitCode) }
     }
 
-    /// The system-account connection, when --nats or the config file asks for one. Every reason it cannot
-    /// be made (bad credentials, TLS, nothing listening) is an error at start, naming the server.
+    /// The system-account connection, when --nats or the config file asks for one. Credentials or TLS the
+    /// server refuses are an error at start, naming the server; a server that is only unreachable is retried.
     func connectSystemAccount(_ settings: Settings, logger: Logger) async throws -> NatsClient? {
         guard let systemAccount = settings.systemAccount else { return nil }
         let clientSettings: NatsClientSettings
@@ -331,7 +331,9 @@ struct GwtopCommand: AsyncParsableCommand {
         var connectSettings = clientSettings
         connectSettings.connectTimeout = max(settings.timeout, 2)
         do {
-            return try await NatsClient.connect(connectSettings, logger: logger)
+            // A NATS server that is down now is shown as down and retried, like an HTTP endpoint;
+            // credentials or TLS it refuses stop gwtop here.
+            return try await NatsClient.connect(connectSettings, logger: logger, retryingUnreachable: true)
         } catch {
             throw ValidationError("cannot use the system account: \(error)")
         }

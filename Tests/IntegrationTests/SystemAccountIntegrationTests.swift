@@ -96,6 +96,9 @@ struct SystemAccountIntegrationTests {
         let app = try GwtopBinary.run(["--once", "--interval", "0.3", "--timeout", "1", "--nats", url, "--user", "app", "--password", "app"])
         #expect(app.stdout.contains("the user must be in the system account"), "\(app.stdout)\(app.stderr)")
         #expect(app.stdout.contains("CRITICAL"), "\(app.stdout)")
+        // Nothing listening: shown as down (and retried), as an HTTP endpoint would be.
+        let down = try GwtopBinary.run(["--check", "--interval", "0.3", "--nats", "nats://127.0.0.1:26399", "--user", "sys", "--password", "x"])
+        #expect(down.status == 2 && down.stdout.contains("nats://127.0.0.1:26399") && down.stdout.contains("connection refused"), "\(down.stdout)\(down.stderr)")
         let missing = try GwtopBinary.run(["--once", "--nats", url, "--creds", "/nonexistent/sys.creds"])
         #expect(missing.status != 0 && missing.stderr.contains("/nonexistent/sys.creds"), "\(missing.stderr)")
     }

@@ -81,6 +81,37 @@ struct NatsClientLiveTests {
         }
     }
 
+    /// Asked to, the client waits for a server that is not up yet instead of failing.
+    @Test func retriesAServerThatIsNotUpYet() async throws {
+        let client = try await NatsClient.connect(settings(26_061, .none), retryingUnreachable: true)
+        guard case .reconnecting(_, let reason) = await client.status else {
+            Issue.record("connected to nothing: \(await client.status)")
+            return
+        }
+        #expect(reason.contains("nats://127.0.0.1:26061: connection refused"))
+        let events = try await client.subscribe("later")
+        let server = try NatsServerProcess(.new, port: 26_061, config: "")
+        defer { server.stop() }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if case .connected = await client.status { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let publisher = try await NatsClient.connect(settings(26_061, .none))
+        try await Task.sleep(for: .milliseconds(100))
+        try await publisher.publish("later", payload: Data("x".utf8))
+        var iterator = events.makeAsyncIterator()
+        #expect(await iterator.next()?.payload == Data("x".utf8), "the subscription made while waiting works")
+        await publisher.close()
+        await client.close()
+        // Credentials are still checked at once: waiting does not mend them.
+        let strict = try NatsServerProcess(.old, port: 26_062, config: "authorization { token: \"t\" }")
+        defer { strict.stop() }
+        await #expect(throws: NatsClientError.self) {
+            try await NatsClient.connect(self.settings(26_062, .token("wrong")), retryingUnreachable: true)
+        }
+    }
+
     /// A request answered by several responders collects every reply; with none it returns at once.
     @Test(arguments: NatsServerProcess.Version.allCases)
     func requestCollectsManyReplies(version: NatsServerProcess.Version) async throws {
