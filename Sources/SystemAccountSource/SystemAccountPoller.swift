@@ -156,7 +156,7 @@ public actor SystemAccountPoller {
     /// NATS URL itself is what failed.
     private func connectionDown(_ error: any Error, at time: MonitorTime) -> [EndpointRawPoll] {
         let reason: EndpointFailure.Reason = (error as? NatsClientError)?.kind == .timeout ? .timeout : .network
-        let failure = EndpointFailure(reason, "system account connection \(sourceURL) down: \(error)")
+        let failure = EndpointFailure(reason, "system account: \(error)")
         if known.isEmpty {
             return [EndpointRawPoll(
                 endpoint: EndpointIdentity(displayURL: sourceURL), observedAt: time,
