@@ -76,10 +76,16 @@ actor MonitorSession {
         var cycle = await viaHTTP
         let discovered = await viaSystemAccount
         let namesOverHTTP = Set(cycle.snapshot.observations.compactMap { $0.snapshot?.varz.serverName })
-        for poll in discovered where !namesOverHTTP.contains(poll.endpoint.name ?? "") {
-            cycle.snapshot.observations.append(poll.observation)
-            if poller.keepsRawResponses { cycle.raw.append(poll) }
+        let kept = discovered.filter { !namesOverHTTP.contains($0.endpoint.name ?? "") }
+        // Decoded side by side, as the HTTP poller decodes each endpoint in its own task.
+        let observations = await withTaskGroup(of: (Int, EndpointObservation).self) { group in
+            for (index, poll) in kept.enumerated() { group.addTask { (index, poll.observation) } }
+            var decoded = [EndpointObservation?](repeating: nil, count: kept.count)
+            for await (index, observation) in group { decoded[index] = observation }
+            return decoded.compactMap { $0 }
         }
+        cycle.snapshot.observations += observations
+        if poller.keepsRawResponses { cycle.raw += kept }
         cycle.snapshot.finishedAt = MonitorTime.now
         return cycle
     }
