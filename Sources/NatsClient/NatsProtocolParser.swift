@@ -104,14 +104,26 @@ public struct NatsProtocolParser: Sendable {
 
     public mutating func append(_ bytes: ByteBuffer) {
         var bytes = bytes
-        // Compact first so a long session does not grow the buffer with bytes already read.
-        if buffer.readerIndex > 0 && buffer.readableBytes == 0 { buffer.clear() }
+        compact()
         buffer.writeBuffer(&bytes)
     }
 
     public mutating func append(_ bytes: some Sequence<UInt8>) {
-        if buffer.readerIndex > 0 && buffer.readableBytes == 0 { buffer.clear() }
+        compact()
         buffer.writeBytes(bytes)
+    }
+
+    /// Bytes held, parsed or not (for tests of the compaction).
+    var retainedBytes: Int { buffer.writerIndex }
+
+    /// Drops bytes already parsed. While replies stream in, a read rarely ends exactly on a message
+    /// boundary, so waiting for an empty buffer would let it grow by everything received in a burst.
+    private mutating func compact() {
+        if buffer.readableBytes == 0 {
+            buffer.clear()
+        } else if buffer.readerIndex >= 64 << 10 {
+            buffer.discardReadBytes()
+        }
     }
 
     /// The next complete operation, nil when more bytes are needed.

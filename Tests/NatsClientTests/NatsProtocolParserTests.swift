@@ -85,6 +85,30 @@ struct NatsProtocolParserTests {
         #expect(throws: NatsProtocolError.self) { _ = try small.next() }
     }
 
+    /// 10 MB of 100 KB replies arriving in reads that never end on a message boundary: the parser
+    /// holds a bounded amount, not everything received.
+    @Test func aLongBurstDoesNotAccumulate() throws {
+        let payload = String(repeating: "x", count: 100_000)
+        let message = Array("MSG _INBOX.a.1 1 \(payload.utf8.count)\r\n\(payload)\r\n".utf8)
+        var stream: [UInt8] = []
+        for _ in 0..<100 { stream += message }
+        var parser = NatsProtocolParser()
+        var messages = 0
+        var largest = 0
+        var offset = 0
+        while offset < stream.count {
+            let end = min(stream.count, offset + 7_001)
+            parser.append(stream[offset..<end])
+            offset = end
+            while let operation = try parser.next() {
+                if case .message = operation { messages += 1 }
+            }
+            largest = max(largest, parser.retainedBytes)
+        }
+        #expect(messages == 100)
+        #expect(largest < 300_000, "held \(largest) bytes at most")
+    }
+
     @Test func commandsAreEncodedAndSubjectsCannotInjectCommands() throws {
         var buffer = ByteBuffer()
         try NatsClientCommand.subscribe(subject: "$SYS.SERVER.*.STATSZ", sid: 3).write(into: &buffer)
