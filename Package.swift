@@ -110,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "gwtop-synthetic",
             dependencies: [
-                "SyntheticMesh",
+                "SyntheticMesh", "NatsClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

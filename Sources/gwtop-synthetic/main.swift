@@ -2,13 +2,16 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NatsClient
 import SyntheticMesh
 
 // gwtop-synthetic: serves a synthetic supercluster's monitoring endpoints on one port, one path prefix
 // per server (`/dc01-s1/varz`, `/dc01-s1/gatewayz`, …), for benchmarks at a scale no laptop runs for real.
 //
-//   gwtop-synthetic --clusters 50 --servers 5 --port 18222 [--urls FILE]
+//   gwtop-synthetic --clusters 50 --servers 5 --port 18222 [--urls FILE] [--nats nats://127.0.0.1:4222]
 //
+// With --nats it also answers `$SYS.REQ.SERVER.PING.*` for every server through that NATS server (any
+// account: the subjects are plain subjects outside the system account), for `gwtop --nats`.
 // Counters advance with the wall clock, so rates computed from two polls are real.
 
 struct Options {
@@ -16,6 +19,7 @@ struct Options {
     var servers = 3
     var port = 18222
     var urlsFile: String?
+    var natsURL: String?
 
     init(_ arguments: [String]) throws {
         var rest = arguments[...]
@@ -29,8 +33,9 @@ struct Options {
             case "--servers": servers = try Self.number(value(argument), argument, 1...100)
             case "--port": port = try Self.number(value(argument), argument, 0...65535)
             case "--urls": urlsFile = try value(argument)
+            case "--nats": natsURL = try value(argument)
             case "-h", "--help":
-                print("usage: gwtop-synthetic --clusters C --servers S --port P [--urls FILE]")
+                print("usage: gwtop-synthetic --clusters C --servers S --port P [--urls FILE] [--nats URL]")
                 exit(0)
             default: throw UsageError("unknown argument \(argument)")
             }
@@ -120,6 +125,20 @@ do {
     }
     FileHandle.standardError.write(Data(
         "gwtop-synthetic: \(options.clusters) clusters × \(options.servers) servers, \(mesh.connectionCount) gateway connections, on 127.0.0.1:\(port)\n".utf8))
+    if let natsURL = options.natsURL {
+        var settings = NatsClientSettings(servers: [try NatsServerAddress(url: natsURL)])
+        settings.connectionName = "gwtop-synthetic"
+        Task.detached {
+            do {
+                let client = try await NatsClient.connect(settings)
+                FileHandle.standardError.write(Data("gwtop-synthetic: answering $SYS.REQ.SERVER.PING.* through \(natsURL)\n".utf8))
+                try await SystemAccountResponder(mesh: mesh, client: client).run()
+            } catch {
+                FileHandle.standardError.write(Data("gwtop-synthetic: --nats: \(error)\n".utf8))
+                exit(2)
+            }
+        }
+    }
     try channel.closeFuture.wait()
 } catch {
     FileHandle.standardError.write(Data("gwtop-synthetic: \(error)\n".utf8))
