@@ -31,7 +31,16 @@ public actor NatsClient {
     private var requests: [String: ReplyCollector] = [:]
     private var nextRequestToken = 1
     private var readerTask: Task<Void, Never>?
+    private var pingTask: Task<Void, Never>?
     private var isClosed = false
+    /// PINGs sent and PONGs received on the current connection: PONGs come back in order, so PONG n
+    /// answers PING n.
+    private var pingsSent = 0
+    private var pongsReceived = 0
+    /// Why the client itself closed the current connection (no PONG), for the log and the status.
+    private var ownCloseReason: (connection: NatsConnection, reason: String)?
+    private var pongWaiters: [Int: (pong: Int, continuation: CheckedContinuation<Void, any Error>)] = [:]
+    private var nextWaiter = 0
     /// Messages dropped because a subscriber did not keep up (a slow consumer on our side).
     private(set) public var droppedMessages = 0
 
@@ -77,7 +86,7 @@ public actor NatsClient {
         for address in settings.servers {
             do {
                 let connection = try await NatsConnection.open(address, settings: settings, tls: tls, group: group)
-                await adopt(connection)
+                adopt(connection)
                 return
             } catch let error as NatsClientError {
                 failures.append(error)
@@ -94,27 +103,92 @@ public actor NatsClient {
         readerTask = Task { [weak self] in await self?.reconnect(lastError: message) }
     }
 
-    /// Makes a fresh connection the current one: the inbox and every subscription are sent again. The
-    /// reader starts first, so a connection that breaks during the resubscription is noticed like any other.
-    private func adopt(_ connection: NatsConnection) async {
-        self.connection = connection
-        status = .connected(server: connection.address.description, serverName: connection.info.serverName)
-        learnServers(from: connection.info)
-        readerTask = Task { [weak self] in await self?.readLoop(connection) }
-        logger.info("connected to NATS", metadata: [
-            "server": "\(connection.address)", "server_name": "\(connection.info.serverName ?? "?")",
-            "version": "\(connection.info.version ?? "?")",
-        ])
+    /// Makes a fresh connection the current one. The inbox and every subscription are queued on it
+    /// before anything else can write, so no request goes out ahead of the SUB its replies need; the
+    /// reader starts at once, so a connection that breaks meanwhile is noticed like any other.
+    private func adopt(_ connection: NatsConnection) {
         var commands: [NatsClientCommand] = []
         if let inboxSID { commands.append(.subscribe(subject: inboxPrefix + "*", sid: inboxSID)) }
         for (sid, subscription) in subscriptions.sorted(by: { $0.key < $1.key }) {
             commands.append(.subscribe(subject: subscription.subject, sid: sid))
         }
-        if !commands.isEmpty { try? await connection.send(commands + [.ping]) }
+        if !commands.isEmpty { _ = try? connection.enqueue(commands) }
+        self.connection = connection
+        pingsSent = 0
+        pongsReceived = 0
+        status = .connected(server: connection.address.description, serverName: connection.info.serverName)
+        learnServers(from: connection.info)
+        readerTask = Task { [weak self] in await self?.readLoop(connection) }
+        pingTask?.cancel()
+        pingTask = Task { [weak self, interval = settings.pingInterval] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
+                guard let self, await self.keepAlive(connection) else { return }
+            }
+        }
+        logger.info("connected to NATS", metadata: [
+            "server": "\(connection.address)", "server_name": "\(connection.info.serverName ?? "?")",
+            "version": "\(connection.info.version ?? "?")",
+        ])
+    }
+
+    /// One tick of the keep-alive: a connection with `maxPingsOut` PINGs unanswered is dead (a stopped
+    /// server or a partition sends no FIN, and TCP would take many minutes to say so): close it, and
+    /// the reader's end starts the reconnect. False when this connection is no longer the current one.
+    private func keepAlive(_ watched: NatsConnection) -> Bool {
+        guard connection === watched, !isClosed else { return false }
+        if pingsSent - pongsReceived >= settings.maxPingsOut {
+            logger.warning("NATS connection stale", metadata: [
+                "server": "\(watched.address)", "unanswered_pings": "\(pingsSent - pongsReceived)",
+            ])
+            closeStale(watched, reason: "no PONG to \(pingsSent - pongsReceived) PINGs")
+            return false
+        }
+        sendPing(on: watched)
+        return true
+    }
+
+    private func closeStale(_ stale: NatsConnection, reason: String) {
+        ownCloseReason = (stale, reason)
+        stale.close()
+    }
+
+    @discardableResult
+    private func sendPing(on connection: NatsConnection) -> Int {
+        pingsSent += 1
+        _ = try? connection.enqueue([.ping])
+        return pingsSent
+    }
+
+    /// Waits for the server to answer a PING: everything sent before has been processed, and the
+    /// connection is alive. A connection that does not answer within `timeout` is closed and replaced,
+    /// and the error says so.
+    public func flush(timeout: Duration) async throws {
+        guard let connection else { throw notConnected() }
+        let target = sendPing(on: connection)
+        let waiter = nextWaiter
+        nextWaiter += 1
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            pongWaiters[waiter] = (target, continuation)
+            Task {
+                try? await Task.sleep(for: timeout)
+                guard let expired = pongWaiters.removeValue(forKey: waiter) else { return }
+                if self.connection === connection { closeStale(connection, reason: "no PONG within \(timeout)") }
+                expired.continuation.resume(throwing: NatsClientError(
+                    .timeout, "\(connection.address): no PONG within \(timeout); reconnecting"))
+            }
+        }
     }
 
     private func learnServers(from info: NatsServerInfo) {
-        for url in info.connectURLs ?? [] {
+        addFallbackServers(info.connectURLs ?? [])
+    }
+
+    /// More servers to try after a disconnect, as `host:port` or URLs. A server's INFO lists only the
+    /// servers of its own cluster; a caller that knows servers of other clusters (from their /varz) adds
+    /// them here, so losing a whole cluster does not leave the client with nowhere to go.
+    public func addFallbackServers(_ urls: [String]) {
+        for url in urls {
             guard var address = try? NatsServerAddress(url: url) else { continue }
             address.requiresTLS = settings.servers.first?.requiresTLS ?? false
             if !settings.servers.contains(address) && !discovered.contains(address) { discovered.append(address) }
@@ -147,7 +221,13 @@ public actor NatsClient {
         case .error(let text):
             // Most -ERR close the connection (the reader then sees the end); permission errors do not.
             logger.warning("NATS server error", metadata: ["error": "\(text)"])
-        case .ping, .pong, .ok:
+        case .pong:
+            pongsReceived += 1
+            for (waiter, entry) in pongWaiters where entry.pong <= pongsReceived {
+                pongWaiters.removeValue(forKey: waiter)
+                entry.continuation.resume()
+            }
+        case .ping, .ok:
             break
         }
     }
@@ -155,8 +235,15 @@ public actor NatsClient {
     private func connectionEnded(_ ended: NatsConnection, reason: String) async {
         guard connection === ended, !isClosed else { return }
         connection = nil
+        var reason = reason
+        if let own = ownCloseReason, own.connection === ended {
+            reason = "\(own.reason); the connection was closed"
+            ownCloseReason = nil
+        }
         logger.warning("NATS connection lost", metadata: ["server": "\(ended.address)", "reason": "\(reason)"])
-        for token in requests.keys { finishRequest(token, error: NatsClientError(.disconnected, "\(ended.address): \(reason)")) }
+        let lost = NatsClientError(.disconnected, "\(ended.address): \(reason)")
+        for token in requests.keys { finishRequest(token, error: lost) }
+        failPongWaiters(lost)
         await reconnect(lastError: reason)
     }
 
@@ -175,7 +262,7 @@ public actor NatsClient {
                         connection.close()
                         return
                     }
-                    await adopt(connection)
+                    adopt(connection)
                     return
                 } catch {
                     lastError = "\(error)"
@@ -186,6 +273,12 @@ public actor NatsClient {
             try? await Task.sleep(nanoseconds: UInt64(jittered * 1e9))
             delay = min(delay * 2, settings.reconnectDelay.upperBound)
         }
+    }
+
+    private func failPongWaiters(_ error: NatsClientError) {
+        let waiters = pongWaiters
+        pongWaiters = [:]
+        for entry in waiters.values { entry.continuation.resume(throwing: error) }
     }
 
     // MARK: Subscriptions
@@ -204,27 +297,31 @@ public actor NatsClient {
             Task { await self?.unsubscribe(sid) }
         }
         // While disconnected the SUB goes out with the next connection.
-        try? await connection?.send([.subscribe(subject: subject, sid: sid)])
+        if let connection, let write = try? connection.enqueue([.subscribe(subject: subject, sid: sid)]) {
+            try? await connection.completion(of: write)
+        }
         return stream
     }
 
     private func unsubscribe(_ sid: Int) async {
         guard subscriptions.removeValue(forKey: sid) != nil else { return }
-        try? await connection?.send([.unsubscribe(sid: sid)])
+        _ = try? connection?.enqueue([.unsubscribe(sid: sid)])
     }
 
     public func publish(
         _ subject: String, payload: Data = Data(), replyTo: String? = nil, headers: [(name: String, value: String)] = []
     ) async throws {
         guard let connection else { throw notConnected() }
+        let command: NatsClientCommand
         if headers.isEmpty {
-            try await connection.send([.publish(subject: subject, replyTo: replyTo, payload: payload)])
+            command = .publish(subject: subject, replyTo: replyTo, payload: payload)
         } else {
             guard connection.info.headers == true else {
                 throw NatsClientError(.protocolError, "\(connection.address) does not support message headers")
             }
-            try await connection.send([.publishWithHeaders(subject: subject, replyTo: replyTo, headers: headers, payload: payload)])
+            command = .publishWithHeaders(subject: subject, replyTo: replyTo, headers: headers, payload: payload)
         }
+        try await connection.completion(of: try connection.enqueue([command]))
     }
 
     private func notConnected() -> NatsClientError {
@@ -241,20 +338,24 @@ public actor NatsClient {
     /// no replies after the timeout; a "no responders" status reply ends it at once with none.
     public func request(_ subject: String, payload: Data = Data(), collection: ReplyCollection) async throws -> [NatsMessage] {
         guard let connection else { throw notConnected() }
+        var commands: [NatsClientCommand] = []
         if inboxSID == nil {
             let sid = nextSID
             nextSID += 1
             inboxSID = sid
-            try await connection.send([.subscribe(subject: inboxPrefix + "*", sid: sid)])
+            commands.append(.subscribe(subject: inboxPrefix + "*", sid: sid))
         }
         let token = String(nextRequestToken)
         nextRequestToken += 1
+        commands.append(.publish(subject: subject, replyTo: inboxPrefix + token, payload: payload))
+        // Queued synchronously, so the inbox SUB (from this request or an earlier one) is always ahead.
+        let write = try connection.enqueue(commands)
         let started = ContinuousClock.now
         return try await withCheckedThrowingContinuation { continuation in
             requests[token] = ReplyCollector(collection: collection, started: started, continuation: continuation)
             Task {
                 do {
-                    try await connection.send([.publish(subject: subject, replyTo: inboxPrefix + token, payload: payload)])
+                    try await connection.completion(of: write)
                 } catch {
                     finishRequest(token, error: error)
                     return
@@ -307,12 +408,15 @@ public actor NatsClient {
         guard !isClosed else { return }
         isClosed = true
         status = .closed
-        for token in requests.keys { finishRequest(token, error: NatsClientError(.closed, "the NATS client was closed")) }
+        let closed = NatsClientError(.closed, "the NATS client was closed")
+        for token in requests.keys { finishRequest(token, error: closed) }
+        failPongWaiters(closed)
         for subscription in subscriptions.values { subscription.continuation.finish() }
         subscriptions = [:]
         connection?.close()
         connection = nil
         readerTask?.cancel()
+        pingTask?.cancel()
     }
 
     static func randomToken() -> String {

@@ -75,11 +75,19 @@ final class NatsConnection: Sendable {
         try await reader.iterator.next()
     }
 
-    func send(_ commands: [NatsClientCommand]) async throws {
+    /// Queues the commands on the channel now, in the caller's order: two calls made one after the other
+    /// (by the client's actor) reach the server in that order, which an `async` send would not promise.
+    /// Await the result to learn whether the write went out.
+    func enqueue(_ commands: [NatsClientCommand]) throws -> EventLoopFuture<Void> {
         var buffer = channel.allocator.buffer(capacity: 256)
         for command in commands { try command.write(into: &buffer) }
+        return channel.writeAndFlush(buffer)
+    }
+
+    /// The outcome of an `enqueue`, as a client error naming the server.
+    func completion(of write: EventLoopFuture<Void>) async throws {
         do {
-            try await channel.writeAndFlush(buffer)
+            try await write.get()
         } catch {
             throw NatsClientError(.disconnected, "\(address): write failed: \(error)")
         }
@@ -165,7 +173,7 @@ final class NatsConnection: Sendable {
             }.get()
         }
         var fields = NatsConnectFields(name: settings.connectionName, tlsRequired: info.tlsRequired == true || wantsTLS)
-        try authenticate(&fields, with: effectiveAuthentication(settings, address), nonce: info.nonce, address: address)
+        try authenticate(&fields, with: settings.authentication, nonce: info.nonce, address: address)
         fields.headers = true
         do {
             try await sendHandshake(channel: channel, [.connect(fields), .ping], address: address)
@@ -194,13 +202,6 @@ final class NatsConnection: Sendable {
         } catch {
             throw NatsClientError(.disconnected, "\(address): could not send CONNECT: \(error)")
         }
-    }
-
-    /// Credentials in the URL apply when the settings name none, as in other NATS clients.
-    static func effectiveAuthentication(_ settings: NatsClientSettings, _ address: NatsServerAddress) -> NatsAuthentication {
-        guard case .none = settings.authentication, let user = address.user else { return settings.authentication }
-        if let password = address.password { return .userPassword(user: user, password: password) }
-        return .token(user)
     }
 
     static func authenticate(

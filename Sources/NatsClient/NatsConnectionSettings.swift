@@ -4,6 +4,17 @@ import Foundation
 /// it) or `tls://host:port` (TLS required). User info in the URL (`user:pass@` or `token@`) is taken as
 /// credentials, as other NATS clients do.
 public struct NatsServerAddress: Sendable, Hashable, CustomStringConvertible {
+    /// One server is one host and port, whatever login a URL carried.
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.host == rhs.host && lhs.port == rhs.port && lhs.requiresTLS == rhs.requiresTLS
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(host)
+        hasher.combine(port)
+        hasher.combine(requiresTLS)
+    }
+
     public var host: String
     public var port: Int
     public var requiresTLS: Bool
@@ -94,11 +105,26 @@ public struct NatsClientSettings: Sendable {
     public var connectTimeout: Double = 5
     /// Reconnect delays: doubling from the first to the longest, with jitter, for ever until closed.
     public var reconnectDelay: ClosedRange<Double> = 0.25...8
+    /// Seconds between keep-alive PINGs; after `maxPingsOut` unanswered the connection is replaced.
+    public var pingInterval: Double = 5
+    public var maxPingsOut = 2
     /// Messages held per subscription for a slow reader before the oldest are dropped (and counted).
     public var subscriptionBuffer = 4096
 
+    /// Credentials in a URL (`nats://user:pass@host`, `nats://token@host`) apply when `authentication`
+    /// names none, as in other NATS clients; they are taken out of the addresses here, once, so every
+    /// server tried later (the cluster's advertised ones too) gets the same login.
     public init(servers: [NatsServerAddress], authentication: NatsAuthentication = .none, tls: NatsTLSSettings? = nil) {
-        self.servers = servers
+        var authentication = authentication
+        if case .none = authentication, let withUser = servers.first(where: { $0.user != nil }), let user = withUser.user {
+            authentication = withUser.password.map { .userPassword(user: user, password: $0) } ?? .token(user)
+        }
+        self.servers = servers.map { address in
+            var bare = address
+            bare.user = nil
+            bare.password = nil
+            return bare
+        }
         self.authentication = authentication
         self.tls = tls
     }

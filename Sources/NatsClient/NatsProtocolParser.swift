@@ -228,6 +228,9 @@ public struct NatsProtocolParser: Sendable {
             return nil
         }
         let length = newline - view.startIndex
+        if length > maxControlLineBytes {
+            throw NatsProtocolError("control line longer than \(maxControlLineBytes) bytes")
+        }
         var line = buffer.readString(length: length) ?? ""
         buffer.moveReaderIndex(forwardBy: 1)
         if line.hasSuffix("\r") { line.removeLast() }

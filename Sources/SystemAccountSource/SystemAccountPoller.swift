@@ -18,14 +18,20 @@ public actor SystemAccountPoller {
     private let now: @Sendable () -> MonitorTime
     /// Servers that have answered before, by name (stable across restarts, unlike the id).
     private var known: [String: KnownServer] = [:]
+    /// Names two servers answered to at once (a misconfiguration): from then on each is told apart by id.
+    private var duplicateNames: Set<String> = []
     private let earlyPoll = NIOLockedValueBox(false)
     private var statszTask: Task<Void, Never>?
 
     struct KnownServer {
-        var id: String
+        /// The ids that last answered under this name (one, but for duplicate names).
+        var ids: Set<String>
         var cluster: String?
         var lastSeen: MonitorTime
     }
+
+    /// One kind's replies, already cut into per-server responses (the messages themselves are let go).
+    private typealias KindResult = (kind: MonitorEndpointKind, outcome: Result<[(ServerEnvelope.ServerInfo, RawResponse)], any Error>)
 
     public init(
         client: NatsClient, sourceURL: String, timeout: Double, kinds: [MonitorEndpointKind] = MonitorEndpointKind.allCases,
@@ -50,51 +56,93 @@ public actor SystemAccountPoller {
 
     /// One poll of every server that answers, plus every server that answered before and is now silent.
     public func poll() async -> [EndpointRawPoll] {
-        let expected = Set(known.keys)
+        // Done as soon as every server id seen last time has answered, else 300 ms after the last reply.
         let collection = ReplyCollection(
-            timeout: .milliseconds(Int(timeout * 1000)), quietPeriod: .milliseconds(300), expectedKeys: expected,
-            replyKey: { try? ServerEnvelope.parse($0.payload).server.name })
+            timeout: .milliseconds(Int(timeout * 1000)), quietPeriod: .milliseconds(300),
+            expectedKeys: Set(known.values.flatMap(\.ids)),
+            replyKey: { try? ServerEnvelope.parse($0.payload).server.id })
         let started = ContinuousClock.now
         let client = self.client
-        let results = await withTaskGroup(of: (MonitorEndpointKind, Result<[NatsMessage], any Error>, Double).self) { group in
+        let logger = self.logger
+        let results = await withTaskGroup(of: KindResult.self) { group in
             for kind in kinds {
                 group.addTask {
                     do {
                         let replies = try await client.request(Self.subject(for: kind), payload: Self.body(for: kind), collection: collection)
-                        return (kind, .success(replies), Self.seconds(since: started))
+                        return (kind, .success(Self.responses(kind, replies, elapsed: Self.seconds(since: started), logger: logger)))
                     } catch {
-                        return (kind, .failure(error), Self.seconds(since: started))
+                        return (kind, .failure(error))
                     }
                 }
             }
-            var all: [(MonitorEndpointKind, Result<[NatsMessage], any Error>, Double)] = []
+            var all: [KindResult] = []
             for await result in group { all.append(result) }
             return all
         }
         let observedAt = now()
-        if let failure = results.compactMap({ $0.1.failureValue }).first, results.allSatisfy({ $0.1.failureValue != nil }) {
+        if let failure = results.compactMap({ $0.outcome.failureValue }).first, results.allSatisfy({ $0.outcome.failureValue != nil }) {
             return connectionDown(failure, at: observedAt)
         }
-        return assemble(results, observedAt: observedAt)
+        let answered = results.contains { (try? $0.outcome.get().isEmpty) == false }
+        if !answered && !known.isEmpty {
+            // Nobody at all: more likely our connection is stuck (a stopped server, a partition) than the
+            // whole supercluster gone. A PING tells; a dead connection is replaced.
+            do {
+                try await client.flush(timeout: .milliseconds(Int(min(timeout, 2) * 1000)))
+            } catch {
+                return connectionDown(error, at: observedAt)
+            }
+        }
+        let newcomers = newServerVarz(results)
+        let polls = assemble(results, observedAt: observedAt)
+        if !newcomers.isEmpty { await client.addFallbackServers(newcomers.flatMap(Self.clientURLs)) }
+        return polls
     }
 
-    private func assemble(
-        _ results: [(MonitorEndpointKind, Result<[NatsMessage], any Error>, Double)], observedAt: MonitorTime
-    ) -> [EndpointRawPoll] {
+    /// The /varz bodies of servers not seen before (new, or restarted with a new id).
+    private func newServerVarz(_ results: [KindResult]) -> [Data] {
+        let seen = Set(known.values.flatMap(\.ids))
+        guard let varz = results.first(where: { $0.kind == .varz }), case .success(let responses) = varz.outcome else { return [] }
+        return responses.filter { !seen.contains($0.0.id) && $0.1.failure == nil }.map(\.1.body)
+    }
+
+    /// Where clients reach a server, from its /varz: the advertised `connect_urls`, else its listen
+    /// address when that is not a wildcard.
+    static func clientURLs(fromVarz body: Data) -> [String] {
+        struct ClientAddress: Decodable {
+            var host: String?
+            var port: Int?
+            var connect_urls: [String]?
+        }
+        guard let address = try? JSONDecoder().decode(ClientAddress.self, from: body) else { return [] }
+        if let advertised = address.connect_urls, !advertised.isEmpty { return advertised }
+        guard let host = address.host, let port = address.port, !["0.0.0.0", "::", ""].contains(host) else { return [] }
+        return [host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"]
+    }
+
+    /// A kind's replies as raw responses by server; replies that are not envelopes are logged and skipped.
+    private static func responses(
+        _ kind: MonitorEndpointKind, _ replies: [NatsMessage], elapsed: Double, logger: Logger
+    ) -> [(ServerEnvelope.ServerInfo, RawResponse)] {
+        replies.compactMap { reply in
+            do {
+                let envelope = try ServerEnvelope.parse(reply.payload)
+                return (envelope.server, response(kind, envelope, elapsed: elapsed))
+            } catch {
+                logger.warning("unreadable system account reply", metadata: ["kind": "\(kind.rawValue)", "error": "\(error)"])
+                return nil
+            }
+        }
+    }
+
+    private func assemble(_ results: [KindResult], observedAt: MonitorTime) -> [EndpointRawPoll] {
         var answers: [String: Answer] = [:]  // by server id
-        for (kind, result, elapsed) in results {
-            guard case .success(let replies) = result else { continue }
-            for reply in replies {
-                let envelope: ServerEnvelope
-                do {
-                    envelope = try ServerEnvelope.parse(reply.payload)
-                } catch {
-                    logger.warning("unreadable system account reply", metadata: ["kind": "\(kind.rawValue)", "error": "\(error)"])
-                    continue
-                }
-                var answer = answers[envelope.server.id] ?? Answer(server: envelope.server)
-                answer.responses[kind] = Self.response(kind, envelope, elapsed: elapsed)
-                answers[envelope.server.id] = answer
+        for (kind, outcome) in results {
+            guard case .success(let responses) = outcome else { continue }
+            for (server, response) in responses {
+                var answer = answers[server.id] ?? Answer(server: server)
+                answer.responses[kind] = response
+                answers[server.id] = answer
             }
         }
         if answers.isEmpty && known.isEmpty {
@@ -106,29 +154,37 @@ public actor SystemAccountPoller {
                 endpoint: EndpointIdentity(displayURL: sourceURL), observedAt: observedAt,
                 responses: kinds.map { RawResponse(kind: $0, statusCode: nil, body: Data(), failure: failure) })]
         }
-        let nameCounts = Dictionary(answers.values.map { ($0.server.name, 1) }, uniquingKeysWith: +)
+        let idsByName = Dictionary(grouping: answers.values, by: \.server.name).mapValues { Set($0.map(\.server.id)) }
+        for (name, ids) in idsByName where ids.count > 1 { duplicateNames.insert(name) }
         var polls: [EndpointRawPoll] = []
         for answer in answers.values {
             let server = answer.server
-            // Two servers with one name (a real misconfiguration) must stay two endpoints.
-            let label = nameCounts[server.name, default: 0] > 1 ? "\(server.name)/\(server.id)" : server.name
             let responses = kinds.map { kind in
                 answer.responses[kind] ?? RawResponse(
                     kind: kind, statusCode: nil, body: Data(),
-                    failure: EndpointFailure(.timeout, "no reply to \(Self.subject(for: kind)) within \(Self.format(timeout))"),
-                    elapsed: timeout)
+                    failure: EndpointFailure(.timeout, "no reply to \(Self.subject(for: kind)) before the poll ended"))
             }
-            polls.append(EndpointRawPoll(endpoint: identity(label, cluster: server.cluster), observedAt: observedAt, responses: responses))
-            known[server.name] = KnownServer(id: server.id, cluster: server.cluster, lastSeen: observedAt)
+            polls.append(EndpointRawPoll(
+                endpoint: identity(label(server.name, id: server.id), cluster: server.cluster), observedAt: observedAt,
+                responses: responses))
         }
-        let answeredNames = Set(answers.values.map(\.server.name))
-        for (name, server) in known where !answeredNames.contains(name) {
+        for (name, ids) in idsByName {
+            known[name] = KnownServer(ids: ids, cluster: answers.values.first { $0.server.name == name }?.server.cluster, lastSeen: observedAt)
+        }
+        for (name, server) in known where idsByName[name] == nil {
             let failure = EndpointFailure(
                 .silent,
                 "silent: no reply to \(Self.subject(for: .varz)) (answered until \(server.lastSeen.rfc3339))")
-            polls.append(failedPoll(name, cluster: server.cluster, failure: failure, at: observedAt))
+            for id in duplicateNames.contains(name) ? server.ids.sorted() : [server.ids.first ?? ""] {
+                polls.append(failedPoll(label(name, id: id), cluster: server.cluster, failure: failure, at: observedAt))
+            }
         }
         return polls.sorted { $0.endpoint < $1.endpoint }
+    }
+
+    /// Two servers with one name must stay two endpoints, and keep their names from poll to poll.
+    private func label(_ name: String, id: String) -> String {
+        duplicateNames.contains(name) ? "\(name)/\(id)" : name
     }
 
     private struct Answer {
@@ -136,7 +192,7 @@ public actor SystemAccountPoller {
         var responses: [MonitorEndpointKind: RawResponse] = [:]
     }
 
-    private static func response(_ kind: MonitorEndpointKind, _ envelope: ServerEnvelope, elapsed: Double) -> RawResponse {
+    static func response(_ kind: MonitorEndpointKind, _ envelope: ServerEnvelope, elapsed: Double) -> RawResponse {
         if let error = envelope.error {
             let code = error.code.map { " \($0)" } ?? ""
             return RawResponse(
@@ -162,8 +218,11 @@ public actor SystemAccountPoller {
                 endpoint: EndpointIdentity(displayURL: sourceURL), observedAt: time,
                 responses: kinds.map { RawResponse(kind: $0, statusCode: nil, body: Data(), failure: failure) })]
         }
-        return known.map { failedPoll($0.key, cluster: $0.value.cluster, failure: failure, at: time) }
-            .sorted { $0.endpoint < $1.endpoint }
+        return known.flatMap { name, server in
+            (duplicateNames.contains(name) ? server.ids.sorted() : [server.ids.first ?? ""]).map { id in
+                failedPoll(label(name, id: id), cluster: server.cluster, failure: failure, at: time)
+            }
+        }.sorted { $0.endpoint < $1.endpoint }
     }
 
     private func failedPoll(_ name: String, cluster: String?, failure: EndpointFailure, at time: MonitorTime) -> EndpointRawPoll {
@@ -232,10 +291,6 @@ public actor SystemAccountPoller {
     static func seconds(since start: ContinuousClock.Instant) -> Double {
         let elapsed = ContinuousClock.now - start
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    }
-
-    static func format(_ seconds: Double) -> String {
-        seconds == seconds.rounded() ? "\(Int(seconds)) s" : String(format: "%.2f s", seconds)
     }
 }
 

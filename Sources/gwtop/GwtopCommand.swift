@@ -270,7 +270,8 @@ struct GwtopCommand: AsyncParsableCommand {
         let session = MonitorSession(poller: poller, systemAccount: systemAccount, thresholds: settings.thresholds, recorder: recorder)
         logger.info("starting", metadata: [
             "endpoints": "\(settings.targets.count)", "interval": "\(settings.interval)", "timeout": "\(settings.timeout)",
-            "nats": "\(settings.systemAccount?.urls.joined(separator: ",") ?? "-")",
+            // Addresses only: a URL may carry a password.
+            "nats": "\(settings.systemAccount?.urls.map { (try? NatsServerAddress(url: $0).description) ?? "?" }.joined(separator: ",") ?? "-")",
         ])
 
         var exitCode: Int32 = 0

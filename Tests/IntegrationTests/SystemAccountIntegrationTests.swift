@@ -144,6 +144,42 @@ struct SystemAccountIntegrationTests {
         #expect(check.status == 2 && check.stdout.contains("server_silent"), "\(check.stdout)")
     }
 
+    /// The server gwtop is connected to dies, then the next one freezes (SIGSTOP: no FIN, the socket
+    /// stays open): each time gwtop moves to another server with the login the URL gave, and only the
+    /// dead or frozen server is missing from the picture.
+    @Test func failoverKeepsTheLoginAndAFrozenServerIsLeftBehind() throws {
+        let cluster = try LocalSupercluster(topology: "healthy", basePort: 26800, systemAccount: true)
+        defer { cluster.stop() }
+        let login = try #require(cluster.systemAccount)
+        let log = cluster.directory + "/gwtop.log"
+        let seed = cluster.server("e1").client_url.replacingOccurrences(of: "nats://", with: "nats://\(login.user):\(login.password)@")
+        let watcher = try GwtopBinary.start(["--headless", "--interval", "0.5", "--timeout", "1", "--nats", seed, "--log", log])
+        defer { watcher.signal(SIGKILL); _ = watcher.wait() }
+        func lastStatus() -> String { watcher.standardError.split(separator: "\n").last { $0.contains(" poll ") }.map(String.init) ?? "" }
+        func connectedTo() -> String? {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            guard let line = text.split(separator: "\n").last(where: { $0.contains("connected to NATS") }),
+                let range = line.range(of: "server_name=") else { return nil }
+            return String(line[range.upperBound...].prefix { $0 != " " })
+        }
+        func waitFor(_ what: String, seconds: Double, _ condition: () -> Bool) {
+            let deadline = Date().addingTimeInterval(seconds)
+            while !condition() && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+            #expect(condition(), "\(what): \(lastStatus())")
+        }
+        waitFor("first polls", seconds: 10) { lastStatus().contains("5/5 endpoints up") }
+        #expect(connectedTo() == "e1")
+
+        try cluster.kill("e1")
+        waitFor("after e1 died", seconds: 15) { lastStatus().contains("4/5 endpoints up") && connectedTo() != "e1" }
+        let second = try #require(connectedTo())
+        try cluster.kill(second, signal: "STOP")
+        defer { try? cluster.kill(second, signal: "CONT") }
+        waitFor("after \(second) froze", seconds: 20) { lastStatus().contains("3/5 endpoints up") && ![second, "e1"].contains(connectedTo()) }
+        let logText = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(!logText.contains(login.password), "the password reached the log")
+    }
+
     /// With a 30 s interval, a gateway reconnect still shows within seconds: the servers' STATSZ
     /// announcement brings the next poll forward.
     @Test func gatewayReconnectIsPolledAtOnceWhateverTheInterval() throws {

@@ -43,9 +43,14 @@ struct NatsClientLiveTests {
         let byNKey = try await NatsClient.connect(settings(port, .nkey(seed: nkey.seed)))
         await byNKey.close()
 
-        // The password in the URL works as in other clients.
-        var inURL = settings(port, .none)
-        inURL.servers = [try NatsServerAddress(url: "nats://sys:right@127.0.0.1:\(port)")]
+        // The password in the URL works as in other clients, and is the login for every server tried
+        // later (the ones the cluster advertises too), not only for the URL it was written in.
+        let inURL = NatsClientSettings(servers: [try NatsServerAddress(url: "nats://sys:right@127.0.0.1:\(port)")])
+        #expect(inURL.servers.allSatisfy { $0.user == nil && $0.password == nil })
+        guard case .userPassword("sys", "right") = inURL.authentication else {
+            Issue.record("URL credentials not taken: \(inURL.authentication)")
+            return
+        }
         await (try NatsClient.connect(inURL)).close()
 
         for wrong in [
@@ -157,6 +162,39 @@ struct NatsClientLiveTests {
         for task in tasks { task.cancel() }
         for responder in responders { await responder.close() }
         await requester.close()
+    }
+
+    /// A fresh client's first requests, sent at once, all get their replies: the inbox SUB is always on
+    /// the wire ahead of every request (a review found requests overtaking it under load).
+    @Test func concurrentFirstRequestsAllGetReplies() async throws {
+        let server = try NatsServerProcess(.new, port: 26_013, config: "")
+        defer { server.stop() }
+        let responder = try await NatsClient.connect(settings(26_013, .none))
+        let requests = try await responder.subscribe("race.*")
+        try await responder.flush(timeout: .seconds(2))
+        let answering = Task {
+            for await request in requests {
+                if let reply = request.replyTo { try? await responder.publish(reply, payload: Data("ok".utf8)) }
+            }
+        }
+        defer { answering.cancel() }
+        var unanswered = 0
+        for _ in 0..<60 {
+            let client = try await NatsClient.connect(settings(26_013, .none))
+            unanswered += await withTaskGroup(of: Int.self) { group in
+                for kind in ["a", "b", "c", "d"] {
+                    group.addTask {
+                        let replies = try? await client.request(
+                            "race." + kind, collection: ReplyCollection(timeout: .seconds(1), quietPeriod: .milliseconds(30)))
+                        return replies?.count == 1 ? 0 : 1
+                    }
+                }
+                return await group.reduce(0, +)
+            }
+            await client.close()
+        }
+        #expect(unanswered == 0)
+        await responder.close()
     }
 
     /// The server goes away and comes back on the same port: the client reconnects by itself and the

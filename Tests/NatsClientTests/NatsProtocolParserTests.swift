@@ -80,6 +80,10 @@ struct NatsProtocolParserTests {
         var parser = NatsProtocolParser(maxControlLineBytes: 64, maxPayloadBytes: 100)
         parser.append(Array(String(repeating: "x", count: 65).utf8))
         #expect(throws: NatsProtocolError.self) { _ = try parser.next() }
+        // Also when the whole line, newline included, arrives in one read.
+        var oneRead = NatsProtocolParser(maxControlLineBytes: 1024)
+        oneRead.append(Array(("-ERR '" + String(repeating: "e", count: 100_000) + "'\r\n").utf8))
+        #expect(throws: NatsProtocolError.self) { _ = try oneRead.next() }
         var small = NatsProtocolParser(maxControlLineBytes: 64, maxPayloadBytes: 100)
         small.append(Array("MSG a 1 101\r\n".utf8))
         #expect(throws: NatsProtocolError.self) { _ = try small.next() }

@@ -1,5 +1,6 @@
 import Foundation
 import MonitorModel
+import NatsClient
 import Testing
 import TestSupport
 
@@ -123,5 +124,99 @@ struct SystemAccountSettingsTests {
         #expect(merged.user == nil && merged.password == nil, "a new kind of credential replaces the old one")
         #expect(merged.tlsCAFile == "/ca.pem")
         #expect(file.overridden(by: SystemAccountSettings()) == file)
+    }
+}
+
+/// The poller against a real nats-server, with this test answering the PING requests as servers would:
+/// full control over names, ids and who answers.
+@Suite(.serialized, .enabled(if: LocalSupercluster.shouldRun, "nats-server binaries not installed (CI=true never skips)"))
+struct SystemAccountPollerTests {
+    struct FakeServer: Sendable {
+        var name: String
+        var id: String
+        var cluster: String
+    }
+
+    /// Answers every PING kind for the given servers until cancelled; returns once subscribed.
+    func answer(as servers: [FakeServer], port: Int) async throws -> (NatsClient, Task<Void, Never>) {
+        let responder = try await NatsClient.connect(NatsClientSettings(servers: [NatsServerAddress(host: "127.0.0.1", port: port)]))
+        var streams: [(MonitorEndpointKind, AsyncStream<NatsMessage>)] = []
+        for kind in MonitorEndpointKind.allCases {
+            streams.append((kind, try await responder.subscribe(SystemAccountPoller.subject(for: kind))))
+        }
+        try await responder.flush(timeout: .seconds(2))
+        let task = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for (kind, stream) in streams {
+                    group.addTask {
+                        for await request in stream {
+                            guard let reply = request.replyTo else { continue }
+                            for server in servers {
+                                let data: String
+                                switch kind {
+                                case .varz: data = #"{"server_id":"\#(server.id)","server_name":"\#(server.name)","cluster":{"name":"\#(server.cluster)"},"gateway":{"name":"\#(server.cluster)"}}"#
+                                case .gatewayz: data = #"{"server_id":"\#(server.id)","now":"2026-11-26T00:00:00Z","name":"\#(server.cluster)","outbound_gateways":{},"inbound_gateways":{}}"#
+                                case .routez: data = #"{"server_id":"\#(server.id)","routes":[]}"#
+                                case .healthz: data = #"{"status":"ok"}"#
+                                }
+                                let envelope = #"{"server":{"name":"\#(server.name)","id":"\#(server.id)","cluster":"\#(server.cluster)","ver":"2.15.1"},"data":\#(data)}"#
+                                try? await responder.publish(reply, payload: Data(envelope.utf8))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (responder, task)
+    }
+
+    @Test func duplicateNamesStayTwoEndpointsAndNobodyIsCalledSilentOrLate() async throws {
+        let server = try NatsServerProcess(.new, port: 26_071, config: "")
+        defer { server.stop() }
+        let servers = [
+            FakeServer(name: "w1", id: "NW1A", cluster: "west"), FakeServer(name: "w1", id: "NW1B", cluster: "west"),
+            FakeServer(name: "e1", id: "NE1", cluster: "east"),
+        ]
+        let (responder, answering) = try await answer(as: servers, port: 26_071)
+        defer { answering.cancel() }
+        let client = try await NatsClient.connect(NatsClientSettings(servers: [NatsServerAddress(host: "127.0.0.1", port: 26_071)]))
+        let poller = SystemAccountPoller(client: client, sourceURL: "nats://127.0.0.1:26071", timeout: 2)
+        for round in 1...3 {
+            let started = ContinuousClock.now
+            let polls = await poller.poll()
+            let elapsed = ContinuousClock.now - started
+            #expect(polls.map(\.endpoint.displayURL) == [
+                "nats://127.0.0.1:26071#e1", "nats://127.0.0.1:26071#w1/NW1A", "nats://127.0.0.1:26071#w1/NW1B",
+            ], "round \(round)")
+            #expect(polls.allSatisfy { $0.observation.failure == nil }, "round \(round): \(polls.map { $0.observation.failure?.message ?? "ok" })")
+            if round > 1 { #expect(elapsed < .milliseconds(250), "round \(round) waited for the quiet period: \(elapsed)") }
+        }
+        await client.close()
+        await responder.close()
+    }
+
+    /// A known server that stops answering is silent; one that joins is found; a restart (new id, same
+    /// name) is the same endpoint.
+    @Test func silentJoiningAndRestartedServers() async throws {
+        let server = try NatsServerProcess(.old, port: 26_072, config: "")
+        defer { server.stop() }
+        let client = try await NatsClient.connect(NatsClientSettings(servers: [NatsServerAddress(host: "127.0.0.1", port: 26_072)]))
+        let poller = SystemAccountPoller(client: client, sourceURL: "nats://x", timeout: 1)
+
+        var (responder, answering) = try await answer(as: [FakeServer(name: "a", id: "A1", cluster: "c"), FakeServer(name: "b", id: "B1", cluster: "c")], port: 26_072)
+        #expect(await poller.poll().compactMap { $0.observation.failure }.isEmpty)
+        answering.cancel()
+        await responder.close()
+
+        (responder, answering) = try await answer(as: [FakeServer(name: "a", id: "A2", cluster: "c"), FakeServer(name: "n", id: "N1", cluster: "c")], port: 26_072)
+        let polls = await poller.poll()
+        let byName = Dictionary(uniqueKeysWithValues: polls.map { ($0.endpoint.name ?? "?", $0.observation) })
+        #expect(Set(byName.keys) == ["a", "b", "n"])
+        #expect(byName["a"]?.failure == nil && byName["n"]?.failure == nil)
+        #expect(byName["b"]?.failure?.reason == .silent)
+        #expect(byName["b"]?.endpoint.group == "c", "a silent server keeps its cluster")
+        answering.cancel()
+        await responder.close()
+        await client.close()
     }
 }
