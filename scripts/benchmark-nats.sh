@@ -19,7 +19,7 @@ work="$(mktemp -d /tmp/gwtop-bench-nats.XXXXXX)"
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+source scripts/bench-lib.sh
 
 nats_port=18422
 "$nats_server" -a 127.0.0.1 -p "$nats_port" 2>"$work/nats-server.log" &
@@ -38,18 +38,12 @@ for size in "${sizes[@]}"; do
     synthetic=$!
     for _ in $(seq 1 50); do grep -q answering "$work/synthetic-$size.log" 2>/dev/null && break; sleep 0.1; done
     mapfile -t urls <"$work/urls-$size"
-    polls=30
     for source in http nats; do
         if [ "$source" = http ]; then args=("${urls[@]}"); else args=(--nats "$nats"); fi
-        once=$(for _ in 1 2 3 4 5; do /usr/bin/time -f %e "$bin/gwtop" --once --interval 0.1 --timeout 10 --format json "${args[@]}" 2>&1 >/dev/null | tail -1; done | median)
-        /usr/bin/time -f "%U %S %M" -o "$work/headless-$size-$source.time" "$bin/gwtop" --headless --interval 1 --timeout 10 \
-            --duration "${polls}s" "${args[@]}" 2>"$work/headless-$size-$source.err" || true
-        read -r user sys rss <"$work/headless-$size-$source.time"
-        done_polls=$(grep -c ' poll ' "$work/headless-$size-$source.err" || true)
-        up=$(grep ' poll ' "$work/headless-$size-$source.err" | tail -1 | grep -o '[0-9]*/[0-9]* endpoints up' || true)
-        cpu=$(awk -v u="$user" -v s="$sys" -v n="$done_polls" 'BEGIN { printf "%.0f ms", (u + s) * 1000 / n }')
-        share=$(awk -v u="$user" -v s="$sys" -v n="$done_polls" 'BEGIN { printf "%.1f %%", (u + s) * 100 / n }')
-        echo "| $size | $((clusters * servers)) | $source ($up) | ${once} s | $cpu | $share | $((rss / 1024)) MiB |"
+        once=$(once_seconds "$bin/gwtop" "${args[@]}")
+        headless_cost "$bin/gwtop" "$work/headless-$size-$source" 30 "${args[@]}"
+        up=$(grep ' poll ' "$headless_err" | tail -1 | grep -o '[0-9]*/[0-9]* endpoints up' || true)
+        echo "| $size | $((clusters * servers)) | $source ($up) | ${once} s | $cpu | $share | $peak |"
     done
     kill "$synthetic" 2>/dev/null || true
     wait "$synthetic" 2>/dev/null || true

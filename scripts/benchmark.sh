@@ -28,7 +28,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+source scripts/bench-lib.sh
 
 echo "| size | servers | connections | floor (1 cycle) | --once (2 polls) | ratio to 2 x floor | CPU per cycle | % of one core at 1 s | peak RSS | decode | model | diagnosis | dashboard update | render 120x40 | key + render | terminal bytes/s | key-to-frame median (p95) |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
@@ -44,17 +44,10 @@ for size in "${sizes[@]}"; do
         "$work/urls-$size" >"$work/curl-$size"
 
     floor=$(for _ in 1 2 3 4 5; do /usr/bin/time -f %e curl -s --parallel --parallel-max 64 -K "$work/curl-$size" 2>&1 >/dev/null | tail -1; done | median)
-    once=$(for _ in 1 2 3 4 5; do /usr/bin/time -f %e "$bin/gwtop" --once --interval 0.1 --timeout 10 --format json "${urls[@]}" 2>&1 >/dev/null | tail -1; done | median)
+    once=$(once_seconds "$bin/gwtop" "${urls[@]}")
     ratio=$(awk -v o="$once" -v f="$floor" 'BEGIN { printf "%.1f", o / (2 * f + 0.1) }')
 
-    polls=30
-    /usr/bin/time -f "%U %S %M" -o "$work/headless-$size.time" "$bin/gwtop" --headless --interval 1 --timeout 10 \
-        --duration "${polls}s" "${urls[@]}" 2>"$work/headless-$size.err" || true
-    read -r user sys rss <"$work/headless-$size.time"
-    done_polls=$(grep -c ' poll ' "$work/headless-$size.err" || true)
-    cpu=$(awk -v u="$user" -v s="$sys" -v n="$done_polls" 'BEGIN { printf "%.0f ms", (u + s) * 1000 / n }')
-    share=$(awk -v u="$user" -v s="$sys" -v n="$done_polls" 'BEGIN { printf "%.1f %%", (u + s) * 100 / n }')
-    peak=$(awk -v k="$rss" 'BEGIN { printf "%.0f MiB", k / 1024 }')
+    headless_cost "$bin/gwtop" "$work/headless-$size" 30 "${urls[@]}"
 
     "$bin/gwtop" --headless --record "$work/rec-$size.gwtoprec" --interval 1 --timeout 10 --duration 3s "${urls[@]}" 2>/dev/null || true
     "$bin/gwtop-bench" "$work/rec-$size.gwtoprec" --repeat 9 >"$work/bench-$size.txt"

@@ -1,0 +1,27 @@
+# Shared by scripts/benchmark.sh and scripts/benchmark-nats.sh (sourced, not run).
+
+# The median of the numbers on stdin, one per line.
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# Wall time of `gwtop --once --interval 0.1 --format json ARGS...`, median of 5.
+once_seconds() {
+    local gwtop="$1"; shift
+    for _ in 1 2 3 4 5; do
+        /usr/bin/time -f %e "$gwtop" --once --interval 0.1 --timeout 10 --format json "$@" 2>&1 >/dev/null | tail -1
+    done | median
+}
+
+# `gwtop --headless` for POLLS polls at a 1 s interval. Sets: cpu ("N ms" a poll), share ("N.N %" of one
+# core), peak ("N MiB"), and headless_err (the file with its status lines).
+headless_cost() {
+    local gwtop="$1" prefix="$2" polls="$3"; shift 3
+    /usr/bin/time -f "%U %S %M" -o "$prefix.time" "$gwtop" --headless --interval 1 --timeout 10 \
+        --duration "${polls}s" "$@" 2>"$prefix.err" || true
+    local user sys rss done_polls
+    read -r user sys rss <"$prefix.time"
+    done_polls=$(grep -c ' poll ' "$prefix.err" || true)
+    cpu=$(awk -v u="$user" -v s="$sys" -v n="$done_polls" 'BEGIN { printf "%.0f ms", (u + s) * 1000 / n }')
+    share=$(awk -v u="$user" -v s="$sys" -v n="$done_polls" 'BEGIN { printf "%.1f %%", (u + s) * 100 / n }')
+    peak=$(awk -v k="$rss" 'BEGIN { printf "%.0f MiB", k / 1024 }')
+    headless_err="$prefix.err"
+}
