@@ -49,7 +49,8 @@ public actor NatsClient {
         let continuation: AsyncStream<NatsMessage>.Continuation
     }
 
-    /// Connects to the first server that accepts, or throws the reason each one failed. Credentials,
+    /// Connects to the first server that accepts, or throws the reason each one failed. Nothing is
+    /// logged unless a logger is given. Credentials,
     /// TLS files and the server's answer to CONNECT are all checked here, so a mistake is reported at
     /// start, naming the server and the reason.
     ///
@@ -57,7 +58,7 @@ public actor NatsClient {
     /// the client is returned at once and keeps trying in the background, as after a disconnect. A
     /// refusal of the credentials, TLS or the protocol is still thrown: waiting does not mend those.
     public static func connect(
-        _ settings: NatsClientSettings, logger: Logger = Logger(label: "gwtop.nats"), retryingUnreachable: Bool = false
+        _ settings: NatsClientSettings, logger: Logger = Logger(label: "gwtop.nats") { _ in SwiftLogNoOpLogHandler() }, retryingUnreachable: Bool = false
     ) async throws -> NatsClient {
         let client = try NatsClient(settings: settings, logger: logger)
         try await client.connectFirstTime(retryingUnreachable: retryingUnreachable)

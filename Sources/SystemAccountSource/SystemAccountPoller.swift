@@ -35,7 +35,7 @@ public actor SystemAccountPoller {
 
     public init(
         client: NatsClient, sourceURL: String, timeout: Double, kinds: [MonitorEndpointKind] = MonitorEndpointKind.allCases,
-        logger: Logger = Logger(label: "gwtop.sys"), now: @escaping @Sendable () -> MonitorTime = { MonitorTime.now }
+        logger: Logger = Logger(label: "gwtop.sys") { _ in SwiftLogNoOpLogHandler() }, now: @escaping @Sendable () -> MonitorTime = { MonitorTime.now }
     ) {
         self.client = client
         self.sourceURL = sourceURL
