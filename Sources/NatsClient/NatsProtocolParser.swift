@@ -185,7 +185,11 @@ public struct NatsProtocolParser: Sendable {
         }
         pendingMessage = nil
         let headerBlock = buffer.readBytes(length: pending.headerBytes) ?? []
-        let payload = Data(buffer.readBytes(length: pending.totalBytes - pending.headerBytes) ?? [])
+        let payloadLength = pending.totalBytes - pending.headerBytes
+        // Straight into the Data, without an intermediate array: replies run to 100 KB each.
+        let payload = buffer.readWithUnsafeReadableBytes { bytes in
+            (payloadLength, Data(bytes: bytes.baseAddress!, count: payloadLength))
+        }
         guard buffer.readBytes(length: 2) == [13, 10] else {
             throw NatsProtocolError("payload of \(pending.subject) is not followed by CRLF")
         }

@@ -69,7 +69,8 @@ public actor SystemAccountPoller {
                 group.addTask {
                     do {
                         let replies = try await client.request(Self.subject(for: kind), payload: Self.body(for: kind), collection: collection)
-                        return (kind, .success(Self.responses(kind, replies, elapsed: Self.seconds(since: started), logger: logger)))
+                        let elapsed = Self.seconds(since: started)
+                        return (kind, .success(Self.responses(kind, consume replies, elapsed: elapsed, logger: logger)))
                     } catch {
                         return (kind, .failure(error))
                     }
@@ -122,11 +123,11 @@ public actor SystemAccountPoller {
 
     /// A kind's replies as raw responses by server; replies that are not envelopes are logged and skipped.
     private static func responses(
-        _ kind: MonitorEndpointKind, _ replies: [NatsMessage], elapsed: Double, logger: Logger
+        _ kind: MonitorEndpointKind, _ replies: consuming [NatsMessage], elapsed: Double, logger: Logger
     ) -> [(ServerEnvelope.ServerInfo, RawResponse)] {
         // Each reply is let go as soon as its document is copied out, so a kind's replies and their
         // copies (25 MB each for /gatewayz at 250 servers) are never all held at once.
-        var replies = replies
+        var replies = consume replies
         var responses: [(ServerEnvelope.ServerInfo, RawResponse)] = []
         responses.reserveCapacity(replies.count)
         while let reply = replies.popLast() {
