@@ -241,6 +241,9 @@ public actor SystemAccountPoller {
         EndpointIdentity(displayURL: "\(sourceURL)#\(label)", name: label, group: cluster)
     }
 
+    /// The connection everything comes through.
+    public func connectionStatus() async -> NatsClient.Status { await client.status }
+
     // MARK: Early polls on gateway changes
 
     /// True once after a server announced a change to its outbound gateways: the caller polls now

@@ -94,6 +94,19 @@ public struct SeriesKey: Sendable, Hashable {
 }
 
 /// The result of one poll cycle, as the dashboard receives it.
+/// The one connection all the data comes through, when there is one (`--nats`): shown in the header,
+/// because when it is down every server looks down.
+public struct SourceConnection: Sendable, Equatable {
+    /// "via e2" or "NATS reconnecting: …".
+    public var text: String
+    public var isUp: Bool
+
+    public init(text: String, isUp: Bool) {
+        self.text = text
+        self.isUp = isUp
+    }
+}
+
 public struct PollUpdate: Sendable {
     public var model: Supercluster
     public var problems: [Problem]
@@ -102,13 +115,19 @@ public struct PollUpdate: Sendable {
     public var duration: Double
     /// What this poll changed.
     public var events: [MeshEvent]
+    /// The system-account connection as the poll ended; nil without `--nats`.
+    public var sourceConnection: SourceConnection?
 
-    public init(model: Supercluster, problems: [Problem], receivedAt: MonitorTime, duration: Double, events: [MeshEvent] = []) {
+    public init(
+        model: Supercluster, problems: [Problem], receivedAt: MonitorTime, duration: Double, events: [MeshEvent] = [],
+        sourceConnection: SourceConnection? = nil
+    ) {
         self.model = model
         self.problems = problems
         self.receivedAt = receivedAt
         self.duration = duration
         self.events = events
+        self.sourceConnection = sourceConnection
     }
 }
 

@@ -131,6 +131,12 @@ public enum DashboardView {
         x = buffer.put(ageHealth == .ok ? ageText : "\(state.glyphs.health(ageHealth)) \(ageText)", x: x, y: y, role: ageRole)
         if let latest = state.latest {
             x = buffer.put("  cycle \(Units.duration(latest.duration))", x: x, y: y, role: .header)
+            if let source = latest.sourceConnection {
+                x = buffer.put("  ", x: x, y: y, role: .header)
+                x = source.isUp
+                    ? buffer.put(source.text, x: x, y: y, role: .header, maxWidth: 24)
+                    : buffer.put("\(state.glyphs.health(.critical)) \(source.text)", x: x, y: y, role: .stale, maxWidth: 60)
+            }
         }
         if let recording = state.recordingTo {
             // Recording is never silent: whoever sits at this screen may not be the one who asked for it.

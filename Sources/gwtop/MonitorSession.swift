@@ -1,5 +1,6 @@
 import Foundation
 import MonitorModel
+import NatsClient
 import Poller
 import Recording
 import SystemAccountSource
@@ -27,6 +28,8 @@ actor MonitorSession {
         /// Bytes this poll added to the recording (0 when not recording or on failure).
         let recordedBytes: Int
         let recordingError: String?
+        /// The system-account connection after this poll; nil without `--nats`.
+        let systemAccountConnection: NatsClient.Status?
     }
 
     init(poller: Poller, systemAccount: SystemAccountPoller? = nil, thresholds: DiagnosisThresholds, recorder: RecordingWriter? = nil) {
@@ -61,7 +64,8 @@ actor MonitorSession {
         return Result(
             model: step.model, problems: step.problems, events: step.events, cycle: cycle,
             duration: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
-            recordedBytes: recordedBytes, recordingError: recordingError)
+            recordedBytes: recordedBytes, recordingError: recordingError,
+            systemAccountConnection: await systemAccount?.connectionStatus())
     }
 
     /// True once when a server has announced a gateway change since the last call: poll now.

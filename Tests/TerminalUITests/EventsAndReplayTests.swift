@@ -156,6 +156,22 @@ struct TestFailure: Error, CustomStringConvertible {
         #expect(DashboardView.render(state).lines[1].contains("* REC mesh.gwtoprec"))
     }
 
+    /// With `--nats`, the header says which server the data comes through, and loudly when it is down.
+    @Test func systemAccountConnectionIsShownInTheHeader() throws {
+        var state = try recordedState("healthy", width: 120, height: 30)
+        let latest = try #require(state.latest)
+        state.latest?.sourceConnection = SourceConnection(text: "via e2", isUp: true)
+        #expect(DashboardView.render(state).lines[1].contains("cycle \(Units.duration(latest.duration))  via e2"))
+        state.latest?.sourceConnection = SourceConnection(text: "NATS reconnecting: nats://10.0.0.1:4222: connection refused", isUp: false)
+        let frame = DashboardView.render(state)
+        #expect(frame.lines[1].contains("✗ NATS reconnecting: nats://10.0.0.1:4222: connection"), "\(frame.lines[1])")
+        let start = try #require(frame.lines[1].range(of: "NATS reconnecting"))
+        let column = frame.lines[1].distance(from: frame.lines[1].startIndex, to: start.lowerBound)
+        #expect(frame[column, 1].role == .stale)
+        state.latest?.sourceConnection = nil
+        #expect(!DashboardView.render(state).lines[1].contains("NATS"))
+    }
+
     @Test func replayClockIsTheRecordedTime() throws {
         var state = try replayState()
         let recorded = state.now
