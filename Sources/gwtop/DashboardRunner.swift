@@ -55,15 +55,6 @@ struct DashboardRunner {
     /// `--record FILE`, for the header's REC marker.
     var recordingPath: String? = nil
 
-    /// The header's words for the system-account connection.
-    static func sourceConnection(_ status: NatsClient.Status) -> SourceConnection {
-        switch status {
-        case .connected(let server, let name): SourceConnection(text: "via \(name ?? server)", isUp: true)
-        case .reconnecting(_, let error): SourceConnection(text: "NATS reconnecting: \(error)", isUp: false)
-        case .closed: SourceConnection(text: "NATS closed", isUp: false)
-        }
-    }
-
     func run() async throws -> Int32 {
         let mailbox = Mailbox(interval: interval)
         let signals = SignalWatcher { mailbox.stop($0) }
@@ -81,7 +72,7 @@ struct DashboardRunner {
                         if let error = result.recordingError { mailbox.post(.status("recording failed: \(error)")) }
                         mailbox.post(.poll(PollUpdate(
                             model: result.model, problems: result.problems, receivedAt: MonitorTime.now, duration: result.duration,
-                            events: result.events, sourceConnection: result.systemAccountConnection.map(Self.sourceConnection))))
+                            events: result.events, sourceConnection: result.systemAccountConnection?.sourceConnection)))
                     } else {
                         try? await Task.sleep(for: .milliseconds(20))
                     }
@@ -254,3 +245,14 @@ enum BundledFiles {
     }
 }
 
+
+extension NatsClient.Status {
+    /// The words for the system-account connection in the dashboard's header and the headless status line.
+    var sourceConnection: SourceConnection {
+        switch self {
+        case .connected(let server, let name): SourceConnection(text: "via \(name ?? server)", isUp: true)
+        case .reconnecting(_, let error): SourceConnection(text: "NATS reconnecting: \(error)", isUp: false)
+        case .closed: SourceConnection(text: "NATS closed", isUp: false)
+        }
+    }
+}

@@ -53,6 +53,9 @@ struct HeadlessMode {
             + "\(summary.outboundUp)/\(summary.outboundExpected) links  "
             + "\(summary.critical) critical \(summary.warning) warning \(summary.info) info  "
             + "+\(result.events.count) event\(result.events.count == 1 ? "" : "s")  cycle \(Units.duration(result.duration))"
+        if let connection = result.systemAccountConnection {
+            line += "  " + connection.sourceConnection.text
+        }
         if recording {
             if let error = result.recordingError {
                 line += "  RECORDING FAILED: \(error)"

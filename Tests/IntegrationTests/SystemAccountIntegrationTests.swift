@@ -169,6 +169,7 @@ struct SystemAccountIntegrationTests {
         }
         waitFor("first polls", seconds: 10) { lastStatus().contains("5/5 endpoints up") }
         #expect(connectedTo() == "e1")
+        #expect(lastStatus().contains("via e1"), "the status line names the server the data comes through")
 
         try cluster.kill("e1")
         waitFor("after e1 died", seconds: 15) { lastStatus().contains("4/5 endpoints up") && connectedTo() != "e1" }
