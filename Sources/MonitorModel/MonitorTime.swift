@@ -167,3 +167,10 @@ public struct MonitorTime: Sendable, Hashable, Comparable, CustomStringConvertib
 extension Comparable {
     func clamped(to range: ClosedRange<Self>) -> Self { min(max(self, range.lowerBound), range.upperBound) }
 }
+
+extension Duration {
+    /// The duration in seconds, for timings reported as plain numbers.
+    public var inSeconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

@@ -57,10 +57,7 @@ public final class HTTPMonitoringTransport: MonitoringTransport {
 
     public func fetch(_ target: MonitorTarget, _ kind: MonitorEndpointKind) async -> RawResponse {
         let started = ContinuousClock.now
-        func elapsed() -> Double {
-            let duration = ContinuousClock.now - started
-            return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        }
+        func elapsed() -> Double { (ContinuousClock.now - started).inSeconds }
         var request = HTTPClientRequest(url: target.requestURL(for: kind))
         request.headers.add(name: "Accept", value: "application/json")
         request.headers.add(name: "User-Agent", value: "gwtop")

@@ -69,7 +69,7 @@ public actor SystemAccountPoller {
                 group.addTask {
                     do {
                         let replies = try await client.request(Self.subject(for: kind), payload: Self.body(for: kind), collection: collection)
-                        let elapsed = Self.seconds(since: started)
+                        let elapsed = (ContinuousClock.now - started).inSeconds
                         return (kind, .success(Self.responses(kind, consume replies, elapsed: elapsed, logger: logger)))
                     } catch {
                         return (kind, .failure(error))
@@ -295,11 +295,6 @@ public actor SystemAccountPoller {
     struct StatszGateway: Decodable {
         var gwid: UInt64
         var name: String
-    }
-
-    static func seconds(since start: ContinuousClock.Instant) -> Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 }
 

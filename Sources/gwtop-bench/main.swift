@@ -19,9 +19,6 @@ struct BenchError: Error, CustomStringConvertible {
     let description: String
 }
 
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-}
 
 func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
@@ -31,7 +28,7 @@ func median(_ values: [Double]) -> Double {
 func measure(_ repeats: Int, _ body: () -> Void) -> Double {
     var samples: [Double] = []
     let clock = ContinuousClock()
-    for _ in 0..<repeats { samples.append(seconds(clock.measure(body))) }
+    for _ in 0..<repeats { samples.append(clock.measure(body).inSeconds) }
     return median(samples)
 }
 

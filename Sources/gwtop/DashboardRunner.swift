@@ -187,7 +187,7 @@ final class UIThread: @unchecked Sendable {
                     // From the key leaving the terminal driver to the frame handed to the terminal.
                     let elapsed = ContinuousClock.now - keyArrived
                     runner.logger.debug("key answered", metadata: [
-                        "ms": "\(Units.fixed(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000, digits: 3))",
+                        "ms": "\(Units.fixed(elapsed.inSeconds * 1000, digits: 3))",
                     ])
                 }
             }

@@ -63,7 +63,7 @@ actor MonitorSession {
         let step = timeline.advance(cycle.snapshot)
         return Result(
             model: step.model, problems: step.problems, events: step.events, cycle: cycle,
-            duration: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+            duration: elapsed.inSeconds,
             recordedBytes: recordedBytes, recordingError: recordingError,
             systemAccountConnection: await systemAccount?.connectionStatus())
     }
