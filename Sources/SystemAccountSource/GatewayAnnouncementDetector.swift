@@ -1,6 +1,7 @@
 /// Tells a STATSZ that announces a gateway change from a regular one. Pure: arrival times are given.
 struct GatewayAnnouncementDetector {
-    struct Gateway: Equatable, Comparable {
+    /// One entry of STATSZ `gateways` (the fields that identify the outbound connection).
+    struct Gateway: Equatable, Comparable, Decodable {
         var gwid: UInt64
         var name: String
         static func < (lhs: Gateway, rhs: Gateway) -> Bool { (lhs.name, lhs.gwid) < (rhs.name, rhs.gwid) }

@@ -156,9 +156,7 @@ public actor SystemAccountPoller {
             let failure = EndpointFailure(
                 .network,
                 "no server answered \(Self.subject(for: .varz)) through \(sourceURL): the user must be in the system account")
-            return [EndpointRawPoll(
-                endpoint: EndpointIdentity(displayURL: sourceURL), observedAt: observedAt,
-                responses: kinds.map { RawResponse(kind: $0, statusCode: nil, body: Data(), failure: failure) })]
+            return [failedPoll(EndpointIdentity(displayURL: sourceURL), failure: failure, at: observedAt)]
         }
         let idsByName = Dictionary(grouping: answers.values, by: \.server.name).mapValues { Set($0.map(\.server.id)) }
         for (name, ids) in idsByName where ids.count > 1 { duplicateNames.insert(name) }
@@ -181,9 +179,7 @@ public actor SystemAccountPoller {
             let failure = EndpointFailure(
                 .silent,
                 "silent: no reply to \(Self.subject(for: .varz)) (answered until \(server.lastSeen.rfc3339))")
-            for id in duplicateNames.contains(name) ? server.ids.sorted() : [server.ids.first ?? ""] {
-                polls.append(failedPoll(label(name, id: id), cluster: server.cluster, failure: failure, at: observedAt))
-            }
+            polls += failedPolls(name, server, failure: failure, at: observedAt)
         }
         return polls.sorted { $0.endpoint < $1.endpoint }
     }
@@ -220,20 +216,21 @@ public actor SystemAccountPoller {
         let reason: EndpointFailure.Reason = (error as? NatsClientError)?.kind == .timeout ? .timeout : .network
         let failure = EndpointFailure(reason, "system account: \(error)")
         if known.isEmpty {
-            return [EndpointRawPoll(
-                endpoint: EndpointIdentity(displayURL: sourceURL), observedAt: time,
-                responses: kinds.map { RawResponse(kind: $0, statusCode: nil, body: Data(), failure: failure) })]
+            return [failedPoll(EndpointIdentity(displayURL: sourceURL), failure: failure, at: time)]
         }
-        return known.flatMap { name, server in
-            (duplicateNames.contains(name) ? server.ids.sorted() : [server.ids.first ?? ""]).map { id in
-                failedPoll(label(name, id: id), cluster: server.cluster, failure: failure, at: time)
-            }
-        }.sorted { $0.endpoint < $1.endpoint }
+        return known.flatMap { failedPolls($0.key, $0.value, failure: failure, at: time) }.sorted { $0.endpoint < $1.endpoint }
     }
 
-    private func failedPoll(_ name: String, cluster: String?, failure: EndpointFailure, at time: MonitorTime) -> EndpointRawPoll {
+    /// A known server that gave nothing this poll: one endpoint, or one per id for a duplicated name.
+    private func failedPolls(_ name: String, _ server: KnownServer, failure: EndpointFailure, at time: MonitorTime) -> [EndpointRawPoll] {
+        let ids = duplicateNames.contains(name) ? server.ids.sorted() : [server.ids.first ?? ""]
+        return ids.map { failedPoll(identity(label(name, id: $0), cluster: server.cluster), failure: failure, at: time) }
+    }
+
+    /// Every document of the endpoint failed the same way.
+    private func failedPoll(_ endpoint: EndpointIdentity, failure: EndpointFailure, at time: MonitorTime) -> EndpointRawPoll {
         EndpointRawPoll(
-            endpoint: identity(name, cluster: cluster), observedAt: time,
+            endpoint: endpoint, observedAt: time,
             responses: kinds.map { RawResponse(kind: $0, statusCode: nil, body: Data(), failure: failure) })
     }
 
@@ -268,8 +265,7 @@ public actor SystemAccountPoller {
             var detector = GatewayAnnouncementDetector()
             for await message in stream {
                 guard let statsz = try? JSONDecoder().decode(StatszMessage.self, from: message.payload) else { continue }
-                let gateways = (statsz.statsz.gateways ?? []).map { GatewayAnnouncementDetector.Gateway(gwid: $0.gwid, name: $0.name) }
-                if detector.observe(serverID: statsz.server.id, gateways: gateways, at: ContinuousClock.now) {
+                if detector.observe(serverID: statsz.server.id, gateways: statsz.statsz.gateways ?? [], at: ContinuousClock.now) {
                     logger.debug("gateway change announced", metadata: ["server": "\(statsz.server.name)"])
                     earlyPoll.withLockedValue { $0 = true }
                 }
@@ -287,14 +283,9 @@ public actor SystemAccountPoller {
             var id: String
             var name: String
         }
-        struct Body: Decodable { var gateways: [StatszGateway]? }
+        struct Body: Decodable { var gateways: [GatewayAnnouncementDetector.Gateway]? }
         var server: Server
         var statsz: Body
-    }
-
-    struct StatszGateway: Decodable {
-        var gwid: UInt64
-        var name: String
     }
 }
 
