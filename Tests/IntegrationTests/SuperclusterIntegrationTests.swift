@@ -227,6 +227,15 @@ struct SuperclusterIntegrationTests {
             (["--once", "http://127.0.0.1:1", "http://127.0.0.1:1/"], "endpoint http://127.0.0.1:1 is listed twice"),
             (["--once", "--log", "/nonexistent/dir/x.log", "http://127.0.0.1:1"], "cannot create log file /nonexistent/dir/x.log"),
             (["--once", "--theme", "nosuch", "http://127.0.0.1:1"], "unknown theme \"nosuch\"; expected one of: default"),
+            // The system-account options: each wrong combination is named before anything connects.
+            (["--replay", "/nonexistent.gwtoprec", "--nats", "nats://127.0.0.1:1"], "--replay shows a recording and takes no --nats options"),
+            (["--once", "--user", "sys"], "--user, --password, --token, --nkey, --creds and --tls-* apply to --nats URL, which is missing"),
+            (["--once", "--nats", "nats://127.0.0.1:1", "--user", "a", "--token", "t"],
+             "give one way to authenticate to NATS, not --user/--password and --token"),
+            (["--once", "--nats", "nats://127.0.0.1:1", "--password", "p"], "--password needs --user"),
+            (["--once", "--nats", "http://127.0.0.1:8222"], "--nats: invalid NATS URL \"http://127.0.0.1:8222\": scheme http (use nats:// or tls://)"),
+            (["--once", "--nats", "nats://127.0.0.1:1", "--nkey", "/nonexistent/sys.nk"], "--nkey /nonexistent/sys.nk:"),
+            (["--once", "--nats", "nats://127.0.0.1:1", "--tls-cert", "/etc/hostname"], "--tls-cert and --tls-key go together"),
         ]
         for (arguments, message) in invalid {
             let output = try GwtopBinary.run(arguments)
