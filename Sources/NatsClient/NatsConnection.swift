@@ -79,6 +79,11 @@ final class NatsConnection: Sendable {
     /// (by the client's actor) reach the server in that order, which an `async` send would not promise.
     /// Await the result to learn whether the write went out.
     func enqueue(_ commands: [NatsClientCommand]) throws -> EventLoopFuture<Void> {
+        try Self.enqueue(commands, on: channel)
+    }
+
+    /// The commands as one buffer, written and flushed on `channel`.
+    private static func enqueue(_ commands: [NatsClientCommand], on channel: any Channel) throws -> EventLoopFuture<Void> {
         var buffer = channel.allocator.buffer(capacity: 256)
         for command in commands { try command.write(into: &buffer) }
         return channel.writeAndFlush(buffer)
@@ -174,13 +179,14 @@ final class NatsConnection: Sendable {
         }
         var fields = NatsConnectFields(name: settings.connectionName, tlsRequired: info.tlsRequired == true || wantsTLS)
         try authenticate(&fields, with: settings.authentication, nonce: info.nonce, address: address)
-        fields.headers = true
         do {
-            try await sendHandshake(channel: channel, [.connect(fields), .ping], address: address)
+            try await enqueue([.connect(fields), .ping], on: channel).get()
+        } catch let error as NatsClientError {
+            throw error
         } catch {
             // A failed TLS handshake closes the channel under the write; the reader holds the real reason.
             _ = try await next()
-            throw error
+            throw NatsClientError(.disconnected, "\(address): could not send CONNECT: \(error)")
         }
         while true {
             switch try await next() {
@@ -191,16 +197,6 @@ final class NatsConnection: Sendable {
             case nil:
                 throw NatsClientError(.disconnected, "\(address): the server closed the connection during the handshake")
             }
-        }
-    }
-
-    private static func sendHandshake(channel: any Channel, _ commands: [NatsClientCommand], address: NatsServerAddress) async throws {
-        var buffer = channel.allocator.buffer(capacity: 512)
-        for command in commands { try command.write(into: &buffer) }
-        do {
-            try await channel.writeAndFlush(buffer)
-        } catch {
-            throw NatsClientError(.disconnected, "\(address): could not send CONNECT: \(error)")
         }
     }
 
