@@ -9,6 +9,8 @@ public struct GwtopConfiguration: Sendable {
     public var endpoints: [MonitorTarget] = []
     public var interval: Double?
     public var timeout: Double?
+    /// Seconds between polls that ask everything (`full_every`, as `--full-every`).
+    public var fullEvery: Double?
     public var maxConcurrentEndpoints: Int?
     public var thresholds = DiagnosisThresholds()
     /// Dashboard theme name or path.
@@ -62,12 +64,15 @@ public struct GwtopConfiguration: Sendable {
         guard let root else { return configuration }  // an empty file configures nothing
         let reader = NodeReader(file: file)
         let top = try reader.mapping(root, context: "the top level",
-            allowed: ["interval", "timeout", "max_concurrent", "endpoints", "groups", "thresholds", "theme", "nats"])
+            allowed: ["interval", "timeout", "full_every", "max_concurrent", "endpoints", "groups", "thresholds", "theme", "nats"])
         if let node = top["interval"] {
             configuration.interval = try reader.number(node, key: "interval", range: 0.1...3600)
         }
         if let node = top["timeout"] {
             configuration.timeout = try reader.number(node, key: "timeout", range: 0.05...600)
+        }
+        if let node = top["full_every"] {
+            configuration.fullEvery = try reader.number(node, key: "full_every", range: 0...86400)
         }
         if let node = top["max_concurrent"] {
             configuration.maxConcurrentEndpoints = Int(try reader.number(node, key: "max_concurrent", range: 1...4096, integer: true))

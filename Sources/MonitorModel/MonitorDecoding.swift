@@ -3,19 +3,35 @@ public import Foundation
 /// The monitoring endpoints gwtop reads, with the exact request each one gets.
 public enum MonitorEndpointKind: String, Sendable, CaseIterable, Codable, Hashable {
     case varz, gatewayz, routez, healthz
+    /// `/gatewayz` without `accs=1`: every connection and its counters, without the per-account interest
+    /// lists that make up about a third of the document. Asked on the polls between full ones (see
+    /// `CarriedDocuments`), which take the accounts from the last full answer.
+    case gatewayzLinks = "gatewayz_links"
+
+    /// Everything gwtop shows: asked on the first poll and on every full one.
+    public static let fullSet: [MonitorEndpointKind] = [.varz, .gatewayz, .routez, .healthz]
+    /// What changes from second to second: connections, counters, RTT, pending bytes, health.
+    public static let frequentSet: [MonitorEndpointKind] = [.gatewayzLinks, .healthz]
+    /// Asked at once on a frequent poll whose answer shows something the carried documents do not
+    /// cover (a restarted server, a connection not seen at the last full poll).
+    public static let carriedSet: [MonitorEndpointKind] = [.varz, .gatewayz, .routez]
 
     /// Path and query appended to an endpoint's base URL.
     public var requestPath: String {
         switch self {
         case .varz: "/varz"
         case .gatewayz: "/gatewayz?accs=1"
+        case .gatewayzLinks: "/gatewayz"
         case .routez: "/routez"
         case .healthz: "/healthz"
         }
     }
 
+    /// The document as messages name it: both kinds of gatewayz request are `/gatewayz`.
+    public var documentName: String { self == .gatewayzLinks ? "gatewayz" : rawValue }
+
     /// varz and gatewayz are the minimum for a server to be modelled; the others only add detail.
-    public var isRequired: Bool { self == .varz || self == .gatewayz }
+    public var isRequired: Bool { self != .routez && self != .healthz }
 
     /// The largest body accepted for this document. /gatewayz?accs=1 of a big server (hundreds of
     /// connections, many accounts) runs to megabytes; the others are small. Together they bound what
@@ -23,7 +39,7 @@ public enum MonitorEndpointKind: String, Sendable, CaseIterable, Codable, Hashab
     public var maximumBodyBytes: Int {
         switch self {
         case .varz: 2 << 20
-        case .gatewayz: 16 << 20
+        case .gatewayz, .gatewayzLinks: 16 << 20
         case .routez: 4 << 20
         case .healthz: 64 << 10
         }
@@ -34,7 +50,7 @@ public enum MonitorEndpointKind: String, Sendable, CaseIterable, Codable, Hashab
 public struct MonitorDecodingError: Error, CustomStringConvertible, Sendable, Equatable {
     public let endpoint: MonitorEndpointKind
     public let message: String
-    public var description: String { "/\(endpoint.rawValue): \(message)" }
+    public var description: String { "/\(endpoint.documentName): \(message)" }
 }
 
 public enum MonitorDecoder {

@@ -16,10 +16,16 @@ public struct RecordedPoll: Sendable, Equatable {
         self.endpoints = endpoints
     }
 
-    /// Decodes the raw responses again, as the poller did live.
-    public var snapshot: PollSnapshot {
-        PollSnapshot(sequence: sequence, startedAt: startedAt, finishedAt: finishedAt, observations: endpoints.map(\.observation))
+    /// Decodes the raw responses again, as the poller did live, taking what a poll between full ones did
+    /// not ask from `carried` and updating it (see `CarriedDocuments`).
+    public func snapshot(carrying carried: inout CarriedDocuments) -> PollSnapshot {
+        PollSnapshot(
+            sequence: sequence, startedAt: startedAt, finishedAt: finishedAt,
+            observations: endpoints.map { carried.observation(for: $0) })
     }
+
+    /// Every endpoint was asked everything (so nothing needs carrying from an earlier poll).
+    public var isFull: Bool { !endpoints.contains { $0.responses.contains { $0.kind == .gatewayzLinks } } }
 }
 
 /// The JSON form of a record. Field names are short but spelled out; times are integer nanoseconds

@@ -29,10 +29,23 @@ public struct ReplayTimeline: Sendable {
         public var warnings: [String]
     }
 
-    /// Feeds one record to `timeline` (for a player that goes on from where it is).
-    public func advance(_ timeline: inout MeshTimeline, index: Int) throws -> Frame {
+    /// Full polls (everything asked; see `CarriedDocuments`) are never further apart than this in a
+    /// recording gwtop makes, so a replay that starts in the middle finds one within this many records.
+    public static let longestFullPollSpacing = 60
+
+    /// Where a player stands: the timeline, and what the last full poll of each endpoint said (the
+    /// polls between full ones take it from there, as they did live).
+    public struct Cursor: Sendable {
+        public var timeline: MeshTimeline
+        public var carried = CarriedDocuments()
+
+        public init(timeline: MeshTimeline) { self.timeline = timeline }
+    }
+
+    /// Feeds one record to the cursor (for a player that goes on from where it is).
+    public func advance(_ cursor: inout Cursor, index: Int) throws -> Frame {
         let poll = try recording.poll(at: index)
-        let step = timeline.advance(poll.snapshot)
+        let step = cursor.timeline.advance(poll.snapshot(carrying: &cursor.carried))
         return Frame(index: index, step: step, duration: poll.finishedAt.seconds(since: poll.startedAt))
     }
 
@@ -40,14 +53,21 @@ public struct ReplayTimeline: Sendable {
     /// in the outcome). Starting a few polls before the index of interest is enough for rates and
     /// reconnects; events before `range` are not in the outcome.
     public func run(_ range: ClosedRange<Int>, keepFrames: Bool = true, eventLimit: Int = 1_000_000) -> Outcome {
-        var timeline = MeshTimeline(thresholds: thresholds, eventLimit: eventLimit)
-        return run(range, keepFrames: keepFrames, continuing: &timeline)
+        var cursor = Cursor(timeline: MeshTimeline(thresholds: thresholds, eventLimit: eventLimit))
+        return run(range, keepFrames: keepFrames, continuing: &cursor)
     }
 
-    /// As `run`, leaving `timeline` where the last record put it.
-    public func run(_ range: ClosedRange<Int>, keepFrames: Bool = true, continuing timeline: inout MeshTimeline) -> Outcome {
+    /// As `run`, leaving `cursor` where the last record put it. A fresh cursor that starts in the middle
+    /// first reads the records from the last full poll before `range`, for their carried documents only.
+    public func run(_ range: ClosedRange<Int>, keepFrames: Bool = true, continuing cursor: inout Cursor) -> Outcome {
         var frames: [Frame] = []
         var warnings: [String] = []
+        if cursor.carried.entries.isEmpty, range.lowerBound > 0 {
+            for index in fullPollIndex(atOrBefore: range.lowerBound)..<range.lowerBound {
+                guard let poll = try? recording.poll(at: index) else { continue }
+                _ = poll.snapshot(carrying: &cursor.carried)
+            }
+        }
         for index in range where recording.frames.indices.contains(index) {
             let poll: RecordedPoll
             do {
@@ -56,7 +76,7 @@ public struct ReplayTimeline: Sendable {
                 warnings.append("\(recording.path): record \(index + 1) (offset \(recording.frames[index].offset)) is unreadable: \(error); skipped")
                 continue
             }
-            let step = timeline.advance(poll.snapshot)
+            let step = cursor.timeline.advance(poll.snapshot(carrying: &cursor.carried))
             let frame = Frame(index: index, step: step, duration: poll.finishedAt.seconds(since: poll.startedAt))
             if keepFrames {
                 frames.append(frame)
@@ -65,7 +85,18 @@ public struct ReplayTimeline: Sendable {
                 frames = [frame]
             }
         }
-        return Outcome(frames: frames, events: timeline.events, warnings: warnings)
+        return Outcome(frames: frames, events: cursor.timeline.events, warnings: warnings)
+    }
+
+    /// The last record at or before `index` that asked every endpoint for everything, looking back at
+    /// most `longestFullPollSpacing` records (0 if none is found: the start of the recording).
+    func fullPollIndex(atOrBefore index: Int) -> Int {
+        var candidate = min(index, recording.count - 1)
+        while candidate > 0, index - candidate < Self.longestFullPollSpacing {
+            if let poll = try? recording.poll(at: candidate), poll.isFull { return candidate }
+            candidate -= 1
+        }
+        return max(0, candidate)
     }
 
     /// The state as of `time`: every record up to it, the last one shown, every event so far.

@@ -182,7 +182,8 @@ public struct SyntheticMesh: Sendable {
         return w.bytes
     }
 
-    public func gatewayz(_ s: ServerRef, now: Double) -> [UInt8] {
+    /// `accounts`: the per-account interest lists, as nats-server adds them for `/gatewayz?accs=1`.
+    public func gatewayz(_ s: ServerRef, now: Double, accounts: Bool = true) -> [UInt8] {
         var w = JSONBytes()
         w.open()
         w.field("server_id", string: serverID(s))
@@ -199,7 +200,7 @@ public struct SyntheticMesh: Sendable {
             w.open()
             w.field("configured", bool: true)
             connection(&w, gid: outboundGid(s, toCluster: d), remote: target, now: now,
-                       inMsgs: 0, outMsgs: rate, size: size, salt: UInt64(d))
+                       inMsgs: 0, outMsgs: rate, size: size, salt: UInt64(d), accounts: accounts)
             w.close()
         }
         w.close()
@@ -218,7 +219,7 @@ public struct SyntheticMesh: Sendable {
                 w.openElement()
                 w.field("configured", bool: false)
                 connection(&w, gid: inboundGid(s, sourceIndex: index), remote: source, now: now,
-                           inMsgs: rate, outMsgs: 0, size: size, salt: UInt64(1000 + index))
+                           inMsgs: rate, outMsgs: 0, size: size, salt: UInt64(1000 + index), accounts: accounts)
                 w.close()
                 position += 1
                 index += 1
@@ -230,7 +231,10 @@ public struct SyntheticMesh: Sendable {
         return w.bytes
     }
 
-    func connection(_ w: inout JSONBytes, gid: Int, remote: ServerRef, now: Double, inMsgs: Double, outMsgs: Double, size: Int, salt: UInt64) {
+    func connection(
+        _ w: inout JSONBytes, gid: Int, remote: ServerRef, now: Double, inMsgs: Double, outMsgs: Double, size: Int, salt: UInt64,
+        accounts: Bool
+    ) {
         let elapsed = max(0, now - startedAt - 1)
         w.key("connection")
         w.open()
@@ -254,6 +258,7 @@ public struct SyntheticMesh: Sendable {
         w.field("subscriptions", int: 40)
         w.field("name", string: serverID(remote))
         w.close()
+        guard accounts else { return }
         w.key("accounts")
         w.openArray()
         for (account, subs) in [("$G", 1), ("$SYS", 39)] {

@@ -34,7 +34,7 @@ public actor SystemAccountPoller {
     private typealias KindResult = (kind: MonitorEndpointKind, outcome: Result<[(ServerEnvelope.ServerInfo, RawResponse)], any Error>)
 
     public init(
-        client: NatsClient, sourceURL: String, timeout: Double, kinds: [MonitorEndpointKind] = MonitorEndpointKind.allCases,
+        client: NatsClient, sourceURL: String, timeout: Double, kinds: [MonitorEndpointKind] = MonitorEndpointKind.fullSet,
         logger: Logger = Logger(label: "gwtop.sys") { _ in SwiftLogNoOpLogHandler() }, now: @escaping @Sendable () -> MonitorTime = { MonitorTime.now }
     ) {
         self.client = client
@@ -46,7 +46,7 @@ public actor SystemAccountPoller {
     }
 
     public static func subject(for kind: MonitorEndpointKind) -> String {
-        "$SYS.REQ.SERVER.PING." + kind.rawValue.uppercased()
+        "$SYS.REQ.SERVER.PING." + kind.documentName.uppercased()
     }
 
     /// The request body that asks for what the HTTP poller's query asks for (`/gatewayz?accs=1`).

@@ -47,13 +47,39 @@ guard let path = arguments.first else {
 do {
     let recording = try Recording(path: path)
     guard recording.count >= 2 else { throw BenchError(description: "\(path) needs at least two polls") }
-    let first = try recording.poll(at: recording.count - 2)
+    // Every record in order, as replay reads them, so the last poll gets the documents carried from
+    // the full poll before it.
+    var carried = CarriedDocuments()
+    var carriedBeforeLast = carried
+    var lastFull: RecordedPoll?
+    var firstSnapshot: PollSnapshot?
+    for index in 0..<(recording.count - 1) {
+        let poll = try recording.poll(at: index)
+        if poll.isFull { lastFull = poll }
+        let snapshot = poll.snapshot(carrying: &carried)
+        if index == recording.count - 2 { firstSnapshot = snapshot }
+    }
+    carriedBeforeLast = carried
     let second = try recording.poll(at: recording.count - 1)
-    let bytes = second.endpoints.reduce(0) { total, endpoint in total + endpoint.responses.reduce(0) { $0 + $1.body.count } }
+    if second.isFull { lastFull = second }
+    func bodyBytes(_ poll: RecordedPoll) -> Int {
+        poll.endpoints.reduce(0) { total, endpoint in total + endpoint.responses.reduce(0) { $0 + $1.body.count } }
+    }
+    let bytes = bodyBytes(second)
 
-    var snapshot = second.snapshot
-    let decode = measure(repeats) { snapshot = second.snapshot }
-    let previousModel = SuperclusterBuilder.build(poll: first.snapshot, previous: nil)
+    var snapshot = PollSnapshot(sequence: 0, startedAt: .now, finishedAt: .now, observations: [])
+    let decode = measure(repeats) {
+        var copy = carriedBeforeLast
+        snapshot = second.snapshot(carrying: &copy)
+    }
+    // A full poll decoded from nothing, for comparison when the last poll is a frequent one.
+    let fullDecode = lastFull.map { full in
+        (seconds: measure(repeats) {
+            var nothing = CarriedDocuments()
+            _ = full.snapshot(carrying: &nothing)
+        }, bytes: bodyBytes(full))
+    }
+    let previousModel = SuperclusterBuilder.build(poll: firstSnapshot!, previous: nil)
     let previousProblems = MeshDiagnosis.diagnose(previousModel, previous: nil)
     var model = previousModel
     let build = measure(repeats) { model = SuperclusterBuilder.build(poll: snapshot, previous: previousModel) }
@@ -83,7 +109,10 @@ do {
     let links = model.servers.reduce(0) { $0 + $1.outbound.count + $1.inbound.count }
     print("recording \(path): \(second.endpoints.count) endpoints, \(links) gateway connections, \(bytes) bytes of documents per poll")
     print("median of \(repeats) runs:")
-    print("  decode one poll          \(milliseconds(decode))  (\(String(format: "%.0f", Double(bytes) / decode / 1_048_576)) MiB/s)")
+    print("  decode one poll          \(milliseconds(decode))  (\(String(format: "%.0f", Double(bytes) / decode / 1_048_576)) MiB/s, \(second.isFull ? "full" : "frequent") poll)")
+    if let fullDecode, !second.isFull {
+        print("  decode one full poll     \(milliseconds(fullDecode.seconds))  (\(String(format: "%.0f", Double(fullDecode.bytes) / fullDecode.seconds / 1_048_576)) MiB/s, \(fullDecode.bytes) bytes)")
+    }
     print("  build the model          \(milliseconds(build))")
     print("  diagnose                 \(milliseconds(diagnose))  (\(problems.count) problems)")
     print("  events against previous  \(milliseconds(detect))")

@@ -83,7 +83,7 @@ final class MonitoringHandler: ChannelInboundHandler, @unchecked Sendable {
         if parts.count == 2, let server = mesh.server(named: String(parts[0])) {
             switch parts[1] {
             case "varz": body = mesh.varz(server, now: now)
-            case "gatewayz": body = mesh.gatewayz(server, now: now)
+            case "gatewayz": body = mesh.gatewayz(server, now: now, accounts: path.contains("accs=1") || path.contains("accs=true"))
             case "routez": body = mesh.routez(server, now: now)
             case "healthz": body = mesh.healthz()
             default: break

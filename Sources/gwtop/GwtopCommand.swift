@@ -60,6 +60,18 @@ struct GwtopCommand: AsyncParsableCommand {
     @Option(help: "Seconds allowed for one request, body included (default 2).")
     var timeout: Double?
 
+    @Option(
+        name: .customLong("full-every"),
+        help: ArgumentHelp(
+            "Seconds between polls that ask everything (default 10; 0: every poll).",
+            discussion: """
+                Polls in between ask each server only for /gatewayz without accounts and /healthz (every \
+                connection, counter, RTT, pending and health figure) and carry /varz, /routez and the \
+                gateway accounts over from the last full poll. A restarted server or a new gateway \
+                connection is asked for everything at once.
+                """))
+    var fullEvery: Double?
+
     @Option(name: .customLong("max-concurrent"), help: "Endpoints polled at the same time (default 64).")
     var maxConcurrent: Int?
 
@@ -160,6 +172,9 @@ struct GwtopCommand: AsyncParsableCommand {
         }
         if let timeout, !(timeout >= 0.05 && timeout <= 600) {
             throw ValidationError("--timeout must be between 0.05 and 600 seconds, got \(timeout)")
+        }
+        if let fullEvery, !(fullEvery >= 0 && fullEvery <= 86400) {
+            throw ValidationError("--full-every must be between 0 and 86400 seconds, got \(fullEvery)")
         }
         if let maxConcurrent, !(1...4096).contains(maxConcurrent) {
             throw ValidationError("--max-concurrent must be between 1 and 4096, got \(maxConcurrent)")
@@ -266,7 +281,7 @@ struct GwtopCommand: AsyncParsableCommand {
         let transport = try HTTPMonitoringTransport(timeout: settings.timeout, targets: settings.targets)
         let poller = Poller(
             targets: settings.targets, transport: transport, maxConcurrentEndpoints: settings.maxConcurrent,
-            keepsRawResponses: recorder != nil)
+            fullPollEvery: settings.fullPollEvery, keepsRawResponses: recorder != nil)
         let session = MonitorSession(poller: poller, systemAccount: systemAccount, thresholds: settings.thresholds, recorder: recorder)
         logger.info("starting", metadata: [
             "endpoints": "\(settings.targets.count)", "interval": "\(settings.interval)", "timeout": "\(settings.timeout)",
@@ -398,10 +413,18 @@ struct GwtopCommand: AsyncParsableCommand {
         var targets: [MonitorTarget]
         var interval: Double
         var timeout: Double
+        /// Seconds between full polls (see `--full-every`).
+        var fullEvery: Double
         var maxConcurrent: Int
         var thresholds: DiagnosisThresholds
         var warnings: [String]
         var theme: String?
+        /// Polls from one full poll to the next; bounded so a replay that jumps finds a full poll to
+        /// start from within a few records.
+        var fullPollEvery: Int {
+            guard fullEvery > 0 else { return 1 }
+            return max(1, min(ReplayTimeline.longestFullPollSpacing, Int((fullEvery / interval).rounded())))
+        }
         /// nil when neither --nats nor the config file asks for the system account.
         var systemAccount: SystemAccountSettings?
     }
@@ -435,6 +458,7 @@ struct GwtopCommand: AsyncParsableCommand {
             targets: targets,
             interval: interval ?? fileConfiguration.interval ?? 1,
             timeout: timeout ?? fileConfiguration.timeout ?? 2,
+            fullEvery: fullEvery ?? fileConfiguration.fullEvery ?? 10,
             maxConcurrent: maxConcurrent ?? fileConfiguration.maxConcurrentEndpoints ?? 64,
             thresholds: fileConfiguration.thresholds,
             warnings: fileConfiguration.warnings,

@@ -130,7 +130,7 @@ final class ReplayDriver: Sendable {
     func run(mailbox: Mailbox) async {
         let recording = timeline.recording
         var status = initialStatus
-        var live = MeshTimeline(thresholds: timeline.thresholds, eventLimit: DashboardState.eventLimit)
+        var live = ReplayTimeline.Cursor(timeline: MeshTimeline(thresholds: timeline.thresholds, eventLimit: DashboardState.eventLimit))
 
         func post(_ frame: ReplayTimeline.Frame, events: [MeshEvent]) {
             mailbox.post(.poll(PollUpdate(
@@ -141,7 +141,7 @@ final class ReplayDriver: Sendable {
         /// Rebuilds the screen at `index`: fresh histories, the events so far, a warm-up run for rates.
         func jump(to index: Int) {
             let target = min(max(index, 0), recording.count - 1)
-            live = MeshTimeline(thresholds: timeline.thresholds, eventLimit: DashboardState.eventLimit)
+            live = ReplayTimeline.Cursor(timeline: MeshTimeline(thresholds: timeline.thresholds, eventLimit: DashboardState.eventLimit))
             let outcome = timeline.run(max(0, target - Self.warmUp)...target, continuing: &live)
             let time = recording.time(at: target)
             mailbox.post(.replayReset(events: allEvents.filter { $0.time <= time }))

@@ -4,14 +4,14 @@ import TestSupport
 import Testing
 
 @Suite struct RecordedFixtureDecodingTests {
-    @Test(arguments: MonitorEndpointKind.allCases)
+    @Test(arguments: MonitorEndpointKind.fullSet)
     func everyRecordedDocumentDecodes(kind: MonitorEndpointKind) throws {
         let documents = try Fixtures.allDocuments(of: kind)
         #expect(documents.count >= 10, "fixtures missing for \(kind)")
         for (path, body) in documents {
             switch kind {
             case .varz: _ = try MonitorDecoder.decode(Varz.self, from: body, endpoint: kind)
-            case .gatewayz: _ = try MonitorDecoder.decode(Gatewayz.self, from: body, endpoint: kind)
+            case .gatewayz, .gatewayzLinks: _ = try MonitorDecoder.decode(Gatewayz.self, from: body, endpoint: kind)
             case .routez: _ = try MonitorDecoder.decode(Routez.self, from: body, endpoint: kind)
             case .healthz:
                 let health = try MonitorDecoder.decode(Healthz.self, from: body, endpoint: kind)

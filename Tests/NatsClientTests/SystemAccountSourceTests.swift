@@ -141,7 +141,7 @@ struct SystemAccountPollerTests {
     func answer(as servers: [FakeServer], port: Int) async throws -> (NatsClient, Task<Void, Never>) {
         let responder = try await NatsClient.connect(NatsClientSettings(servers: [NatsServerAddress(host: "127.0.0.1", port: port)]))
         var streams: [(MonitorEndpointKind, AsyncStream<NatsMessage>)] = []
-        for kind in MonitorEndpointKind.allCases {
+        for kind in MonitorEndpointKind.fullSet {
             streams.append((kind, try await responder.subscribe(SystemAccountPoller.subject(for: kind))))
         }
         try await responder.flush(timeout: .seconds(2))
@@ -155,7 +155,7 @@ struct SystemAccountPollerTests {
                                 let data: String
                                 switch kind {
                                 case .varz: data = #"{"server_id":"\#(server.id)","server_name":"\#(server.name)","cluster":{"name":"\#(server.cluster)"},"gateway":{"name":"\#(server.cluster)"}}"#
-                                case .gatewayz: data = #"{"server_id":"\#(server.id)","now":"2026-11-26T00:00:00Z","name":"\#(server.cluster)","outbound_gateways":{},"inbound_gateways":{}}"#
+                                case .gatewayz, .gatewayzLinks: data = #"{"server_id":"\#(server.id)","now":"2026-11-26T00:00:00Z","name":"\#(server.cluster)","outbound_gateways":{},"inbound_gateways":{}}"#
                                 case .routez: data = #"{"server_id":"\#(server.id)","routes":[]}"#
                                 case .healthz: data = #"{"status":"ok"}"#
                                 }

@@ -240,7 +240,8 @@ func writeRecording(_ path: String, count: Int, failingAt: [Int: Set<String>] = 
         #expect(outcome.frames.count == 6)
 
         var live = MeshTimeline()
-        for poll in polls { _ = live.advance(poll.snapshot) }
+        var carried = CarriedDocuments()
+        for poll in polls { _ = live.advance(poll.snapshot(carrying: &carried)) }
         #expect(outcome.events == live.events)
         let kinds = outcome.events.map(\.kind)
         #expect(kinds.contains(.endpointDown) && kinds.contains(.endpointUp))

@@ -1,0 +1,244 @@
+import Foundation
+
+/// One endpoint's responses of one poll, each body decoded once. A poll may add responses after a
+/// first look (a frequent poll that finds a restarted server asks for the rest at once): a later
+/// answer of a kind replaces the earlier one, and a full `/gatewayz` replaces a `/gatewayz` without
+/// accounts.
+public struct DecodedResponses: Sendable {
+    enum Document: Sendable {
+        case varz(Varz), gatewayz(Gatewayz), routez(Routez), healthz(Healthz)
+    }
+
+    private(set) var results: [MonitorEndpointKind: Result<Document, EndpointFailure>] = [:]
+
+    public init(_ responses: [RawResponse]) { merge(responses) }
+
+    public mutating func merge(_ responses: [RawResponse]) {
+        for response in responses {
+            results[response.kind] = Self.decode(response)
+            if response.kind == .gatewayz { results[.gatewayzLinks] = nil }
+        }
+    }
+
+    /// The `/gatewayz` of this poll, with or without accounts, if it decoded.
+    public var gatewayz: Gatewayz? {
+        for kind in [MonitorEndpointKind.gatewayz, .gatewayzLinks] {
+            if case .success(.gatewayz(let gatewayz)) = results[kind] { return gatewayz }
+        }
+        return nil
+    }
+
+    private static func decode(_ response: RawResponse) -> Result<Document, EndpointFailure> {
+        do throws(EndpointFailure) {
+            switch response.kind {
+            case .varz: return .success(.varz(try decodeRequired(Varz.self, response)))
+            case .gatewayz, .gatewayzLinks: return .success(.gatewayz(try decodeRequired(Gatewayz.self, response)))
+            case .routez: return .success(.routez(try decodeRequired(Routez.self, response)))
+            case .healthz:
+                // /healthz answers 503 with a JSON body that says what is unhealthy: keep it.
+                if let failure = response.failure { throw failure }
+                return .success(.healthz(try decodeBody(Healthz.self, response)))
+            }
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private static func decodeRequired<Document: Decodable>(
+        _ type: Document.Type, _ response: RawResponse
+    ) throws(EndpointFailure) -> Document {
+        if let failure = response.failure { throw failure }
+        if let status = response.statusCode, status != 200 {
+            let hint = response.body.isEmpty ? "" : " (body starts with \(MonitorDecoder.quotedPrefix(of: response.body)))"
+            throw EndpointFailure(.http, "HTTP \(status) from /\(response.kind.documentName)\(hint)")
+        }
+        return try decodeBody(type, response)
+    }
+
+    private static func decodeBody<Document: Decodable>(
+        _ type: Document.Type, _ response: RawResponse
+    ) throws(EndpointFailure) -> Document {
+        do {
+            return try MonitorDecoder.decode(type, from: response.body, endpoint: response.kind)
+        } catch {
+            throw EndpointFailure(.decode, "\(error)")
+        }
+    }
+}
+
+/// What each endpoint's less frequently asked documents said when last asked: `/varz`, `/routez` and
+/// the accounts of every gateway connection (`/gatewayz?accs=1`).
+///
+/// Polls between full ones ask only `/gatewayz` without accounts and `/healthz`: every connection,
+/// counter, RTT and pending figure, at about half the bytes and half the requests. What they do not ask
+/// changes rarely (identity, version, gateway configuration, routes, interest modes) and is taken from
+/// here. The live poller and replay both decode through this, so a replay shows what was seen live.
+public struct CarriedDocuments: Sendable {
+    /// One endpoint's carried documents.
+    public struct Entry: Sendable {
+        public var varz: Varz
+        /// The server's clock at that `/varz`, so its uptime can be carried forward.
+        var varzGatewayzTime: MonitorTime
+        public var routez: Routez?
+        /// A `/routez` failure at the full poll, repeated until the next one.
+        var routezFailure: String?
+        var accounts: [LinkKey: [AccountInterest]]
+    }
+
+    /// A gateway connection as a server reports it: gids are unique per server and direction.
+    struct LinkKey: Hashable, Sendable {
+        var inbound: Bool
+        var remoteCluster: String
+        var gid: UInt64
+    }
+
+    public private(set) var entries: [EndpointIdentity: Entry] = [:]
+
+    public init() {}
+
+    public subscript(endpoint: EndpointIdentity) -> Entry? {
+        get { entries[endpoint] }
+        set { entries[endpoint] = newValue }
+    }
+
+    /// Decodes one endpoint's responses, filling what they did not ask from this store, and updates it.
+    public mutating func observation(for raw: EndpointRawPoll) -> EndpointObservation {
+        EndpointObservation(
+            endpoint: raw.endpoint, observedAt: raw.observedAt, decoded: DecodedResponses(raw.responses),
+            carried: &entries[raw.endpoint])
+    }
+
+    /// Whether a poll that asked only the frequent documents must ask the others now: nothing is
+    /// carried for this endpoint, the server is not the one they describe (it restarted), or a
+    /// connection is new since the last full poll (its accounts are unknown).
+    public static func needsCarriedDocuments(_ entry: Entry?, for gatewayz: Gatewayz) -> Bool {
+        guard let entry, entry.varz.serverID == gatewayz.serverID else { return true }
+        var missing = false
+        forEachConnection(of: gatewayz) { key, _ in
+            if entry.accounts[key] == nil { missing = true }
+        }
+        return missing
+    }
+
+    static func forEachConnection(of gatewayz: Gatewayz, _ body: (LinkKey, RemoteGateway) -> Void) {
+        for (cluster, remote) in gatewayz.outboundGateways {
+            guard let gid = remote.connection?.cid else { continue }
+            body(LinkKey(inbound: false, remoteCluster: cluster, gid: gid), remote)
+        }
+        for (cluster, remotes) in gatewayz.inboundGateways {
+            for remote in remotes {
+                guard let gid = remote.connection?.cid else { continue }
+                body(LinkKey(inbound: true, remoteCluster: cluster, gid: gid), remote)
+            }
+        }
+    }
+}
+
+extension EndpointObservation {
+    /// Builds the observation from decoded responses, taking what was not asked from `carried` and
+    /// updating it. A failure of varz or gatewayz makes the whole endpoint fail (with the first failing
+    /// document named) and drops what was carried, so the next poll asks everything again; routez and
+    /// healthz failures only become `partialFailures`.
+    public init(endpoint: EndpointIdentity, observedAt: MonitorTime, decoded: DecodedResponses, carried: inout CarriedDocuments.Entry?) {
+        var varz: Varz?
+        var gatewayz: Gatewayz?
+        var gatewayzHasAccounts = false
+        var routez: Routez?
+        var routezAsked = false
+        var routezFailure: String?
+        var healthz: Healthz?
+        var fatal: EndpointFailure?
+        var partial: [String] = []
+        for kind in MonitorEndpointKind.allCases {
+            guard let result = decoded.results[kind] else { continue }
+            switch result {
+            case .success(.varz(let document)): varz = document
+            case .success(.gatewayz(let document)):
+                gatewayz = document
+                gatewayzHasAccounts = kind == .gatewayz
+            case .success(.routez(let document)):
+                routez = document
+                routezAsked = true
+            case .success(.healthz(let document)): healthz = document
+            case .failure(let failure):
+                if kind == .routez {
+                    routezAsked = true
+                    routezFailure = failure.message
+                }
+                if kind.isRequired {
+                    if fatal == nil { fatal = failure }
+                } else {
+                    partial.append(failure.message)
+                }
+            }
+        }
+        guard fatal == nil, let gatewayz else {
+            carried = nil
+            self.init(
+                endpoint: endpoint, observedAt: observedAt,
+                outcome: .failure(fatal ?? EndpointFailure(.network, "/gatewayz was not fetched")), partialFailures: partial)
+            return
+        }
+        let previous = carried?.varz.serverID == gatewayz.serverID ? carried : nil
+        guard let varz = varz ?? previous.map({ Self.carriedForward($0, to: gatewayz.now) }) else {
+            carried = nil
+            self.init(
+                endpoint: endpoint, observedAt: observedAt,
+                outcome: .failure(EndpointFailure(.network, "/varz was not fetched")), partialFailures: partial)
+            return
+        }
+        var entry = previous ?? CarriedDocuments.Entry(varz: varz, varzGatewayzTime: gatewayz.now, accounts: [:])
+        if decoded.results[.varz] != nil {
+            entry.varz = varz
+            entry.varzGatewayzTime = gatewayz.now
+        }
+        if routezAsked {
+            entry.routez = routez
+            entry.routezFailure = routezFailure
+        } else {
+            routez = entry.routez
+            if let failure = entry.routezFailure { partial.append(failure) }
+        }
+        var composed = gatewayz
+        if gatewayzHasAccounts {
+            var accounts: [CarriedDocuments.LinkKey: [AccountInterest]] = [:]
+            CarriedDocuments.forEachConnection(of: gatewayz) { key, remote in accounts[key] = remote.accounts }
+            entry.accounts = accounts
+        } else {
+            Self.fillAccounts(&composed, from: entry.accounts)
+        }
+        carried = entry
+        self.init(
+            endpoint: endpoint, observedAt: observedAt,
+            outcome: .success(ServerSnapshot(varz: varz, gatewayz: composed, routez: routez, healthz: healthz)),
+            partialFailures: partial)
+    }
+
+    /// A carried `/varz` as of `now`: the same server, its uptime grown by the time since.
+    private static func carriedForward(_ entry: CarriedDocuments.Entry, to now: MonitorTime) -> Varz {
+        var varz = entry.varz
+        let elapsed = now.seconds(since: entry.varzGatewayzTime)
+        if let uptime = varz.uptime, elapsed > 0 { varz.uptime = uptime + elapsed }
+        return varz
+    }
+
+    private static func fillAccounts(_ gatewayz: inout Gatewayz, from accounts: [CarriedDocuments.LinkKey: [AccountInterest]]) {
+        guard !accounts.isEmpty else { return }
+        for cluster in Array(gatewayz.outboundGateways.keys) {
+            guard let gid = gatewayz.outboundGateways[cluster]?.connection?.cid,
+                let known = accounts[CarriedDocuments.LinkKey(inbound: false, remoteCluster: cluster, gid: gid)]
+            else { continue }
+            gatewayz.outboundGateways[cluster]?.accounts = known
+        }
+        for cluster in Array(gatewayz.inboundGateways.keys) {
+            guard var remotes = gatewayz.inboundGateways[cluster] else { continue }
+            for index in remotes.indices {
+                guard let gid = remotes[index].connection?.cid,
+                    let known = accounts[CarriedDocuments.LinkKey(inbound: true, remoteCluster: cluster, gid: gid)]
+                else { continue }
+                remotes[index].accounts = known
+            }
+            gatewayz.inboundGateways[cluster] = remotes
+        }
+    }
+}
