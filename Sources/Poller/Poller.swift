@@ -122,5 +122,6 @@ public struct Poller: Sendable {
 }
 
 extension MonitorEndpointKind {
-    fileprivate var fetchOrder: Int { Self.allCases.firstIndex(of: self) ?? 0 }
+    /// The order a poll's responses are kept in (and recorded): the documents as a full poll lists them.
+    fileprivate var fetchOrder: Int { [Self.varz, .gatewayz, .gatewayzLinks, .routez, .healthz].firstIndex(of: self) ?? 0 }
 }

@@ -2,15 +2,26 @@ import Foundation
 import MonitorModel
 import Poller
 import TestSupport
+import Synchronization
 import Testing
 
 /// The poller against real sockets on loopback: a server that answers with recorded documents, one
 /// that refuses, one that accepts and never answers, one that sends an enormous body.
 @Suite(.serialized) struct PollerBehaviourTests {
-    static func recordedServer(_ name: String = "e1", delay: Double = 0) throws -> LoopbackHTTPServer {
-        let documents: [String: [UInt8]] = try Dictionary(uniqueKeysWithValues: MonitorEndpointKind.allCases.map { kind in
+    /// A recorded server's documents by request path; `/gatewayz` (no accounts asked) gets the recorded
+    /// `/gatewayz?accs=1` with every `accounts` list emptied, as a server leaves them out.
+    static func recordedDocuments(_ name: String) throws -> [String: [UInt8]] {
+        var documents: [String: [UInt8]] = try Dictionary(uniqueKeysWithValues: MonitorEndpointKind.fullSet.map { kind in
             (kind.requestPath, Array(try Fixtures.data("healthy/poll-1/\(name)/\(kind.rawValue).json")))
         })
+        let full = String(decoding: documents["/gatewayz?accs=1"]!, as: UTF8.self)
+        let withoutAccounts = full.replacingOccurrences(of: #""accounts"\s*:\s*\[[^\]]*\]"#, with: #""accounts": []"#, options: .regularExpression)
+        documents["/gatewayz"] = Array(withoutAccounts.utf8)
+        return documents
+    }
+
+    static func recordedServer(_ name: String = "e1", delay: Double = 0) throws -> LoopbackHTTPServer {
+        let documents = try recordedDocuments(name)
         return try LoopbackHTTPServer { path in
             guard let body = documents[path] else { return .respond(status: 404, body: Array("not found".utf8)) }
             return delay > 0 ? .delayed(seconds: delay, status: 200, body: body) : .respond(status: 200, body: body)
@@ -44,7 +55,47 @@ import Testing
         #expect(observation.snapshot?.varz.serverName == "e1")
         #expect(observation.snapshot?.routez != nil && observation.snapshot?.healthz?.isOK == true)
         #expect(Set(server.requestPaths) == ["/varz", "/gatewayz?accs=1", "/routez", "/healthz"])
-        #expect(cycle.raw.first?.responses.map(\.kind) == MonitorEndpointKind.allCases)
+        #expect(cycle.raw.first?.responses.map(\.kind) == MonitorEndpointKind.fullSet)
+    }
+
+    @Test func pollsBetweenFullOnesAskOnlyTheFrequentDocumentsUnlessTheServerChanged() async throws {
+        // The endpoint answers as e1 until `restarted` is set, then as e2 (another server id).
+        let e1 = try Self.recordedDocuments("e1")
+        let e2 = try Self.recordedDocuments("e2")
+        let restarted = Mutex(false)
+        let server = try LoopbackHTTPServer { path in
+            let documents = restarted.withLock { $0 } ? e2 : e1
+            guard let body = documents[path] else { return .respond(status: 404, body: Array("not found".utf8)) }
+            return .respond(status: 200, body: body)
+        }
+        defer { server.stop() }
+        let targets = [try MonitorTarget(url: server.url)]
+        let transport = try HTTPMonitoringTransport(timeout: 1, targets: targets)
+        let poller = Poller(targets: targets, transport: transport, fullPollEvery: 3)
+        var asked = 0
+        func newPaths() -> Set<String> {
+            let paths = server.requestPaths
+            defer { asked = paths.count }
+            return Set(paths[asked...])
+        }
+        let accountsAtFullPoll = await poller.poll(sequence: 1).snapshot.observations[0].snapshot?.gatewayz
+        #expect(newPaths() == ["/varz", "/gatewayz?accs=1", "/routez", "/healthz"])
+        let second = await poller.poll(sequence: 2)
+        #expect(newPaths() == ["/gatewayz", "/healthz"])
+        let carried = try #require(second.snapshot.observations[0].snapshot)
+        #expect(carried.varz.serverName == "e1" && carried.routez != nil)
+        let accounts = { (gatewayz: Gatewayz?) in gatewayz?.outboundGateways.mapValues(\.accounts) }
+        #expect(accounts(carried.gatewayz) == accounts(accountsAtFullPoll), "accounts carried from the full poll")
+        #expect(second.raw[0].responses.map(\.kind) == MonitorEndpointKind.frequentSet, "the recording keeps what was asked")
+
+        restarted.withLock { $0 = true }
+        let third = await poller.poll(sequence: 3)
+        #expect(newPaths() == ["/gatewayz", "/healthz", "/varz", "/gatewayz?accs=1", "/routez"], "a new server id asks for the rest at once")
+        #expect(third.snapshot.observations[0].snapshot?.varz.serverName == "e2")
+        #expect(third.raw[0].responses.map(\.kind) == [.varz, .gatewayz, .routez, .healthz])
+        _ = await poller.poll(sequence: 4)
+        #expect(newPaths() == ["/varz", "/gatewayz?accs=1", "/routez", "/healthz"], "poll 4 is full again")
+        await transport.shutdown()
     }
 
     @Test func refusedConnectionIsReportedInTheSameCycleWithoutWaitingForTheTimeout() async throws {

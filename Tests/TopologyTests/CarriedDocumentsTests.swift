@@ -1,0 +1,123 @@
+import Foundation
+import MonitorModel
+import SyntheticMesh
+import Testing
+import Topology
+
+/// Polls between full ones ask only `/gatewayz` without accounts and `/healthz`; what they show must be
+/// what a full poll at the same moment shows, and nothing carried may describe a server that is gone.
+@Suite struct CarriedDocumentsTests {
+    let start = 1_800_000_000.0
+    let mesh = SyntheticMesh(clusters: 4, serversPerCluster: 2, startedAt: 1_800_000_000.0 - 3600)
+
+    func endpoint(_ server: SyntheticMesh.ServerRef) -> EndpointIdentity {
+        EndpointIdentity(displayURL: "http://127.0.0.1:18222" + mesh.pathPrefix(server))
+    }
+
+    func raw(_ server: SyntheticMesh.ServerRef, at now: Double, _ kinds: [MonitorEndpointKind], documentsOf source: SyntheticMesh.ServerRef? = nil) -> EndpointRawPoll {
+        let source = source ?? server
+        let responses = kinds.map { kind -> RawResponse in
+            let body: [UInt8]
+            switch kind {
+            case .varz: body = mesh.varz(source, now: now)
+            case .gatewayz: body = mesh.gatewayz(source, now: now)
+            case .gatewayzLinks: body = mesh.gatewayz(source, now: now, accounts: false)
+            case .routez: body = mesh.routez(source, now: now)
+            case .healthz: body = mesh.healthz()
+            }
+            return RawResponse(kind: kind, statusCode: 200, body: Data(body))
+        }
+        return EndpointRawPoll(endpoint: endpoint(server), observedAt: MonitorTime(timeIntervalSince1970: now), responses: responses)
+    }
+
+    func snapshot(_ observations: [EndpointObservation], at now: Double, sequence: Int) -> PollSnapshot {
+        PollSnapshot(
+            sequence: sequence, startedAt: MonitorTime(timeIntervalSince1970: now), finishedAt: MonitorTime(timeIntervalSince1970: now),
+            observations: observations)
+    }
+
+    @Test func aFrequentPollShowsWhatAFullPollAtTheSameMomentShows() throws {
+        var carried = CarriedDocuments()
+        let first = mesh.servers.map { carried.observation(for: raw($0, at: start, MonitorEndpointKind.fullSet)) }
+        let frequent = mesh.servers.map { carried.observation(for: raw($0, at: start + 5, MonitorEndpointKind.frequentSet)) }
+        let full = mesh.servers.map { raw($0, at: start + 5, MonitorEndpointKind.fullSet).observation }
+        // The frequent answer really is smaller: the accounts are a third of it.
+        let server = mesh.servers[0]
+        #expect(Double(mesh.gatewayz(server, now: start, accounts: false).count) < 0.75 * Double(mesh.gatewayz(server, now: start).count))
+
+        for (composed, reference) in zip(frequent, full) {
+            let got = try #require(composed.snapshot, "\(composed.failure?.message ?? "")")
+            let want = try #require(reference.snapshot)
+            #expect(got.gatewayz == want.gatewayz, "connections, counters and the carried accounts")
+            #expect(got.routez?.routes == want.routez?.routes, "routes carried from the full poll")
+            #expect(got.healthz == want.healthz)
+            #expect(got.varz.serverID == want.varz.serverID && got.varz.serverName == want.varz.serverName)
+            #expect(got.varz.gateway == want.varz.gateway && got.varz.version == want.varz.version)
+            // The uptime grows with the server's clock between the full poll and this one.
+            let uptime = try #require(got.varz.uptime)
+            #expect(abs(uptime - (want.varz.uptime ?? 0)) <= 1, "\(uptime) against \(want.varz.uptime ?? 0)")
+            #expect(composed.partialFailures.isEmpty)
+        }
+        // And the model built from them is the same, rates included.
+        let before = SuperclusterBuilder.build(poll: snapshot(first, at: start, sequence: 1), previous: nil)
+        let viaFrequent = SuperclusterBuilder.build(poll: snapshot(frequent, at: start + 5, sequence: 2), previous: before)
+        let viaFull = SuperclusterBuilder.build(poll: snapshot(full, at: start + 5, sequence: 2), previous: before)
+        #expect(viaFrequent.servers.map(\.outbound) == viaFull.servers.map(\.outbound))
+        #expect(viaFrequent.servers.map(\.inbound) == viaFull.servers.map(\.inbound))
+        #expect(viaFrequent.servers.flatMap(\.outbound).allSatisfy { $0.rates != nil && !$0.accounts.isEmpty })
+    }
+
+    @Test func aRestartedServerIsNeverDescribedByTheOldServersVarz() throws {
+        var carried = CarriedDocuments()
+        let server = mesh.servers[0]
+        _ = carried.observation(for: raw(server, at: start, MonitorEndpointKind.fullSet))
+        // Another server id now answers at the same endpoint (a restart gives a new id).
+        let restarted = raw(server, at: start + 1, MonitorEndpointKind.frequentSet, documentsOf: mesh.servers[1])
+        let gatewayz = try MonitorDecoder.decode(Gatewayz.self, from: restarted.responses[0].body, endpoint: .gatewayzLinks)
+        #expect(CarriedDocuments.needsCarriedDocuments(carried[endpoint(server)], for: gatewayz))
+        let observation = carried.observation(for: restarted)
+        #expect(observation.failure?.message == "/varz was not fetched")
+        #expect(carried[endpoint(server)] == nil, "nothing of the old server is kept")
+        // Asked everything (as the poller does at once), it is the new server.
+        let again = carried.observation(for: raw(server, at: start + 1, MonitorEndpointKind.fullSet, documentsOf: mesh.servers[1]))
+        #expect(again.snapshot?.varz.serverID == mesh.serverID(mesh.servers[1]))
+    }
+
+    @Test func aConnectionNotSeenAtTheLastFullPollAsksForEverything() throws {
+        var carried = CarriedDocuments()
+        let server = mesh.servers[0]
+        _ = carried.observation(for: raw(server, at: start, MonitorEndpointKind.fullSet))
+        let entry = carried[endpoint(server)]
+        var gatewayz = try MonitorDecoder.decode(Gatewayz.self, from: Data(mesh.gatewayz(server, now: start + 1, accounts: false)), endpoint: .gatewayzLinks)
+        #expect(!CarriedDocuments.needsCarriedDocuments(entry, for: gatewayz), "same server, same connections")
+        let cluster = try #require(gatewayz.inboundGateways.keys.sorted().first)
+        gatewayz.inboundGateways[cluster]?[0].connection?.cid = 9999
+        #expect(CarriedDocuments.needsCarriedDocuments(entry, for: gatewayz), "a reconnect's new gid has no accounts yet")
+        #expect(CarriedDocuments.needsCarriedDocuments(nil, for: gatewayz), "nothing carried")
+    }
+
+    @Test func aFailedPollForgetsWhatWasCarriedAndRoutezFailuresAreRepeated() throws {
+        var carried = CarriedDocuments()
+        let server = mesh.servers[0]
+        var full = raw(server, at: start, MonitorEndpointKind.fullSet)
+        full.responses[2] = RawResponse(kind: .routez, statusCode: 404, body: Data("404 page not found".utf8))
+        let first = carried.observation(for: full)
+        #expect(first.partialFailures.count == 1 && first.snapshot?.routez == nil)
+        // Not asked again until the next full poll, the routez failure still shows.
+        let frequent = carried.observation(for: raw(server, at: start + 1, MonitorEndpointKind.frequentSet))
+        #expect(frequent.partialFailures == first.partialFailures)
+        var down = raw(server, at: start + 2, MonitorEndpointKind.frequentSet)
+        down.responses[0] = RawResponse(kind: .gatewayzLinks, statusCode: nil, body: Data(), failure: EndpointFailure(.refused, "connection refused"))
+        #expect(carried.observation(for: down).failure?.message == "connection refused")
+        #expect(carried[endpoint(server)] == nil)
+    }
+
+    @Test func errorsNameTheDocumentNotTheRequestKind() {
+        var carried = CarriedDocuments()
+        let server = mesh.servers[0]
+        var poll = raw(server, at: start, MonitorEndpointKind.frequentSet)
+        poll.responses[0] = RawResponse(kind: .gatewayzLinks, statusCode: 500, body: Data())
+        #expect(carried.observation(for: poll).failure?.message == "HTTP 500 from /gatewayz")
+    }
+}
+
