@@ -152,7 +152,7 @@ let package = Package(
         // Real nats-servers (both versions) and the real gwtop binary, end to end.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["MonitorModel", "TestSupport", "NatsAuth"],
+            dependencies: ["MonitorModel", "TestSupport", "NatsAuth", "Recording"],
             swiftSettings: strictSettings
         ),
     ]

@@ -2,9 +2,13 @@
 # gwtop at supercluster scale, on the release build, against gwtop-synthetic (a self-consistent
 # synthetic supercluster served over HTTP, counters advancing so rates are real). For each size
 # (clusters x servers) it measures, in one run on one machine:
-#   floor     plain parallel fetching of the same documents: curl --parallel (64 at a time), one cycle
-#   --once    gwtop --once --interval 0.1 (two polls and the report), wall time, against 2 x floor
-#   cycle     gwtop --headless for N polls at a 1 s interval: CPU per cycle, % of one core, peak RSS
+#   floor     plain parallel fetching of the same documents: curl --parallel (64 at a time), one full
+#             cycle (/varz, /gatewayz?accs=1, /routez, /healthz) and one frequent cycle (/gatewayz,
+#             /healthz: what gwtop asks between full polls)
+#   --once    gwtop --once --interval 0.1 (a full poll, a frequent poll and the report), wall time,
+#             against the two floors + 0.1 s
+#   cycle     gwtop --headless for N polls at a 1 s interval: CPU per cycle, % of one core, peak RSS;
+#             with the default --full-every 10 and with --full-every 0 (everything every poll)
 #   pipeline  gwtop-bench on a recording of the same mesh: decode MiB/s, model, diagnosis, dashboard
 #             update, offscreen render of a 120x40 frame, key + render
 #   terminal  the dashboard in a 120x40 tmux for 20 s: bytes written to the terminal per second, and
@@ -30,8 +34,8 @@ trap cleanup EXIT
 
 source scripts/bench-lib.sh
 
-echo "| size | servers | connections | floor (1 cycle) | --once (2 polls) | ratio to 2 x floor | CPU per cycle | % of one core at 1 s | peak RSS | decode | model | diagnosis | dashboard update | render 120x40 | key + render | terminal bytes/s | key-to-frame median (p95) |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| size | servers | connections | floor (full cycle) | floor (frequent cycle) | --once (2 polls) | ratio to the floors + 0.1 s | CPU per cycle, everything every poll | CPU per cycle (full every 10 s) | % of one core at 1 s | peak RSS (everything / full every 10 s) | decode (frequent poll) | decode (full poll) | model | diagnosis | dashboard update | render 120x40 | key + render | terminal bytes/s | key-to-frame median (p95) |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 port=18300
 for size in "${sizes[@]}"; do
     clusters="${size%x*}"; servers="${size#*x}"
@@ -42,11 +46,16 @@ for size in "${sizes[@]}"; do
     mapfile -t urls <"$work/urls-$size"
     awk '{ for (d = 1; d <= 4; d++) { split("varz gatewayz?accs=1 routez healthz", k, " "); print "url = \"" $0 "/" k[d] "\"\noutput = /dev/null" } }' \
         "$work/urls-$size" >"$work/curl-$size"
+    awk '{ for (d = 1; d <= 2; d++) { split("gatewayz healthz", k, " "); print "url = \"" $0 "/" k[d] "\"\noutput = /dev/null" } }' \
+        "$work/urls-$size" >"$work/curl-frequent-$size"
 
     floor=$(for _ in 1 2 3 4 5; do /usr/bin/time -f %e curl -s --parallel --parallel-max 64 -K "$work/curl-$size" 2>&1 >/dev/null | tail -1; done | median)
+    floor_frequent=$(for _ in 1 2 3 4 5; do /usr/bin/time -f %e curl -s --parallel --parallel-max 64 -K "$work/curl-frequent-$size" 2>&1 >/dev/null | tail -1; done | median)
     once=$(once_seconds "$bin/gwtop" "${urls[@]}")
-    ratio=$(awk -v o="$once" -v f="$floor" 'BEGIN { printf "%.1f", o / (2 * f + 0.1) }')
+    ratio=$(awk -v o="$once" -v f="$floor" -v q="$floor_frequent" 'BEGIN { printf "%.1f", o / (f + q + 0.1) }')
 
+    headless_cost "$bin/gwtop" "$work/headless-all-$size" 30 --full-every 0 "${urls[@]}"
+    cpu_all="$cpu"; share_all="$share"; peak_all="$peak"
     headless_cost "$bin/gwtop" "$work/headless-$size" 30 "${urls[@]}"
 
     "$bin/gwtop" --headless --record "$work/rec-$size.gwtoprec" --interval 1 --timeout 10 --duration 3s "${urls[@]}" 2>/dev/null || true
@@ -70,7 +79,7 @@ for size in "${sizes[@]}"; do
         { v[NR] = $1 } END { if (NR == 0) { print "-"; exit } printf "%.1f ms (%.1f ms)", v[int((NR + 1) / 2)], v[int(NR * 0.95 + 0.5)] }')
 
     connections=$(grep -o '[0-9]* gateway connections' "$work/synthetic-$size.log" | cut -d' ' -f1)
-    echo "| $size | $((clusters * servers)) | $connections | ${floor} s | ${once} s | ${ratio} | $cpu | $share | $peak | $(pick 'decode one poll') | $(pick 'build the model') | $(pick 'diagnose') | $(pick 'dashboard update') | $(pick 'render 120') | $(pick 'key (') | $bytes | $keys |"
+    echo "| $size | $((clusters * servers)) | $connections | ${floor} s | ${floor_frequent} s | ${once} s | ${ratio} | $cpu_all ($share_all) | $cpu | $share | $peak_all / $peak | $(pick 'decode one poll') | $(pick 'decode one full poll') | $(pick 'build the model') | $(pick 'diagnose') | $(pick 'dashboard update') | $(pick 'render 120') | $(pick 'key (') | $bytes | $keys |"
     kill "$synthetic_pid" 2>/dev/null || true
     synthetic_pid=""
 done

@@ -66,9 +66,10 @@ public enum MeshDiagnosis {
         for cluster in current.clusters where !cluster.isUnknownBucket && !cluster.servers.isEmpty {
             // Only countable when every server of X answered.
             guard cluster.servers.allSatisfy(\.reachable) else { continue }
-            let inboundCounts = Dictionary(
-                grouping: cluster.servers.flatMap(\.inbound), by: \.remoteCluster
-            ).mapValues(\.count)
+            var inboundCounts: [String: Int] = [:]
+            for server in cluster.servers {
+                for index in server.inbound.indices { inboundCounts[server.inbound[index].remoteCluster, default: 0] += 1 }
+            }
             for other in current.clusters where other.name != cluster.name && !other.isUnknownBucket {
                 let live = other.servers.filter { $0.reachable || !$0.polled }.count
                 let held = inboundCounts[other.name] ?? 0
@@ -86,18 +87,24 @@ public enum MeshDiagnosis {
         var outboundTargets: [String: [String: String]] = [:]
         for server in reachable {
             guard let id = server.id else { continue }
-            inboundDialers[id] = Set(server.inbound.compactMap(\.remoteServerID))
+            var dialers = Set<String>(minimumCapacity: server.inbound.count)
+            for index in server.inbound.indices { if let remoteID = server.inbound[index].remoteServerID { dialers.insert(remoteID) } }
+            inboundDialers[id] = dialers
             var targets: [String: String] = [:]
-            for link in server.outbound where targets[link.remoteCluster] == nil { targets[link.remoteCluster] = link.remoteServerID ?? "" }
+            for index in server.outbound.indices where targets[server.outbound[index].remoteCluster] == nil {
+                targets[server.outbound[index].remoteCluster] = server.outbound[index].remoteServerID ?? ""
+            }
             outboundTargets[id] = targets
         }
         for server in reachable {
             guard let serverID = server.id else { continue }
-            for link in server.outbound {
-                guard let remoteID = link.remoteServerID, let remote = byID[remoteID], remote.reachable,
-                    (link.uptime ?? .infinity) >= thresholds.asymmetryGraceSeconds
+            // Copied only when there is something to say (as below): most connections are fine.
+            for index in server.outbound.indices {
+                guard let remoteID = server.outbound[index].remoteServerID, let remote = byID[remoteID], remote.reachable,
+                    (server.outbound[index].uptime ?? .infinity) >= thresholds.asymmetryGraceSeconds
                 else { continue }
                 if !(inboundDialers[remoteID]?.contains(serverID) ?? false) {
+                    let link = server.outbound[index]
                     problems.append(Problem(
                         .warning, .asymmetricLink, cluster: server.cluster, server: server.name,
                         remoteCluster: link.remoteCluster, url: server.url, gid: link.gid,
@@ -105,11 +112,12 @@ public enum MeshDiagnosis {
                             + "but \(remote.name) lists no inbound from \(server.name)"))
                 }
             }
-            for link in server.inbound {
-                guard let remoteID = link.remoteServerID, let remote = byID[remoteID], remote.reachable,
-                    (link.uptime ?? .infinity) >= thresholds.asymmetryGraceSeconds
+            for index in server.inbound.indices {
+                guard let remoteID = server.inbound[index].remoteServerID, let remote = byID[remoteID], remote.reachable,
+                    (server.inbound[index].uptime ?? .infinity) >= thresholds.asymmetryGraceSeconds
                 else { continue }
                 if outboundTargets[remoteID]?[server.cluster] != serverID {
+                    let link = server.inbound[index]
                     problems.append(Problem(
                         .warning, .asymmetricLink, cluster: server.cluster, server: server.name,
                         remoteCluster: link.remoteCluster, url: server.url, gid: link.gid,
@@ -134,10 +142,11 @@ public enum MeshDiagnosis {
                         + "gid:\(oldGid) replaced by \(link.logToken)"))
             }
             // Inbound reconnects are reported here only when the dialling side cannot report them itself.
-            for link in server.inbound {
-                guard let remoteID = link.remoteServerID, byID[remoteID]?.reachable != true,
-                    let old = before.inbound.first(where: { $0.remoteServerID == remoteID }), old.gid != link.gid
+            for index in server.inbound.indices {
+                guard let remoteID = server.inbound[index].remoteServerID, byID[remoteID]?.reachable != true,
+                    let old = before.inbound.first(where: { $0.remoteServerID == remoteID }), old.gid != server.inbound[index].gid
                 else { continue }
+                let link = server.inbound[index]
                 problems.append(Problem(
                     .warning, .gatewayReconnected, cluster: server.cluster, server: server.name,
                     remoteCluster: link.remoteCluster, url: server.url, gid: link.gid,

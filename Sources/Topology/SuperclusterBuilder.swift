@@ -99,15 +99,19 @@ public enum SuperclusterBuilder {
             nodes[id] = ServerNode(id: id, name: name, cluster: cluster, polled: false, reachable: false)
             knownClusters.insert(cluster)
         }
+        // By index throughout: a link is a large struct, and copying 25,000 of them costs more than the
+        // rest of this function.
         for node in nodes.values where node.reachable {
-            for link in [node.outbound, node.inbound].joined() { noteRemote(id: link.remoteServerID, cluster: link.remoteCluster) }
+            for index in node.outbound.indices { noteRemote(id: node.outbound[index].remoteServerID, cluster: node.outbound[index].remoteCluster) }
+            for index in node.inbound.indices { noteRemote(id: node.inbound[index].remoteServerID, cluster: node.inbound[index].remoteCluster) }
         }
         for observation in poll.observations {
             guard let snapshot = observation.snapshot, let local = nodes[snapshot.varz.serverID] else { continue }
             for route in snapshot.routez?.routes ?? [] { noteRemote(id: route.remoteID, cluster: local.cluster) }
         }
         for node in nodes.values {
-            for link in [node.outbound, node.inbound].joined() { knownClusters.insert(link.remoteCluster) }
+            for index in node.outbound.indices { knownClusters.insert(node.outbound[index].remoteCluster) }
+            for index in node.inbound.indices { knownClusters.insert(node.inbound[index].remoteCluster) }
         }
 
         // 4. Names and rates.
@@ -115,26 +119,39 @@ public enum SuperclusterBuilder {
             // Taken out so its arrays are uniquely referenced while they are rebuilt.
             var node = nodes.removeValue(forKey: key)!
             let previousNode = node.id.flatMap { previousServersByID[$0] }
-            // The previous poll's connections of this server by gid (gids are unique within a server).
-            var previousLinks: [UInt64: GatewayLink] = [:]
+            // Where each of the previous poll's connections of this server is, by gid (gids are unique
+            // within a server): outbound index i as i, inbound index i as -1 - i.
+            var previousPositions: [UInt64: Int] = [:]
             if let previousNode {
-                previousLinks.reserveCapacity(previousNode.outbound.count + previousNode.inbound.count)
-                for link in previousNode.outbound { previousLinks[link.gid] = link }
-                for link in previousNode.inbound { previousLinks[link.gid] = link }
+                previousPositions.reserveCapacity(previousNode.outbound.count + previousNode.inbound.count)
+                for index in previousNode.outbound.indices { previousPositions[previousNode.outbound[index].gid] = index }
+                for index in previousNode.inbound.indices { previousPositions[previousNode.inbound[index].gid] = -1 - index }
             }
-            let outbound = node.outbound.map { link in
-                resolved(link, names: namesByID, previousLinks: previousLinks, previousTime: previousNode?.serverTime, now: node.serverTime)
-            }
-            node.outbound = reordered(outbound) { (cluster: $0.remoteCluster, remote: "", gid: UInt64(0)) }
-            let inbound = node.inbound.map { link in
-                resolved(link, names: namesByID, previousLinks: previousLinks, previousTime: previousNode?.serverTime, now: node.serverTime)
-            }
-            node.inbound = reordered(inbound) { (cluster: $0.remoteCluster, remote: $0.remoteServerName ?? $0.remoteServerID ?? "", gid: $0.gid) }
-            if node.reachable {
-                node.rates = [node.outbound, node.inbound].joined().reduce(nil as TrafficRates?) { sum, link in
-                    guard let rates = link.rates else { return sum }
-                    return (sum ?? .zero) + rates
+            let now = node.serverTime
+            func resolve(_ link: inout GatewayLink) {
+                if let id = link.remoteServerID { link.remoteServerName = namesByID[id] }
+                link.seenBefore = false
+                guard let previousNode, let position = previousPositions[link.gid] else { return }
+                let matches = position >= 0
+                    ? isSameLink(previousNode.outbound[position], link) : isSameLink(previousNode.inbound[-1 - position], link)
+                guard matches else { return }
+                link.seenBefore = true
+                if let now, let then = previousNode.serverTime {
+                    let seconds = now.seconds(since: then)
+                    link.rates = position >= 0
+                        ? RateCalculator.rates(from: previousNode.outbound[position], to: link, seconds: seconds)
+                        : RateCalculator.rates(from: previousNode.inbound[-1 - position], to: link, seconds: seconds)
                 }
+            }
+            for index in node.outbound.indices { resolve(&node.outbound[index]) }
+            node.outbound = reordered(node.outbound) { (cluster: $0.remoteCluster, remote: "", gid: UInt64(0)) }
+            for index in node.inbound.indices { resolve(&node.inbound[index]) }
+            node.inbound = reordered(node.inbound) { (cluster: $0.remoteCluster, remote: $0.remoteServerName ?? $0.remoteServerID ?? "", gid: $0.gid) }
+            if node.reachable {
+                var sum: TrafficRates?
+                for index in node.outbound.indices { if let rates = node.outbound[index].rates { sum = (sum ?? .zero) + rates } }
+                for index in node.inbound.indices { if let rates = node.inbound[index].rates { sum = (sum ?? .zero) + rates } }
+                node.rates = sum
             }
             nodes[key] = node
         }
@@ -177,18 +194,9 @@ public enum SuperclusterBuilder {
         nonEmpty(snapshot.gatewayz.name) ?? nonEmpty(snapshot.varz.gateway?.name) ?? nonEmpty(snapshot.varz.cluster?.name)
     }
 
-    private static func resolved(
-        _ link: GatewayLink, names: [String: String], previousLinks: [UInt64: GatewayLink], previousTime: MonitorTime?,
-        now: MonitorTime?
-    ) -> GatewayLink {
-        var link = link
-        if let id = link.remoteServerID { link.remoteServerName = names[id] }
-        let before = previousLinks[link.gid].flatMap { $0.direction == link.direction && $0.remoteCluster == link.remoteCluster ? $0 : nil }
-        link.seenBefore = before != nil
-        if let before, let now, let then = previousTime {
-            link.rates = RateCalculator.rates(from: before, to: link, seconds: now.seconds(since: then))
-        }
-        return link
+    /// The same connection in two polls: same gid (looked up already), direction and remote cluster.
+    private static func isSameLink(_ before: GatewayLink, _ after: GatewayLink) -> Bool {
+        before.direction == after.direction && before.remoteCluster == after.remoteCluster
     }
 
     private static func pairTraffic(_ clusters: [ClusterNode]) -> [ClusterPairTraffic] {
@@ -201,18 +209,20 @@ public enum SuperclusterBuilder {
         }
         for cluster in clusters {
             for server in cluster.servers where server.reachable {
-                for link in server.outbound {
-                    let key = Key(from: cluster.name, to: link.remoteCluster)
+                for index in server.outbound.indices {
+                    let key = Key(from: cluster.name, to: server.outbound[index].remoteCluster)
+                    let rates = server.outbound[index].rates
                     var pair = entry(key)
-                    pair.sentMsgsPerSecond += link.rates?.outMsgs ?? 0
-                    pair.sentBytesPerSecond += link.rates?.outBytes ?? 0
+                    pair.sentMsgsPerSecond += rates?.outMsgs ?? 0
+                    pair.sentBytesPerSecond += rates?.outBytes ?? 0
                     pairs[key] = pair
                 }
-                for link in server.inbound {
-                    let key = Key(from: link.remoteCluster, to: cluster.name)
+                for index in server.inbound.indices {
+                    let key = Key(from: server.inbound[index].remoteCluster, to: cluster.name)
+                    let rates = server.inbound[index].rates
                     var pair = entry(key)
-                    pair.receivedMsgsPerSecond += link.rates?.inMsgs ?? 0
-                    pair.receivedBytesPerSecond += link.rates?.inBytes ?? 0
+                    pair.receivedMsgsPerSecond += rates?.inMsgs ?? 0
+                    pair.receivedBytesPerSecond += rates?.inBytes ?? 0
                     pairs[key] = pair
                 }
             }

@@ -62,7 +62,7 @@ import Testing
 
     @Test func unknownKeyNamesLineAndAlternatives() {
         #expect(error("interval: 1\nintervall: 2\n")
-            == "test.yaml:2: unknown key \"intervall\" in the top level; expected one of: endpoints, groups, interval, max_concurrent, nats, theme, thresholds, timeout")
+            == "test.yaml:2: unknown key \"intervall\" in the top level; expected one of: endpoints, full_every, groups, interval, max_concurrent, nats, theme, thresholds, timeout")
     }
 
     @Test func wrongTypeNamesLine() {

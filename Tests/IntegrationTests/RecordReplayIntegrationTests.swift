@@ -1,4 +1,6 @@
 import Foundation
+import MonitorModel
+import Recording
 import TestSupport
 import Testing
 
@@ -14,6 +16,94 @@ struct RecordReplayIntegrationTests {
 
     static func json(_ output: ProcessRunner.Output) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any], "\(output.stdout)\(output.stderr)")
+    }
+
+    /// Per server and connection: the accounts (name and interest mode) a report shows, and each server's
+    /// version, so a view built from a frequent poll can be compared with one built from a full one.
+    static func carriedFacts(_ report: [String: Any]) -> [String: String] {
+        var facts: [String: String] = [:]
+        for cluster in report["clusters"] as? [[String: Any]] ?? [] {
+            for server in cluster["servers"] as? [[String: Any]] ?? [] {
+                let name = server["name"] as? String ?? "?"
+                facts[name] = "version \(server["version"] as? String ?? "none")"
+                for direction in ["outbound", "inbound"] {
+                    for link in server[direction] as? [[String: Any]] ?? [] {
+                        let accounts = (link["accounts"] as? [[String: Any]] ?? []).map {
+                            "\($0["name"] as? String ?? "?")=\($0["interest_mode"] as? String ?? "?")"
+                        }
+                        let key = "\(name) \(direction) \(link["remote_cluster"] as? String ?? "?") gid:\(link["gid"] as? Int ?? -1)"
+                        facts[key] = "\(link["remote_name"] as? String ?? "unnamed") " + accounts.sorted().joined(separator: ",")
+                    }
+                }
+            }
+        }
+        return facts
+    }
+
+    /// Between full polls gwtop asks each server only `/gatewayz` (no accounts) and `/healthz`: on both
+    /// server versions that really is a smaller answer without accounts, and what gwtop shows from it
+    /// (versions, remote names, each connection's accounts) is what a full poll shows.
+    @Test func pollsBetweenFullOnesAskLessAndShowTheSame() throws {
+        let cluster = try LocalSupercluster(topology: "healthy", basePort: 23400)
+        defer { cluster.stop() }
+        let path = Self.temporaryRecording("frequent")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // A full poll every 4th (2 s at 0.5 s).
+        let recorded = try GwtopBinary.run(
+            ["--headless", "--record", path, "--interval", "0.5", "--full-every", "2", "--timeout", "1", "--duration", "5s"] + cluster.monitorURLs)
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        // From poll 2 on: at poll 1 the freshly started mesh's connections are too young to count.
+        #expect(recorded.stderr.split(separator: "\n").filter { $0.contains(" poll ") }.dropFirst().allSatisfy {
+            $0.contains("5/5 endpoints up") && $0.contains("10/10 links")
+        }, "\(recorded.stderr)")
+
+        let recording = try Recording(path: path)
+        let polls = try (0..<recording.count).map { try recording.poll(at: $0) }
+        #expect(polls.count >= 8)
+        #expect(polls.map(\.isFull).prefix(5) == [true, false, false, false, true], "\(polls.map(\.isFull))")
+        for poll in polls where !poll.isFull {
+            // Each endpoint was asked the frequent pair, or (a connection new since the full poll) everything.
+            let frequent = poll.endpoints.filter { $0.responses.map(\.kind) == [.gatewayzLinks, .healthz] }
+            #expect(frequent.count + poll.endpoints.filter { $0.responses.map(\.kind) == [.varz, .gatewayz, .routez, .healthz] }.count == 5)
+            #expect(frequent.count >= 4, "poll \(poll.sequence)")
+            for endpoint in frequent {
+                let body = String(decoding: endpoint.responses[0].body, as: UTF8.self)
+                #expect(body.contains("outbound_gateways") && !body.contains("\"accounts\""), "no accounts unless asked")
+            }
+        }
+        // Both versions (e1 runs 2.15.1, e2 2.9.10) answer /gatewayz without accounts in fewer bytes.
+        for name in ["e1", "e2"] {
+            let url = cluster.server(name).monitor_url
+            func size(_ poll: RecordedPoll) -> Int? {
+                poll.endpoints.first { $0.endpoint.displayURL == url }?.responses.first { $0.kind == .gatewayz || $0.kind == .gatewayzLinks }?.body.count
+            }
+            let full = try #require(size(polls[0]))
+            let frequent = try #require(size(polls[1]))
+            #expect(frequent < full, "\(name): \(frequent) bytes against \(full)")
+        }
+
+        // The last full poll and the last poll (a frequent one) show the same versions, names and accounts.
+        let lastFull = try #require(polls.lastIndex { $0.isFull })
+        let last = polls.count - 1
+        #expect(!polls[last].isFull || last > lastFull)
+        func replay(at index: Int) throws -> [String: Any] {
+            let time = recording.time(at: index).rfc3339Nanoseconds
+            let output = try GwtopBinary.run(["--replay", path, "--once", "--format", "json", "--at", time])
+            #expect(output.status == 0, "\(output.stderr)")
+            return try Self.json(output)
+        }
+        let atFull = Self.carriedFacts(try replay(at: lastFull))
+        let atFrequent = Self.carriedFacts(try replay(at: polls.lastIndex { !$0.isFull } ?? last))
+        #expect(atFull.count == 5 + 20, "5 servers, 10 outbound and 10 inbound connections: \(atFull.keys.sorted())")
+        #expect(atFrequent == atFull)
+        #expect(atFull.values.allSatisfy { !$0.contains("version none") && !$0.hasPrefix("unnamed") })
+        #expect(atFull.filter { $0.key.contains("gid:") }.values.contains { $0.contains("=") }, "some connection has accounts: \(atFull)")
+
+        // Live: --once is a full poll then a frequent one; it shows what two full polls show.
+        let once = Self.carriedFacts(try Self.json(try GwtopBinary.run(["--once", "--format", "json", "--timeout", "1"] + cluster.monitorURLs)))
+        let everything = Self.carriedFacts(try Self.json(try GwtopBinary.run(
+            ["--once", "--format", "json", "--timeout", "1", "--full-every", "0"] + cluster.monitorURLs)))
+        #expect(once == everything)
     }
 
     @Test func recordedKillAndRestartReplaysAsEvents() throws {

@@ -189,7 +189,8 @@ struct SuperclusterIntegrationTests {
         defer { cluster.stop() }
         let upstream = cluster.server("c1").monitor_url
         let box = FlapState()
-        // Answers with c1's real documents on odd polls and 503 on even ones (four requests per poll).
+        // Answers with c1's real documents on odd polls and 503 on even ones (four requests per poll:
+        // --full-every 0 asks everything every poll).
         let flapping = try LoopbackHTTPServer { path in
             let request = box.next()
             guard (request / 4) % 2 == 0,
@@ -199,11 +200,11 @@ struct SuperclusterIntegrationTests {
         }
         defer { flapping.stop() }
         let urls = cluster.monitorURLs.filter { $0 != upstream } + [flapping.url]
-        let output = try GwtopBinary.run(["--check", "--timeout", "1", "--interval", "0.5"] + urls)
+        let output = try GwtopBinary.run(["--check", "--timeout", "1", "--interval", "0.5", "--full-every", "0"] + urls)
         #expect(output.status == 2, "the second poll is the one that failed: \(output.stdout)")
         #expect(output.stdout.contains("HTTP 503 from /"), "\(output.stdout)")
         // The same flap as events: the next run's first poll is answered, its second is not.
-        let report = try self.report(urls, ["--interval", "0.5"])
+        let report = try self.report(urls, ["--interval", "0.5", "--full-every", "0"])
         let events = report.json["events"] as? [[String: Any]] ?? []
         #expect(events.contains { $0["kind"] as? String == "endpoint_down" && $0["url"] as? String == flapping.url }, "\(events)")
         #expect(report.json["status"] as? String == "CRITICAL")

@@ -44,7 +44,7 @@ import Testing
         return data
     }
 
-    @Test(arguments: MonitorEndpointKind.allCases)
+    @Test(arguments: MonitorEndpointKind.fullSet)
     func mutatedDocumentsNeverCrash(kind: MonitorEndpointKind) async throws {
         let originals = try Fixtures.allDocuments(of: kind).map { Array($0.body) }
         var generator = Generator(state: 0x9E37_79B9_7F4A_7C15 ^ UInt64(kind.rawValue.count))

@@ -11,7 +11,7 @@ func fixturePoll(_ number: Int, topology: String = "healthy", at second: Int64, 
     var endpoints: [EndpointRawPoll] = []
     for server in try Fixtures.servers(topology: topology) {
         var responses: [RawResponse] = []
-        for kind in MonitorEndpointKind.allCases {
+        for kind in MonitorEndpointKind.fullSet {
             if failing.contains(server.name) {
                 responses.append(RawResponse(kind: kind, statusCode: nil, body: Data(),
                                              failure: EndpointFailure(.refused, "connection refused by \(server.monitor_url)"), elapsed: 0.001))
@@ -249,6 +249,50 @@ func writeRecording(_ path: String, count: Int, failingAt: [Int: Set<String>] = 
         #expect(down.time == polls[3].finishedAt)
         #expect(down.server == "e2")
         #expect(down.message.contains("stopped answering"))
+    }
+
+    /// Polls between full ones carry /varz and /routez over from the last full poll: a replay that starts
+    /// on one of them reads back to that full poll first, so its first frame is as complete as live.
+    @Test func replayFromTheMiddleFindsTheFullPollBefore() throws {
+        let path = temporaryPath("frequent.gwtoprec")
+        let writer = try RecordingWriter(path: path)
+        // Records 0 and 4 are full; the others asked only /gatewayz (no accounts) and /healthz.
+        for index in 0..<7 {
+            var poll = try fixturePoll(index % 2 + 1, at: 1_800_000_000 + Int64(index))
+            if index % 4 != 0 {
+                for endpoint in poll.endpoints.indices {
+                    poll.endpoints[endpoint].responses = poll.endpoints[endpoint].responses.compactMap { response in
+                        var frequent = response
+                        switch response.kind {
+                        case .gatewayz: frequent.kind = .gatewayzLinks
+                        case .healthz: break
+                        default: return nil
+                        }
+                        return frequent
+                    }
+                }
+            }
+            #expect(poll.isFull == (index % 4 == 0))
+            try writer.append(poll)
+        }
+        let replay = ReplayTimeline(recording: try Recording(path: path))
+        func complete(_ frame: ReplayTimeline.Frame?) -> Bool {
+            guard let servers = frame?.step.model.servers.filter(\.polled), servers.count == 5 else { return false }
+            return servers.allSatisfy { $0.reachable && $0.version != nil && $0.gateway != nil }
+        }
+        let whole = replay.run(0...6)
+        #expect(whole.frames.count == 7 && whole.frames.allSatisfy(complete))
+        for start in 1...6 {
+            let middle = replay.run(start...6)
+            #expect(middle.frames.first?.index == start)
+            #expect(complete(middle.frames.first), "a replay from record \(start)")
+            // With a record before the last one, the last frame (rates included) is the whole replay's.
+            let same = start == 6 || middle.frames.last?.step.model == whole.frames.last?.step.model
+            #expect(same, "from record \(start)")
+        }
+        // Without the full poll before it, a frequent record alone cannot be shown as complete.
+        var cursor = ReplayTimeline.Cursor(timeline: MeshTimeline())
+        #expect(!complete(try replay.advance(&cursor, index: 2)))
     }
 
     @Test func stateAtATimeHasEveryEventUpToItAndNoneAfter() throws {

@@ -30,7 +30,7 @@ public enum Fixtures {
         var observations: [EndpointObservation] = []
         for server in try servers(topology: topology) where !excluding.contains(server.name) {
             var responses: [RawResponse] = []
-            for kind in MonitorEndpointKind.allCases {
+            for kind in MonitorEndpointKind.fullSet {
                 let path = "\(topology)/poll-\(number)/\(server.name)/\(kind.rawValue).json"
                 guard let body = try? data(path) else { continue }
                 responses.append(RawResponse(kind: kind, statusCode: 200, body: body))
