@@ -5,7 +5,9 @@ public enum ConfigAudit {
         var problems: [Problem] = []
         let servers = model.servers
         let reachable = servers.filter { $0.reachable && $0.gateway?.name != nil }
-        let byID = Dictionary(servers.compactMap { s in s.id.map { ($0, s) } }, uniquingKeysWith: { a, _ in a })
+        // Positions in `servers`, so a lookup per connection copies nothing.
+        let positionByID = Dictionary(
+            servers.indices.compactMap { index in servers[index].id.map { ($0, index) } }, uniquingKeysWith: { a, _ in a })
         var missingCache: [String: Set<String>] = [:]
         /// Missing outbound gateways per server, computed once however many clusters ask.
         func missing(_ server: ServerNode) -> Set<String> {
@@ -100,17 +102,24 @@ public enum ConfigAudit {
 
         // Peers reach a server through some other address (a load balancer, NAT) while it advertises
         // nothing: gossip then hands every peer its listen address, which they may not be able to reach.
+        var comparableHost: [Int: Bool] = [:]
         for dialer in reachable {
             // By index: copying each of 25,000 links would cost more than the check.
             for index in dialer.outbound.indices {
-                guard let remoteID = dialer.outbound[index].remoteServerID, let remote = byID[remoteID], remote.reachable,
-                    let gateway = remote.gateway, (gateway.advertise ?? "").isEmpty,
+                guard let remoteID = dialer.outbound[index].remoteServerID, let position = positionByID[remoteID],
+                    servers[position].reachable, let gateway = servers[position].gateway, (gateway.advertise ?? "").isEmpty,
                     let listenPort = gateway.port, let ip = dialer.outbound[index].ip, let port = dialer.outbound[index].port
                 else { continue }
                 let listenHost = gateway.host ?? ""
                 // A wildcard or a host name cannot be compared with the dialled IP; the port still can.
-                let hostComparable = isIPLiteral(listenHost) && !["0.0.0.0", "::", "[::]"].contains(listenHost)
+                // Worked out once per remote server, not once per connection to it.
+                let hostComparable = comparableHost[position] ?? {
+                    let comparable = isIPLiteral(listenHost) && !["0.0.0.0", "::", "[::]"].contains(listenHost)
+                    comparableHost[position] = comparable
+                    return comparable
+                }()
                 guard port != listenPort || (hostComparable && ip != listenHost) else { continue }
+                let remote = servers[position]
                 problems.append(Problem(
                     .warning, .advertiseMismatch, cluster: remote.cluster, server: remote.name,
                     remoteCluster: dialer.cluster, url: remote.url,

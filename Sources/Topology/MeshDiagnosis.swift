@@ -6,7 +6,14 @@ public enum MeshDiagnosis {
         var problems: [Problem] = []
         let servers = current.servers
         let reachable = servers.filter(\.reachable)
-        let byID = Dictionary(servers.compactMap { s in s.id.map { ($0, s) } }, uniquingKeysWith: { a, _ in a })
+        // Servers by id as positions in `servers`: looking a remote up for each of 25,000 connections must
+        // not copy a whole server each time.
+        let positionByID = Dictionary(
+            servers.indices.compactMap { index in servers[index].id.map { ($0, index) } }, uniquingKeysWith: { a, _ in a })
+        func reachableServer(id: String) -> Int? {
+            guard let position = positionByID[id], servers[position].reachable else { return nil }
+            return position
+        }
         let previousByID = Dictionary(
             (previous?.servers ?? []).compactMap { s in s.id.map { ($0, s) } }, uniquingKeysWith: { a, _ in a })
         func label(_ server: ServerNode) -> String { "\(server.name) (\(server.cluster))" }
@@ -100,7 +107,7 @@ public enum MeshDiagnosis {
             guard let serverID = server.id else { continue }
             // Copied only when there is something to say (as below): most connections are fine.
             for index in server.outbound.indices {
-                guard let remoteID = server.outbound[index].remoteServerID, let remote = byID[remoteID], remote.reachable,
+                guard let remoteID = server.outbound[index].remoteServerID, let remote = reachableServer(id: remoteID),
                     (server.outbound[index].uptime ?? .infinity) >= thresholds.asymmetryGraceSeconds
                 else { continue }
                 if !(inboundDialers[remoteID]?.contains(serverID) ?? false) {
@@ -109,11 +116,11 @@ public enum MeshDiagnosis {
                         .warning, .asymmetricLink, cluster: server.cluster, server: server.name,
                         remoteCluster: link.remoteCluster, url: server.url, gid: link.gid,
                         message: "\(label(server)) has outbound \(link.logToken) to \(remoteLabel(link)), "
-                            + "but \(remote.name) lists no inbound from \(server.name)"))
+                            + "but \(servers[remote].name) lists no inbound from \(server.name)"))
                 }
             }
             for index in server.inbound.indices {
-                guard let remoteID = server.inbound[index].remoteServerID, let remote = byID[remoteID], remote.reachable,
+                guard let remoteID = server.inbound[index].remoteServerID, let remote = reachableServer(id: remoteID),
                     (server.inbound[index].uptime ?? .infinity) >= thresholds.asymmetryGraceSeconds
                 else { continue }
                 if outboundTargets[remoteID]?[server.cluster] != serverID {
@@ -122,7 +129,7 @@ public enum MeshDiagnosis {
                         .warning, .asymmetricLink, cluster: server.cluster, server: server.name,
                         remoteCluster: link.remoteCluster, url: server.url, gid: link.gid,
                         message: "\(label(server)) holds inbound \(link.logToken) from \(remoteLabel(link)), "
-                            + "but \(remote.name) has no outbound to \(server.name) (half-open?)"))
+                            + "but \(servers[remote].name) has no outbound to \(server.name) (half-open?)"))
                 }
             }
         }
@@ -143,7 +150,7 @@ public enum MeshDiagnosis {
             }
             // Inbound reconnects are reported here only when the dialling side cannot report them itself.
             for index in server.inbound.indices {
-                guard let remoteID = server.inbound[index].remoteServerID, byID[remoteID]?.reachable != true,
+                guard let remoteID = server.inbound[index].remoteServerID, reachableServer(id: remoteID) == nil,
                     let old = before.inbound.first(where: { $0.remoteServerID == remoteID }), old.gid != server.inbound[index].gid
                 else { continue }
                 let link = server.inbound[index]

@@ -292,11 +292,16 @@ struct GwtopCommand: AsyncParsableCommand {
         var exitCode: Int32 = 0
         do {
             if once || check {
-                let first = await session.pollOnce()
-                log(first, logger)
-                let wait = settings.interval - first.duration
+                // The first poll is modelled while the second is fetched: on two cores that hides most
+                // of the first model's time.
+                let firstFetch = await session.fetch()
+                async let modelledFirst = session.advance(firstFetch)
+                let wait = settings.interval - firstFetch.duration
                 if wait > 0 { try? await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
-                let second = await session.pollOnce()
+                let secondFetch = await session.fetch()
+                let first = await modelledFirst
+                log(first, logger)
+                let second = await session.advance(secondFetch)
                 log(second, logger)
                 if check {
                     let (text, status) = CheckReport.render(second.model, problems: second.problems)

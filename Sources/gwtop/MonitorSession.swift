@@ -42,7 +42,18 @@ actor MonitorSession {
     /// Every event so far, oldest first.
     var events: [MeshEvent] { timeline.events }
 
-    func pollOnce() async -> Result {
+    func pollOnce() async -> Result { await advance(await fetch()) }
+
+    /// A poll fetched (and recorded) but not yet modelled.
+    struct FetchedCycle: Sendable {
+        let cycle: PollCycle
+        let duration: Double
+        let recordedBytes: Int
+    }
+
+    /// The first half of a poll: fetch every source and record the answers. Separate from `advance` so
+    /// `--once` can model one poll while the next one is on the wire.
+    func fetch() async -> FetchedCycle {
         sequence += 1
         let started = ContinuousClock.now
         var cycle = await pollAllSources()
@@ -60,11 +71,16 @@ actor MonitorSession {
         }
         // The raw bodies (27 MB a poll at 250 servers) are only for the recording: let them go now.
         cycle.raw = []
-        let step = timeline.advance(cycle.snapshot)
+        return FetchedCycle(cycle: cycle, duration: elapsed.inSeconds, recordedBytes: recordedBytes)
+    }
+
+    /// The second half: model, diagnosis and events. Polls must be advanced in the order they were fetched.
+    func advance(_ fetched: FetchedCycle) async -> Result {
+        let step = timeline.advance(fetched.cycle.snapshot)
         return Result(
-            model: step.model, problems: step.problems, events: step.events, cycle: cycle,
-            duration: elapsed.inSeconds,
-            recordedBytes: recordedBytes, recordingError: recordingError,
+            model: step.model, problems: step.problems, events: step.events, cycle: fetched.cycle,
+            duration: fetched.duration,
+            recordedBytes: fetched.recordedBytes, recordingError: recordingError,
             systemAccountConnection: await systemAccount?.connectionStatus())
     }
 
