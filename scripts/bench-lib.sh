@@ -3,11 +3,12 @@
 # The median of the numbers on stdin, one per line.
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-# Wall time of `gwtop --once --interval 0.1 --format json ARGS...`, median of 5.
+# Wall time of `gwtop --once --interval 0.1 --format FORMAT ARGS...`, median of 5 (FORMAT: $ONCE_FORMAT,
+# default json).
 once_seconds() {
     local gwtop="$1"; shift
     for _ in 1 2 3 4 5; do
-        /usr/bin/time -f %e "$gwtop" --once --interval 0.1 --timeout 10 --format json "$@" 2>&1 >/dev/null | tail -1
+        /usr/bin/time -f %e "$gwtop" --once --interval 0.1 --timeout 10 --format "${ONCE_FORMAT:-json}" "$@" 2>&1 >/dev/null | tail -1
     done | median
 }
 

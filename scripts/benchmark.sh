@@ -6,12 +6,13 @@
 #             cycle (/varz, /gatewayz?accs=1, /routez, /healthz) and one frequent cycle (/gatewayz,
 #             /healthz: what gwtop asks between full polls)
 #   --once    gwtop --once --interval 0.1 (a full poll, a frequent poll and the report), wall time,
-#             against the two floors + 0.1 s
+#             against the two floors + 0.1 s; with the JSON report (35 MB at 250 servers) and the text one
 #   cycle     gwtop --headless for N polls at a 1 s interval: CPU per cycle, % of one core, peak RSS;
 #             with the default --full-every 10 and with --full-every 0 (everything every poll)
 #   pipeline  gwtop-bench on a recording of the same mesh: decode MiB/s, model, diagnosis, dashboard
 #             update, offscreen render of a 120x40 frame, key + render
-#   terminal  the dashboard in a 120x40 tmux for 20 s: bytes written to the terminal per second, and
+#   terminal  the dashboard in a 120x40 tmux for 20 s: its own CPU (% of one core at the 1 s default
+#             interval), bytes written to the terminal per second, and
 #             key-to-frame latency while poll cycles are in flight (gwtop's own timing, --log-level debug)
 # Medians of 5 runs where repeated. Usage: scripts/benchmark.sh [SIZE ...]   (default: 10x3 50x5)
 set -euo pipefail
@@ -34,8 +35,8 @@ trap cleanup EXIT
 
 source scripts/bench-lib.sh
 
-echo "| size | servers | connections | floor (full cycle) | floor (frequent cycle) | --once (2 polls) | ratio to the floors + 0.1 s | CPU per cycle, everything every poll | CPU per cycle (full every 10 s) | % of one core at 1 s | peak RSS (everything / full every 10 s) | decode (frequent poll) | decode (full poll) | model | diagnosis | dashboard update | render 120x40 | key + render | terminal bytes/s | key-to-frame median (p95) |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| size | servers | connections | floor (full cycle) | floor (frequent cycle) | --once --format json (2 polls) | ratio to the floors + 0.1 s | --once (text) | ratio | CPU per cycle, everything every poll | CPU per cycle (full every 10 s) | % of one core at 1 s | peak RSS (everything / full every 10 s) | decode (frequent poll) | decode (full poll) | model | diagnosis | dashboard update | render 120x40 | key + render | dashboard CPU at 1 s (% of one core) | terminal bytes/s | key-to-frame median (p95) |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 port=18300
 for size in "${sizes[@]}"; do
     clusters="${size%x*}"; servers="${size#*x}"
@@ -52,7 +53,9 @@ for size in "${sizes[@]}"; do
     floor=$(for _ in 1 2 3 4 5; do /usr/bin/time -f %e curl -s --parallel --parallel-max 64 -K "$work/curl-$size" 2>&1 >/dev/null | tail -1; done | median)
     floor_frequent=$(for _ in 1 2 3 4 5; do /usr/bin/time -f %e curl -s --parallel --parallel-max 64 -K "$work/curl-frequent-$size" 2>&1 >/dev/null | tail -1; done | median)
     once=$(once_seconds "$bin/gwtop" "${urls[@]}")
+    once_text=$(ONCE_FORMAT=text once_seconds "$bin/gwtop" "${urls[@]}")
     ratio=$(awk -v o="$once" -v f="$floor" -v q="$floor_frequent" 'BEGIN { printf "%.1f", o / (f + q + 0.1) }')
+    ratio_text=$(awk -v o="$once_text" -v f="$floor" -v q="$floor_frequent" 'BEGIN { printf "%.1f", o / (f + q + 0.1) }')
 
     headless_cost "$bin/gwtop" "$work/headless-all-$size" 30 --full-every 0 "${urls[@]}"
     cpu_all="$cpu"; share_all="$share"; peak_all="$peak"
@@ -69,7 +72,17 @@ for size in "${sizes[@]}"; do
     tmux -L "$socket" -f /dev/null new-session -d -s "dash-$size" -x 120 -y 40 \
         "script -q -f $work/dash-$size.typescript -c '$bin/gwtop --log $work/dash-$size.log --log-level debug --timeout 10 ${urls[*]}'"
     sleep 8
+    # CPU of the dashboard process itself over the same 20 s (utime + stime in clock ticks).
+    dash_pid=""
+    for p in $(pgrep -f -- "--log $work/dash-$size.log" || true); do
+        [ "$(cat "/proc/$p/comm" 2>/dev/null)" = gwtop ] && dash_pid="$p"
+    done
+    [ -n "$dash_pid" ] || { echo "benchmark: the dashboard did not start (see $work/dash-$size.log)" >&2; exit 1; }
+    ticks() { awk '{ print $14 + $15 }' "/proc/$dash_pid/stat"; }
+    cpu_before=$(ticks)
     before=$(stat -c %s "$work/dash-$size.typescript"); sleep 20; after=$(stat -c %s "$work/dash-$size.typescript")
+    cpu_after=$(ticks)
+    dash_cpu=$(awk -v a="$cpu_after" -v b="$cpu_before" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f %%", (a - b) * 100 / hz / 20 }')
     bytes=$(( (after - before) / 20 ))
     for _ in $(seq 1 20); do tmux -L "$socket" send-keys -t "dash-$size" j; sleep 0.15; done
     for _ in $(seq 1 20); do tmux -L "$socket" send-keys -t "dash-$size" k; sleep 0.15; done
@@ -79,7 +92,7 @@ for size in "${sizes[@]}"; do
         { v[NR] = $1 } END { if (NR == 0) { print "-"; exit } printf "%.1f ms (%.1f ms)", v[int((NR + 1) / 2)], v[int(NR * 0.95 + 0.5)] }')
 
     connections=$(grep -o '[0-9]* gateway connections' "$work/synthetic-$size.log" | cut -d' ' -f1)
-    echo "| $size | $((clusters * servers)) | $connections | ${floor} s | ${floor_frequent} s | ${once} s | ${ratio} | $cpu_all ($share_all) | $cpu | $share | $peak_all / $peak | $(pick 'decode one poll') | $(pick 'decode one full poll') | $(pick 'build the model') | $(pick 'diagnose') | $(pick 'dashboard update') | $(pick 'render 120') | $(pick 'key (') | $bytes | $keys |"
+    echo "| $size | $((clusters * servers)) | $connections | ${floor} s | ${floor_frequent} s | ${once} s | ${ratio} | ${once_text} s | ${ratio_text} | $cpu_all ($share_all) | $cpu | $share | $peak_all / $peak | $(pick 'decode one poll') | $(pick 'decode one full poll') | $(pick 'build the model') | $(pick 'diagnose') | $(pick 'dashboard update') | $(pick 'render 120') | $(pick 'key (') | $dash_cpu | $bytes | $keys |"
     kill "$synthetic_pid" 2>/dev/null || true
     synthetic_pid=""
 done

@@ -27,6 +27,9 @@ public enum MonitorEndpointKind: String, Sendable, CaseIterable, Codable, Hashab
         }
     }
 
+    /// Where a response of this kind goes among an endpoint's responses: the order a full poll lists them in.
+    public var listOrder: Int { [Self.varz, .gatewayz, .gatewayzLinks, .routez, .healthz].firstIndex(of: self) ?? 0 }
+
     /// The document as messages name it: both kinds of gatewayz request are `/gatewayz`.
     public var documentName: String { self == .gatewayzLinks ? "gatewayz" : rawValue }
 

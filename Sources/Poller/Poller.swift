@@ -102,7 +102,7 @@ public struct Poller: Sendable {
             decoded.merge(more)
             // What the recording keeps is what the observation was built from.
             responses.removeAll { $0.kind == .gatewayzLinks }
-            responses = (responses + more).sorted { $0.kind.fetchOrder < $1.kind.fetchOrder }
+            responses = (responses + more).sorted { $0.kind.listOrder < $1.kind.listOrder }
         }
         var entry = carried
         let observedAt = now()
@@ -116,12 +116,8 @@ public struct Poller: Sendable {
             for kind in kinds { group.addTask { await transport.fetch(target, kind) } }
             var collected: [RawResponse] = []
             for await response in group { collected.append(response) }
-            return collected.sorted { $0.kind.fetchOrder < $1.kind.fetchOrder }
+            return collected.sorted { $0.kind.listOrder < $1.kind.listOrder }
         }
     }
 }
 
-extension MonitorEndpointKind {
-    /// The order a poll's responses are kept in (and recorded): the documents as a full poll lists them.
-    fileprivate var fetchOrder: Int { [Self.varz, .gatewayz, .gatewayzLinks, .routez, .healthz].firstIndex(of: self) ?? 0 }
-}

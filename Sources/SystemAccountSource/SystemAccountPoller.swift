@@ -20,6 +20,8 @@ public actor SystemAccountPoller {
     private var known: [String: KnownServer] = [:]
     /// Names two servers answered to at once (a misconfiguration): from then on each is told apart by id.
     private var duplicateNames: Set<String> = []
+    /// Server ids whose `/varz` client addresses have been handed to the client as fallbacks.
+    private var fallbacksTaken: Set<String> = []
     private let earlyPoll = NIOLockedValueBox(false)
     private var statszTask: Task<Void, Never>?
 
@@ -55,7 +57,9 @@ public actor SystemAccountPoller {
     }
 
     /// One poll of every server that answers, plus every server that answered before and is now silent.
-    public func poll() async -> [EndpointRawPoll] {
+    /// `kinds`: the documents to ask for (default: those given at init), one request each.
+    public func poll(kinds requested: [MonitorEndpointKind]? = nil) async -> [EndpointRawPoll] {
+        let kinds = requested ?? self.kinds
         // Done as soon as every server id seen last time has answered, else 300 ms after the last reply.
         let collection = ReplyCollection(
             timeout: .milliseconds(Int(timeout * 1000)), quietPeriod: .milliseconds(300),
@@ -82,7 +86,7 @@ public actor SystemAccountPoller {
         }
         let observedAt = now()
         if let failure = results.compactMap({ $0.outcome.failureValue }).first, results.allSatisfy({ $0.outcome.failureValue != nil }) {
-            return connectionDown(failure, at: observedAt)
+            return connectionDown(failure, at: observedAt, kinds: kinds)
         }
         let answered = results.contains { (try? $0.outcome.get().isEmpty) == false }
         if !answered && !known.isEmpty {
@@ -91,20 +95,22 @@ public actor SystemAccountPoller {
             do {
                 try await client.flush(timeout: .milliseconds(Int(min(timeout, 2) * 1000)))
             } catch {
-                return connectionDown(error, at: observedAt)
+                return connectionDown(error, at: observedAt, kinds: kinds)
             }
         }
         let newcomers = newServerVarz(results)
-        let polls = assemble(results, observedAt: observedAt)
+        let polls = assemble(results, kinds: kinds, observedAt: observedAt)
         if !newcomers.isEmpty { await client.addFallbackServers(newcomers.flatMap(Self.clientURLs)) }
         return polls
     }
 
-    /// The /varz bodies of servers not seen before (new, or restarted with a new id).
+    /// The /varz bodies of servers not seen before (new, or restarted with a new id). Polls that do not
+    /// ask /varz find none; the poll that asks it for a new server does.
     private func newServerVarz(_ results: [KindResult]) -> [Data] {
-        let seen = Set(known.values.flatMap(\.ids))
         guard let varz = results.first(where: { $0.kind == .varz }), case .success(let responses) = varz.outcome else { return [] }
-        return responses.filter { !seen.contains($0.0.id) && $0.1.failure == nil }.map(\.1.body)
+        let fresh = responses.filter { !fallbacksTaken.contains($0.0.id) && $0.1.failure == nil }
+        fallbacksTaken.formUnion(fresh.map(\.0.id))
+        return fresh.map(\.1.body)
     }
 
     /// Where clients reach a server, from its /varz: the advertised `connect_urls`, else its listen
@@ -141,7 +147,7 @@ public actor SystemAccountPoller {
         return responses
     }
 
-    private func assemble(_ results: [KindResult], observedAt: MonitorTime) -> [EndpointRawPoll] {
+    private func assemble(_ results: [KindResult], kinds: [MonitorEndpointKind], observedAt: MonitorTime) -> [EndpointRawPoll] {
         var answers: [String: Answer] = [:]  // by server id
         for (kind, outcome) in results {
             guard case .success(let responses) = outcome else { continue }
@@ -156,7 +162,7 @@ public actor SystemAccountPoller {
             let failure = EndpointFailure(
                 .network,
                 "no server answered \(Self.subject(for: .varz)) through \(sourceURL): the user must be in the system account")
-            return [failedPoll(EndpointIdentity(displayURL: sourceURL), failure: failure, at: observedAt)]
+            return [failedPoll(EndpointIdentity(displayURL: sourceURL), failure: failure, kinds: kinds, at: observedAt)]
         }
         let idsByName = Dictionary(grouping: answers.values, by: \.server.name).mapValues { Set($0.map(\.server.id)) }
         for (name, ids) in idsByName where ids.count > 1 { duplicateNames.insert(name) }
@@ -179,7 +185,7 @@ public actor SystemAccountPoller {
             let failure = EndpointFailure(
                 .silent,
                 "silent: no reply to \(Self.subject(for: .varz)) (answered until \(server.lastSeen.rfc3339))")
-            polls += failedPolls(name, server, failure: failure, at: observedAt)
+            polls += failedPolls(name, server, failure: failure, kinds: kinds, at: observedAt)
         }
         return polls.sorted { $0.endpoint < $1.endpoint }
     }
@@ -212,23 +218,27 @@ public actor SystemAccountPoller {
 
     /// The connection is down: every known server is out of sight, or, before any has answered, the
     /// NATS URL itself is what failed.
-    private func connectionDown(_ error: any Error, at time: MonitorTime) -> [EndpointRawPoll] {
+    private func connectionDown(_ error: any Error, at time: MonitorTime, kinds: [MonitorEndpointKind]) -> [EndpointRawPoll] {
         let reason: EndpointFailure.Reason = (error as? NatsClientError)?.kind == .timeout ? .timeout : .network
         let failure = EndpointFailure(reason, "system account: \(error)")
         if known.isEmpty {
-            return [failedPoll(EndpointIdentity(displayURL: sourceURL), failure: failure, at: time)]
+            return [failedPoll(EndpointIdentity(displayURL: sourceURL), failure: failure, kinds: kinds, at: time)]
         }
-        return known.flatMap { failedPolls($0.key, $0.value, failure: failure, at: time) }.sorted { $0.endpoint < $1.endpoint }
+        return known.flatMap { failedPolls($0.key, $0.value, failure: failure, kinds: kinds, at: time) }.sorted { $0.endpoint < $1.endpoint }
     }
 
     /// A known server that gave nothing this poll: one endpoint, or one per id for a duplicated name.
-    private func failedPolls(_ name: String, _ server: KnownServer, failure: EndpointFailure, at time: MonitorTime) -> [EndpointRawPoll] {
+    private func failedPolls(
+        _ name: String, _ server: KnownServer, failure: EndpointFailure, kinds: [MonitorEndpointKind], at time: MonitorTime
+    ) -> [EndpointRawPoll] {
         let ids = duplicateNames.contains(name) ? server.ids.sorted() : [server.ids.first ?? ""]
-        return ids.map { failedPoll(identity(label(name, id: $0), cluster: server.cluster), failure: failure, at: time) }
+        return ids.map { failedPoll(identity(label(name, id: $0), cluster: server.cluster), failure: failure, kinds: kinds, at: time) }
     }
 
     /// Every document of the endpoint failed the same way.
-    private func failedPoll(_ endpoint: EndpointIdentity, failure: EndpointFailure, at time: MonitorTime) -> EndpointRawPoll {
+    private func failedPoll(
+        _ endpoint: EndpointIdentity, failure: EndpointFailure, kinds: [MonitorEndpointKind], at time: MonitorTime
+    ) -> EndpointRawPoll {
         EndpointRawPoll(
             endpoint: endpoint, observedAt: time,
             responses: kinds.map { RawResponse(kind: $0, statusCode: nil, body: Data(), failure: failure) })

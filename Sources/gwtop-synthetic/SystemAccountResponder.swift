@@ -18,7 +18,9 @@ struct SystemAccountResponder {
                 group.addTask {
                     for await request in requests {
                         guard let replyTo = request.replyTo else { continue }
-                        try await answer(kind, replyTo: replyTo)
+                        // As nats-server: accounts only when the request asks for them.
+                        let accounts = String(decoding: request.payload, as: UTF8.self).contains(#""accounts":true"#)
+                        try await answer(kind, replyTo: replyTo, accounts: accounts)
                     }
                 }
             }
@@ -26,13 +28,13 @@ struct SystemAccountResponder {
         }
     }
 
-    private func answer(_ kind: String, replyTo: String) async throws {
+    private func answer(_ kind: String, replyTo: String, accounts: Bool) async throws {
         let now = Date().timeIntervalSince1970
         for server in mesh.servers {
             let document: [UInt8]
             switch kind {
             case "VARZ": document = mesh.varz(server, now: now)
-            case "GATEWAYZ": document = mesh.gatewayz(server, now: now)
+            case "GATEWAYZ": document = mesh.gatewayz(server, now: now, accounts: accounts)
             case "ROUTEZ": document = mesh.routez(server, now: now)
             default: document = mesh.healthz()
             }

@@ -13,6 +13,8 @@ actor MonitorSession {
     private let systemAccount: SystemAccountPoller?
     private var timeline: MeshTimeline
     private let recorder: RecordingWriter?
+    /// What the system account's servers said at their last full answers (see `CarriedDocuments`).
+    private var systemCarried = CarriedDocuments()
     private var sequence = 0
     /// The last recording failure (a full disk): polling goes on, and the status says so.
     private(set) var recordingError: String?
@@ -88,25 +90,51 @@ actor MonitorSession {
     nonisolated func earlyPollWanted() -> Bool { systemAccount?.takeEarlyPollRequest() ?? false }
 
     /// HTTP endpoints and the system account at the same time, as one cycle. A server listed as an HTTP
-    /// endpoint that answers there is shown once, from its HTTP endpoint.
+    /// endpoint that answers there is shown once, from its HTTP endpoint. The system account is asked the
+    /// same documents as the HTTP endpoints: everything on a full poll, else the frequent ones; a frequent
+    /// poll that finds a server the carried documents do not cover asks every server for the rest at once.
     private func pollAllSources() async -> PollCycle {
         guard let systemAccount else { return await poller.poll(sequence: sequence) }
+        let full = poller.isFullPoll(sequence)
         async let viaHTTP = poller.poll(sequence: sequence)
-        async let viaSystemAccount = systemAccount.poll()
+        async let viaSystemAccount = systemAccount.poll(kinds: full ? MonitorEndpointKind.fullSet : MonitorEndpointKind.frequentSet)
         var cycle = await viaHTTP
-        let discovered = await viaSystemAccount
+        let answered = await viaSystemAccount
         let namesOverHTTP = Set(cycle.snapshot.observations.compactMap { $0.snapshot?.varz.serverName })
-        let kept = discovered.filter { !namesOverHTTP.contains($0.endpoint.name ?? "") }
-        // Decoded side by side, as the HTTP poller decodes each endpoint in its own task.
-        let observations = await withTaskGroup(of: (Int, EndpointObservation).self) { group in
-            for (index, poll) in kept.enumerated() { group.addTask { (index, poll.observation) } }
-            var decoded = [EndpointObservation?](repeating: nil, count: kept.count)
-            for await (index, observation) in group { decoded[index] = observation }
-            return decoded.compactMap { $0 }
+        var kept = answered.filter { !namesOverHTTP.contains($0.endpoint.name ?? "") }
+        var decoded = await Self.decode(kept)
+        let needsMore = kept.indices.filter { index in
+            !full && decoded[index].gatewayz.map { CarriedDocuments.needsCarriedDocuments(systemCarried[kept[index].endpoint], for: $0) } == true
         }
-        cycle.snapshot.observations += observations
+        if !needsMore.isEmpty {
+            let more = Dictionary(
+                await systemAccount.poll(kinds: MonitorEndpointKind.carriedSet).map { ($0.endpoint, $0.responses) },
+                uniquingKeysWith: { first, _ in first })
+            for index in needsMore {
+                guard let responses = more[kept[index].endpoint] else { continue }
+                decoded[index].merge(responses)
+                // What the recording keeps is what the observation was built from.
+                kept[index].responses = (kept[index].responses.filter { $0.kind != .gatewayzLinks } + responses)
+                    .sorted { $0.kind.listOrder < $1.kind.listOrder }
+            }
+        }
+        for index in kept.indices {
+            cycle.snapshot.observations.append(EndpointObservation(
+                endpoint: kept[index].endpoint, observedAt: kept[index].observedAt, decoded: decoded[index],
+                carried: &systemCarried[kept[index].endpoint]))
+        }
         if poller.keepsRawResponses { cycle.raw += kept }
         cycle.snapshot.finishedAt = MonitorTime.now
         return cycle
+    }
+
+    /// Each server's answers decoded side by side, as the HTTP poller decodes each endpoint in its own task.
+    private static func decode(_ polls: [EndpointRawPoll]) async -> [DecodedResponses] {
+        await withTaskGroup(of: (Int, DecodedResponses).self) { group in
+            for (index, poll) in polls.enumerated() { group.addTask { (index, DecodedResponses(poll.responses)) } }
+            var decoded = [DecodedResponses?](repeating: nil, count: polls.count)
+            for await (index, responses) in group { decoded[index] = responses }
+            return decoded.map { $0! }
+        }
     }
 }

@@ -1,5 +1,7 @@
 import Foundation
+import MonitorModel
 import NatsAuth
+import Recording
 import TestSupport
 import Testing
 
@@ -101,6 +103,62 @@ struct SystemAccountIntegrationTests {
         #expect(down.status == 2 && down.stdout.contains("nats://127.0.0.1:26399") && down.stdout.contains("connection refused"), "\(down.stdout)\(down.stderr)")
         let missing = try GwtopBinary.run(["--once", "--nats", url, "--creds", "/nonexistent/sys.creds"])
         #expect(missing.status != 0 && missing.stderr.contains("/nonexistent/sys.creds"), "\(missing.stderr)")
+    }
+
+    /// Through the system account too, polls between full ones ask only `/gatewayz` without accounts and
+    /// `/healthz` (both server versions answer a GATEWAYZ request without accounts), and a restarted
+    /// server is asked the rest at once: every frame of the recording is complete.
+    @Test func pollsBetweenFullOnesAskLessAndARestartAsksTheRest() throws {
+        let cluster = try LocalSupercluster(topology: "healthy", basePort: 27000, systemAccount: true)
+        defer { cluster.stop() }
+        let login = try #require(cluster.systemAccount)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gwtop-it-sys-frequent-\(getpid()).gwtoprec").path
+        try? FileManager.default.removeItem(atPath: path)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // Only the first poll is full (the next would come after 30 s): the restart lands between full polls.
+        let recorder = try GwtopBinary.start([
+            "--headless", "--record", path, "--interval", "0.5", "--full-every", "30", "--timeout", "1",
+            "--nats", cluster.server("e1").client_url, "--user", login.user, "--password", login.password,
+        ])
+        var recorderOutput: ProcessRunner.Output?
+        defer { if recorderOutput == nil { recorder.signal(SIGKILL); _ = recorder.wait() } }
+        Thread.sleep(forTimeInterval: 2.2)
+        try cluster.restart("w2")
+        Thread.sleep(forTimeInterval: 3)
+        recorder.signal(SIGINT)
+        recorderOutput = recorder.wait(upTo: 10)
+        let output = try #require(recorderOutput, "the recorder ends on SIGINT")
+        #expect(output.status == 0, "\(output.stderr)")
+
+        let recording = try Recording(path: path)
+        let polls = try (0..<recording.count).map { try recording.poll(at: $0) }
+        #expect(polls.map(\.isFull).first == true && polls.dropFirst().allSatisfy { !$0.isFull } && polls.count >= 8, "\(polls.map(\.isFull))")
+        let frequentAnswers = polls.dropFirst().filter { !$0.isFull }.flatMap(\.endpoints)
+            .filter { $0.responses.map(\.kind) == [.gatewayzLinks, .healthz] && $0.responses[0].failure == nil }
+        #expect(frequentAnswers.count >= 20, "most answers between full polls are the frequent pair")
+        for answer in frequentAnswers {
+            let body = String(decoding: answer.responses[0].body, as: UTF8.self)
+            #expect(body.contains("server_id") && !body.contains("\"accounts\""), "\(answer.endpoint.displayURL)")
+        }
+        // w2 came back with a new id between full polls: that poll asked it (at least) for everything.
+        let restartPoll = polls.firstIndex { poll in
+            !poll.isFull && poll.endpoints.contains { $0.endpoint.name == "w2" && $0.responses.contains { $0.kind == .varz } }
+        }
+        #expect(restartPoll != nil, "\(polls.map { $0.endpoints.map { "\($0.endpoint.name ?? "?"):\($0.responses.map(\.kind.rawValue))" } })")
+        // No frame is missing what was carried: every answering server has its version in every record.
+        var carried = CarriedDocuments()
+        for poll in polls {
+            for observation in poll.snapshot(carrying: &carried).observations {
+                guard let failure = observation.failure else {
+                    #expect(observation.snapshot?.varz.version != nil)
+                    continue
+                }
+                #expect(failure.reason == .silent || observation.endpoint.name == "w2", "\(observation.endpoint.displayURL): \(failure.message)")
+            }
+        }
+        let replay = try Self.json(try GwtopBinary.run(["--replay", path, "--once", "--format", "json"]))
+        let servers = (replay["clusters"] as? [[String: Any]] ?? []).flatMap { $0["servers"] as? [[String: Any]] ?? [] }
+        #expect(servers.filter { $0["reachable"] as? Bool == true && $0["version"] is String }.count == 5, "\(Picture(replay))")
     }
 
     /// A server killed while gwtop watches: it does not vanish from the picture, it is `server_silent`;
