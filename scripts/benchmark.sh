@@ -73,9 +73,10 @@ for size in "${sizes[@]}"; do
         "script -q -f $work/dash-$size.typescript -c '$bin/gwtop --log $work/dash-$size.log --log-level debug --timeout 10 ${urls[*]}'"
     sleep 8
     # CPU of the dashboard process itself over the same 20 s (utime + stime in clock ticks).
+    # The gwtop process under tmux and script (its comm is not reliably "gwtop": matched by executable).
     dash_pid=""
-    for p in $(pgrep -f -- "--log $work/dash-$size.log" || true); do
-        [ "$(cat "/proc/$p/comm" 2>/dev/null)" = gwtop ] && dash_pid="$p"
+    for p in $(pgrep -f -- "dash-$size.log" || true); do
+        [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$(readlink -f "$bin/gwtop")" ] && dash_pid="$p"
     done
     [ -n "$dash_pid" ] || { echo "benchmark: the dashboard did not start (see $work/dash-$size.log)" >&2; exit 1; }
     ticks() { awk '{ print $14 + $15 }' "/proc/$dash_pid/stat"; }
