@@ -38,6 +38,26 @@ struct SystemAccountIntegrationTests {
         var description: String { "servers \(servers.sorted())\nlinks \(links.sorted())\nproblems \(problems)" }
     }
 
+    /// `gwtop --headless --record` through e1 in the system account at 0.5 s: `settle` seconds, then
+    /// `incident`, then `after` seconds, then SIGINT. Returns the recorder's output.
+    static func record(
+        _ cluster: LocalSupercluster, login: LocalSupercluster.SystemAccount, to path: String, options: [String] = [],
+        settle: Double, after: Double, incident: () throws -> Void
+    ) throws -> ProcessRunner.Output {
+        let recorder = try GwtopBinary.start([
+            "--headless", "--record", path, "--interval", "0.5", "--timeout", "1",
+            "--nats", cluster.server("e1").client_url, "--user", login.user, "--password", login.password,
+        ] + options)
+        var recorderOutput: ProcessRunner.Output?
+        defer { if recorderOutput == nil { recorder.signal(SIGKILL); _ = recorder.wait() } }
+        Thread.sleep(forTimeInterval: settle)
+        try incident()
+        Thread.sleep(forTimeInterval: after)
+        recorder.signal(SIGINT)
+        recorderOutput = recorder.wait(upTo: 10)
+        return try #require(recorderOutput, "the recorder ends on SIGINT")
+    }
+
     @Test func everyServerFromOneURLGivesWhatTheHTTPEndpointsGive() throws {
         let nkey = NKeyPair.generate(.user)
         let cluster = try LocalSupercluster(topology: "healthy", basePort: 26200, systemAccount: true, systemNKey: nkey.publicKey)
@@ -116,18 +136,9 @@ struct SystemAccountIntegrationTests {
         try? FileManager.default.removeItem(atPath: path)
         defer { try? FileManager.default.removeItem(atPath: path) }
         // Only the first poll is full (the next would come after 30 s): the restart lands between full polls.
-        let recorder = try GwtopBinary.start([
-            "--headless", "--record", path, "--interval", "0.5", "--full-every", "30", "--timeout", "1",
-            "--nats", cluster.server("e1").client_url, "--user", login.user, "--password", login.password,
-        ])
-        var recorderOutput: ProcessRunner.Output?
-        defer { if recorderOutput == nil { recorder.signal(SIGKILL); _ = recorder.wait() } }
-        Thread.sleep(forTimeInterval: 2.2)
-        try cluster.restart("w2")
-        Thread.sleep(forTimeInterval: 3)
-        recorder.signal(SIGINT)
-        recorderOutput = recorder.wait(upTo: 10)
-        let output = try #require(recorderOutput, "the recorder ends on SIGINT")
+        let output = try Self.record(cluster, login: login, to: path, options: ["--full-every", "30"], settle: 2.2, after: 3) {
+            try cluster.restart("w2")
+        }
         #expect(output.status == 0, "\(output.stderr)")
 
         let recording = try Recording(path: path)
@@ -177,18 +188,7 @@ struct SystemAccountIntegrationTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("gwtop-it-silent-\(getpid()).gwtoprec").path
         try? FileManager.default.removeItem(atPath: path)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let recorder = try GwtopBinary.start([
-            "--headless", "--record", path, "--interval", "0.5", "--timeout", "1",
-            "--nats", cluster.server("e1").client_url, "--user", login.user, "--password", login.password,
-        ])
-        var recorderOutput: ProcessRunner.Output?
-        defer { if recorderOutput == nil { recorder.signal(SIGKILL); _ = recorder.wait() } }
-        Thread.sleep(forTimeInterval: 3)
-        try cluster.kill("w2")
-        Thread.sleep(forTimeInterval: 4)
-        recorder.signal(SIGINT)
-        recorderOutput = recorder.wait(upTo: 10)
-        let output = try #require(recorderOutput, "the recorder ends on SIGINT")
+        let output = try Self.record(cluster, login: login, to: path, settle: 3, after: 4) { try cluster.kill("w2") }
         #expect(output.status == 0, "\(output.stderr)")
         #expect(output.stderr.contains("5/5 endpoints up") && output.stderr.contains("4/5 endpoints up"), "\(output.stderr)")
 
