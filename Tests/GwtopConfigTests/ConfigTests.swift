@@ -42,6 +42,8 @@ import Testing
             """)
         #expect(config.interval == 2.5)
         #expect(config.timeout == 1)
+        #expect(config.fullEvery == nil, "not in this file: the command's default (10 s) applies")
+        #expect(try parse("full_every: 0\n").fullEvery == 0)
         #expect(config.maxConcurrentEndpoints == 16)
         #expect(config.endpoints.count == 4)
         let proxied = config.endpoints[1]
@@ -73,6 +75,7 @@ import Testing
 
     @Test func outOfRangeValues() {
         #expect(error("interval: 0\n") == "test.yaml:1: interval: 0 is out of range (expected 0.1 to 3600)")
+        #expect(error("full_every: -5\n") == "test.yaml:1: full_every: -5 is out of range (expected 0 to 86400)")
         #expect(error("max_concurrent: 2.5\n") == "test.yaml:1: max_concurrent: expected a whole number, found 2.5")
     }
 

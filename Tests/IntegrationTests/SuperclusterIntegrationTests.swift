@@ -225,6 +225,7 @@ struct SuperclusterIntegrationTests {
         let invalid: [([String], String)] = [
             (["--once", "--timeout", "0"], "--timeout must be between 0.05 and 600 seconds, got 0.0"),
             (["--once", "--max-concurrent", "0"], "--max-concurrent must be between 1 and 4096, got 0"),
+            (["--once", "--full-every=-1"], "--full-every must be between 0 and 86400 seconds, got -1.0"),
             (["--once", "http://127.0.0.1:1", "http://127.0.0.1:1/"], "endpoint http://127.0.0.1:1 is listed twice"),
             (["--once", "--log", "/nonexistent/dir/x.log", "http://127.0.0.1:1"], "cannot create log file /nonexistent/dir/x.log"),
             (["--once", "--theme", "nosuch", "http://127.0.0.1:1"], "unknown theme \"nosuch\"; expected one of: default"),
