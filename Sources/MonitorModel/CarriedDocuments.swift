@@ -210,7 +210,8 @@ extension EndpointObservation {
         carried = entry
         self.init(
             endpoint: endpoint, observedAt: observedAt,
-            outcome: .success(ServerSnapshot(varz: varz, gatewayz: composed, routez: routez, healthz: healthz)),
+            outcome: .success(ServerSnapshot(
+                varz: varz, gatewayz: composed, routez: routez, healthz: healthz, routezCarried: !routezAsked && routez != nil)),
             partialFailures: partial)
     }
 

@@ -5,12 +5,16 @@ public struct ServerSnapshot: Sendable, Equatable {
     public var gatewayz: Gatewayz
     public var routez: Routez?
     public var healthz: Healthz?
+    /// `routez` was carried from the last full poll, not asked in this one: a route in it may name a
+    /// peer as it was then (a peer that restarted since has a new id).
+    public var routezCarried: Bool
 
-    public init(varz: Varz, gatewayz: Gatewayz, routez: Routez? = nil, healthz: Healthz? = nil) {
+    public init(varz: Varz, gatewayz: Gatewayz, routez: Routez? = nil, healthz: Healthz? = nil, routezCarried: Bool = false) {
         self.varz = varz
         self.gatewayz = gatewayz
         self.routez = routez
         self.healthz = healthz
+        self.routezCarried = routezCarried
     }
 }
 

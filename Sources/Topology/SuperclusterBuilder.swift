@@ -30,9 +30,6 @@ public enum SuperclusterBuilder {
             let cluster = clusterName(of: snapshot) ?? observation.endpoint.group ?? unknownClusterName
             let name = nonEmpty(varz.serverName) ?? observation.endpoint.name ?? varz.serverID
             namesByID[varz.serverID] = name
-            for route in snapshot.routez?.routes ?? [] {
-                if let remoteName = nonEmpty(route.remoteName) { namesByID[route.remoteID] = remoteName }
-            }
             var node = ServerNode(
                 id: varz.serverID, name: name, cluster: cluster, url: observation.endpoint.displayURL,
                 polled: true, reachable: true)
@@ -73,6 +70,31 @@ public enum SuperclusterBuilder {
             nodes[varz.serverID] = node
         }
 
+        // Routes name the servers of a cluster that are not polled. A route carried from the last full
+        // poll may still name a peer that has restarted since: a polled server of that name answering
+        // with another id means the route is stale, and it must not bring back the old id as a ghost.
+        var polledIDsByName: [String: Set<String>] = [:]
+        for node in nodes.values where node.reachable {
+            if let id = node.id { polledIDsByName[node.name, default: []].insert(id) }
+        }
+        func routes(of snapshot: ServerSnapshot) -> [Routez.Route] {
+            let routes = snapshot.routez?.routes ?? []
+            guard snapshot.routezCarried else { return routes }
+            return routes.filter { route in
+                guard let name = nonEmpty(route.remoteName), let ids = polledIDsByName[name] else { return true }
+                return ids.contains(route.remoteID)
+            }
+        }
+        for observation in poll.observations {
+            guard let snapshot = observation.snapshot else { continue }
+            for route in routes(of: snapshot) {
+                // A polled server's own name wins over what a peer's route calls it.
+                if let remoteName = nonEmpty(route.remoteName), nodes[route.remoteID]?.polled != true {
+                    namesByID[route.remoteID] = remoteName
+                }
+            }
+        }
+
         // 2. Endpoints that failed: placed where they were last seen, else in their configured group.
         for observation in poll.observations {
             guard let failure = observation.failure else { continue }
@@ -107,7 +129,7 @@ public enum SuperclusterBuilder {
         }
         for observation in poll.observations {
             guard let snapshot = observation.snapshot, let local = nodes[snapshot.varz.serverID] else { continue }
-            for route in snapshot.routez?.routes ?? [] { noteRemote(id: route.remoteID, cluster: local.cluster) }
+            for route in routes(of: snapshot) { noteRemote(id: route.remoteID, cluster: local.cluster) }
         }
         for node in nodes.values {
             for index in node.outbound.indices { knownClusters.insert(node.outbound[index].remoteCluster) }

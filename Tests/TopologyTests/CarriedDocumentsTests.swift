@@ -14,16 +14,22 @@ import Topology
         EndpointIdentity(displayURL: "http://127.0.0.1:18222" + mesh.pathPrefix(server))
     }
 
-    func raw(_ server: SyntheticMesh.ServerRef, at now: Double, _ kinds: [MonitorEndpointKind], documentsOf source: SyntheticMesh.ServerRef? = nil) -> EndpointRawPoll {
+    func raw(
+        _ server: SyntheticMesh.ServerRef, at now: Double, _ kinds: [MonitorEndpointKind], documentsOf source: SyntheticMesh.ServerRef? = nil,
+        replacing: (old: String, new: String)? = nil
+    ) -> EndpointRawPoll {
         let source = source ?? server
         let responses = kinds.map { kind -> RawResponse in
-            let body: [UInt8]
+            var body: [UInt8]
             switch kind {
             case .varz: body = mesh.varz(source, now: now)
             case .gatewayz: body = mesh.gatewayz(source, now: now)
             case .gatewayzLinks: body = mesh.gatewayz(source, now: now, accounts: false)
             case .routez: body = mesh.routez(source, now: now)
             case .healthz: body = mesh.healthz()
+            }
+            if let replacing {
+                body = Array(String(decoding: body, as: UTF8.self).replacingOccurrences(of: replacing.old, with: replacing.new).utf8)
             }
             return RawResponse(kind: kind, statusCode: 200, body: Data(body))
         }
@@ -81,6 +87,40 @@ import Topology
         // Asked everything (as the poller does at once), it is the new server.
         let again = carried.observation(for: raw(server, at: start + 1, MonitorEndpointKind.fullSet, documentsOf: mesh.servers[1]))
         #expect(again.snapshot?.varz.serverID == mesh.serverID(mesh.servers[1]))
+    }
+
+    /// A server restarts (new id): it is asked everything, but its cluster peers' /routez is carried
+    /// from before and still names its old id. That must not bring the old id back as a second server
+    /// of the same name (found in review: a false duplicate_server_name and missing_inbound warnings).
+    @Test func aRestartedPeerIsNotBroughtBackByACarriedRoute() throws {
+        let restarted = mesh.servers[0]
+        let oldID = mesh.serverID(restarted)
+        let newID = "N" + String(repeating: "Z", count: oldID.count - 1)
+        var carried = CarriedDocuments()
+        var live = MeshTimeline()
+        var reference = MeshTimeline()
+        let first = mesh.servers.map { carried.observation(for: raw($0, at: start, MonitorEndpointKind.fullSet)) }
+        _ = live.advance(snapshot(first, at: start, sequence: 1))
+        _ = reference.advance(snapshot(first, at: start, sequence: 1))
+        // The restarted server is asked everything (its id is new); the others only the frequent pair.
+        // Their gatewayz shows the new id, but a peer's carried routez still has the old one.
+        let frequent = mesh.servers.map { server in
+            carried.observation(for: raw(
+                server, at: start + 1, server == restarted ? MonitorEndpointKind.fullSet : MonitorEndpointKind.frequentSet,
+                replacing: server == restarted || server.cluster != restarted.cluster ? (oldID, newID) : nil))
+        }
+        let full = mesh.servers.map { server in
+            raw(server, at: start + 1, MonitorEndpointKind.fullSet, replacing: (oldID, newID)).observation
+        }
+        #expect(frequent.filter { $0.snapshot?.routezCarried == true }.count == mesh.servers.count - 1)
+        let viaFrequent = live.advance(snapshot(frequent, at: start + 1, sequence: 2))
+        let viaFull = reference.advance(snapshot(full, at: start + 1, sequence: 2))
+        func servers(_ step: MeshTimeline.Step) -> [String] {
+            step.model.servers.map { "\($0.cluster)/\($0.name) \($0.id ?? "-") polled=\($0.polled)" }
+        }
+        #expect(servers(viaFrequent) == servers(viaFull))
+        #expect(viaFrequent.problems.map(\.message) == viaFull.problems.map(\.message))
+        #expect(!viaFrequent.problems.contains { $0.kind == .duplicateServerName })
     }
 
     @Test func aConnectionNotSeenAtTheLastFullPollAsksForEverything() throws {
