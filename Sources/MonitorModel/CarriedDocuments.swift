@@ -101,6 +101,12 @@ public struct CarriedDocuments: Sendable {
         set { entries[endpoint] = newValue }
     }
 
+    /// Forgets the endpoints not in `endpoints` (those not in this poll): what they said is not carried
+    /// past a poll they were absent from, live or in replay.
+    public mutating func keepOnly(_ endpoints: Set<EndpointIdentity>) {
+        entries = entries.filter { endpoints.contains($0.key) }
+    }
+
     /// Decodes one endpoint's responses, filling what they did not ask from this store, and updates it.
     public mutating func observation(for raw: EndpointRawPoll) -> EndpointObservation {
         EndpointObservation(

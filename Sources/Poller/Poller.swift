@@ -16,11 +16,6 @@ public struct Poller: Sendable {
     public let transport: any MonitoringTransport
     /// Endpoints polled at the same time; the rest wait for a free slot.
     public let maxConcurrentEndpoints: Int
-    /// Every how many polls everything is asked (`MonitorEndpointKind.fullSet`); the polls between ask
-    /// only `frequentSet` and take the rest from `CarriedDocuments`. 1: every poll is full. Poll 1 is
-    /// always full, and full polls fall on the same sequence numbers for every endpoint, so a replay can
-    /// start from any full poll.
-    public let fullPollEvery: Int
     /// Keep every raw response in the cycle (for `--record`). Otherwise each endpoint's bodies are
     /// decoded as soon as they arrive and let go, so a poll of 250 servers never holds its 27 MB of JSON
     /// beside the decoded documents.
@@ -36,23 +31,21 @@ public struct Poller: Sendable {
 
     public init(
         targets: [MonitorTarget], transport: any MonitoringTransport, maxConcurrentEndpoints: Int = 64,
-        fullPollEvery: Int = 1, keepsRawResponses: Bool = true,
+        keepsRawResponses: Bool = true,
         now: @escaping @Sendable () -> MonitorTime = { MonitorTime.now }
     ) {
         self.targets = targets
         self.transport = transport
         self.maxConcurrentEndpoints = max(1, maxConcurrentEndpoints)
-        self.fullPollEvery = max(1, fullPollEvery)
         self.keepsRawResponses = keepsRawResponses
         self.now = now
     }
 
-    /// Whether poll `sequence` (counted from 1) asks everything.
-    public func isFullPoll(_ sequence: Int) -> Bool { (sequence - 1) % fullPollEvery == 0 }
-
-    public func poll(sequence: Int) async -> PollCycle {
+    /// One poll of every endpoint. `full`: ask everything (`MonitorEndpointKind.fullSet`); otherwise only
+    /// `frequentSet`, with the rest taken from what the last full answers said (see `CarriedDocuments`
+    /// and `FullPollSchedule`). A full poll is full for every endpoint, so a replay can start from it.
+    public func poll(sequence: Int, full: Bool = true) async -> PollCycle {
         let startedAt = now()
-        let full = isFullPoll(sequence)
         let carriedBefore = carried.documents.withLock { $0 }
         var carriedAfter = CarriedDocuments()
         var observations = [EndpointObservation?](repeating: nil, count: targets.count)
@@ -121,3 +114,32 @@ public struct Poller: Sendable {
     }
 }
 
+
+/// When a poll asks everything: the first poll; then the first one at least `every` seconds after the
+/// last full poll (by the clock, so changing the interval in the dashboard keeps the period); and at
+/// least every `longestSpacing` polls, so a replay that jumps finds a full poll within that many records.
+public struct FullPollSchedule: Sendable {
+    /// Seconds between full polls; 0 or less: every poll is full.
+    public let every: Double
+    public let longestSpacing: Int
+    private var lastFull: Double?
+    private var pollsSinceFull = 0
+
+    public init(every: Double, longestSpacing: Int) {
+        self.every = every
+        self.longestSpacing = max(1, longestSpacing)
+    }
+
+    /// Whether the poll starting at `seconds` (any monotonic clock) is full; records it.
+    public mutating func nextPollIsFull(at seconds: Double) -> Bool {
+        // Polls start a little early or late against the interval: 5 % of the period is the same moment.
+        let due = lastFull.map { seconds - $0 >= every * 0.95 } ?? true
+        if every <= 0 || due || pollsSinceFull + 1 >= longestSpacing {
+            lastFull = seconds
+            pollsSinceFull = 0
+            return true
+        }
+        pollsSinceFull += 1
+        return false
+    }
+}

@@ -19,7 +19,8 @@ public struct RecordedPoll: Sendable, Equatable {
     /// Decodes the raw responses again, as the poller did live, taking what a poll between full ones did
     /// not ask from `carried` and updating it (see `CarriedDocuments`).
     public func snapshot(carrying carried: inout CarriedDocuments) -> PollSnapshot {
-        PollSnapshot(
+        carried.keepOnly(Set(endpoints.map(\.endpoint)))
+        return PollSnapshot(
             sequence: sequence, startedAt: startedAt, finishedAt: finishedAt,
             observations: endpoints.map { carried.observation(for: $0) })
     }

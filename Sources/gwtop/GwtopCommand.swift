@@ -281,8 +281,10 @@ struct GwtopCommand: AsyncParsableCommand {
         let transport = try HTTPMonitoringTransport(timeout: settings.timeout, targets: settings.targets)
         let poller = Poller(
             targets: settings.targets, transport: transport, maxConcurrentEndpoints: settings.maxConcurrent,
-            fullPollEvery: settings.fullPollEvery, keepsRawResponses: recorder != nil)
-        let session = MonitorSession(poller: poller, systemAccount: systemAccount, thresholds: settings.thresholds, recorder: recorder)
+            keepsRawResponses: recorder != nil)
+        let session = MonitorSession(
+            poller: poller, systemAccount: systemAccount, thresholds: settings.thresholds, recorder: recorder,
+            fullPolls: FullPollSchedule(every: settings.fullEvery, longestSpacing: ReplayTimeline.longestFullPollSpacing))
         logger.info("starting", metadata: [
             "endpoints": "\(settings.targets.count)", "interval": "\(settings.interval)", "timeout": "\(settings.timeout)",
             // Addresses only: a URL may carry a password.
@@ -292,8 +294,8 @@ struct GwtopCommand: AsyncParsableCommand {
         var exitCode: Int32 = 0
         do {
             if once || check {
-                // The first poll is modelled while the second is fetched: on two cores that hides most
-                // of the first model's time.
+                // The first poll is modelled while the second is fetched (on two cores that hides most of
+                // the first model's time); the second is modelled after the first.
                 let firstFetch = await session.fetch()
                 async let modelledFirst = session.advance(firstFetch)
                 let wait = settings.interval - firstFetch.duration
@@ -424,12 +426,6 @@ struct GwtopCommand: AsyncParsableCommand {
         var thresholds: DiagnosisThresholds
         var warnings: [String]
         var theme: String?
-        /// Polls from one full poll to the next; bounded so a replay that jumps finds a full poll to
-        /// start from within a few records.
-        var fullPollEvery: Int {
-            guard fullEvery > 0 else { return 1 }
-            return max(1, min(ReplayTimeline.longestFullPollSpacing, Int((fullEvery / interval).rounded())))
-        }
         /// nil when neither --nats nor the config file asks for the system account.
         var systemAccount: SystemAccountSettings?
     }

@@ -16,6 +16,7 @@ actor MonitorSession {
     /// What the system account's servers said at their last full answers (see `CarriedDocuments`).
     private var systemCarried = CarriedDocuments()
     private var sequence = 0
+    private var fullPolls: FullPollSchedule
     /// The last recording failure (a full disk): polling goes on, and the status says so.
     private(set) var recordingError: String?
 
@@ -34,12 +35,18 @@ actor MonitorSession {
         let systemAccountConnection: NatsClient.Status?
     }
 
-    init(poller: Poller, systemAccount: SystemAccountPoller? = nil, thresholds: DiagnosisThresholds, recorder: RecordingWriter? = nil) {
+    init(
+        poller: Poller, systemAccount: SystemAccountPoller? = nil, thresholds: DiagnosisThresholds, recorder: RecordingWriter? = nil,
+        fullPolls: FullPollSchedule = FullPollSchedule(every: 0, longestSpacing: 1)
+    ) {
+        self.fullPolls = fullPolls
         self.poller = poller
         self.systemAccount = systemAccount
         self.timeline = MeshTimeline(thresholds: thresholds)
         self.recorder = recorder
     }
+
+    private static let clockOrigin = ContinuousClock.now
 
     /// Every event so far, oldest first.
     var events: [MeshEvent] { timeline.events }
@@ -58,7 +65,8 @@ actor MonitorSession {
     func fetch() async -> FetchedCycle {
         sequence += 1
         let started = ContinuousClock.now
-        var cycle = await pollAllSources()
+        let full = fullPolls.nextPollIsFull(at: (started - Self.clockOrigin).inSeconds)
+        var cycle = await pollAllSources(full: full)
         let elapsed = ContinuousClock.now - started
         var recordedBytes = 0
         if let recorder {
@@ -76,14 +84,25 @@ actor MonitorSession {
         return FetchedCycle(cycle: cycle, duration: elapsed.inSeconds, recordedBytes: recordedBytes)
     }
 
-    /// The second half: model, diagnosis and events. Polls must be advanced in the order they were fetched.
+    /// The second half: model, diagnosis and events. Polls must be advanced in the order they were
+    /// fetched, one at a time: each starts from where the previous one left the timeline. The work runs
+    /// off the actor, so a fetch started meanwhile (`--once` fetches its second poll while the first is
+    /// modelled) is not held up.
     func advance(_ fetched: FetchedCycle) async -> Result {
-        let step = timeline.advance(fetched.cycle.snapshot)
+        let (advanced, step) = await Self.model(timeline, fetched.cycle.snapshot)
+        timeline = advanced
         return Result(
             model: step.model, problems: step.problems, events: step.events, cycle: fetched.cycle,
             duration: fetched.duration,
             recordedBytes: fetched.recordedBytes, recordingError: recordingError,
             systemAccountConnection: await systemAccount?.connectionStatus())
+    }
+
+    @concurrent
+    private nonisolated static func model(_ timeline: MeshTimeline, _ snapshot: PollSnapshot) async -> (MeshTimeline, MeshTimeline.Step) {
+        var timeline = timeline
+        let step = timeline.advance(snapshot)
+        return (timeline, step)
     }
 
     /// True once when a server has announced a gateway change since the last call: poll now.
@@ -93,10 +112,9 @@ actor MonitorSession {
     /// endpoint that answers there is shown once, from its HTTP endpoint. The system account is asked the
     /// same documents as the HTTP endpoints: everything on a full poll, else the frequent ones; a frequent
     /// poll that finds a server the carried documents do not cover asks every server for the rest at once.
-    private func pollAllSources() async -> PollCycle {
-        guard let systemAccount else { return await poller.poll(sequence: sequence) }
-        let full = poller.isFullPoll(sequence)
-        async let viaHTTP = poller.poll(sequence: sequence)
+    private func pollAllSources(full: Bool) async -> PollCycle {
+        guard let systemAccount else { return await poller.poll(sequence: sequence, full: full) }
+        async let viaHTTP = poller.poll(sequence: sequence, full: full)
         async let viaSystemAccount = systemAccount.poll(kinds: full ? MonitorEndpointKind.fullSet : MonitorEndpointKind.frequentSet)
         var cycle = await viaHTTP
         let answered = await viaSystemAccount
@@ -118,6 +136,8 @@ actor MonitorSession {
                     .sorted { $0.kind.listOrder < $1.kind.listOrder }
             }
         }
+        // As in replay: nothing is carried for a server past a poll it was not in.
+        systemCarried.keepOnly(Set(kept.map(\.endpoint)))
         for index in kept.indices {
             cycle.snapshot.observations.append(EndpointObservation(
                 endpoint: kept[index].endpoint, observedAt: kept[index].observedAt, decoded: decoded[index],

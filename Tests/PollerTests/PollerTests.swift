@@ -71,16 +71,16 @@ import Testing
         defer { server.stop() }
         let targets = [try MonitorTarget(url: server.url)]
         let transport = try HTTPMonitoringTransport(timeout: 1, targets: targets)
-        let poller = Poller(targets: targets, transport: transport, fullPollEvery: 3)
+        let poller = Poller(targets: targets, transport: transport)
         var asked = 0
         func newPaths() -> Set<String> {
             let paths = server.requestPaths
             defer { asked = paths.count }
             return Set(paths[asked...])
         }
-        let accountsAtFullPoll = await poller.poll(sequence: 1).snapshot.observations[0].snapshot?.gatewayz
+        let accountsAtFullPoll = await poller.poll(sequence: 1, full: true).snapshot.observations[0].snapshot?.gatewayz
         #expect(newPaths() == ["/varz", "/gatewayz?accs=1", "/routez", "/healthz"])
-        let second = await poller.poll(sequence: 2)
+        let second = await poller.poll(sequence: 2, full: false)
         #expect(newPaths() == ["/gatewayz", "/healthz"])
         let carried = try #require(second.snapshot.observations[0].snapshot)
         #expect(carried.varz.serverName == "e1" && carried.routez != nil)
@@ -89,11 +89,11 @@ import Testing
         #expect(second.raw[0].responses.map(\.kind) == MonitorEndpointKind.frequentSet, "the recording keeps what was asked")
 
         restarted.withLock { $0 = true }
-        let third = await poller.poll(sequence: 3)
+        let third = await poller.poll(sequence: 3, full: false)
         #expect(newPaths() == ["/gatewayz", "/healthz", "/varz", "/gatewayz?accs=1", "/routez"], "a new server id asks for the rest at once")
         #expect(third.snapshot.observations[0].snapshot?.varz.serverName == "e2")
         #expect(third.raw[0].responses.map(\.kind) == [.varz, .gatewayz, .routez, .healthz])
-        _ = await poller.poll(sequence: 4)
+        _ = await poller.poll(sequence: 4, full: true)
         #expect(newPaths() == ["/varz", "/gatewayz?accs=1", "/routez", "/healthz"], "poll 4 is full again")
         await transport.shutdown()
     }
@@ -197,3 +197,33 @@ import Testing
         #expect(server.requestHeads.count == 4)
     }
 }
+
+/// Which polls ask everything: by the clock, so the period holds when the interval changes.
+@Suite struct FullPollScheduleTests {
+    /// The full polls among polls started at `times`.
+    func fullPolls(_ schedule: FullPollSchedule, at times: [Double]) -> [Int] {
+        var schedule = schedule
+        return times.indices.filter { schedule.nextPollIsFull(at: times[$0]) }
+    }
+
+    @Test func everyTenSecondsAtOneSecondIsEveryTenthPoll() {
+        // Polls a few milliseconds late or early, as they are.
+        let times = (0..<31).map { Double($0) + ($0 % 2 == 0 ? 0.004 : -0.003) }
+        #expect(fullPolls(FullPollSchedule(every: 10, longestSpacing: 60), at: times) == [0, 10, 20, 30])
+    }
+
+    @Test func theIntervalChangingKeepsThePeriodInSeconds() {
+        // 1 s polls, then 5 s polls (the dashboard's + key), then 0.5 s polls.
+        let times = (0..<12).map(Double.init) + [15, 20, 25, 30, 35] + [35.5, 36, 36.5, 37, 40, 45.5]
+        let full = fullPolls(FullPollSchedule(every: 10, longestSpacing: 60), at: times).map { times[$0] }
+        #expect(full == [0, 10, 20, 30, 40])
+    }
+
+    @Test func zeroIsEveryPollAndTheSpacingIsBounded() {
+        #expect(fullPolls(FullPollSchedule(every: 0, longestSpacing: 60), at: [0, 1, 2]) == [0, 1, 2])
+        // At 0.1 s, 10 s would be 100 polls: a replay that jumps must find a full poll within 60 records.
+        let fast = (0..<130).map { Double($0) * 0.1 }
+        #expect(fullPolls(FullPollSchedule(every: 10, longestSpacing: 60), at: fast) == [0, 60, 120])
+    }
+}
+
