@@ -20,6 +20,13 @@ public struct DecodedResponses: Sendable {
         }
     }
 
+    /// The same rule for the raw responses a recording keeps: `responses` with `more` added, so the
+    /// record holds what the observation was built from.
+    public static func merged(_ responses: [RawResponse], _ more: [RawResponse]) -> [RawResponse] {
+        let replaced = Set(more.map(\.kind)).union(more.contains { $0.kind == .gatewayz } ? [.gatewayzLinks] : [])
+        return (responses.filter { !replaced.contains($0.kind) } + more).sorted { $0.kind.listOrder < $1.kind.listOrder }
+    }
+
     /// The `/gatewayz` of this poll, with or without accounts, if it decoded.
     public var gatewayz: Gatewayz? {
         for kind in [MonitorEndpointKind.gatewayz, .gatewayzLinks] {

@@ -2,11 +2,13 @@ public import Foundation
 
 /// The monitoring endpoints gwtop reads, with the exact request each one gets.
 public enum MonitorEndpointKind: String, Sendable, CaseIterable, Codable, Hashable {
-    case varz, gatewayz, routez, healthz
+    // In the order an endpoint's responses are listed (and recorded) in.
+    case varz, gatewayz
     /// `/gatewayz` without `accs=1`: every connection and its counters, without the per-account interest
     /// lists that make up about a third of the document. Asked on the polls between full ones (see
     /// `CarriedDocuments`), which take the accounts from the last full answer.
     case gatewayzLinks = "gatewayz_links"
+    case routez, healthz
 
     /// Everything gwtop shows: asked on the first poll and on every full one.
     public static let fullSet: [MonitorEndpointKind] = [.varz, .gatewayz, .routez, .healthz]
@@ -27,8 +29,8 @@ public enum MonitorEndpointKind: String, Sendable, CaseIterable, Codable, Hashab
         }
     }
 
-    /// Where a response of this kind goes among an endpoint's responses: the order a full poll lists them in.
-    public var listOrder: Int { [Self.varz, .gatewayz, .gatewayzLinks, .routez, .healthz].firstIndex(of: self) ?? 0 }
+    /// Where a response of this kind goes among an endpoint's responses.
+    public var listOrder: Int { Self.allCases.firstIndex(of: self) ?? 0 }
 
     /// The document as messages name it: both kinds of gatewayz request are `/gatewayz`.
     public var documentName: String { self == .gatewayzLinks ? "gatewayz" : rawValue }

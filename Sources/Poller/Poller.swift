@@ -93,9 +93,7 @@ public struct Poller: Sendable {
         {
             let more = await fetch(target, MonitorEndpointKind.carriedSet)
             decoded.merge(more)
-            // What the recording keeps is what the observation was built from.
-            responses.removeAll { $0.kind == .gatewayzLinks }
-            responses = (responses + more).sorted { $0.kind.listOrder < $1.kind.listOrder }
+            responses = DecodedResponses.merged(responses, more)
         }
         var entry = carried
         let observedAt = now()

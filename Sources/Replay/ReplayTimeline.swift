@@ -89,7 +89,8 @@ public struct ReplayTimeline: Sendable {
     }
 
     /// The last record at or before `index` that asked every endpoint for everything, looking back at
-    /// most `longestFullPollSpacing` records (0 if none is found: the start of the recording).
+    /// most `longestFullPollSpacing` records (0 if none is found: the start of the recording). The records
+    /// looked at are read again by the caller rather than kept: at 250 servers each is tens of megabytes.
     func fullPollIndex(atOrBefore index: Int) -> Int {
         var candidate = min(index, recording.count - 1)
         while candidate > 0, index - candidate < Self.longestFullPollSpacing {

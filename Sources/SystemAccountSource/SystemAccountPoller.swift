@@ -131,8 +131,8 @@ public actor SystemAccountPoller {
     private static func responses(
         _ kind: MonitorEndpointKind, _ replies: consuming [NatsMessage], elapsed: Double, logger: Logger
     ) -> [(ServerEnvelope.ServerInfo, RawResponse)] {
-        // Each reply is let go as soon as its document is copied out, so a kind's replies and their
-        // copies (25 MB each for /gatewayz at 250 servers) are never all held at once.
+        // Each document is a slice of its reply (no copy), so a kind's replies are held once, as their
+        // documents: 25 MB for /gatewayz at 250 servers.
         var replies = consume replies
         var responses: [(ServerEnvelope.ServerInfo, RawResponse)] = []
         responses.reserveCapacity(replies.count)

@@ -5,9 +5,7 @@ public enum ConfigAudit {
         var problems: [Problem] = []
         let servers = model.servers
         let reachable = servers.filter { $0.reachable && $0.gateway?.name != nil }
-        // Positions in `servers`, so a lookup per connection copies nothing.
-        let positionByID = Dictionary(
-            servers.indices.compactMap { index in servers[index].id.map { ($0, index) } }, uniquingKeysWith: { a, _ in a })
+        let positionByID = servers.positionsByID()
         var missingCache: [String: Set<String>] = [:]
         /// Missing outbound gateways per server, computed once however many clusters ask.
         func missing(_ server: ServerNode) -> Set<String> {

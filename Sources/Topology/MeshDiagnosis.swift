@@ -6,10 +6,7 @@ public enum MeshDiagnosis {
         var problems: [Problem] = []
         let servers = current.servers
         let reachable = servers.filter(\.reachable)
-        // Servers by id as positions in `servers`: looking a remote up for each of 25,000 connections must
-        // not copy a whole server each time.
-        let positionByID = Dictionary(
-            servers.indices.compactMap { index in servers[index].id.map { ($0, index) } }, uniquingKeysWith: { a, _ in a })
+        let positionByID = servers.positionsByID()
         func reachableServer(id: String) -> Int? {
             guard let position = positionByID[id], servers[position].reachable else { return nil }
             return position

@@ -228,3 +228,12 @@ extension Supercluster {
         return expected.subtracting(working).sorted()
     }
 }
+
+extension Array where Element == ServerNode {
+    /// Each server id's position (the first, for an id listed twice): looking a remote up for each of
+    /// 25,000 connections by position copies no server.
+    func positionsByID() -> [String: Int] {
+        Dictionary(indices.compactMap { index in self[index].id.map { ($0, index) } }, uniquingKeysWith: { first, _ in first })
+    }
+}
+

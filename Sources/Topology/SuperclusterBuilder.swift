@@ -77,7 +77,9 @@ public enum SuperclusterBuilder {
         for node in nodes.values where node.reachable {
             if let id = node.id { polledIDsByName[node.name, default: []].insert(id) }
         }
-        func routes(of snapshot: ServerSnapshot) -> [Routez.Route] {
+        // Each answering observation's usable routes, by observation.
+        let usableRoutes = poll.observations.map { observation -> [Routez.Route] in
+            guard let snapshot = observation.snapshot else { return [] }
             let routes = snapshot.routez?.routes ?? []
             guard snapshot.routezCarried else { return routes }
             return routes.filter { route in
@@ -85,9 +87,8 @@ public enum SuperclusterBuilder {
                 return ids.contains(route.remoteID)
             }
         }
-        for observation in poll.observations {
-            guard let snapshot = observation.snapshot else { continue }
-            for route in routes(of: snapshot) {
+        for routes in usableRoutes {
+            for route in routes {
                 // A polled server's own name wins over what a peer's route calls it.
                 if let remoteName = nonEmpty(route.remoteName), nodes[route.remoteID]?.polled != true {
                     namesByID[route.remoteID] = remoteName
@@ -127,9 +128,9 @@ public enum SuperclusterBuilder {
             for index in node.outbound.indices { noteRemote(id: node.outbound[index].remoteServerID, cluster: node.outbound[index].remoteCluster) }
             for index in node.inbound.indices { noteRemote(id: node.inbound[index].remoteServerID, cluster: node.inbound[index].remoteCluster) }
         }
-        for observation in poll.observations {
+        for (observation, routes) in zip(poll.observations, usableRoutes) {
             guard let snapshot = observation.snapshot, let local = nodes[snapshot.varz.serverID] else { continue }
-            for route in routes(of: snapshot) { noteRemote(id: route.remoteID, cluster: local.cluster) }
+            for route in routes { noteRemote(id: route.remoteID, cluster: local.cluster) }
         }
         for node in nodes.values {
             for index in node.outbound.indices { knownClusters.insert(node.outbound[index].remoteCluster) }

@@ -131,9 +131,7 @@ actor MonitorSession {
             for index in needsMore {
                 guard let responses = more[kept[index].endpoint] else { continue }
                 decoded[index].merge(responses)
-                // What the recording keeps is what the observation was built from.
-                kept[index].responses = (kept[index].responses.filter { $0.kind != .gatewayzLinks } + responses)
-                    .sorted { $0.kind.listOrder < $1.kind.listOrder }
+                kept[index].responses = DecodedResponses.merged(kept[index].responses, responses)
             }
         }
         // As in replay: nothing is carried for a server past a poll it was not in.
