@@ -127,13 +127,20 @@ public enum ConfigAudit {
             }
         }
 
-        // A cluster another one reaches only through gossip.
+        // A cluster another one reaches only through gossip: every server's (first) outbound to it was
+        // learned, none configured. One pass over each server's connections, none of them copied.
         for (from, servers) in byCluster.sorted(by: { $0.key < $1.key }) {
             let configuredAnywhere = Set(servers.flatMap(\.configuredRemotes))
-            let targets = Set(servers.flatMap { $0.outbound.map(\.remoteCluster) })
-            for to in targets.sorted() where !configuredAnywhere.contains(to) {
-                let links = servers.compactMap { $0.outbound(to: to) }
-                guard !links.isEmpty, links.allSatisfy({ $0.configured == false }) else { continue }
+            var onlyLearned: [String: Bool] = [:]
+            for server in servers {
+                var seen = Set<String>(minimumCapacity: server.outbound.count)
+                for index in server.outbound.indices {
+                    let to = server.outbound[index].remoteCluster
+                    guard seen.insert(to).inserted, !configuredAnywhere.contains(to) else { continue }
+                    onlyLearned[to] = (onlyLearned[to] ?? true) && server.outbound[index].configured == false
+                }
+            }
+            for (to, learned) in onlyLearned.sorted(by: { $0.key < $1.key }) where learned {
                 problems.append(Problem(
                     .info, .implicitOnlyCluster, cluster: from, server: servers.first?.name, remoteCluster: to,
                     message: "\(from) reaches \(to) only through gossip (no \(from) server configures it): one restart "

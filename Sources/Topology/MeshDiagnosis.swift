@@ -162,7 +162,7 @@ public enum MeshDiagnosis {
         // Per-connection health.
         for server in reachable {
             for links in [server.outbound, server.inbound] {
-                for index in links.indices where hasHealthFinding(links[index], thresholds) {
+                for index in links.indices where links[index].hasHealthFinding(thresholds) {
                     let link = links[index]
                     var subject: String {
                         let direction = link.direction == .outbound ? "outbound \(link.logToken) to" : "inbound \(link.logToken) from"
@@ -204,18 +204,22 @@ public enum MeshDiagnosis {
         return problems.sorted(by: problemOrder)
     }
 
-    /// Whether a connection has anything for the per-connection checks to say: most of 25,000 have not,
-    /// and are then neither copied nor worded.
-    static func hasHealthFinding(_ link: GatewayLink, _ thresholds: DiagnosisThresholds) -> Bool {
-        link.pendingBytes > thresholds.slowPendingBytes || (link.rtt ?? 0) > thresholds.highRTTSeconds
-            || (link.idle ?? 0) > thresholds.staleIdleSeconds || (link.direction == .outbound && link.configured == false)
-    }
-
     static func problemOrder(_ a: Problem, _ b: Problem) -> Bool {
         if a.severity != b.severity { return a.severity < b.severity }
         let left = (a.cluster ?? "", a.server ?? "", a.kind.rawValue, a.remoteCluster ?? "", a.gid ?? 0)
         let right = (b.cluster ?? "", b.server ?? "", b.kind.rawValue, b.remoteCluster ?? "", b.gid ?? 0)
         if left != right { return left < right }
         return a.message < b.message
+    }
+}
+
+extension GatewayLink {
+    /// Whether the connection has anything for the per-connection checks to say: most of 25,000 have
+    /// not, and are then neither copied nor worded (inlined, so the check reads four fields in place
+    /// instead of copying the link).
+    @inline(__always)
+    func hasHealthFinding(_ thresholds: DiagnosisThresholds) -> Bool {
+        pendingBytes > thresholds.slowPendingBytes || (rtt ?? 0) > thresholds.highRTTSeconds
+            || (idle ?? 0) > thresholds.staleIdleSeconds || (direction == .outbound && configured == false)
     }
 }

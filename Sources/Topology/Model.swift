@@ -93,6 +93,7 @@ public struct GatewayLink: Sendable, Equatable {
     /// A dialler whose authentication or cluster admission fails registers exactly such an outbound for
     /// a few milliseconds on every retry, each time with a new gid, so it must not count as a working
     /// link. A genuine new link is confirmed by the next poll that finds the same gid.
+    @inline(__always)
     public func isUnconfirmed(grace: Double) -> Bool {
         !seenBefore && (rtt ?? 0) == 0 && (uptime ?? 0) < grace
     }

@@ -155,15 +155,15 @@ public enum SuperclusterBuilder {
                 if let id = link.remoteServerID { link.remoteServerName = namesByID[id] }
                 link.seenBefore = false
                 guard let previousNode, let position = previousPositions[link.gid] else { return }
-                let matches = position >= 0
-                    ? isSameLink(previousNode.outbound[position], link) : isSameLink(previousNode.inbound[-1 - position], link)
-                guard matches else { return }
+                // The previous link's fields are read in place: copying it would cost more than the check.
+                let before = position >= 0
+                    ? (remoteCluster: previousNode.outbound[position].remoteCluster, counters: previousNode.outbound[position].counters)
+                    : (remoteCluster: previousNode.inbound[-1 - position].remoteCluster, counters: previousNode.inbound[-1 - position].counters)
+                // Same gid (looked up), same direction (the position says) and same remote cluster.
+                guard (position >= 0) == (link.direction == .outbound), before.remoteCluster == link.remoteCluster else { return }
                 link.seenBefore = true
                 if let now, let then = previousNode.serverTime {
-                    let seconds = now.seconds(since: then)
-                    link.rates = position >= 0
-                        ? RateCalculator.rates(from: previousNode.outbound[position], to: link, seconds: seconds)
-                        : RateCalculator.rates(from: previousNode.inbound[-1 - position], to: link, seconds: seconds)
+                    link.rates = RateCalculator.rates(from: before.counters, to: link.counters, seconds: now.seconds(since: then))
                 }
             }
             for index in node.outbound.indices { resolve(&node.outbound[index]) }
@@ -217,40 +217,43 @@ public enum SuperclusterBuilder {
         nonEmpty(snapshot.gatewayz.name) ?? nonEmpty(snapshot.varz.gateway?.name) ?? nonEmpty(snapshot.varz.cluster?.name)
     }
 
-    /// The same connection in two polls: same gid (looked up already), direction and remote cluster.
-    private static func isSameLink(_ before: GatewayLink, _ after: GatewayLink) -> Bool {
-        before.direction == after.direction && before.remoteCluster == after.remoteCluster
-    }
-
     private static func pairTraffic(_ clusters: [ClusterNode]) -> [ClusterPairTraffic] {
-        struct Key: Hashable { var from: String; var to: String }
-        var pairs: [Key: ClusterPairTraffic] = [:]
-        func entry(_ key: Key) -> ClusterPairTraffic {
-            pairs[key] ?? ClusterPairTraffic(
-                from: key.from, to: key.to, sentMsgsPerSecond: 0, sentBytesPerSecond: 0,
-                receivedMsgsPerSecond: 0, receivedBytesPerSecond: 0)
+        // Cluster names become positions once, and the sums are keyed by a pair of positions: a
+        // dictionary keyed by two strings, read and written for each of 25,000 connections, cost more
+        // than all the additions.
+        var positions: [String: Int] = [:]
+        var names: [String] = []
+        func position(_ name: String) -> Int {
+            if let known = positions[name] { return known }
+            positions[name] = names.count
+            names.append(name)
+            return names.count - 1
         }
+        struct Sums { var sentMsgs = 0.0, sentBytes = 0.0, receivedMsgs = 0.0, receivedBytes = 0.0 }
+        var sums: [Int: Sums] = [:]
+        func key(_ from: Int, _ to: Int) -> Int { from << 32 | to }
+        func add(to key: Int, _ change: (inout Sums) -> Void) { change(&sums[key, default: Sums()]) }
         for cluster in clusters {
+            let local = position(cluster.name)
             for server in cluster.servers where server.reachable {
                 for index in server.outbound.indices {
-                    let key = Key(from: cluster.name, to: server.outbound[index].remoteCluster)
                     let rates = server.outbound[index].rates
-                    var pair = entry(key)
-                    pair.sentMsgsPerSecond += rates?.outMsgs ?? 0
-                    pair.sentBytesPerSecond += rates?.outBytes ?? 0
-                    pairs[key] = pair
+                    let to = position(server.outbound[index].remoteCluster)
+                    add(to: key(local, to)) { $0.sentMsgs += rates?.outMsgs ?? 0; $0.sentBytes += rates?.outBytes ?? 0 }
                 }
                 for index in server.inbound.indices {
-                    let key = Key(from: server.inbound[index].remoteCluster, to: cluster.name)
                     let rates = server.inbound[index].rates
-                    var pair = entry(key)
-                    pair.receivedMsgsPerSecond += rates?.inMsgs ?? 0
-                    pair.receivedBytesPerSecond += rates?.inBytes ?? 0
-                    pairs[key] = pair
+                    let from = position(server.inbound[index].remoteCluster)
+                    add(to: key(from, local)) { $0.receivedMsgs += rates?.inMsgs ?? 0; $0.receivedBytes += rates?.inBytes ?? 0 }
                 }
             }
         }
-        return pairs.values.sorted { ($0.from, $0.to) < ($1.from, $1.to) }
+        return sums.map { key, sums in
+            ClusterPairTraffic(
+                from: names[key >> 32], to: names[key & 0xFFFF_FFFF], sentMsgsPerSecond: sums.sentMsgs,
+                sentBytesPerSecond: sums.sentBytes, receivedMsgsPerSecond: sums.receivedMsgs,
+                receivedBytesPerSecond: sums.receivedBytes)
+        }.sorted { ($0.from, $0.to) < ($1.from, $1.to) }
     }
 
     static func hostPort(of url: String) -> String {
@@ -270,14 +273,31 @@ public enum RateCalculator {
     /// nil when no honest rate exists: no time passed, or a counter went backwards (the connection was
     /// replaced or the server restarted), which starts a new baseline instead of a negative rate.
     public static func rates(from before: GatewayLink, to after: GatewayLink, seconds: Double) -> TrafficRates? {
-        guard seconds > 0.001, seconds.isFinite, before.gid == after.gid else { return nil }
-        let deltas = [
-            after.inMsgs - before.inMsgs, after.outMsgs - before.outMsgs,
-            after.inBytes - before.inBytes, after.outBytes - before.outBytes,
-        ]
-        guard deltas.allSatisfy({ $0 >= 0 }) else { return nil }
-        return TrafficRates(
-            inMsgs: Double(deltas[0]) / seconds, outMsgs: Double(deltas[1]) / seconds,
-            inBytes: Double(deltas[2]) / seconds, outBytes: Double(deltas[3]) / seconds)
+        rates(from: before.counters, to: after.counters, seconds: seconds)
     }
+
+    @inline(__always)
+    static func rates(from before: GatewayLink.Counters, to after: GatewayLink.Counters, seconds: Double) -> TrafficRates? {
+        guard seconds > 0.001, seconds.isFinite, before.gid == after.gid else { return nil }
+        let inMsgs = after.inMsgs - before.inMsgs, outMsgs = after.outMsgs - before.outMsgs
+        let inBytes = after.inBytes - before.inBytes, outBytes = after.outBytes - before.outBytes
+        guard inMsgs >= 0, outMsgs >= 0, inBytes >= 0, outBytes >= 0 else { return nil }
+        return TrafficRates(
+            inMsgs: Double(inMsgs) / seconds, outMsgs: Double(outMsgs) / seconds,
+            inBytes: Double(inBytes) / seconds, outBytes: Double(outBytes) / seconds)
+    }
+}
+
+extension GatewayLink {
+    /// What rates are computed from: a few plain numbers, read without copying the whole link.
+    struct Counters {
+        var gid: UInt64
+        var inMsgs: Int64
+        var outMsgs: Int64
+        var inBytes: Int64
+        var outBytes: Int64
+    }
+
+    @inline(__always)
+    var counters: Counters { Counters(gid: gid, inMsgs: inMsgs, outMsgs: outMsgs, inBytes: inBytes, outBytes: outBytes) }
 }
