@@ -4,6 +4,9 @@ public enum TerminalSafe {
     /// Replaces C0/C1 control characters, DEL and bidirectional overrides with a visible `\u{..}` form,
     /// and shortens the result to `maxLength` characters.
     public static func text(_ raw: String, maxLength: Int = 80) -> String {
+        // Nearly every name, address and message is short printable ASCII: returned as it is, without
+        // being rebuilt scalar by scalar (a text report of 25,000 connections asks 50,000 times).
+        if raw.utf8.count <= maxLength, raw.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return raw }
         var result = ""
         var count = 0
         for scalar in raw.unicodeScalars {

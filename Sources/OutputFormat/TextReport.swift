@@ -34,27 +34,11 @@ public enum TextReport {
         lines.append("")
         lines.append(paint.dim("    " + table.header))
         lines.append(paint.dim("    (out* = implicit gateway learned by gossip; - = rate known after the next poll)"))
-        for cluster in model.clusters {
-            lines.append("")
-            let serverCount = cluster.servers.count
-            var clusterLine = paint.bold(safe(cluster.name, 30))
-                + "  \(serverCount) server\(serverCount == 1 ? "" : "s")"
-            if let rates = cluster.rates {
-                clusterLine += "  in \(Units.msgRate(rates.inMsgs)) \(Units.byteRate(rates.inBytes))"
-                    + "  out \(Units.msgRate(rates.outMsgs)) \(Units.byteRate(rates.outBytes))"
-            }
-            if cluster.servers.isEmpty { clusterLine += "  " + paint.critical("no server seen (named in configuration)") }
-            lines.append(clusterLine)
-            for server in cluster.servers {
-                lines.append("  " + serverLine(server, model: model, paint: paint))
-                guard server.reachable else { continue }
-                for link in server.outbound { lines.append("    " + table.row(link, paint: paint)) }
-                for remote in model.missingOutbound(for: server) {
-                    lines.append("    " + paint.critical("MISSING out → \(safe(remote, 20))"))
-                }
-                for link in server.inbound { lines.append("    " + table.row(link, paint: paint)) }
-            }
+        // Each cluster's lines are made on their own (in parallel: 25,000 connection rows at 250 servers).
+        let clusterLines = Parallel.map(model.clusters) { cluster in
+            clusterSection(cluster, model: model, table: table, paint: paint)
         }
+        for section in clusterLines { lines += section }
         lines.append("")
         if problems.isEmpty {
             lines.append("No problems.")
@@ -81,6 +65,28 @@ public enum TextReport {
             }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func clusterSection(_ cluster: ClusterNode, model: Supercluster, table: ConnectionTable, paint: Painter) -> [String] {
+        var lines = [""]
+        let serverCount = cluster.servers.count
+        var clusterLine = paint.bold(safe(cluster.name, 30)) + "  \(serverCount) server\(serverCount == 1 ? "" : "s")"
+        if let rates = cluster.rates {
+            clusterLine += "  in \(Units.msgRate(rates.inMsgs)) \(Units.byteRate(rates.inBytes))"
+                + "  out \(Units.msgRate(rates.outMsgs)) \(Units.byteRate(rates.outBytes))"
+        }
+        if cluster.servers.isEmpty { clusterLine += "  " + paint.critical("no server seen (named in configuration)") }
+        lines.append(clusterLine)
+        for server in cluster.servers {
+            lines.append("  " + serverLine(server, model: model, paint: paint))
+            guard server.reachable else { continue }
+            for index in server.outbound.indices { lines.append("    " + table.row(server.outbound[index], paint: paint)) }
+            for remote in model.missingOutbound(for: server) {
+                lines.append("    " + paint.critical("MISSING out → \(safe(remote, 20))"))
+            }
+            for index in server.inbound.indices { lines.append("    " + table.row(server.inbound[index], paint: paint)) }
+        }
+        return lines
     }
 
     static func serverLine(_ server: ServerNode, model: Supercluster, paint: Painter) -> String {

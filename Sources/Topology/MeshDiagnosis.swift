@@ -3,23 +3,51 @@ public enum MeshDiagnosis {
     public static func diagnose(
         _ current: Supercluster, previous: Supercluster?, thresholds: DiagnosisThresholds = DiagnosisThresholds()
     ) -> [Problem] {
-        var problems: [Problem] = []
-        let servers = current.servers
-        let reachable = servers.filter(\.reachable)
-        let positionByID = servers.positionsByID()
+        let context = Context(current: current, previous: previous, thresholds: thresholds)
+        // The checks are independent of each other, and the result is sorted: they run side by side.
+        let checks: [@Sendable (Context) -> [Problem]] = [
+            endpointProblems, missingLinks, asymmetricLinks, reconnects, connectionHealth, duplicateNames,
+            { ConfigAudit.audit($0.current, thresholds: $0.thresholds) },
+        ]
+        return Parallel.map(checks, minimumItems: 2) { $0(context) }.joined().sorted(by: problemOrder)
+    }
+
+    /// What every check reads: the poll, the one before it, and indexes of both made once.
+    struct Context: Sendable {
+        let current: Supercluster
+        let thresholds: DiagnosisThresholds
+        let servers: [ServerNode]
+        let reachable: [ServerNode]
+        let positionByID: [String: Int]
+        let previousByID: [String: ServerNode]
+
+        init(current: Supercluster, previous: Supercluster?, thresholds: DiagnosisThresholds) {
+            self.current = current
+            self.thresholds = thresholds
+            servers = current.servers
+            reachable = servers.filter(\.reachable)
+            positionByID = servers.positionsByID()
+            previousByID = Dictionary(
+                (previous?.servers ?? []).compactMap { s in s.id.map { ($0, s) } }, uniquingKeysWith: { a, _ in a })
+        }
+
         func reachableServer(id: String) -> Int? {
             guard let position = positionByID[id], servers[position].reachable else { return nil }
             return position
         }
-        let previousByID = Dictionary(
-            (previous?.servers ?? []).compactMap { s in s.id.map { ($0, s) } }, uniquingKeysWith: { a, _ in a })
-        func label(_ server: ServerNode) -> String { "\(server.name) (\(server.cluster))" }
-        func remoteLabel(_ link: GatewayLink) -> String {
-            (link.remoteServerName ?? link.remoteServerID.map { "server \($0)" } ?? "an unknown server")
-                + " (\(link.remoteCluster))"
-        }
+    }
 
-        // Endpoints.
+    static func label(_ server: ServerNode) -> String { "\(server.name) (\(server.cluster))" }
+
+    static func remoteLabel(_ link: GatewayLink) -> String {
+        (link.remoteServerName ?? link.remoteServerID.map { "server \($0)" } ?? "an unknown server") + " (\(link.remoteCluster))"
+    }
+
+    /// Endpoints that do not answer, or answer unhealthy or without a gateway.
+    static func endpointProblems(_ context: Context) -> [Problem] {
+        var problems: [Problem] = []
+        let servers = context.servers
+        let reachable = context.reachable
         for server in servers where server.polled && !server.reachable {
             let reason = server.failure?.message ?? "no answer"
             if server.failure?.reason == .silent {
@@ -47,7 +75,15 @@ public enum MeshDiagnosis {
                     message: "\(label(server)) has no gateway configured"))
             }
         }
+        return problems
+    }
 
+    /// Outbound gateways a server should have and has not; inbound ones a cluster should hold and does not.
+    static func missingLinks(_ context: Context) -> [Problem] {
+        var problems: [Problem] = []
+        let current = context.current
+        let reachable = context.reachable
+        let thresholds = context.thresholds
         // Missing outbound: every reachable gateway server dials every other known cluster.
         let clustersWithServers = Set(current.clusters.filter { !$0.servers.isEmpty }.map(\.name))
         for server in reachable {
@@ -84,8 +120,16 @@ public enum MeshDiagnosis {
                         + "expected \(live) (one per \(other.name) server)"))
             }
         }
+        return problems
+    }
 
-        // Asymmetry: both ends polled, only one side has the connection. Each server's inbound dialers
+    /// Both ends polled, only one side has the connection.
+    static func asymmetricLinks(_ context: Context) -> [Problem] {
+        var problems: [Problem] = []
+        let reachable = context.reachable
+        let servers = context.servers
+        let thresholds = context.thresholds
+        // Each server's inbound dialers
         // and outbound targets are indexed once, so a mesh of 25,000 connections is checked in one pass.
         var inboundDialers: [String: Set<String>] = [:]
         var outboundTargets: [String: [String: String]] = [:]
@@ -104,7 +148,7 @@ public enum MeshDiagnosis {
             guard let serverID = server.id else { continue }
             // Copied only when there is something to say (as below): most connections are fine.
             for index in server.outbound.indices {
-                guard let remoteID = server.outbound[index].remoteServerID, let remote = reachableServer(id: remoteID),
+                guard let remoteID = server.outbound[index].remoteServerID, let remote = context.reachableServer(id: remoteID),
                     (server.outbound[index].uptime ?? .infinity) >= thresholds.asymmetryGraceSeconds
                 else { continue }
                 if !(inboundDialers[remoteID]?.contains(serverID) ?? false) {
@@ -117,7 +161,7 @@ public enum MeshDiagnosis {
                 }
             }
             for index in server.inbound.indices {
-                guard let remoteID = server.inbound[index].remoteServerID, let remote = reachableServer(id: remoteID),
+                guard let remoteID = server.inbound[index].remoteServerID, let remote = context.reachableServer(id: remoteID),
                     (server.inbound[index].uptime ?? .infinity) >= thresholds.asymmetryGraceSeconds
                 else { continue }
                 if outboundTargets[remoteID]?[server.cluster] != serverID {
@@ -130,8 +174,14 @@ public enum MeshDiagnosis {
                 }
             }
         }
+        return problems
+    }
 
-        // Reconnects: the same server and remote cluster, a new gid since the previous poll.
+    /// The same server and remote cluster, a new gid since the previous poll.
+    static func reconnects(_ context: Context) -> [Problem] {
+        var problems: [Problem] = []
+        let reachable = context.reachable
+        let previousByID = context.previousByID
         for server in reachable {
             guard let id = server.id, let before = previousByID[id], before.reachable else { continue }
             // Gids only: nothing else of the previous links is needed, and they need not be copied.
@@ -147,7 +197,7 @@ public enum MeshDiagnosis {
             }
             // Inbound reconnects are reported here only when the dialling side cannot report them itself.
             for index in server.inbound.indices {
-                guard let remoteID = server.inbound[index].remoteServerID, reachableServer(id: remoteID) == nil,
+                guard let remoteID = server.inbound[index].remoteServerID, context.reachableServer(id: remoteID) == nil,
                     let old = before.inbound.first(where: { $0.remoteServerID == remoteID }), old.gid != server.inbound[index].gid
                 else { continue }
                 let link = server.inbound[index]
@@ -158,8 +208,14 @@ public enum MeshDiagnosis {
                         + "\(old.logToken) replaced by \(link.logToken)"))
             }
         }
+        return problems
+    }
 
-        // Per-connection health.
+    /// Slow, high-RTT, stale and learned connections.
+    static func connectionHealth(_ context: Context) -> [Problem] {
+        var problems: [Problem] = []
+        let reachable = context.reachable
+        let thresholds = context.thresholds
         for server in reachable {
             for links in [server.outbound, server.inbound] {
                 for index in links.indices where links[index].hasHealthFinding(thresholds) {
@@ -188,8 +244,13 @@ public enum MeshDiagnosis {
                 }
             }
         }
+        return problems
+    }
 
-        // Duplicate names: one name, several server ids.
+    /// One name, several server ids.
+    static func duplicateNames(_ context: Context) -> [Problem] {
+        var problems: [Problem] = []
+        let servers = context.servers
         let named = servers.filter { $0.id != nil && $0.name != $0.id }
         for (name, group) in Dictionary(grouping: named, by: \.name) {
             let ids = Set(group.compactMap(\.id))
@@ -199,9 +260,7 @@ public enum MeshDiagnosis {
                 .critical, .duplicateServerName, cluster: group.first?.cluster, server: name,
                 message: "server name \(name) is used by \(ids.count) servers (ids \(ids.sorted().joined(separator: ", "))) in \(clusters)"))
         }
-
-        problems += ConfigAudit.audit(current, thresholds: thresholds)
-        return problems.sorted(by: problemOrder)
+        return problems
     }
 
     static func problemOrder(_ a: Problem, _ b: Problem) -> Bool {

@@ -22,52 +22,22 @@ public enum SuperclusterBuilder {
             namesByID[node.id!] = node.name
         }
 
-        // 1. Servers that answered.
-        for observation in poll.observations {
-            guard let snapshot = observation.snapshot else { continue }
-            let varz = snapshot.varz
-            let gatewayz = snapshot.gatewayz
-            let cluster = clusterName(of: snapshot) ?? observation.endpoint.group ?? unknownClusterName
-            let name = nonEmpty(varz.serverName) ?? observation.endpoint.name ?? varz.serverID
-            namesByID[varz.serverID] = name
-            var node = ServerNode(
-                id: varz.serverID, name: name, cluster: cluster, url: observation.endpoint.displayURL,
-                polled: true, reachable: true)
-            node.version = varz.version
-            node.insecureTLS = observation.endpoint.insecureTLS
-            node.partialFailures = observation.partialFailures
-            node.gateway = varz.gateway
-            node.clusterSectionName = nonEmpty(varz.cluster?.name)
-            node.health = snapshot.healthz
-            node.serverTime = gatewayz.now
-            node.uptime = varz.uptime
-            node.configuredRemotes = Array(Set((varz.gateway?.gateways ?? []).map(\.name).filter { $0 != cluster }))
-                .sorted()
-            for (remoteCluster, remote) in gatewayz.outboundGateways {
-                guard let info = remote.connection else {
-                    node.connectingTo.append(remoteCluster)
-                    continue
-                }
-                node.outbound.append(GatewayLink(
-                    direction: .outbound, remoteCluster: remoteCluster, info: info, configured: remote.configured,
-                    accounts: remote.accounts))
-            }
-            for (remoteCluster, remotes) in gatewayz.inboundGateways {
-                for remote in remotes {
-                    guard let info = remote.connection else { continue }
-                    node.inbound.append(GatewayLink(
-                        direction: .inbound, remoteCluster: remoteCluster, info: info, configured: nil,
-                        accounts: remote.accounts))
-                }
-            }
-            node.connectingTo.sort()
-            if !cluster.isEmpty, cluster != unknownClusterName { knownClusters.insert(cluster) }
+        // 1. Servers that answered: each observation becomes a node on its own (in parallel), then
+        // they are merged in order.
+        let answered = Parallel.map(poll.observations) { observation -> ServerNode? in
+            guard let snapshot = observation.snapshot else { return nil }
+            return answeringNode(observation, snapshot)
+        }
+        for node in answered {
+            guard let node, let id = node.id else { continue }
+            namesByID[id] = node.name
+            if !node.cluster.isEmpty, node.cluster != unknownClusterName { knownClusters.insert(node.cluster) }
             knownClusters.formUnion(node.configuredRemotes)
-            if let existing = nodes[varz.serverID], existing.polled {
+            if let existing = nodes[id], existing.polled {
                 // Two endpoints lead to one server (e.g. two URLs of the same host): keep the first.
                 continue
             }
-            nodes[varz.serverID] = node
+            nodes[id] = node
         }
 
         // Routes name the servers of a cluster that are not polled. A route carried from the last full
@@ -137,50 +107,17 @@ public enum SuperclusterBuilder {
             for index in node.inbound.indices { knownClusters.insert(node.inbound[index].remoteCluster) }
         }
 
-        // 4. Names and rates.
-        for key in Array(nodes.keys) {
-            // Taken out so its arrays are uniquely referenced while they are rebuilt.
-            var node = nodes.removeValue(forKey: key)!
-            let previousNode = node.id.flatMap { previousServersByID[$0] }
-            // Where each of the previous poll's connections of this server is, by gid (gids are unique
-            // within a server): outbound index i as i, inbound index i as -1 - i.
-            var previousPositions: [UInt64: Int] = [:]
-            if let previousNode {
-                previousPositions.reserveCapacity(previousNode.outbound.count + previousNode.inbound.count)
-                for index in previousNode.outbound.indices { previousPositions[previousNode.outbound[index].gid] = index }
-                for index in previousNode.inbound.indices { previousPositions[previousNode.inbound[index].gid] = -1 - index }
-            }
-            let now = node.serverTime
-            func resolve(_ link: inout GatewayLink) {
-                if let id = link.remoteServerID { link.remoteServerName = namesByID[id] }
-                link.seenBefore = false
-                guard let previousNode, let position = previousPositions[link.gid] else { return }
-                // The previous link's fields are read in place: copying it would cost more than the check.
-                let before = position >= 0
-                    ? (remoteCluster: previousNode.outbound[position].remoteCluster, counters: previousNode.outbound[position].counters)
-                    : (remoteCluster: previousNode.inbound[-1 - position].remoteCluster, counters: previousNode.inbound[-1 - position].counters)
-                // Same gid (looked up), same direction (the position says) and same remote cluster.
-                guard (position >= 0) == (link.direction == .outbound), before.remoteCluster == link.remoteCluster else { return }
-                link.seenBefore = true
-                if let now, let then = previousNode.serverTime {
-                    link.rates = RateCalculator.rates(from: before.counters, to: link.counters, seconds: now.seconds(since: then))
-                }
-            }
-            for index in node.outbound.indices { resolve(&node.outbound[index]) }
-            node.outbound = reordered(node.outbound) { (cluster: $0.remoteCluster, remote: "", gid: UInt64(0)) }
-            for index in node.inbound.indices { resolve(&node.inbound[index]) }
-            node.inbound = reordered(node.inbound) { (cluster: $0.remoteCluster, remote: $0.remoteServerName ?? $0.remoteServerID ?? "", gid: $0.gid) }
-            if node.reachable {
-                var sum: TrafficRates?
-                for index in node.outbound.indices { if let rates = node.outbound[index].rates { sum = (sum ?? .zero) + rates } }
-                for index in node.inbound.indices { if let rates = node.inbound[index].rates { sum = (sum ?? .zero) + rates } }
-                node.rates = sum
-            }
-            nodes[key] = node
+        // 4. Names and rates, each server on its own (in parallel). The nodes are taken out of the
+        // dictionary so their arrays are uniquely referenced while they are rebuilt.
+        var resolved = Array(nodes.values)
+        nodes = [:]
+        let names = namesByID
+        Parallel.forEach(mutating: &resolved) { node in
+            resolveLinks(of: &node, names: names, previous: node.id.flatMap { previousServersByID[$0] })
         }
 
         // 5. Group into clusters.
-        let grouped = Dictionary(grouping: nodes.values, by: \.cluster)
+        let grouped = Dictionary(grouping: resolved, by: \.cluster)
         var clusters = grouped.map { name, servers in
             ClusterNode(
                 name: name,
@@ -200,6 +137,83 @@ public enum SuperclusterBuilder {
         return Supercluster(
             time: poll.finishedAt, pollSequence: poll.sequence, clusters: clusters,
             pairs: pairTraffic(clusters), knownClusters: knownClusters.sorted())
+    }
+
+    /// The node of a server that answered, with its connections as it reported them (names and rates
+    /// are resolved later, against the whole poll).
+    static func answeringNode(_ observation: EndpointObservation, _ snapshot: ServerSnapshot) -> ServerNode {
+        let varz = snapshot.varz
+        let gatewayz = snapshot.gatewayz
+        let cluster = clusterName(of: snapshot) ?? observation.endpoint.group ?? unknownClusterName
+        let name = nonEmpty(varz.serverName) ?? observation.endpoint.name ?? varz.serverID
+        var node = ServerNode(
+            id: varz.serverID, name: name, cluster: cluster, url: observation.endpoint.displayURL, polled: true, reachable: true)
+        node.version = varz.version
+        node.insecureTLS = observation.endpoint.insecureTLS
+        node.partialFailures = observation.partialFailures
+        node.gateway = varz.gateway
+        node.clusterSectionName = nonEmpty(varz.cluster?.name)
+        node.health = snapshot.healthz
+        node.serverTime = gatewayz.now
+        node.uptime = varz.uptime
+        node.configuredRemotes = Array(Set((varz.gateway?.gateways ?? []).map(\.name).filter { $0 != cluster })).sorted()
+        for (remoteCluster, remote) in gatewayz.outboundGateways {
+            guard let info = remote.connection else {
+                node.connectingTo.append(remoteCluster)
+                continue
+            }
+            node.outbound.append(GatewayLink(
+                direction: .outbound, remoteCluster: remoteCluster, info: info, configured: remote.configured,
+                accounts: remote.accounts))
+        }
+        for (remoteCluster, remotes) in gatewayz.inboundGateways {
+            for remote in remotes {
+                guard let info = remote.connection else { continue }
+                node.inbound.append(GatewayLink(
+                    direction: .inbound, remoteCluster: remoteCluster, info: info, configured: nil, accounts: remote.accounts))
+            }
+        }
+        node.connectingTo.sort()
+        return node
+    }
+
+    /// Remote names, `seenBefore` and rates of a node's connections (against the same server in the
+    /// previous poll), the connections in display order, and the node's summed rates.
+    static func resolveLinks(of node: inout ServerNode, names namesByID: [String: String], previous previousNode: ServerNode?) {
+        // Where each of the previous poll's connections of this server is, by gid (gids are unique
+        // within a server): outbound index i as i, inbound index i as -1 - i.
+        var previousPositions: [UInt64: Int] = [:]
+        if let previousNode {
+            previousPositions.reserveCapacity(previousNode.outbound.count + previousNode.inbound.count)
+            for index in previousNode.outbound.indices { previousPositions[previousNode.outbound[index].gid] = index }
+            for index in previousNode.inbound.indices { previousPositions[previousNode.inbound[index].gid] = -1 - index }
+        }
+        let now = node.serverTime
+        func resolve(_ link: inout GatewayLink) {
+            if let id = link.remoteServerID { link.remoteServerName = namesByID[id] }
+            link.seenBefore = false
+            guard let previousNode, let position = previousPositions[link.gid] else { return }
+            // The previous link's fields are read in place: copying it would cost more than the check.
+            let before = position >= 0
+                ? (remoteCluster: previousNode.outbound[position].remoteCluster, counters: previousNode.outbound[position].counters)
+                : (remoteCluster: previousNode.inbound[-1 - position].remoteCluster, counters: previousNode.inbound[-1 - position].counters)
+            // Same gid (looked up), same direction (the position says) and same remote cluster.
+            guard (position >= 0) == (link.direction == .outbound), before.remoteCluster == link.remoteCluster else { return }
+            link.seenBefore = true
+            if let now, let then = previousNode.serverTime {
+                link.rates = RateCalculator.rates(from: before.counters, to: link.counters, seconds: now.seconds(since: then))
+            }
+        }
+        for index in node.outbound.indices { resolve(&node.outbound[index]) }
+        node.outbound = reordered(node.outbound) { (cluster: $0.remoteCluster, remote: "", gid: UInt64(0)) }
+        for index in node.inbound.indices { resolve(&node.inbound[index]) }
+        node.inbound = reordered(node.inbound) { (cluster: $0.remoteCluster, remote: $0.remoteServerName ?? $0.remoteServerID ?? "", gid: $0.gid) }
+        if node.reachable {
+            var sum: TrafficRates?
+            for index in node.outbound.indices { if let rates = node.outbound[index].rates { sum = (sum ?? .zero) + rates } }
+            for index in node.inbound.indices { if let rates = node.inbound[index].rates { sum = (sum ?? .zero) + rates } }
+            node.rates = sum
+        }
     }
 
     /// Links in the order of their keys. The keys are sorted, not the links: moving a link is moving a

@@ -106,6 +106,8 @@ do {
     }
     var report = ""
     let json = measure(max(1, repeats / 3)) { report = JSONReport.render(model, problems: problems, events: events) }
+    let jsonBytes = report.utf8.count
+    let text = measure(max(1, repeats / 3)) { report = TextReport.render(model, problems: problems, events: events) }
     let links = model.servers.reduce(0) { $0 + $1.outbound.count + $1.inbound.count }
     print("recording \(path): \(second.endpoints.count) endpoints, \(links) gateway connections, \(bytes) bytes of documents per poll")
     print("median of \(repeats) runs:")
@@ -120,7 +122,8 @@ do {
     print("  render 120×40 frame      \(milliseconds(render))  (\(frame.width)×\(frame.height))")
     print("  key (↓) + render         \(milliseconds(key))")
     print("  pipeline per poll        \(milliseconds(decode + build + diagnose + detect + update + render))")
-    print("  JSON report (--once)     \(milliseconds(json))  (\(report.utf8.count) bytes)")
+    print("  JSON report (--once)     \(milliseconds(json))  (\(jsonBytes) bytes)")
+    print("  text report (--once)     \(milliseconds(text))  (\(report.utf8.count) bytes)")
 } catch {
     FileHandle.standardError.write(Data("gwtop-bench: \(error)\n".utf8))
     exit(1)
