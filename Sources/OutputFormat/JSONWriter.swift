@@ -9,6 +9,9 @@ public enum JSONValue: Sendable, Equatable {
     case string(String)
     case array([JSONValue])
     case object([(String, JSONValue)])
+    /// Already serialized, for the nesting depth it is written at (see `serializedFragment`): a big
+    /// report's clusters are serialized side by side, then spliced in.
+    case fragment(JSONFragment)
 
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool { lhs.serialized() == rhs.serialized() }
 
@@ -24,6 +27,13 @@ public enum JSONValue: Sendable, Equatable {
         output.reserveCapacity(4096)
         write(into: &output, pretty: pretty, indent: 0)
         return String(decoding: output, as: UTF8.self)
+    }
+
+    /// This value serialized for writing at `indent` levels of nesting.
+    public func serializedFragment(pretty: Bool, indent: Int) -> JSONFragment {
+        var output: [UInt8] = []
+        write(into: &output, pretty: pretty, indent: indent)
+        return JSONFragment(bytes: output, pretty: pretty, indent: indent)
     }
 
     /// Bytes, not String appends: the report of a 250-server mesh is 600,000 values and 15 MB.
@@ -53,6 +63,9 @@ public enum JSONValue: Sendable, Equatable {
                 output.append(contentsOf: text.utf8)
             }
         case .string(let value): Self.writeString(value, into: &output)
+        case .fragment(let fragment):
+            precondition(fragment.pretty == pretty && fragment.indent == indent, "a JSON fragment written at another depth")
+            output.append(contentsOf: fragment.bytes)
         case .array(let values):
             if values.isEmpty { output.append(contentsOf: "[]".utf8); return }
             output.append(0x5B)
@@ -122,4 +135,11 @@ public enum JSONValue: Sendable, Equatable {
         }
         output.append(0x22)
     }
+}
+
+/// Serialized JSON made for one place in a document (its layout and depth).
+public struct JSONFragment: Sendable {
+    let bytes: [UInt8]
+    let pretty: Bool
+    let indent: Int
 }
