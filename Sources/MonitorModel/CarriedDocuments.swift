@@ -73,13 +73,13 @@ public struct DecodedResponses: Sendable {
     }
 }
 
-/// What each endpoint's less frequently asked documents said when last asked: `/varz`, `/routez` and
-/// the accounts of every gateway connection (`/gatewayz?accs=1`).
+/// What each endpoint's less frequently asked documents said when last asked: `/varz`, `/routez`,
+/// `/healthz` and the accounts of every gateway connection (`/gatewayz?accs=1`).
 ///
-/// Polls between full ones ask only `/gatewayz` without accounts and `/healthz`: every connection,
-/// counter, RTT and pending figure, at about half the bytes and half the requests. What they do not ask
-/// changes rarely (identity, version, gateway configuration, routes, interest modes) and is taken from
-/// here. The live poller and replay both decode through this, so a replay shows what was seen live.
+/// Polls between full ones ask only `/gatewayz` without accounts: every connection, counter, RTT and
+/// pending figure, at about half the bytes and a quarter of the requests. What they do not ask changes
+/// rarely (identity, version, gateway configuration, routes, interest modes) or is not about the gateway
+/// mesh (health, seen again at the next full poll) and is taken from here. The live poller and replay both decode through this, so a replay shows what was seen live.
 public struct CarriedDocuments: Sendable {
     /// One endpoint's carried documents.
     public struct Entry: Sendable {
@@ -89,6 +89,9 @@ public struct CarriedDocuments: Sendable {
         public var routez: Routez?
         /// A `/routez` failure at the full poll, repeated until the next one.
         var routezFailure: String?
+        public var healthz: Healthz?
+        /// A `/healthz` failure at the full poll, repeated until the next one.
+        var healthzFailure: String?
         var accounts: [LinkKey: [AccountInterest]]
     }
 
@@ -160,6 +163,8 @@ extension EndpointObservation {
         var routezAsked = false
         var routezFailure: String?
         var healthz: Healthz?
+        var healthzAsked = false
+        var healthzFailure: String?
         var fatal: EndpointFailure?
         var partial: [String] = []
         for kind in MonitorEndpointKind.allCases {
@@ -172,11 +177,17 @@ extension EndpointObservation {
             case .success(.routez(let document)):
                 routez = document
                 routezAsked = true
-            case .success(.healthz(let document)): healthz = document
+            case .success(.healthz(let document)):
+                healthz = document
+                healthzAsked = true
             case .failure(let failure):
                 if kind == .routez {
                     routezAsked = true
                     routezFailure = failure.message
+                }
+                if kind == .healthz {
+                    healthzAsked = true
+                    healthzFailure = failure.message
                 }
                 if kind.isRequired {
                     if fatal == nil { fatal = failure }
@@ -211,6 +222,13 @@ extension EndpointObservation {
         } else {
             routez = entry.routez
             if let failure = entry.routezFailure { partial.append(failure) }
+        }
+        if healthzAsked {
+            entry.healthz = healthz
+            entry.healthzFailure = healthzFailure
+        } else {
+            healthz = entry.healthz
+            if let failure = entry.healthzFailure { partial.append(failure) }
         }
         var composed = gatewayz
         if gatewayzHasAccounts {

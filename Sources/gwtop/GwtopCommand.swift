@@ -65,10 +65,10 @@ struct GwtopCommand: AsyncParsableCommand {
         help: ArgumentHelp(
             "Seconds between polls that ask everything (default 10; 0: every poll).",
             discussion: """
-                Polls in between ask each server only for /gatewayz without accounts and /healthz (every \
-                connection, counter, RTT, pending and health figure) and carry /varz, /routez and the \
-                gateway accounts over from the last full poll. A restarted server or a new gateway \
-                connection is asked for everything at once.
+                Polls in between ask each server only for /gatewayz without accounts (every connection, \
+                counter, RTT and pending figure) and carry /varz, /routez, /healthz and the gateway \
+                accounts over from the last full poll. A restarted server or a new gateway connection is \
+                asked for everything at once.
                 """))
     var fullEvery: Double?
 
@@ -220,7 +220,9 @@ struct GwtopCommand: AsyncParsableCommand {
     static func main() async {
         // A crash must never leave the Swift backtracer waiting at an interactive prompt on the
         // operator's terminal: the runtime reads this setting at start-up, so set it and start again.
-        if getenv("SWIFT_BACKTRACE") == nil {
+        // Its prompt needs a terminal on stdin, so a run from a script (a --check every minute) is not
+        // started twice.
+        if getenv("SWIFT_BACKTRACE") == nil, isatty(STDIN_FILENO) == 1 {
             setenv("SWIFT_BACKTRACE", "interactive=no", 1)
             execv("/proc/self/exe", CommandLine.unsafeArgv)
         }

@@ -256,7 +256,8 @@ func writeRecording(_ path: String, count: Int, failingAt: [Int: Set<String>] = 
     @Test func replayFromTheMiddleFindsTheFullPollBefore() throws {
         let path = temporaryPath("frequent.gwtoprec")
         let writer = try RecordingWriter(path: path)
-        // Records 0 and 4 are full; the others asked only /gatewayz (no accounts) and /healthz.
+        // Records 0 and 4 are full; the others asked only /gatewayz (no accounts) and /healthz, as
+        // gwtop did before /healthz moved to full polls (such recordings still replay).
         for index in 0..<7 {
             var poll = try fixturePoll(index % 2 + 1, at: 1_800_000_000 + Int64(index))
             if index % 4 != 0 {

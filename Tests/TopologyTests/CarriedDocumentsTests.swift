@@ -4,7 +4,7 @@ import SyntheticMesh
 import Testing
 import Topology
 
-/// Polls between full ones ask only `/gatewayz` without accounts and `/healthz`; what they show must be
+/// Polls between full ones ask only `/gatewayz` without accounts; what they show must be
 /// what a full poll at the same moment shows, and nothing carried may describe a server that is gone.
 @Suite struct CarriedDocumentsTests {
     let start = 1_800_000_000.0
@@ -102,7 +102,7 @@ import Topology
         let first = mesh.servers.map { carried.observation(for: raw($0, at: start, MonitorEndpointKind.fullSet)) }
         _ = live.advance(snapshot(first, at: start, sequence: 1))
         _ = reference.advance(snapshot(first, at: start, sequence: 1))
-        // The restarted server is asked everything (its id is new); the others only the frequent pair.
+        // The restarted server is asked everything (its id is new); the others only /gatewayz.
         // Their gatewayz shows the new id, but a peer's carried routez still has the old one.
         let frequent = mesh.servers.map { server in
             carried.observation(for: raw(
@@ -150,6 +150,30 @@ import Topology
         down.responses[0] = RawResponse(kind: .gatewayzLinks, statusCode: nil, body: Data(), failure: EndpointFailure(.refused, "connection refused"))
         #expect(carried.observation(for: down).failure?.message == "connection refused")
         #expect(carried[endpoint(server)] == nil)
+    }
+
+    /// `/healthz` is asked on full polls only: between them the last answer stands, an unhealthy one
+    /// (503 with its reason) and a failed one alike, and the next full poll replaces it.
+    @Test func healthBetweenFullPollsIsTheLastFullPollsAndIsReplacedByTheNext() throws {
+        #expect(!MonitorEndpointKind.frequentSet.contains(.healthz))
+        #expect(MonitorEndpointKind.carriedSet.contains(.healthz), "a restarted server is asked its health at once")
+        var carried = CarriedDocuments()
+        let server = mesh.servers[0]
+        var full = raw(server, at: start, MonitorEndpointKind.fullSet)
+        full.responses[3] = RawResponse(
+            kind: .healthz, statusCode: 503, body: Data(#"{"status":"unavailable","error":"JetStream not current"}"#.utf8))
+        _ = carried.observation(for: full)
+        let frequent = carried.observation(for: raw(server, at: start + 1, MonitorEndpointKind.frequentSet))
+        #expect(frequent.snapshot?.healthz == Healthz(status: "unavailable", error: "JetStream not current"))
+        let healthy = carried.observation(for: raw(server, at: start + 10, MonitorEndpointKind.fullSet))
+        #expect(healthy.snapshot?.healthz?.isOK == true)
+        #expect(carried.observation(for: raw(server, at: start + 11, MonitorEndpointKind.frequentSet)).snapshot?.healthz?.isOK == true)
+
+        var unanswered = raw(server, at: start + 20, MonitorEndpointKind.fullSet)
+        unanswered.responses[3] = RawResponse(kind: .healthz, statusCode: nil, body: Data(), failure: EndpointFailure(.timeout, "timed out after 2s"))
+        #expect(carried.observation(for: unanswered).partialFailures == ["timed out after 2s"])
+        let after = carried.observation(for: raw(server, at: start + 21, MonitorEndpointKind.frequentSet))
+        #expect(after.partialFailures == ["timed out after 2s"] && after.snapshot?.healthz == nil, "the failure stands until the next full poll")
     }
 
     @Test func errorsNameTheDocumentNotTheRequestKind() {
