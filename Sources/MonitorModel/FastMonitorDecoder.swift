@@ -407,7 +407,7 @@ struct FastMonitorDecoder {
         let raw: UnsafeRawBufferPointer
 
         func string() throws -> String {
-            guard let text = String(validating: raw, as: UTF8.self) else { throw GiveUp() }
+            guard let text = FastMonitorDecoder.makeString(raw) else { throw GiveUp() }
             return text
         }
 
@@ -429,7 +429,7 @@ struct FastMonitorDecoder {
         if try null() { return nil }
         let raw = try rawString()
         if let seconds = NatsDuration.parse(raw) { return seconds }
-        guard let text = String(validating: raw, as: UTF8.self), let seconds = try? NatsDuration.seconds(parsing: text) else {
+        guard let text = Self.makeString(raw), let seconds = try? NatsDuration.seconds(parsing: text) else {
             throw GiveUp()
         }
         return seconds
@@ -498,6 +498,12 @@ struct FastMonitorDecoder {
         let start = index
         var escaped = false
         while index < bytes.count {
+            // Eight bytes at a time while none of them ends the string, escapes or is a control character
+            // (ids, addresses and times are long runs of plain bytes).
+            if index + 8 <= bytes.count, Self.isPlainStringWord(bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
+                index += 8
+                continue
+            }
             let byte = bytes[index]
             if byte == 0x22 {
                 index += 1
@@ -525,7 +531,7 @@ struct FastMonitorDecoder {
     /// escapes is decoded escape by escape.
     private mutating func string() throws -> String {
         let (raw, escaped) = try scanString()
-        let text = escaped ? try Self.unescaped(raw) : String(validating: raw, as: UTF8.self)
+        let text = escaped ? try Self.unescaped(raw) : Self.makeString(raw)
         guard let text else { throw GiveUp() }
         return text
     }
@@ -684,9 +690,51 @@ struct FastMonitorDecoder {
 
     private mutating func skipWhitespace() {
         while index < bytes.count {
+            // Indented JSON (nats-server's) is a third spaces: runs of them go eight bytes at a time.
+            if index + 8 <= bytes.count, bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self) == Self.eightSpaces {
+                index += 8
+                continue
+            }
             let byte = bytes[index]
             guard byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 else { return }
             index += 1
         }
+    }
+
+    /// A String from the bytes of a JSON string without escapes, or nil if they are not UTF-8. Plain
+    /// ASCII (names, ids, addresses: nearly every string) is copied as it is; only other bytes go
+    /// through the general UTF-8 check, whose generic code looks up type metadata on every call.
+    static func makeString(_ raw: UnsafeRawBufferPointer) -> String? {
+        let utf8 = UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count)
+        var offset = 0
+        var highBitsSeen: UInt64 = 0
+        while offset + 8 <= raw.count {
+            highBitsSeen |= raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            offset += 8
+        }
+        while offset < raw.count {
+            highBitsSeen |= UInt64(raw[offset])
+            offset += 1
+        }
+        if highBitsSeen & highBits == 0 { return String(decoding: utf8, as: UTF8.self) }
+        return String(validating: utf8, as: UTF8.self)
+    }
+
+    // MARK: Eight bytes at a time
+
+    private static let eightSpaces: UInt64 = 0x2020_2020_2020_2020
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highBits: UInt64 = 0x8080_8080_8080_8080
+
+    /// Whether no byte of `word` is a quote, a backslash or below 0x20 (the bytes a string scan must
+    /// stop at). A byte of 0x80 or more is plain here: UTF-8 is checked when the String is made.
+    @inline(__always)
+    static func isPlainStringWord(_ word: UInt64) -> Bool {
+        // The bit-twiddling tests "has a zero byte" ((x - 0x01…) & ~x & 0x80…, on word ^ the byte
+        // sought) and "has a byte below n" (the same with n·0x01…, exact for n ≤ 128): as yes/no
+        // answers both are exact, whatever the bytes around.
+        let quote = word ^ (0x22 &* ones), backslash = word ^ (0x5C &* ones)
+        let found = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- 0x20 &* ones) & ~word)
+        return found & highBits == 0
     }
 }
