@@ -172,10 +172,22 @@ struct ConnectionTable {
         return format(cells)
     }
 
+    /// The cells padded to their columns, as bytes into one string (a report has tens of thousands of
+    /// rows: no padded copy of each cell, no joined array).
     func format(_ cells: [String]) -> String {
-        zip(columns, cells).map { column, cell in
-            column.rightAligned ? cell.leftPadding(column.width) : cell.padding(column.width)
-        }.joined(separator: " ")
+        var line: [UInt8] = []
+        line.reserveCapacity(128)
+        for (index, (column, cell)) in zip(columns, cells).enumerated() {
+            if index > 0 { line.append(0x20) }
+            let utf8 = cell.utf8
+            // Display width: one column per character (µ and … are one each, not two bytes).
+            let width = utf8.allSatisfy { $0 < 0x80 } ? utf8.count : cell.count
+            let padding = max(0, column.width - width)
+            if column.rightAligned { line.append(contentsOf: repeatElement(0x20, count: padding)) }
+            line.append(contentsOf: utf8)
+            if !column.rightAligned { line.append(contentsOf: repeatElement(0x20, count: padding)) }
+        }
+        return String(decoding: line, as: UTF8.self)
     }
 }
 
