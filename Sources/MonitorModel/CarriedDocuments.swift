@@ -86,13 +86,27 @@ public struct CarriedDocuments: Sendable {
         public var varz: Varz
         /// The server's clock at that `/varz`, so its uptime can be carried forward.
         var varzGatewayzTime: MonitorTime
-        public var routez: Routez?
-        /// A `/routez` failure at the full poll, repeated until the next one.
-        var routezFailure: String?
-        public var healthz: Healthz?
-        /// A `/healthz` failure at the full poll, repeated until the next one.
-        var healthzFailure: String?
+        var routez = Answer<Routez>()
+        var healthz = Answer<Healthz>()
         var accounts: [LinkKey: [AccountInterest]]
+    }
+
+    /// What an optional document (`/routez`, `/healthz`) said at the last poll that asked it, or how it
+    /// failed: both stand until it is asked again.
+    struct Answer<Document: Sendable>: Sendable {
+        var document: Document?
+        var failure: String?
+
+        /// This poll's document: `asked` (and kept) if the poll asked, else the kept one, whose failure is
+        /// then repeated in `partial`.
+        mutating func carry(_ asked: Answer?, _ partial: inout [String]) -> Document? {
+            if let asked {
+                self = asked
+            } else if let failure {
+                partial.append(failure)
+            }
+            return document
+        }
     }
 
     /// A gateway connection as a server reports it: gids are unique per server and direction.
@@ -159,12 +173,8 @@ extension EndpointObservation {
         var varz: Varz?
         var gatewayz: Gatewayz?
         var gatewayzHasAccounts = false
-        var routez: Routez?
-        var routezAsked = false
-        var routezFailure: String?
-        var healthz: Healthz?
-        var healthzAsked = false
-        var healthzFailure: String?
+        var routez: CarriedDocuments.Answer<Routez>?
+        var healthz: CarriedDocuments.Answer<Healthz>?
         var fatal: EndpointFailure?
         var partial: [String] = []
         for kind in MonitorEndpointKind.allCases {
@@ -174,21 +184,11 @@ extension EndpointObservation {
             case .success(.gatewayz(let document)):
                 gatewayz = document
                 gatewayzHasAccounts = kind == .gatewayz
-            case .success(.routez(let document)):
-                routez = document
-                routezAsked = true
-            case .success(.healthz(let document)):
-                healthz = document
-                healthzAsked = true
+            case .success(.routez(let document)): routez = .init(document: document)
+            case .success(.healthz(let document)): healthz = .init(document: document)
             case .failure(let failure):
-                if kind == .routez {
-                    routezAsked = true
-                    routezFailure = failure.message
-                }
-                if kind == .healthz {
-                    healthzAsked = true
-                    healthzFailure = failure.message
-                }
+                if kind == .routez { routez = .init(failure: failure.message) }
+                if kind == .healthz { healthz = .init(failure: failure.message) }
                 if kind.isRequired {
                     if fatal == nil { fatal = failure }
                 } else {
@@ -216,20 +216,8 @@ extension EndpointObservation {
             entry.varz = varz
             entry.varzGatewayzTime = gatewayz.now
         }
-        if routezAsked {
-            entry.routez = routez
-            entry.routezFailure = routezFailure
-        } else {
-            routez = entry.routez
-            if let failure = entry.routezFailure { partial.append(failure) }
-        }
-        if healthzAsked {
-            entry.healthz = healthz
-            entry.healthzFailure = healthzFailure
-        } else {
-            healthz = entry.healthz
-            if let failure = entry.healthzFailure { partial.append(failure) }
-        }
+        let routezDocument = entry.routez.carry(routez, &partial)
+        let healthzDocument = entry.healthz.carry(healthz, &partial)
         var composed = gatewayz
         if gatewayzHasAccounts {
             var accounts: [CarriedDocuments.LinkKey: [AccountInterest]] = [:]
@@ -242,7 +230,8 @@ extension EndpointObservation {
         self.init(
             endpoint: endpoint, observedAt: observedAt,
             outcome: .success(ServerSnapshot(
-                varz: varz, gatewayz: composed, routez: routez, healthz: healthz, routezCarried: !routezAsked && routez != nil)),
+                varz: varz, gatewayz: composed, routez: routezDocument, healthz: healthzDocument,
+                routezCarried: routez == nil && routezDocument != nil)),
             partialFailures: partial)
     }
 
