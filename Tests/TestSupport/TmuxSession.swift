@@ -15,14 +15,15 @@ public final class TmuxSession: @unchecked Sendable {
     public init(command: String, width: Int, height: Int, environment: [String: String] = [:]) throws {
         socket = "gwtop-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let exports = environment.map { "export \($0.key)='\($0.value)'; " }.joined()
-        // The shell stays after the program exits, so the test can see what the terminal looks like then.
+        // The shell stays after the program exits, so the test can see what the terminal looks like then
+        // (for two minutes at most, should a session ever outlive its test).
         // Written to a file and run by bash, so no quoting layer expands `$?` too early.
         let scriptPath = FileManager.default.temporaryDirectory.appendingPathComponent("\(socket).sh").path
         let script = """
             \(exports)\(command)
             echo "[exit $?]"
             echo "tty: $(stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo|isig)$' | tr '\\n' ' ')"
-            sleep 600
+            sleep 120
             """
         try script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
         try tmux(["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", "bash --norc --noprofile \(scriptPath)"])
@@ -61,7 +62,17 @@ public final class TmuxSession: @unchecked Sendable {
         try waitFor(timeout: timeout) { $0.contains(text) }
     }
 
-    public func close() { _ = try? tmux(["kill-server"]) }
+    /// Ends the session's tmux server. `kill-server` alone answered success and left these servers
+    /// running (tmux 3.3a: every session of a full test run was still there afterwards, its shell
+    /// sleeping); killing the session first ends it, and the server with its last session.
+    public func close() {
+        for _ in 0..<3 {
+            _ = try? tmux(["kill-session", "-t", name])
+            _ = try? tmux(["kill-server"])
+            if (try? tmux(["has-session", "-t", name])) == nil { return }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+    }
 
     deinit { close() }
 
