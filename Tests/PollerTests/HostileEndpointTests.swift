@@ -37,6 +37,9 @@ import Testing
              reason: .network, message: "connection reset by the server"),
         Case(name: "dripping body", behaviour: { _ in .drip(body: varz, interval: 0.5) },
              reason: .timeout, message: "timed out after 2s"),
+        // Bodies are gathered under the request's deadline, which must also end a request never answered.
+        Case(name: "accepts and never answers", behaviour: { _ in .hang },
+             reason: .timeout, message: "timed out after 2s"),
         Case(name: "garbage instead of HTTP", behaviour: { _ in .raw(Array("SSH-2.0-OpenSSH_9.2\r\n".utf8)) },
              reason: .network, message: "the answer is not HTTP (invalid constant string); is this the monitoring port?"),
         Case(name: "TLS handshake with a plain HTTP server", behaviour: { _ in .hang },
