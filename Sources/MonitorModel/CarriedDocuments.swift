@@ -79,7 +79,8 @@ public struct DecodedResponses: Sendable {
 /// Polls between full ones ask only `/gatewayz` without accounts: every connection, counter, RTT and
 /// pending figure, at about half the bytes and a quarter of the requests. What they do not ask changes
 /// rarely (identity, version, gateway configuration, routes, interest modes) or is not about the gateway
-/// mesh (health, seen again at the next full poll) and is taken from here. The live poller and replay both decode through this, so a replay shows what was seen live.
+/// mesh (health, seen again at the next full poll) and is taken from here. The live poller and replay
+/// both decode through this, so a replay shows what was seen live.
 public struct CarriedDocuments: Sendable {
     /// One endpoint's carried documents.
     public struct Entry: Sendable {

@@ -223,5 +223,4 @@ struct Painter {
 extension String {
     /// Pads with spaces on the right to `width` characters (never truncates).
     func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
-    func leftPadding(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
 }

@@ -112,7 +112,6 @@ public struct Poller: Sendable {
     }
 }
 
-
 /// When a poll asks everything: the first poll; then the first one at least `every` seconds after the
 /// last full poll (by the clock, so changing the interval in the dashboard keeps the period); and at
 /// least every `longestSpacing` polls, so a replay that jumps finds a full poll within that many records.

@@ -129,8 +129,8 @@ public enum MeshDiagnosis {
         let reachable = context.reachable
         let servers = context.servers
         let thresholds = context.thresholds
-        // Each server's inbound dialers
-        // and outbound targets are indexed once, so a mesh of 25,000 connections is checked in one pass.
+        // Each server's inbound dialers and outbound targets are indexed once, so a mesh of 25,000
+        // connections is checked in one pass.
         var inboundDialers: [String: Set<String>] = [:]
         var outboundTargets: [String: [String: String]] = [:]
         for server in reachable {

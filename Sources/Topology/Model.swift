@@ -190,10 +190,7 @@ public struct Supercluster: Sendable, Equatable {
     public var pairs: [ClusterPairTraffic]
     /// Every cluster name known so far, including ones only named in configuration or seen in earlier
     /// polls: the diagnosis expects a gateway to each of them.
-    public var knownClusters: [String] { didSet { knownClusterSet = Set(knownClusters) } }
-    /// The same names as a set, made once: the expected remotes of each of hundreds of servers are
-    /// asked for by the diagnosis, the reports and every dashboard update.
-    public private(set) var knownClusterSet: Set<String>
+    public var knownClusters: [String]
 
     public init(time: MonitorTime, pollSequence: Int, clusters: [ClusterNode], pairs: [ClusterPairTraffic],
                 knownClusters: [String]) {
@@ -202,7 +199,6 @@ public struct Supercluster: Sendable, Equatable {
         self.clusters = clusters
         self.pairs = pairs
         self.knownClusters = knownClusters
-        self.knownClusterSet = Set(knownClusters)
     }
 
     public var servers: [ServerNode] { clusters.flatMap(\.servers) }
@@ -216,36 +212,21 @@ extension Supercluster {
     /// The clusters `server` should have an outbound gateway to: every known cluster and every one its
     /// configuration names, except its own. Empty for servers without a gateway.
     public func expectedRemotes(for server: ServerNode) -> Set<String> {
-        guard Self.hasGateway(server) else { return [] }
-        var expected = knownClusterSet
-        for remote in server.configuredRemotes { expected.insert(remote) }
-        expected.remove(server.cluster)
-        expected.remove(SuperclusterBuilder.unknownClusterName)
-        return expected
+        guard server.reachable, server.gateway?.name != nil || !server.outbound.isEmpty else { return [] }
+        return Set(knownClusters).union(server.configuredRemotes)
+            .subtracting([server.cluster, SuperclusterBuilder.unknownClusterName])
     }
 
     /// Expected remotes without a working (confirmed) outbound, sorted.
     public func missingOutbound(for server: ServerNode, grace: Double = DiagnosisThresholds().asymmetryGraceSeconds) -> [String] {
-        guard Self.hasGateway(server) else { return [] }
-        // One pass over the connections (a server of a 50-cluster mesh has 49), not one per remote, and
-        // no set of the expected remotes built: nearly always nothing is missing.
+        let expected = expectedRemotes(for: server)
+        guard !expected.isEmpty else { return [] }
+        // One pass over the connections (a server of a 50-cluster mesh has 49), not one per remote.
         var working = Set<String>(minimumCapacity: server.outbound.count)
         for index in server.outbound.indices where !server.outbound[index].isUnconfirmed(grace: grace) {
             working.insert(server.outbound[index].remoteCluster)
         }
-        var missing: Set<String> = []
-        func consider(_ remote: String) {
-            if remote != server.cluster, remote != SuperclusterBuilder.unknownClusterName, !working.contains(remote) {
-                missing.insert(remote)
-            }
-        }
-        for remote in knownClusterSet { consider(remote) }
-        for remote in server.configuredRemotes { consider(remote) }
-        return missing.sorted()
-    }
-
-    private static func hasGateway(_ server: ServerNode) -> Bool {
-        server.reachable && (server.gateway?.name != nil || !server.outbound.isEmpty)
+        return expected.subtracting(working).sorted()
     }
 }
 
@@ -256,4 +237,3 @@ extension Array where Element == ServerNode {
         Dictionary(indices.compactMap { index in self[index].id.map { ($0, index) } }, uniquingKeysWith: { first, _ in first })
     }
 }
-

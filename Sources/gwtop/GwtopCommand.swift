@@ -293,6 +293,12 @@ struct GwtopCommand: AsyncParsableCommand {
             "nats": "\(settings.systemAccount?.urls.map { (try? NatsServerAddress(url: $0).description) ?? "?" }.joined(separator: ",") ?? "-")",
         ])
 
+        // The HTTP client and the NATS connection are closed on every path, errors included.
+        func closeConnections() async {
+            await transport.shutdown()
+            await systemAccount?.stop()
+            await natsClient?.close()
+        }
         var exitCode: Int32 = 0
         do {
             if once || check {
@@ -317,9 +323,7 @@ struct GwtopCommand: AsyncParsableCommand {
                 // The answer is out. Freeing two polls' documents and models object by object (at 250
                 // servers, tens of megabytes of small objects: 40 ms) would only delay the exit a script
                 // waits for, so they are kept to the end and the process ends without freeing them.
-                await transport.shutdown()
-                await systemAccount?.stop()
-                await natsClient?.close()
+                await closeConnections()
                 Self.exitNow(exitCode, keeping: firstFetch, secondFetch, first, second)
             } else if headless {
                 exitCode = await HeadlessMode(
@@ -338,15 +342,10 @@ struct GwtopCommand: AsyncParsableCommand {
                 exitCode = try await runner.run()
             }
         } catch {
-            // The HTTP client must be shut down on every path, errors included.
-            await transport.shutdown()
-            await systemAccount?.stop()
-            await natsClient?.close()
+            await closeConnections()
             throw error
         }
-        await transport.shutdown()
-        await systemAccount?.stop()
-        await natsClient?.close()
+        await closeConnections()
         if exitCode != 0 { throw ExitCode(exitCode) }
     }
 
