@@ -11,7 +11,7 @@ struct DashboardEndToEndTests {
     }
 
     func logPath(_ name: String) -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("gwtop-e2e-\(name)-\(getpid()).log").path
+        TemporaryFiles.path("gwtop-e2e-\(name)-\(getpid()).log")
     }
 
     /// The terminal is back in cooked mode with echo once gwtop has gone.

@@ -32,6 +32,7 @@ func fixturePoll(_ number: Int, topology: String = "healthy", at second: Int64, 
 func temporaryPath(_ name: String) -> String {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gwtop-recording-tests-\(getpid())")
     try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    TemporaryFiles.register(directory.path)
     let path = directory.appendingPathComponent(name).path
     try? FileManager.default.removeItem(atPath: path)
     return path

@@ -128,6 +128,7 @@ public final class LocalSupercluster: Sendable {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("gwtop-it-\(topology)-\(basePort)-\(getpid())").path
         try? FileManager.default.removeItem(atPath: directory)
+        TemporaryFiles.register(directory)
         var arguments = [Self.script, "start", "--dir", directory, "--base-port", "\(basePort)", "--topology", topology]
         if traffic { arguments.append("--traffic") }
         if systemAccount { arguments.append("--system-account") }

@@ -35,6 +35,7 @@ public final class NatsServerProcess: @unchecked Sendable {
         self.port = port
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("gwtop-nats-\(port)-\(getpid())").path
         try? FileManager.default.removeItem(atPath: directory)
+        TemporaryFiles.register(directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         for (name, contents) in files {
             try contents.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)

@@ -18,7 +18,7 @@ public final class TmuxSession: @unchecked Sendable {
         // The shell stays after the program exits, so the test can see what the terminal looks like then
         // (for two minutes at most, should a session ever outlive its test).
         // Written to a file and run by bash, so no quoting layer expands `$?` too early.
-        let scriptPath = FileManager.default.temporaryDirectory.appendingPathComponent("\(socket).sh").path
+        let scriptPath = TemporaryFiles.path("\(socket).sh")
         let script = """
             \(exports)\(command)
             echo "[exit $?]"
