@@ -115,6 +115,11 @@ public struct CarriedDocuments: Sendable {
         var inbound: Bool
         var remoteCluster: String
         var gid: UInt64
+
+        // Hashed by gid alone, which is unique among a server's connections (equality still compares all
+        // three): hashing the cluster name for each of 25,000 connections a poll cost more than the rest
+        // of the lookup.
+        func hash(into hasher: inout Hasher) { hasher.combine(gid) }
     }
 
     public private(set) var entries: [EndpointIdentity: Entry] = [:]
@@ -246,21 +251,23 @@ extension EndpointObservation {
 
     private static func fillAccounts(_ gatewayz: inout Gatewayz, from accounts: [CarriedDocuments.LinkKey: [AccountInterest]]) {
         guard !accounts.isEmpty else { return }
-        for cluster in Array(gatewayz.outboundGateways.keys) {
-            guard let gid = gatewayz.outboundGateways[cluster]?.connection?.cid,
+        // Written through the dictionaries' values in place: reading an entry out, changing it and
+        // storing it back copied each remote (and each array of inbound remotes) on every poll.
+        for index in gatewayz.outboundGateways.indices {
+            let cluster = gatewayz.outboundGateways.keys[index]
+            guard let gid = gatewayz.outboundGateways.values[index].connection?.cid,
                 let known = accounts[CarriedDocuments.LinkKey(inbound: false, remoteCluster: cluster, gid: gid)]
             else { continue }
-            gatewayz.outboundGateways[cluster]?.accounts = known
+            gatewayz.outboundGateways.values[index].accounts = known
         }
-        for cluster in Array(gatewayz.inboundGateways.keys) {
-            guard var remotes = gatewayz.inboundGateways[cluster] else { continue }
-            for index in remotes.indices {
-                guard let gid = remotes[index].connection?.cid,
+        for index in gatewayz.inboundGateways.indices {
+            let cluster = gatewayz.inboundGateways.keys[index]
+            for position in gatewayz.inboundGateways.values[index].indices {
+                guard let gid = gatewayz.inboundGateways.values[index][position].connection?.cid,
                     let known = accounts[CarriedDocuments.LinkKey(inbound: true, remoteCluster: cluster, gid: gid)]
                 else { continue }
-                remotes[index].accounts = known
+                gatewayz.inboundGateways.values[index][position].accounts = known
             }
-            gatewayz.inboundGateways[cluster] = remotes
         }
     }
 }

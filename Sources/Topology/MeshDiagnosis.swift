@@ -126,32 +126,38 @@ public enum MeshDiagnosis {
     /// Both ends polled, only one side has the connection.
     static func asymmetricLinks(_ context: Context) -> [Problem] {
         var problems: [Problem] = []
-        let reachable = context.reachable
         let servers = context.servers
+        let positionByID = context.positionByID
         let thresholds = context.thresholds
-        // Each server's inbound dialers and outbound targets are indexed once, so a mesh of 25,000
-        // connections is checked in one pass.
-        var inboundDialers: [String: Set<String>] = [:]
-        var outboundTargets: [String: [String: String]] = [:]
-        for server in reachable {
-            guard let id = server.id else { continue }
-            var dialers = Set<String>(minimumCapacity: server.inbound.count)
-            for index in server.inbound.indices { if let remoteID = server.inbound[index].remoteServerID { dialers.insert(remoteID) } }
-            inboundDialers[id] = dialers
-            var targets: [String: String] = [:]
-            for index in server.outbound.indices where targets[server.outbound[index].remoteCluster] == nil {
-                targets[server.outbound[index].remoteCluster] = server.outbound[index].remoteServerID ?? ""
+        // Each server's inbound dialers and outbound targets are indexed once, as positions in
+        // `servers`, so a mesh of 25,000 connections is checked in one pass and each server id (56
+        // characters) is hashed about once per connection rather than four times.
+        var dialers = [Set<Int>](repeating: [], count: servers.count)
+        var targets = [[String: Int?]](repeating: [:], count: servers.count)
+        for position in servers.indices where servers[position].reachable && servers[position].id != nil {
+            let inbound = servers[position].inbound
+            var dialing = Set<Int>(minimumCapacity: inbound.count)
+            for index in inbound.indices {
+                if let remoteID = inbound[index].remoteServerID, let remote = positionByID[remoteID] { dialing.insert(remote) }
             }
-            outboundTargets[id] = targets
+            dialers[position] = dialing
+            let outbound = servers[position].outbound
+            var targeting: [String: Int?] = [:]
+            for index in outbound.indices where targeting[outbound[index].remoteCluster] == nil {
+                targeting[outbound[index].remoteCluster] = outbound[index].remoteServerID.flatMap { positionByID[$0] }
+            }
+            targets[position] = targeting
         }
-        for server in reachable {
-            guard let serverID = server.id else { continue }
+        for position in servers.indices where servers[position].reachable {
+            let server = servers[position]
+            // The server as its id finds it (the first of a duplicated id), as every id lookup does.
+            guard let serverID = server.id, let me = positionByID[serverID] else { continue }
             // Copied only when there is something to say (as below): most connections are fine.
             for index in server.outbound.indices {
                 guard let remoteID = server.outbound[index].remoteServerID, let remote = context.reachableServer(id: remoteID),
                     (server.outbound[index].uptime ?? .infinity) >= thresholds.asymmetryGraceSeconds
                 else { continue }
-                if !(inboundDialers[remoteID]?.contains(serverID) ?? false) {
+                if !dialers[remote].contains(me) {
                     let link = server.outbound[index]
                     problems.append(Problem(
                         .warning, .asymmetricLink, cluster: server.cluster, server: server.name,
@@ -164,7 +170,7 @@ public enum MeshDiagnosis {
                 guard let remoteID = server.inbound[index].remoteServerID, let remote = context.reachableServer(id: remoteID),
                     (server.inbound[index].uptime ?? .infinity) >= thresholds.asymmetryGraceSeconds
                 else { continue }
-                if outboundTargets[remoteID]?[server.cluster] != serverID {
+                if (targets[remote][server.cluster] ?? nil) != me {
                     let link = server.inbound[index]
                     problems.append(Problem(
                         .warning, .asymmetricLink, cluster: server.cluster, server: server.name,
@@ -217,9 +223,14 @@ public enum MeshDiagnosis {
         let reachable = context.reachable
         let thresholds = context.thresholds
         for server in reachable {
-            for links in [server.outbound, server.inbound] {
-                for index in links.indices where links[index].hasHealthFinding(thresholds) {
-                    let link = links[index]
+            for direction in [GatewayDirection.outbound, .inbound] {
+                // The test reads each link where it lies; only a link with a finding is copied out.
+                let count = direction == .outbound ? server.outbound.count : server.inbound.count
+                for index in 0..<count {
+                    let found = direction == .outbound
+                        ? server.outbound[index].hasHealthFinding(thresholds) : server.inbound[index].hasHealthFinding(thresholds)
+                    guard found else { continue }
+                    let link = direction == .outbound ? server.outbound[index] : server.inbound[index]
                     var subject: String {
                         let direction = link.direction == .outbound ? "outbound \(link.logToken) to" : "inbound \(link.logToken) from"
                         return "\(label(server)) \(direction) \(remoteLabel(link))"

@@ -60,6 +60,36 @@ import Testing
         #expect(model.cluster(named: "a")?.servers.map(\.name) == ["a1", "a2", "a3"])
     }
 
+    /// Links come out ordered by remote cluster (outbound) and by cluster, remote name and gid (inbound),
+    /// each one whole, whatever order the server's JSON objects arrived in.
+    @Test func linksAreOrderedAndKeptWhole() {
+        let clusters = (0..<40).map { "c\(String(format: "%02d", $0))" }
+        var hub = ServerSpec(id: "HUB", name: "hub", cluster: "zz")
+        var generator = SystemRandomNumberGenerator()
+        for (index, cluster) in clusters.shuffled(using: &generator).enumerated() {
+            hub.outbound.append(LinkSpec(cluster: cluster, gid: UInt64(1000 + index), remoteID: "R-\(cluster)", inMsgs: Int64(index)))
+            for dialer in (0..<3).shuffled(using: &generator) {
+                hub.inbound.append(LinkSpec(
+                    cluster: cluster, gid: UInt64(5000 + index * 10 + dialer), remoteID: "D-\(cluster)-\(dialer)",
+                    outMsgs: Int64(index * 10 + dialer)))
+            }
+        }
+        let model = SuperclusterBuilder.build(poll: poll(1, at: 1000, [hub]), previous: nil)
+        let node = model.server(id: "HUB")
+        #expect(node?.outbound.map(\.remoteCluster) == clusters)
+        #expect(node?.inbound.map(\.remoteServerID) == clusters.flatMap { cluster in (0..<3).map { "D-\(cluster)-\($0)" } })
+        // Every link still carries its own fields: the gid and counters it was given travel with it.
+        for link in node?.outbound ?? [] {
+            let original = hub.outbound.first { $0.gid == link.gid }
+            #expect(original?.cluster == link.remoteCluster && original?.inMsgs == link.inMsgs && original?.remoteID == link.remoteServerID)
+        }
+        for link in node?.inbound ?? [] {
+            let original = hub.inbound.first { $0.gid == link.gid }
+            #expect(original?.cluster == link.remoteCluster && original?.outMsgs == link.outMsgs && original?.remoteID == link.remoteServerID)
+        }
+        #expect(node?.inbound.count == 120)
+    }
+
     @Test func namesResolveThroughPolledVarz() {
         let model = SuperclusterBuilder.build(poll: poll(1, at: 1000, healthyTwoClusters()), previous: nil)
         #expect(model.server(id: "A1")?.outbound.first?.remoteServerName == "b1")
