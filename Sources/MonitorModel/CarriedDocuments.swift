@@ -13,6 +13,9 @@ public struct DecodedResponses: Sendable {
 
     public init(_ responses: [RawResponse]) { merge(responses) }
 
+    /// The result for `kind`, moved out.
+    mutating func take(_ kind: MonitorEndpointKind) -> Result<Document, EndpointFailure>? { results.removeValue(forKey: kind) }
+
     public mutating func merge(_ responses: [RawResponse]) {
         for response in responses {
             results[response.kind] = Self.decode(response)
@@ -175,7 +178,11 @@ extension EndpointObservation {
     /// updating it. A failure of varz or gatewayz makes the whole endpoint fail (with the first failing
     /// document named) and drops what was carried, so the next poll asks everything again; routez and
     /// healthz failures only become `partialFailures`.
-    public init(endpoint: EndpointIdentity, observedAt: MonitorTime, decoded: DecodedResponses, carried: inout CarriedDocuments.Entry?) {
+    ///
+    /// `decoded` is consumed: its documents are moved out, so the `/gatewayz` one is the only reference to
+    /// its dictionaries and filling in the carried accounts changes them in place instead of copying
+    /// every remote of the server first.
+    public init(endpoint: EndpointIdentity, observedAt: MonitorTime, decoded: consuming DecodedResponses, carried: inout CarriedDocuments.Entry?) {
         var varz: Varz?
         var gatewayz: Gatewayz?
         var gatewayzHasAccounts = false
@@ -183,8 +190,9 @@ extension EndpointObservation {
         var healthz: CarriedDocuments.Answer<Healthz>?
         var fatal: EndpointFailure?
         var partial: [String] = []
+        let varzAsked = decoded.results[.varz] != nil
         for kind in MonitorEndpointKind.allCases {
-            guard let result = decoded.results[kind] else { continue }
+            guard let result = decoded.take(kind) else { continue }
             switch result {
             case .success(.varz(let document)): varz = document
             case .success(.gatewayz(let document)):
@@ -202,7 +210,7 @@ extension EndpointObservation {
                 }
             }
         }
-        guard fatal == nil, let gatewayz else {
+        guard fatal == nil, var gatewayz = consume gatewayz else {
             carried = nil
             self.init(
                 endpoint: endpoint, observedAt: observedAt,
@@ -218,25 +226,25 @@ extension EndpointObservation {
             return
         }
         var entry = previous ?? CarriedDocuments.Entry(varz: varz, varzGatewayzTime: gatewayz.now, accounts: [:])
-        if decoded.results[.varz] != nil {
+        if varzAsked {
             entry.varz = varz
             entry.varzGatewayzTime = gatewayz.now
         }
         let routezDocument = entry.routez.carry(routez, &partial)
         let healthzDocument = entry.healthz.carry(healthz, &partial)
-        var composed = gatewayz
         if gatewayzHasAccounts {
             var accounts: [CarriedDocuments.LinkKey: [AccountInterest]] = [:]
             CarriedDocuments.forEachConnection(of: gatewayz) { key, remote in accounts[key] = remote.accounts }
             entry.accounts = accounts
         } else {
-            Self.fillAccounts(&composed, from: entry.accounts)
+            // The answer's only copy (the responses were consumed), so it is filled in place.
+            Self.fillAccounts(&gatewayz, from: entry.accounts)
         }
         carried = entry
         self.init(
             endpoint: endpoint, observedAt: observedAt,
             outcome: .success(ServerSnapshot(
-                varz: varz, gatewayz: composed, routez: routezDocument, healthz: healthzDocument,
+                varz: varz, gatewayz: gatewayz, routez: routezDocument, healthz: healthzDocument,
                 routezCarried: routez == nil && routezDocument != nil)),
             partialFailures: partial)
     }
@@ -252,21 +260,27 @@ extension EndpointObservation {
     private static func fillAccounts(_ gatewayz: inout Gatewayz, from accounts: [CarriedDocuments.LinkKey: [AccountInterest]]) {
         guard !accounts.isEmpty else { return }
         // Written through the dictionaries' values in place: reading an entry out, changing it and
-        // storing it back copied each remote (and each array of inbound remotes) on every poll.
-        for index in gatewayz.outboundGateways.indices {
-            let cluster = gatewayz.outboundGateways.keys[index]
-            guard let gid = gatewayz.outboundGateways.values[index].connection?.cid,
+        // storing it back copied each remote (and each array of inbound remotes) on every poll. The
+        // indices are walked by hand: a dictionary's `indices` holds a reference to its storage, and the
+        // first write would then copy the whole dictionary.
+        var outbound = gatewayz.outboundGateways.startIndex
+        while outbound != gatewayz.outboundGateways.endIndex {
+            defer { gatewayz.outboundGateways.formIndex(after: &outbound) }
+            let cluster = gatewayz.outboundGateways.keys[outbound]
+            guard let gid = gatewayz.outboundGateways.values[outbound].connection?.cid,
                 let known = accounts[CarriedDocuments.LinkKey(inbound: false, remoteCluster: cluster, gid: gid)]
             else { continue }
-            gatewayz.outboundGateways.values[index].accounts = known
+            gatewayz.outboundGateways.values[outbound].accounts = known
         }
-        for index in gatewayz.inboundGateways.indices {
-            let cluster = gatewayz.inboundGateways.keys[index]
-            for position in gatewayz.inboundGateways.values[index].indices {
-                guard let gid = gatewayz.inboundGateways.values[index][position].connection?.cid,
+        var inbound = gatewayz.inboundGateways.startIndex
+        while inbound != gatewayz.inboundGateways.endIndex {
+            defer { gatewayz.inboundGateways.formIndex(after: &inbound) }
+            let cluster = gatewayz.inboundGateways.keys[inbound]
+            for position in 0..<gatewayz.inboundGateways.values[inbound].count {
+                guard let gid = gatewayz.inboundGateways.values[inbound][position].connection?.cid,
                     let known = accounts[CarriedDocuments.LinkKey(inbound: true, remoteCluster: cluster, gid: gid)]
                 else { continue }
-                gatewayz.inboundGateways.values[index][position].accounts = known
+                gatewayz.inboundGateways.values[inbound][position].accounts = known
             }
         }
     }

@@ -97,7 +97,7 @@ public struct Poller: Sendable {
         }
         var entry = carried
         let observedAt = now()
-        let observation = EndpointObservation(endpoint: target.identity, observedAt: observedAt, decoded: decoded, carried: &entry)
+        let observation = EndpointObservation(endpoint: target.identity, observedAt: observedAt, decoded: consume decoded, carried: &entry)
         return (EndpointRawPoll(endpoint: target.identity, observedAt: observedAt, responses: responses), observation, entry)
     }
 
