@@ -342,10 +342,15 @@ public enum DashboardView {
         // "? help" always shows, so every other key can be found however narrow the terminal.
         let help = KeyMap.binding(for: .help)
         let helpWidth = help.map { displayWidth(of: footerKey($0)) + displayWidth(of: $0.footer ?? "") + 3 } ?? 0
+        // What the last key did ("event: …" after n in a replay) goes before the key hints: they are
+        // all on the help screen, the message is nowhere else. It takes what it needs up to the space
+        // left by "? help", is cut with an ellipsis beyond that, and the hints fill what remains.
+        let message = state.statusMessage.map { fitted(" " + $0 + " ", width: max(0, area.width - helpWidth), ellipsis: state.glyphs.ellipsis) }
+        let messageWidth = message.map(displayWidth(of:)) ?? 0
         for binding in KeyMap.bindings(replay: state.replay != nil) where binding.action != .help {
             guard let word = binding.footer else { continue }
             let key = footerKey(binding)
-            if x + displayWidth(of: key) + displayWidth(of: word) + 3 > area.maxX - helpWidth { break }
+            if x + displayWidth(of: key) + displayWidth(of: word) + 3 > area.maxX - helpWidth - messageWidth { break }
             x = buffer.put(" " + key, x: x, y: area.y, role: .footerKey)
             x = buffer.put(" " + word + " ", x: x, y: area.y, role: .footer)
         }
@@ -353,10 +358,25 @@ public enum DashboardView {
             x = buffer.put(" " + footerKey(help), x: x, y: area.y, role: .footerKey)
             x = buffer.put(" " + word + " ", x: x, y: area.y, role: .footer)
         }
-        if let message = state.statusMessage {
-            let text = " " + message + " "
-            buffer.put(text, x: max(x, area.maxX - displayWidth(of: text)), y: area.y, role: .title)
+        if let message {
+            buffer.put(message, x: max(x, area.maxX - messageWidth), y: area.y, role: .title)
         }
+    }
+
+    /// `text` if it fits in `width` columns, else its start and `ellipsis` in exactly that many or fewer.
+    static func fitted(_ text: String, width: Int, ellipsis: String) -> String {
+        guard displayWidth(of: text) > width else { return text }
+        let room = width - displayWidth(of: ellipsis)
+        guard room > 0 else { return "" }
+        var kept = ""
+        var used = 0
+        for character in text {
+            let w = displayWidth(of: character)
+            if used + w > room { break }
+            kept.append(character)
+            used += w
+        }
+        return kept + ellipsis
     }
 
     /// A one-line text field in the footer: label, what was typed, a cursor, then a hint.

@@ -53,7 +53,7 @@ struct DashboardEndToEndTests {
 
         // Resizes: down to 80×24, below the minimum, and back.
         try session.resize(width: 80, height: 24)
-        screen = try session.waitFor { $0.contains("NAME") && $0.split(separator: "\n").allSatisfy { $0.count <= 80 } }
+        screen = try session.waitFor("the tree within 80 columns") { $0.contains("NAME") && $0.split(separator: "\n").allSatisfy { $0.count <= 80 } }
         #expect(screen.contains("GID"))
         try session.resize(width: 50, height: 12)
         _ = try session.waitFor("terminal too small (need 64×16, have 50×12)")
@@ -149,7 +149,7 @@ struct DashboardEndToEndTests {
         try session.send("n")
         screen = try session.waitFor("event:")
         try session.send("n")
-        screen = try session.waitFor { $0.contains("4/5 servers up") || $0.contains("no later event") }
+        screen = try session.waitFor("the outage or the last event") { $0.contains("4/5 servers up") || $0.contains("no later event") }
         for _ in 0..<5 where !screen.contains("4/5 servers up") {
             try session.send("n")
             screen = try session.waitFor("event:")

@@ -174,6 +174,21 @@ import Testing
         #expect(huge.bytesSent < 16 << 20, "the client stopped reading early; server managed to send \(huge.bytesSent) bytes")
     }
 
+    /// No Content-Length to refuse up front: the cap must be enforced on the bytes as they stream in.
+    @Test func hugeChunkedBodyIsAbandonedWithoutReadingIt() async throws {
+        let huge = try LoopbackHTTPServer { _ in .hugeChunkedBody(bytes: 64 << 20) }
+        defer { huge.stop() }
+        let (cycle, elapsed) = try await poll([huge.url], timeout: 5, maxBody: 1 << 20)
+        let observation = try #require(cycle.snapshot.observations.first)
+        #expect(observation.failure?.reason == .tooLarge, "\(String(describing: observation.failure))")
+        #expect(observation.failure?.message == "response body larger than 1 MiB, abandoned")
+        #expect(elapsed < 4, "abandoned at the cap, not at the timeout: \(elapsed) s")
+        try await Task.sleep(for: .milliseconds(300))
+        // Loopback socket buffers and the reads already under way take 17-21 MiB of the 64 before the
+        // close reaches the server (measured); reading it all would be 64.
+        #expect(huge.bytesSent < 32 << 20, "the client stopped reading early; server managed to send \(huge.bytesSent) bytes")
+    }
+
     @Test func httpErrorsAndNonJSONAreNamed() async throws {
         let html = try LoopbackHTTPServer { path in
             path == "/varz" ? .respond(status: 502, body: Array("<html>Bad Gateway</html>".utf8)) : .respond(status: 200, body: Array("{}".utf8))

@@ -123,6 +123,25 @@ struct TestFailure: Error, CustomStringConvertible {
         #expect(screen.lines.last!.contains("? help"))
     }
 
+    /// What a key did is read in the footer even when the key hints alone would fill it: the event `n`
+    /// jumped to, whole at 120 columns, cut with an ellipsis at 80, and "? help" still there.
+    @Test func statusMessageIsShownBeforeTheKeyHints() throws {
+        let message = "event: c1 (central) at http://127.0.0.1:23208 stopped answering: connection refused"
+        for (width, whole) in [(120, true), (80, false)] {
+            var state = try replayState(width: width, height: 30)
+            _ = DashboardUpdate.update(&state, .status(message))
+            let footer = try #require(DashboardView.render(state).lines.last)
+            #expect(footer.contains("? help"), "\(footer)")
+            #expect(footer.count <= width)
+            if whole {
+                #expect(footer.contains(" " + message), "\(footer)")
+            } else {
+                #expect(footer.contains("event: c1 (central) at http://127.0.0.1:232"), "\(footer)")
+                #expect(footer.trimmingCharacters(in: .whitespaces).hasSuffix("…"), "\(footer)")
+            }
+        }
+    }
+
     @Test func replayKeysBecomeReplayCommands() throws {
         var state = try replayState()
         #expect(press(&state, .character(" ")) == [.replay(.togglePause)])

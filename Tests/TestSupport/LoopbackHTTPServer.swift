@@ -11,8 +11,11 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         case respond(status: Int, body: [UInt8])
         /// Accept, read the request, never answer.
         case hang
-        /// Announce `bytes` with Content-Length and stream zeros until done or the client gives up.
+        /// Announce `bytes` with Content-Length and stream spaces until done or the client gives up.
         case hugeBody(bytes: Int)
+        /// The same without announcing a length: `Transfer-Encoding: chunked`, 64 KiB chunks, so only
+        /// the bytes as they arrive can tell the client the body is too big.
+        case hugeChunkedBody(bytes: Int)
         /// Answer after a delay.
         case delayed(seconds: Double, status: Int, body: [UInt8])
         /// Announce `body.count` bytes, then send one byte every `interval` seconds.
@@ -169,6 +172,18 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
                     guard write(client, Array(chunk[0..<size]), countsAsBody: true) else { return }
                     remaining -= size
                 }
+            case .hugeChunkedBody(let bytes):
+                let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                guard write(client, Array(head.utf8)) else { return }
+                let chunk = [UInt8](repeating: UInt8(ascii: " "), count: 65536)
+                var remaining = bytes
+                while remaining > 0, !isStopped {
+                    let size = min(remaining, chunk.count)
+                    let framed = Array("\(String(size, radix: 16))\r\n".utf8) + chunk[0..<size] + Array("\r\n".utf8)
+                    guard write(client, framed, countsAsBody: true) else { return }
+                    remaining -= size
+                }
+                guard write(client, Array("0\r\n\r\n".utf8)) else { return }
             }
         }
     }

@@ -45,9 +45,11 @@ public final class TmuxSession: @unchecked Sendable {
         try tmux(["resize-window", "-t", name, "-x", "\(width)", "-y", "\(height)"])
     }
 
-    /// Polls the screen until `condition` holds or `timeout` passes; returns the last screen.
+    /// Polls the screen until `condition` holds and returns that screen; throws when `timeout` passes
+    /// first, with the last screen in the error, so a step the dashboard never reached fails its test
+    /// there (a wait whose result was ignored used to let the test go on as if it had).
     @discardableResult
-    public func waitFor(timeout: Double = 10, _ condition: (String) -> Bool) throws -> String {
+    public func waitFor(_ what: String = "the condition", timeout: Double = 10, _ condition: (String) -> Bool) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         var last = ""
         repeat {
@@ -55,11 +57,12 @@ public final class TmuxSession: @unchecked Sendable {
             if condition(last) { return last }
             Thread.sleep(forTimeInterval: 0.05)
         } while Date() < deadline
-        return last
+        throw TmuxError("waited \(timeout) s for \(what); the screen was:\n\(last)")
     }
 
+    @discardableResult
     public func waitFor(_ text: String, timeout: Double = 10) throws -> String {
-        try waitFor(timeout: timeout) { $0.contains(text) }
+        try waitFor("\"\(text)\"", timeout: timeout) { $0.contains(text) }
     }
 
     /// Ends the session's tmux server. `kill-server` alone answered success and left these servers
