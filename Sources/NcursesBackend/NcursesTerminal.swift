@@ -20,6 +20,7 @@ public final class NcursesTerminal: TerminalBackend {
     private var styleByRole: [StyleRole: (attrs: attr_t, pair: Int16)] = [:]
     private var lastDrawn: CellBuffer?
     private var restored = false
+    public private(set) var hasHungUp = false
 
     /// - Parameters:
     ///   - forceASCII: ASCII glyphs even when the locale's codeset is UTF-8 (`--ascii`).
@@ -130,7 +131,12 @@ public final class NcursesTerminal: TerminalBackend {
         wtimeout(window, Int32(timeoutMilliseconds))
         var value: wint_t = 0
         let result = gw_get_wch(window, &value)
-        if result == gw_err() { return nil }
+        if result == gw_err() {
+            // A timeout and a dead terminal both read as ERR; only the second leaves the input hung up.
+            var input = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+            if poll(&input, 1, 0) > 0, input.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 { hasHungUp = true }
+            return nil
+        }
         if result == gw_key_code_yes() {
             let code = Int32(value)
             switch code {

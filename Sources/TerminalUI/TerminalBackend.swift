@@ -37,6 +37,10 @@ public protocol TerminalBackend: AnyObject {
     func draw(_ buffer: CellBuffer)
     /// Waits up to `timeoutMilliseconds` for a key; nil when none arrived.
     func readKey(timeoutMilliseconds: Int) -> Key?
+    /// True once the terminal has gone (an SSH connection dropped, a terminal window closed): its input
+    /// has hung up. A hangup signal does not always arrive: a parent shell that ignores SIGHUP (as under
+    /// `nohup`) survives the hangup, and the kernel then signals no one else; reads just fail at once.
+    var hasHungUp: Bool { get }
     /// Gives the terminal back as it was. Safe to call more than once.
     func restore()
 }

@@ -151,7 +151,14 @@ final class UIThread: @unchecked Sendable {
                 dirty = true
             }
             var keyArrived: ContinuousClock.Instant?
-            if let key = backend.readKey(timeoutMilliseconds: 50) {
+            let key = backend.readKey(timeoutMilliseconds: 50)
+            if key == nil, backend.hasHungUp {
+                // No one may send SIGHUP (see hasHungUp): without this the loop would spin on failing reads.
+                runner.logger.info("the terminal hung up")
+                mailbox.stop(SIGHUP)
+                break
+            }
+            if let key {
                 keyArrived = ContinuousClock.now
                 if key == .resize {
                     let size = backend.size

@@ -185,6 +185,37 @@ struct DashboardEndToEndTests {
         }
     }
 
+    /// The terminal goes away (an SSH connection drops) under a shell that ignores SIGHUP, as under
+    /// `nohup`: the shell, which the kernel signals, survives, and nothing signals gwtop; its reads just
+    /// fail. It must notice and exit, not stay behind spinning on them (it did, at 55-80 % of a core).
+    @Test func aTerminalThatHangsUpEndsGwtopWithoutASignal() throws {
+        let log = logPath("hangup")
+        let demo = Fixtures.repositoryRoot.appendingPathComponent("Demo/incident.gwtoprec").path
+        let session = try TmuxSession(
+            command: "trap '' HUP; \(GwtopBinary.path) --replay \(demo) --log \(log)", width: 100, height: 30)
+        defer { session.close() }
+        _ = try session.waitFor("REPLAY")
+        let shell = try session.tmux(["display-message", "-p", "-t", session.name, "#{pane_pid}"])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let children = try String(contentsOfFile: "/proc/\(shell)/task/\(shell)/children", encoding: .utf8)
+        let pid = try #require(children.split(separator: " ").first.flatMap { Int32($0) }, "gwtop under the shell \(shell)")
+        func running() -> Bool {
+            // A zombie has exited too: once tmux is gone, no one may reap it at once.
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+            let state = stat.split(separator: ")").last?.split(separator: " ").first
+            return state != "Z" && state != "X"
+        }
+        #expect(running())
+        session.close()
+        let deadline = Date().addingTimeInterval(5)
+        while running() && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        let stillRunning = running()
+        if stillRunning { kill(pid, SIGKILL) }
+        #expect(!stillRunning, "gwtop outlived its terminal")
+        let logText = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(logText.contains("the terminal hung up"), "\(logText)")
+    }
+
     @Test func keysAreAnsweredWhileEveryEndpointHangs() throws {
         let hanging = try LoopbackHTTPServer { _ in .hang }
         defer { hanging.stop() }
