@@ -211,6 +211,8 @@ struct DashboardEndToEndTests {
         while running() && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
         let stillRunning = running()
         if stillRunning { kill(pid, SIGKILL) }
+        // The shell ignores the hangup too and would sleep on after gwtop.
+        if let shellPID = Int32(shell) { kill(shellPID, SIGKILL) }
         #expect(!stillRunning, "gwtop outlived its terminal")
         let logText = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(logText.contains("the terminal hung up"), "\(logText)")
