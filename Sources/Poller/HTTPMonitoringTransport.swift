@@ -34,6 +34,9 @@ public final class HTTPMonitoringTransport: MonitoringTransport {
         configuration.httpVersion = .http1Only
         // A refused connection is news for this cycle: report it now rather than retry until the deadline.
         configuration.connectionPool.retryConnectionEstablishment = false
+        // No tracing: gwtop bootstraps no tracer, and the default no-op one still had each request's
+        // span attributes (URL, port, …) worked out, 1.7 % of a --once at 250 servers.
+        configuration.tracing.tracer = nil
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.timeout = timeout
         self.maxBodyBytes = maxBodyBytes
@@ -82,9 +85,10 @@ public final class HTTPMonitoringTransport: MonitoringTransport {
             } onCancel: {
                 task.cancel()
             }
-            return RawResponse(
-                kind: kind, statusCode: Int(response.status.code), body: response.body.map { Data($0.readableBytesView) } ?? Data(),
-                elapsed: elapsed())
+            // Copied from the buffer's bytes in one go: `Data(buffer.readableBytesView)` went byte by byte
+            // through the generic sequence initialiser (2 % of a --once at 250 servers).
+            let body = response.body.map { buffer in buffer.withUnsafeReadableBytes { Data($0) } } ?? Data()
+            return RawResponse(kind: kind, statusCode: Int(response.status.code), body: body, elapsed: elapsed())
         } catch {
             return RawResponse(
                 kind: kind, statusCode: nil, body: Data(), failure: Self.classify(error, timeout: timeout, maxBodyBytes: maxBodyBytes),
