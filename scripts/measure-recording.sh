@@ -27,6 +27,6 @@ while offset + 28 <= len(data):
     records += 1; compressed += plen; raw += rlen; offset += 28 + plen
 per_poll = len(data) / records
 print(f"servers {servers}, {records} polls in {seconds:.0f} s, file {len(data)} bytes")
-print(f"per poll: {per_poll:.0f} bytes ({raw / records:.0f} bytes of JSON before compression, ratio {raw / compressed:.1f}:1)")
+print(f"per poll: {per_poll:.0f} bytes ({raw / records:.0f} bytes of payload before compression, ratio {raw / compressed:.1f}:1)")
 print(f"per server per hour at 1 s: {per_poll / servers * 3600 / 1048576:.2f} MiB")
 PY

@@ -59,7 +59,7 @@ public struct Recording: Sendable {
     public var count: Int { frames.count }
 
     public func poll(at index: Int) throws -> RecordedPoll {
-        try RecordedPoll(json: try frames[index].inflate())
+        try RecordedPoll(payload: try frames[index].inflate())
     }
 
     public func time(at index: Int) -> MonitorTime { MonitorTime(nanosecondsSince1970: frames[index].timeNanoseconds) }

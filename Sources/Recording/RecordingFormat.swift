@@ -5,7 +5,8 @@ public import Foundation
 ///     file   = "GWTOPREC" version:u32le flags:u32le   (16 bytes, once)
 ///     record = "GREC" payloadLength:u32le rawLength:u32le payloadCRC:u32le time:i64le headerCRC:u32le payload
 ///
-/// `payload` is a zlib stream of one poll as JSON (`RecordedPoll`); `time` is the poll's finish in
+/// `payload` is a zlib stream of one poll (`RecordedPoll`: its JSON, then its bodies as they arrived;
+/// see `RecordedPollJSON` for the two payload formats); `time` is the poll's finish in
 /// nanoseconds since 1970, so a reader indexes a recording without inflating it. Each record is written
 /// with one write(2), so a recorder killed at any moment leaves every earlier record intact and at
 /// worst a torn last one, which the CRCs reveal.
@@ -26,11 +27,11 @@ public enum RecordingFormat {
     }
 
     /// One framed record, ready for a single write.
-    public static func frame(json: Data, timeNanoseconds: Int64) throws -> Data {
-        let payload = try Zlib.compress(json)
+    public static func frame(payload raw: Data, timeNanoseconds: Int64) throws -> Data {
+        let payload = try Zlib.compress(raw)
         var header = Data(recordMagic)
         header.appendLittleEndian(UInt32(payload.count))
-        header.appendLittleEndian(UInt32(json.count))
+        header.appendLittleEndian(UInt32(raw.count))
         header.appendLittleEndian(Zlib.crc32(payload))
         header.appendLittleEndian(UInt64(bitPattern: timeNanoseconds))
         header.appendLittleEndian(Zlib.crc32(header))

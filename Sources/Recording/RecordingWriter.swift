@@ -50,7 +50,7 @@ public final class RecordingWriter: @unchecked Sendable {
     /// Compresses and appends one poll; returns the bytes written.
     @discardableResult
     public func append(_ poll: RecordedPoll) throws -> Int {
-        let frame = try RecordingFormat.frame(json: try poll.encodedJSON(), timeNanoseconds: poll.finishedAt.nanosecondsSince1970)
+        let frame = try RecordingFormat.frame(payload: try poll.encodedPayload(), timeNanoseconds: poll.finishedAt.nanosecondsSince1970)
         try lock.withLock { try write(frame) }
         lock.withLock {
             recordsWritten += 1

@@ -71,6 +71,54 @@ func writeRecording(_ path: String, count: Int, failingAt: [Int: Set<String>] = 
         }
     }
 
+    /// Records are written in format 2 (the JSON, then the bodies as bytes); format 1 records, with each
+    /// body a string (or base64) inside the JSON, as gwtop wrote them before, still read the same. A file
+    /// may hold both: an old recording appended to by a newer gwtop.
+    @Test func bothPayloadFormatsReadTheSame() throws {
+        let poll = try fixturePoll(1, at: 1_800_000_000)
+        let payload = try poll.encodedPayload()
+        #expect(payload.prefix(4).elementsEqual(Array("GRP2".utf8)))
+        #expect(try RecordedPoll(payload: payload) == poll)
+
+        let binary = Data([0xFF, 0xFE, 0x00, 0x41])
+        let text = String(decoding: poll.endpoints[0].responses[0].body, as: UTF8.self)
+        let bodyString = String(decoding: try JSONEncoder().encode(text), as: UTF8.self)
+        let formatOne = #"{"format":1,"sequence":7,"started_ns":5,"finished_ns":6,"endpoints":[{"url":"http://a:8222","observed_ns":6,"responses":["#
+            + #"{"kind":"varz","status":200,"elapsed":0.5,"body":\#(bodyString)},"#
+            + #"{"kind":"routez","status":502,"elapsed":0.25,"body_base64":"\#(binary.base64EncodedString())"},"#
+            + #"{"kind":"gatewayz","elapsed":2,"failure_reason":"timeout","failure":"timed out after 2s"}]}]}"#
+        var data = RecordingFormat.fileHeader()
+        data.append(try RecordingFormat.frame(payload: Data(formatOne.utf8), timeNanoseconds: 6))
+        data.append(try RecordingFormat.frame(payload: payload, timeNanoseconds: poll.finishedAt.nanosecondsSince1970))
+        let recording = try Recording(path: "mixed", data: data)
+        #expect(recording.warnings.isEmpty)
+        let old = try recording.poll(at: 0)
+        #expect(old.sequence == 7 && old.endpoints.count == 1)
+        #expect(old.endpoints[0].responses[0].body == poll.endpoints[0].responses[0].body)
+        #expect(old.endpoints[0].responses[1].body == binary && old.endpoints[0].responses[1].statusCode == 502)
+        #expect(old.endpoints[0].responses[2].failure == EndpointFailure(.timeout, "timed out after 2s"))
+        #expect(try recording.poll(at: 1) == poll)
+    }
+
+    /// A format 2 record whose JSON points outside its bodies, or claims more JSON than there is, is
+    /// unreadable with a reason (the CRC only says the bytes are as written, not that the writer was right).
+    @Test func formatTwoPayloadsThatPointOutsideThemselvesAreRejected() throws {
+        func payload(json: String, bodies: String, claimedLength: Int? = nil) -> Data {
+            var data = Data("GRP2".utf8)
+            let length = UInt32(claimedLength ?? json.utf8.count)
+            withUnsafeBytes(of: length.littleEndian) { data.append(contentsOf: $0) }
+            return data + Data(json.utf8) + Data(bodies.utf8)
+        }
+        let json = #"{"format":2,"sequence":1,"started_ns":0,"finished_ns":1,"endpoints":[{"url":"u","observed_ns":1,"responses":[{"kind":"varz","elapsed":0,"body_at":2,"body_bytes":9}]}]}"#
+        #expect { _ = try RecordedPoll(payload: payload(json: json, bodies: "{}abc")) } throws: {
+            "\($0)".contains("a body at 2 of 9 bytes, outside the record's 5")
+        }
+        #expect(try RecordedPoll(payload: payload(json: json, bodies: "..{\"a\":123}..")).endpoints[0].responses[0].body == Data(#"{"a":123}"#.utf8))
+        #expect { _ = try RecordedPoll(payload: payload(json: json, bodies: "", claimedLength: 5000)) } throws: {
+            "\($0)".contains("record claims 5000 bytes of JSON")
+        }
+    }
+
     @Test func appendingToAnExistingRecordingContinuesIt() throws {
         let path = temporaryPath("append.gwtoprec")
         _ = try writeRecording(path, count: 2)
@@ -155,7 +203,7 @@ func writeRecording(_ path: String, count: Int, failingAt: [Int: Set<String>] = 
         _ = try writeRecording(path, count: 1)
         var data = try Data(contentsOf: URL(fileURLWithPath: path))
         data.append(Data("GREC this is not a record GRE".utf8))
-        data.append(try RecordingFormat.frame(json: try fixturePoll(2, at: 1_800_000_001).encodedJSON(), timeNanoseconds: 1_800_000_001_000_000_000))
+        data.append(try RecordingFormat.frame(payload: try fixturePoll(2, at: 1_800_000_001).encodedPayload(), timeNanoseconds: 1_800_000_001_000_000_000))
         let recording = try Recording(path: "garbage", data: data)
         #expect(recording.count == 2)
         #expect(recording.warnings.count == 1)
@@ -316,7 +364,7 @@ func writeRecording(_ path: String, count: Int, failingAt: [Int: Set<String>] = 
         let path = temporaryPath("badlast.gwtoprec")
         let polls = try writeRecording(path, count: 3)
         var data = try Data(contentsOf: URL(fileURLWithPath: path))
-        data.append(try RecordingFormat.frame(json: Data(#"{"format":1,"sequence":9,"started_ns":0,"finished_ns":1,"endpoints":[{"url":"u","observed_ns":1,"responses":[{"kind":"\u001b]0;PWNED\u0007","elapsed":0}]}]}"#.utf8),
+        data.append(try RecordingFormat.frame(payload: Data(#"{"format":1,"sequence":9,"started_ns":0,"finished_ns":1,"endpoints":[{"url":"u","observed_ns":1,"responses":[{"kind":"\u001b]0;PWNED\u0007","elapsed":0}]}]}"#.utf8),
                                               timeNanoseconds: 1_900_000_000_000_000_000))
         let recording = try Recording(path: "badlast", data: data)
         #expect(recording.count == 4)
