@@ -109,8 +109,9 @@ extension RecordedPoll {
 
     /// A record's payload, either format (see `RecordedPollJSON`).
     init(payload: Data) throws {
-        var json = payload
-        var bodies = Data()
+        // Slices of the payload, not copies: only each body is copied out, once.
+        var json = payload[...]
+        var bodies = Data()[...]
         let isFormat2 = payload.count >= 8 && payload.prefix(4).elementsEqual(Self.payloadMagic)
         if isFormat2 {
             let length = Int(payload.readLittleEndian(at: 4) as UInt32)
@@ -118,8 +119,8 @@ extension RecordedPoll {
             guard length <= payload.count - 8 else {
                 throw InvalidRecord(description: "record claims \(length) bytes of JSON in a payload of \(payload.count)")
             }
-            json = payload.subdata(in: jsonStart..<(jsonStart + length))
-            bodies = payload.subdata(in: (jsonStart + length)..<payload.endIndex)
+            json = payload[jsonStart..<(jsonStart + length)]
+            bodies = payload[(jsonStart + length)...]
         }
         let record: RecordedPollJSON
         do {
@@ -128,7 +129,9 @@ extension RecordedPoll {
             throw InvalidRecord(description: "record is not valid recording JSON: \(error)")
         }
         guard record.format == (isFormat2 ? 2 : 1) else {
-            throw InvalidRecord(description: "record format \(record.format) is not supported")
+            throw InvalidRecord(description: record.format == 1 || record.format == 2
+                ? "record says format \(record.format) but is laid out as format \(isFormat2 ? 2 : 1)"
+                : "record format \(record.format) is not supported")
         }
         var endpoints: [EndpointRawPoll] = []
         for endpoint in record.endpoints {
@@ -143,11 +146,21 @@ extension RecordedPoll {
                     failure = EndpointFailure(reason, message)
                 }
                 let body: Data
-                if let at = response.body_at, let count = response.body_bytes {
-                    guard isFormat2, at >= 0, count >= 0, at <= bodies.count - count else {
-                        throw InvalidRecord(description: "a body at \(at) of \(count) bytes, outside the record's \(bodies.count)")
+                if isFormat2 {
+                    // Format 2 names each body by place and size, both or neither; never inside the JSON.
+                    guard response.body == nil, response.body_base64 == nil, (response.body_at == nil) == (response.body_bytes == nil) else {
+                        throw InvalidRecord(description: "a format 2 response must give body_at and body_bytes together, and no body in its JSON")
                     }
-                    body = bodies.subdata(in: at..<(at + count))
+                    if let at = response.body_at, let count = response.body_bytes {
+                        guard at >= 0, count >= 0, at <= bodies.count - count else {
+                            throw InvalidRecord(description: "a body at \(at) of \(count) bytes, outside the record's \(bodies.count)")
+                        }
+                        body = Data(bodies[(bodies.startIndex + at)..<(bodies.startIndex + at + count)])
+                    } else {
+                        body = Data()
+                    }
+                } else if response.body_at != nil || response.body_bytes != nil {
+                    throw InvalidRecord(description: "a format 1 response with body_at or body_bytes")
                 } else if let text = response.body {
                     body = Data(text.utf8)
                 } else if let encoded = response.body_base64 {

@@ -224,7 +224,14 @@ struct GwtopCommand: AsyncParsableCommand {
         // started twice.
         if getenv("SWIFT_BACKTRACE") == nil, isatty(STDIN_FILENO) == 1 {
             setenv("SWIFT_BACKTRACE", "interactive=no", 1)
-            execv("/proc/self/exe", CommandLine.unsafeArgv)
+            // The binary's own path, not /proc/self/exe: the kernel names a process after the file it
+            // runs, and `ps`, `top` and `pgrep gwtop` would otherwise show the dashboard as "exe".
+            var path = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let length = readlink("/proc/self/exe", &path, path.count - 1)
+            if length > 0 {
+                execv(String(decoding: path.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self), CommandLine.unsafeArgv)
+            }
+            execv("/proc/self/exe", CommandLine.unsafeArgv)  // the file was replaced since it started
         }
         let arguments = Array(CommandLine.arguments.dropFirst())
         do {

@@ -137,10 +137,11 @@ actor MonitorSession {
         // As in replay: nothing is carried for a server past a poll it was not in.
         systemCarried.keepOnly(Set(kept.map(\.endpoint)))
         // Popped, so each server's responses move into its observation rather than being shared with the
-        // array (EndpointObservation.init changes the documents it is given in place).
+        // array (EndpointObservation.init changes the documents it is given in place). `decode` gives one
+        // per kept poll, in order.
         decoded.reverse()
         for index in kept.indices {
-            guard let responses = decoded.popLast() else { break }
+            let responses = decoded.removeLast()
             cycle.snapshot.observations.append(EndpointObservation(
                 endpoint: kept[index].endpoint, observedAt: kept[index].observedAt, decoded: consume responses,
                 carried: &systemCarried[kept[index].endpoint]))

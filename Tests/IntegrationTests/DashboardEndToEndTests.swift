@@ -146,13 +146,16 @@ struct DashboardEndToEndTests {
         try session.send("Enter")
         screen = try session.waitFor("PAUSED 1/")
         #expect(screen.contains("5/5 servers up"), "\(screen)")
-        try session.send("n")
-        screen = try session.waitFor("event:")
-        try session.send("n")
-        screen = try session.waitFor("the outage or the last event") { $0.contains("4/5 servers up") || $0.contains("no later event") }
-        for _ in 0..<5 where !screen.contains("4/5 servers up") {
+        // Each jump is waited for as a new screen: the footer of the jump before also says "event:".
+        func nextEvent() throws {
+            let before = screen
             try session.send("n")
-            screen = try session.waitFor("event:")
+            screen = try session.waitFor("the next event") { $0 != before && ($0.contains("event:") || $0.contains("no later event")) }
+        }
+        try nextEvent()
+        try nextEvent()
+        for _ in 0..<5 where !screen.contains("4/5 servers up") && !screen.contains("no later event") {
+            try nextEvent()
         }
         #expect(screen.contains("4/5 servers up"), "the outage is reached by jumping from event to event: \(screen)")
         try session.send("e")
@@ -195,10 +198,17 @@ struct DashboardEndToEndTests {
             command: "trap '' HUP; \(GwtopBinary.path) --replay \(demo) --log \(log)", width: 100, height: 30)
         defer { session.close() }
         _ = try session.waitFor("REPLAY")
-        let shell = try session.tmux(["display-message", "-p", "-t", session.name, "#{pane_pid}"])
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        let children = try String(contentsOfFile: "/proc/\(shell)/task/\(shell)/children", encoding: .utf8)
-        let pid = try #require(children.split(separator: " ").first.flatMap { Int32($0) }, "gwtop under the shell \(shell)")
+        let pane = try #require(Int32(try session.tmux(["display-message", "-p", "-t", session.name, "#{pane_pid}"])
+            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        // gwtop among the pane's descendants (how many shells stand between depends on the login shell).
+        func descendants(of parent: Int32) -> [Int32] {
+            let children = ((try? String(contentsOfFile: "/proc/\(parent)/task/\(parent)/children", encoding: .utf8)) ?? "")
+                .split(separator: " ").compactMap { Int32($0) }
+            return children + children.flatMap(descendants(of:))
+        }
+        let pid = try #require(descendants(of: pane).first {
+            (try? String(contentsOfFile: "/proc/\($0)/comm", encoding: .utf8))?.hasPrefix("gwtop") == true
+        }, "gwtop under the pane's process \(pane)")
         func running() -> Bool {
             // A zombie has exited too: once tmux is gone, no one may reap it at once.
             guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
@@ -206,13 +216,15 @@ struct DashboardEndToEndTests {
             return state != "Z" && state != "X"
         }
         #expect(running())
-        session.close()
+        // The terminal goes away: the tmux session ends (not `close()`, which kills the pane's processes).
+        _ = try? session.tmux(["kill-session", "-t", session.name])
+        _ = try? session.tmux(["kill-server"])
         let deadline = Date().addingTimeInterval(5)
         while running() && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
         let stillRunning = running()
         if stillRunning { kill(pid, SIGKILL) }
-        // The shell ignores the hangup too and would sleep on after gwtop.
-        if let shellPID = Int32(shell) { kill(shellPID, SIGKILL) }
+        // The shell ignores the hangup too and would sleep on after gwtop: its whole process group goes.
+        if pane > 1 { kill(-pane, SIGKILL) }
         #expect(!stillRunning, "gwtop outlived its terminal")
         let logText = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(logText.contains("the terminal hung up"), "\(logText)")

@@ -117,6 +117,18 @@ func writeRecording(_ path: String, count: Int, failingAt: [Int: Set<String>] = 
         #expect { _ = try RecordedPoll(payload: payload(json: json, bodies: "", claimedLength: 5000)) } throws: {
             "\($0)".contains("record claims 5000 bytes of JSON")
         }
+        // Half a reference, or a body inside the JSON, is not format 2.
+        let halfReference = json.replacingOccurrences(of: #","body_bytes":9"#, with: "")
+        let bodyInside = json.replacingOccurrences(of: #""body_at":2,"body_bytes":9"#, with: #""body":"{}""#)
+        for broken in [halfReference, bodyInside] {
+            #expect { _ = try RecordedPoll(payload: payload(json: broken, bodies: "..{\"a\":123}..")) } throws: {
+                "\($0)".contains("must give body_at and body_bytes together, and no body in its JSON")
+            }
+        }
+        // A JSON-only payload that says format 2, and a format 1 record pointing into bodies it has not.
+        #expect { _ = try RecordedPoll(payload: Data(json.utf8)) } throws: { "\($0)".contains("says format 2 but is laid out as format 1") }
+        let formatOne = json.replacingOccurrences(of: #""format":2"#, with: #""format":1"#)
+        #expect { _ = try RecordedPoll(payload: Data(formatOne.utf8)) } throws: { "\($0)".contains("a format 1 response with body_at or body_bytes") }
     }
 
     @Test func appendingToAnExistingRecordingContinuesIt() throws {

@@ -69,6 +69,13 @@ public final class TmuxSession: @unchecked Sendable {
     /// running (tmux 3.3a: every session of a full test run was still there afterwards, its shell
     /// sleeping); killing the session first ends it, and the server with its last session.
     public func close() {
+        // The pane's shell (and whatever still runs under it) first: the test runner's children inherit
+        // an ignored SIGHUP, so ending the session alone left each shell asleep for its two minutes.
+        if let pane = try? tmux(["display-message", "-p", "-t", name, "#{pane_pid}"]),
+            let pid = Int32(pane.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1
+        {
+            kill(-pid, SIGKILL)
+        }
         for _ in 0..<3 {
             _ = try? tmux(["kill-session", "-t", name])
             _ = try? tmux(["kill-server"])
