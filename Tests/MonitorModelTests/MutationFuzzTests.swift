@@ -7,24 +7,13 @@ import Testing
 /// one must decode or fail with a message naming the endpoint; none may crash or hang.
 @Suite struct MutationFuzzTests {
     /// xorshift64*: deterministic, so a failure reproduces from its seed.
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state ^= state >> 12
-            state ^= state << 25
-            state ^= state >> 27
-            return state &* 2_685_821_657_736_338_717
-        }
-        mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(max(bound, 1))) }
-    }
-
     static let interesting: [[UInt8]] = [
         Array("\"".utf8), Array("{".utf8), Array("}".utf8), Array("[".utf8), Array("null".utf8), Array("-1".utf8),
         Array("1e999".utf8), Array("\\u0000".utf8), Array("\\ud800".utf8), [0xFF], [0xC3], [0x00], Array("\u{1B}[2J".utf8),
         Array("\"0s\"".utf8), Array("\"1y2d\"".utf8), Array("18446744073709551616".utf8), Array("\"\\u00b5s\"".utf8),
     ]
 
-    static func mutate(_ bytes: [UInt8], _ generator: inout Generator) -> [UInt8] {
+    static func mutate(_ bytes: [UInt8], _ generator: inout SeededGenerator) -> [UInt8] {
         var data = bytes
         for _ in 0..<(1 + generator.below(4)) {
             guard !data.isEmpty else { break }
@@ -47,7 +36,7 @@ import Testing
     @Test(arguments: MonitorEndpointKind.fullSet)
     func mutatedDocumentsNeverCrash(kind: MonitorEndpointKind) async throws {
         let originals = try Fixtures.allDocuments(of: kind).map { Array($0.body) }
-        var generator = Generator(state: 0x9E37_79B9_7F4A_7C15 ^ UInt64(kind.rawValue.count))
+        var generator = SeededGenerator(seed: 0x9E37_79B9_7F4A_7C15 ^ UInt64(kind.rawValue.count))
         var decoded = 0
         var rejected = 0
         for iteration in 0..<1500 {
@@ -76,7 +65,7 @@ import Testing
     }
 
     @Test func durationAndTimeParsersSurviveGarbage() async {
-        var generator = Generator(state: 42)
+        var generator = SeededGenerator(seed: 42)
         let alphabet = Array("0123456789.-+ yd hmsµμun:TZz".unicodeScalars)
         for iteration in 0..<20_000 {
             if iteration % 500 == 0 { await Task.yield() }

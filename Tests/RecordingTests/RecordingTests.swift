@@ -411,23 +411,11 @@ func writeRecording(_ path: String, count: Int, failingAt: [Int: Set<String>] = 
 /// A recording is a file from disk, perhaps a damaged one: no mutation of it may crash or hang the
 /// reader, and whatever it yields must decode or be skipped with a warning.
 @Suite struct RecordingFuzzTests {
-    struct SplitMix {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-    }
-
     @Test func mutatedRecordingsNeverCrashTheReader() async throws {
         let path = temporaryPath("fuzz.gwtoprec")
         _ = try writeRecording(path, count: 4, failingAt: [2: ["e1"]])
         let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-        var random = SplitMix(state: 0x6777_746F_7072_6563)
+        var random = SeededGenerator(seed: 0x6777_746F_7072_6563)
         var opened = 0
         for round in 0..<1500 {
             var bytes = original

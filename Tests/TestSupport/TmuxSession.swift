@@ -45,16 +45,20 @@ public final class TmuxSession: @unchecked Sendable {
         try tmux(["resize-window", "-t", name, "-x", "\(width)", "-y", "\(height)"])
     }
 
-    /// Polls the screen until `condition` holds and returns that screen; throws when `timeout` passes
-    /// first, with the last screen in the error, so a step the dashboard never reached fails its test
-    /// there (a wait whose result was ignored used to let the test go on as if it had).
+    /// Polls the screen until `condition` holds on a screen that has finished drawing, and returns it;
+    /// throws when `timeout` passes first, with the last screen in the error, so a step the dashboard
+    /// never reached fails its test there (a wait whose result was ignored used to let the test go on as
+    /// if it had).
     @discardableResult
     public func waitFor(_ what: String = "the condition", timeout: Double = 10, _ condition: (String) -> Bool) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         var last = ""
         repeat {
-            last = try screen()
-            if condition(last) { return last }
+            let current = try screen()
+            // A frame can be captured half drawn (the header already new, the rows below not yet): the
+            // screen counts once it holds still for one more look, 50 ms later.
+            if condition(current), current == last { return current }
+            last = current
             Thread.sleep(forTimeInterval: 0.05)
         } while Date() < deadline
         throw TmuxError("waited \(timeout) s for \(what); the screen was:\n\(last)")

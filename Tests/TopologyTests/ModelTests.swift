@@ -65,7 +65,7 @@ import Testing
     @Test func linksAreOrderedAndKeptWhole() {
         let clusters = (0..<40).map { "c\(String(format: "%02d", $0))" }
         var hub = ServerSpec(id: "HUB", name: "hub", cluster: "zz")
-        var generator = SplitMix64(seed: 0x6777_746F_7000)  // seeded: a failing order can be replayed
+        var generator = SeededGenerator(seed: 0x6777_746F_7000)
         for (index, cluster) in clusters.shuffled(using: &generator).enumerated() {
             hub.outbound.append(LinkSpec(cluster: cluster, gid: UInt64(1000 + index), remoteID: "R-\(cluster)", inMsgs: Int64(index)))
             for dialer in (0..<3).shuffled(using: &generator) {
@@ -150,18 +150,5 @@ import Testing
         #expect(Set(inbound.compactMap(\.remoteCluster)) == ["east", "west", "central"])
         #expect(model.cluster(named: "ghost")?.servers.isEmpty == true)
         #expect(!problems.contains { $0.kind == .endpointUnreachable })
-    }
-}
-
-/// A small seeded generator (SplitMix64), so shuffled test inputs are the same on every run.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
