@@ -223,14 +223,9 @@ public enum MeshDiagnosis {
         let reachable = context.reachable
         let thresholds = context.thresholds
         for server in reachable {
-            for direction in [GatewayDirection.outbound, .inbound] {
-                // The test reads each link where it lies; only a link with a finding is copied out.
-                let count = direction == .outbound ? server.outbound.count : server.inbound.count
-                for index in 0..<count {
-                    let found = direction == .outbound
-                        ? server.outbound[index].hasHealthFinding(thresholds) : server.inbound[index].hasHealthFinding(thresholds)
-                    guard found else { continue }
-                    let link = direction == .outbound ? server.outbound[index] : server.inbound[index]
+            for links in [server.outbound, server.inbound] {
+                for index in links.indices where links[index].hasHealthFinding(thresholds) {
+                    let link = links[index]
                     var subject: String {
                         let direction = link.direction == .outbound ? "outbound \(link.logToken) to" : "inbound \(link.logToken) from"
                         return "\(label(server)) \(direction) \(remoteLabel(link))"
