@@ -198,8 +198,7 @@ struct DashboardEndToEndTests {
             command: "trap '' HUP; \(GwtopBinary.path) --replay \(demo) --log \(log)", width: 100, height: 30)
         defer { session.close() }
         _ = try session.waitFor("REPLAY")
-        let pane = try #require(Int32(try session.tmux(["display-message", "-p", "-t", session.name, "#{pane_pid}"])
-            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        let pane = try #require(try session.panePID())
         // gwtop among the pane's descendants (how many shells stand between depends on the login shell).
         func descendants(of parent: Int32) -> [Int32] {
             let children = ((try? String(contentsOfFile: "/proc/\(parent)/task/\(parent)/children", encoding: .utf8)) ?? "")
@@ -216,9 +215,8 @@ struct DashboardEndToEndTests {
             return state != "Z" && state != "X"
         }
         #expect(running())
-        // The terminal goes away: the tmux session ends (not `close()`, which kills the pane's processes).
-        _ = try? session.tmux(["kill-session", "-t", session.name])
-        _ = try? session.tmux(["kill-server"])
+        // The terminal goes away (not `close()`, which kills the pane's processes).
+        session.hangUp()
         let deadline = Date().addingTimeInterval(5)
         while running() && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
         let stillRunning = running()

@@ -6,7 +6,6 @@ import Testing
 /// Property-based robustness: thousands of deterministic mutations of real recorded documents. Every
 /// one must decode or fail with a message naming the endpoint; none may crash or hang.
 @Suite struct MutationFuzzTests {
-    /// xorshift64*: deterministic, so a failure reproduces from its seed.
     static let interesting: [[UInt8]] = [
         Array("\"".utf8), Array("{".utf8), Array("}".utf8), Array("[".utf8), Array("null".utf8), Array("-1".utf8),
         Array("1e999".utf8), Array("\\u0000".utf8), Array("\\ud800".utf8), [0xFF], [0xC3], [0x00], Array("\u{1B}[2J".utf8),

@@ -178,7 +178,7 @@ import Testing
     @Test func hugeChunkedBodyIsAbandonedWithoutReadingIt() async throws {
         // One huge document (the others small), so the bytes sent are one connection's.
         let huge = try LoopbackHTTPServer { path in
-            path == "/varz" ? .hugeChunkedBody(bytes: 64 << 20) : .respond(status: 200, body: Array("{}".utf8))
+            path == "/varz" ? .hugeBody(bytes: 64 << 20, chunked: true) : .respond(status: 200, body: Array("{}".utf8))
         }
         defer { huge.stop() }
         let (cycle, elapsed) = try await poll([huge.url], timeout: 5, maxBody: 1 << 20)

@@ -129,6 +129,10 @@ func writeRecording(_ path: String, count: Int, failingAt: [Int: Set<String>] = 
         #expect { _ = try RecordedPoll(payload: Data(json.utf8)) } throws: { "\($0)".contains("says format 2 but is laid out as format 1") }
         let formatOne = json.replacingOccurrences(of: #""format":2"#, with: #""format":1"#)
         #expect { _ = try RecordedPoll(payload: Data(formatOne.utf8)) } throws: { "\($0)".contains("a format 1 response with body_at or body_bytes") }
+        // The other way round: laid out as format 2, saying format 1; and a format no gwtop wrote.
+        #expect { _ = try RecordedPoll(payload: payload(json: formatOne, bodies: "")) } throws: { "\($0)".contains("says format 1 but is laid out as format 2") }
+        let formatThree = json.replacingOccurrences(of: #""format":2"#, with: #""format":3"#)
+        #expect { _ = try RecordedPoll(payload: payload(json: formatThree, bodies: "")) } throws: { "\($0)".contains("record format 3 is not supported") }
     }
 
     @Test func appendingToAnExistingRecordingContinuesIt() throws {

@@ -11,11 +11,10 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         case respond(status: Int, body: [UInt8])
         /// Accept, read the request, never answer.
         case hang
-        /// Announce `bytes` with Content-Length and stream spaces until done or the client gives up.
-        case hugeBody(bytes: Int)
-        /// The same without announcing a length: `Transfer-Encoding: chunked`, 64 KiB chunks, so only
-        /// the bytes as they arrive can tell the client the body is too big.
-        case hugeChunkedBody(bytes: Int)
+        /// Stream `bytes` spaces in 64 KiB pieces until done or the client gives up, announced with
+        /// Content-Length, or `chunked` (`Transfer-Encoding: chunked`, a chunk a piece) so that only the
+        /// bytes as they arrive can tell the client the body is too big.
+        case hugeBody(bytes: Int, chunked: Bool = false)
         /// Answer after a delay.
         case delayed(seconds: Double, status: Int, body: [UInt8])
         /// Announce `body.count` bytes, then send one byte every `interval` seconds.
@@ -163,27 +162,22 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
             case .raw(let bytes):
                 _ = write(client, bytes)
                 return
-            case .hugeBody(let bytes):
-                guard write(client, header(status: 200, length: bytes)) else { return }
-                let chunk = [UInt8](repeating: UInt8(ascii: " "), count: 65536)
+            case .hugeBody(let bytes, let chunked):
+                let head = chunked
+                    ? Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
+                    : header(status: 200, length: bytes)
+                guard write(client, head) else { return }
+                let piece = [UInt8](repeating: UInt8(ascii: " "), count: 65536)
                 var remaining = bytes
                 while remaining > 0, !isStopped {
-                    let size = min(remaining, chunk.count)
-                    guard write(client, Array(chunk[0..<size]), countsAsBody: true) else { return }
+                    let size = min(remaining, piece.count)
+                    let body = chunked
+                        ? Array("\(String(size, radix: 16))\r\n".utf8) + piece[0..<size] + Array("\r\n".utf8)
+                        : Array(piece[0..<size])
+                    guard write(client, body, countsAsBody: true) else { return }
                     remaining -= size
                 }
-            case .hugeChunkedBody(let bytes):
-                let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-                guard write(client, Array(head.utf8)) else { return }
-                let chunk = [UInt8](repeating: UInt8(ascii: " "), count: 65536)
-                var remaining = bytes
-                while remaining > 0, !isStopped {
-                    let size = min(remaining, chunk.count)
-                    let framed = Array("\(String(size, radix: 16))\r\n".utf8) + chunk[0..<size] + Array("\r\n".utf8)
-                    guard write(client, framed, countsAsBody: true) else { return }
-                    remaining -= size
-                }
-                guard write(client, Array("0\r\n\r\n".utf8)) else { return }
+                if chunked { guard write(client, Array("0\r\n\r\n".utf8)) else { return } }
             }
         }
     }

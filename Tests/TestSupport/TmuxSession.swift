@@ -69,23 +69,29 @@ public final class TmuxSession: @unchecked Sendable {
         try waitFor("\"\(text)\"", timeout: timeout) { $0.contains(text) }
     }
 
-    /// Ends the session's tmux server. `kill-server` alone answered success and left these servers
-    /// running (tmux 3.3a: every session of a full test run was still there afterwards, its shell
-    /// sleeping); killing the session first ends it, and the server with its last session.
-    public func close() {
-        // The pane's shell (and whatever still runs under it) first: the test runner's children inherit
-        // an ignored SIGHUP, so ending the session alone left each shell asleep for its two minutes.
-        if let pane = try? tmux(["display-message", "-p", "-t", name, "#{pane_pid}"]),
-            let pid = Int32(pane.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1
-        {
-            kill(-pid, SIGKILL)
-        }
+    /// The process tmux started in the pane (the shell that runs the command).
+    public func panePID() throws -> Int32? {
+        Int32(try tmux(["display-message", "-p", "-t", name, "#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// Ends the session as a closed terminal would: the pane's processes see their terminal hang up and
+    /// are left to act on it. `kill-server` alone answered success and left these servers running (tmux
+    /// 3.3a: every session of a full test run was still there afterwards, its shell sleeping); killing
+    /// the session first ends it, and the server with its last session.
+    public func hangUp() {
         for _ in 0..<3 {
             _ = try? tmux(["kill-session", "-t", name])
             _ = try? tmux(["kill-server"])
             if (try? tmux(["has-session", "-t", name])) == nil { return }
             Thread.sleep(forTimeInterval: 0.2)
         }
+    }
+
+    /// Ends the pane's processes, then the session. The processes go first: the test runner's children
+    /// inherit an ignored SIGHUP, so a hangup alone left each shell asleep for its two minutes.
+    public func close() {
+        if let pid = try? panePID(), pid > 1 { kill(-pid, SIGKILL) }
+        hangUp()
     }
 
     deinit { close() }
