@@ -233,7 +233,9 @@ extension EndpointObservation {
         let routezDocument = entry.routez.carry(routez, &partial)
         let healthzDocument = entry.healthz.carry(healthz, &partial)
         if gatewayzHasAccounts {
-            var accounts: [CarriedDocuments.LinkKey: [AccountInterest]] = [:]
+            // Made at its final size: grown one connection at a time it rehashed every key at each doubling.
+            var accounts = [CarriedDocuments.LinkKey: [AccountInterest]](
+                minimumCapacity: gatewayz.outboundGateways.count + gatewayz.inboundGateways.values.reduce(0) { $0 + $1.count })
             CarriedDocuments.forEachConnection(of: gatewayz) { key, remote in accounts[key] = remote.accounts }
             entry.accounts = accounts
         } else {

@@ -17,6 +17,8 @@ struct FastMonitorDecoder {
     private var depth = 0
     /// JSONDecoder refuses documents nested deeper than this; so does the fast path.
     private static let maximumDepth = 512
+    /// The remote clusters a `/gatewayz` map is made room for before it is read (more still fit).
+    private static let expectedRemoteClusters = 64
 
     static func gatewayz(_ data: Data) -> Gatewayz? {
         data.withUnsafeBytes { buffer -> Gatewayz? in
@@ -65,21 +67,21 @@ struct FastMonitorDecoder {
             case "outbound_gateways":
                 try Self.once(&seen1, 5)
                 if try decoder.null() { break }
+                // Room for 64 remote clusters up front: grown one member at a time, the dictionary rehashed
+                // every key at each doubling (a server of a 50-cluster mesh has 49). One lookup inserts and
+                // finds a repeated key, which JSONDecoder and this decoder would settle differently: give up.
+                outbound.reserveCapacity(Self.expectedRemoteClusters)
                 try decoder.object { decoder, cluster in
-                    let name = try cluster.string()
-                    // JSONDecoder and this decoder would settle a repeated key differently: give up.
-                    guard outbound[name] == nil else { throw GiveUp() }
-                    outbound[name] = try decoder.remoteGateway()
+                    guard outbound.updateValue(try decoder.remoteGateway(), forKey: try cluster.string()) == nil else { throw GiveUp() }
                 }
             case "inbound_gateways":
                 try Self.once(&seen1, 6)
                 if try decoder.null() { break }
+                inbound.reserveCapacity(Self.expectedRemoteClusters)
                 try decoder.object { decoder, cluster in
                     var list: [RemoteGateway] = []
                     try decoder.array { decoder in list.append(try decoder.remoteGateway()) }
-                    let name = try cluster.string()
-                    guard inbound[name] == nil else { throw GiveUp() }
-                    inbound[name] = list
+                    guard inbound.updateValue(list, forKey: try cluster.string()) == nil else { throw GiveUp() }
                 }
             default: try decoder.skipMember(key)
             }
@@ -499,10 +501,15 @@ struct FastMonitorDecoder {
         var escaped = false
         while index < bytes.count {
             // Eight bytes at a time while none of them ends the string, escapes or is a control character
-            // (ids, addresses and times are long runs of plain bytes).
-            if index + 8 <= bytes.count, Self.isPlainStringWord(bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
-                index += 8
-                continue
+            // (ids, addresses and times are long runs of plain bytes); then straight to the first one that
+            // does, rather than byte by byte (keys are short: most of one is such a tail).
+            if index + 8 <= bytes.count {
+                let stops = Self.stringStops(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)))
+                if stops == 0 {
+                    index += 8
+                    continue
+                }
+                index += stops.trailingZeroBitCount / 8
             }
             let byte = bytes[index]
             if byte == 0x22 {
@@ -688,12 +695,25 @@ struct FastMonitorDecoder {
         }
     }
 
+    /// Most calls find no whitespace at all (a value right after a key's `:` and space, a `,` right
+    /// after a value): that answer is inlined, and only a real run goes to the loop.
+    @inline(__always)
     private mutating func skipWhitespace() {
+        guard index < bytes.count, bytes[index] <= 0x20 else { return }
+        skipWhitespaceRun()
+    }
+
+    private mutating func skipWhitespaceRun() {
         while index < bytes.count {
-            // Indented JSON (nats-server's) is a third spaces: runs of them go eight bytes at a time.
-            if index + 8 <= bytes.count, bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self) == Self.eightSpaces {
-                index += 8
-                continue
+            // Indented JSON (nats-server's) is a third spaces: a line's indentation is skipped eight
+            // bytes at a time, and the rest of it in one step, by counting the word's leading spaces.
+            if index + 8 <= bytes.count {
+                let notSpaces = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)) ^ Self.eightSpaces
+                if notSpaces == 0 {
+                    index += 8
+                    continue
+                }
+                index += notSpaces.trailingZeroBitCount / 8
             }
             let byte = bytes[index]
             guard byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 else { return }
@@ -726,15 +746,17 @@ struct FastMonitorDecoder {
     private static let ones: UInt64 = 0x0101_0101_0101_0101
     private static let highBits: UInt64 = 0x8080_8080_8080_8080
 
-    /// Whether no byte of `word` is a quote, a backslash or below 0x20 (the bytes a string scan must
-    /// stop at). A byte of 0x80 or more is plain here: UTF-8 is checked when the String is made.
+    /// The bytes of `word` (read little-endian: the first byte lowest) a string scan must stop at — a
+    /// quote, a backslash or a byte below 0x20 — as the high bit of each. Zero when there is none. A byte
+    /// of 0x80 or more is plain here: UTF-8 is checked when the String is made.
     @inline(__always)
-    static func isPlainStringWord(_ word: UInt64) -> Bool {
-        // The bit-twiddling tests "has a zero byte" ((x - 0x01…) & ~x & 0x80…, on word ^ the byte
-        // sought) and "has a byte below n" (the same with n·0x01…, exact for n ≤ 128): as yes/no
-        // answers both are exact, whatever the bytes around.
+    static func stringStops(_ word: UInt64) -> UInt64 {
+        // The bit-twiddling tests "has a zero byte" ((x - 0x01…) & ~x & 0x80…, on word ^ the byte sought)
+        // and "has a byte below n" (the same with n·0x01…, for n ≤ 128). A borrow can flag a byte above
+        // a true stop, never one below it: whether there is a stop, and where the first one is (the
+        // lowest flag), are exact.
         let quote = word ^ (0x22 &* ones), backslash = word ^ (0x5C &* ones)
         let found = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- 0x20 &* ones) & ~word)
-        return found & highBits == 0
+        return found & highBits
     }
 }

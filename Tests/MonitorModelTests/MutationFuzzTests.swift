@@ -128,6 +128,52 @@ import Testing
         #expect(agreed > 300, "agreed \(agreed), gave up \(gaveUp)")
     }
 
+    /// The string scan jumps to the first quote, backslash or control byte of an eight-byte word: wherever
+    /// it sits, whatever comes after it (bytes after a stop may be flagged too, by a borrow), and none in
+    /// a word of plain bytes, those of 0x80 and up included.
+    @Test func stringScanFindsTheFirstStopWhereverItIs() {
+        var generator = SeededGenerator(seed: 0x5354_4F50)
+        let stops: [UInt8] = [0x22, 0x5C] + Array(0x00...0x1F)
+        let plain = (0x20...0xFF).map(UInt8.init).filter { $0 != 0x22 && $0 != 0x5C }
+        for round in 0..<20_000 {
+            var bytes = (0..<8).map { _ in plain[generator.below(plain.count)] }
+            let position = round % 9  // 8: no stop at all
+            if position < 8 {
+                bytes[position] = stops[generator.below(stops.count)]
+                for after in (position + 1)..<8 where generator.below(2) == 0 { bytes[after] = UInt8(truncatingIfNeeded: generator.next()) }
+            }
+            let word = bytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+            let found = FastMonitorDecoder.stringStops(word)
+            #expect((found == 0 ? 8 : found.trailingZeroBitCount / 8) == position, "\(bytes)")
+        }
+    }
+
+    /// Whitespace of every kind and length between tokens (runs that cross eight-byte words, tabs, CR LF,
+    /// none at all) reads as JSONDecoder reads it.
+    @Test func anyWhitespaceBetweenTokensDecodesLikeJSONDecoder() throws {
+        let (_, original) = try #require(Fixtures.allDocuments(of: .gatewayz).max { $0.1.count < $1.1.count })
+        let compact = try JSONSerialization.data(withJSONObject: try JSONSerialization.jsonObject(with: original))
+        var generator = SeededGenerator(seed: 0x5748_4954)
+        let blanks: [UInt8] = [0x20, 0x20, 0x20, 0x0A, 0x0D, 0x09]
+        for _ in 0..<40 {
+            var spaced: [UInt8] = []
+            var inString = false, escaped = false
+            for byte in compact {
+                spaced.append(byte)
+                if inString {
+                    if escaped { escaped = false } else if byte == 0x5C { escaped = true } else if byte == 0x22 { inString = false }
+                    continue
+                }
+                if byte == 0x22 { inString = true; continue }
+                guard [0x7B, 0x5B, 0x3A, 0x2C].contains(byte) else { continue }
+                for _ in 0..<[0, 1, 2, 7, 8, 9, 17][generator.below(7)] { spaced.append(blanks[generator.below(blanks.count)]) }
+            }
+            let body = Data(spaced)
+            let reference = try MonitorDecoder.decodeWithCodable(Gatewayz.self, from: body, endpoint: .gatewayz)
+            #expect(FastMonitorDecoder.gatewayz(body) == reference)
+        }
+    }
+
     /// A repeated key is valid JSON; which value wins is JSONDecoder's business, so the fast path gives up.
     @Test func repeatedKeysGiveUp() throws {
         let gatewayz = #"{"name":"FIRST","server_id":"a","now":"2026-11-26T20:00:00Z","name":"second"}"#
