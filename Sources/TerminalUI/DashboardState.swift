@@ -86,10 +86,16 @@ public struct SeriesKey: Sendable, Hashable {
     public var remoteServer: String
 
     public init(serverKey: String, link: GatewayLink) {
+        self.init(
+            serverKey: serverKey, direction: link.direction, remoteCluster: link.remoteCluster,
+            remoteServerID: link.remoteServerID, gid: link.gid)
+    }
+
+    public init(serverKey: String, direction: GatewayDirection, remoteCluster: String, remoteServerID: String?, gid: UInt64) {
         self.serverKey = serverKey
-        self.direction = link.direction
-        self.remoteCluster = link.remoteCluster
-        self.remoteServer = link.remoteServerID ?? "gid:\(link.gid)"
+        self.direction = direction
+        self.remoteCluster = remoteCluster
+        self.remoteServer = remoteServerID ?? "gid:\(gid)"
     }
 }
 

@@ -42,13 +42,14 @@ public struct ConnectionHistory: Sendable, Equatable {
         pendingBytes = SampleRing(capacity: capacity)
     }
 
-    mutating func record(_ link: GatewayLink) {
-        if let rates = link.rates {
+    /// One poll of a connection, given field by field (see `DashboardUpdate.receive`).
+    mutating func record(rates: TrafficRates?, rtt: Double?, pendingBytes pending: Int64) {
+        if let rates {
             messages.append(rates.inMsgs + rates.outMsgs)
             bytes.append(rates.inBytes + rates.outBytes)
         }
-        if let rtt = link.rtt { rttMilliseconds.append(rtt * 1000) }
-        pendingBytes.append(Double(link.pendingBytes))
+        if let rtt { rttMilliseconds.append(rtt * 1000) }
+        pendingBytes.append(Double(pending))
     }
 
     /// Upper bound of the sample storage of one connection: four series of `capacity` floats.

@@ -45,7 +45,12 @@ public struct TreeRow: Sendable {
 /// Problems indexed by what they concern, so each row finds its own in O(1) (a broken mesh at scale
 /// has thousands of problems and tens of thousands of rows).
 public struct ProblemIndex: Sendable {
-    private var byConnection: [String: [Problem]] = [:]
+    private struct ConnectionKey: Hashable {
+        var server: String
+        var gid: UInt64
+    }
+
+    private var byConnection: [ConnectionKey: [Problem]] = [:]
     private var byMissing: [String: [Problem]] = [:]
     private var byServer: [String: [Problem]] = [:]
     private var serverless: [Problem] = []
@@ -54,7 +59,7 @@ public struct ProblemIndex: Sendable {
     public init(_ problems: [Problem]) {
         for problem in problems {
             if let server = problem.server {
-                if let gid = problem.gid { byConnection[server + "\u{0}" + String(gid), default: []].append(problem) }
+                if let gid = problem.gid { byConnection[ConnectionKey(server: server, gid: gid), default: []].append(problem) }
                 if problem.kind == .missingOutbound, let remote = problem.remoteCluster {
                     byMissing[server + "\u{0}" + remote, default: []].append(problem)
                 }
@@ -64,7 +69,11 @@ public struct ProblemIndex: Sendable {
         }
     }
 
-    public func forConnection(server: String, gid: UInt64) -> [Problem] { byConnection[server + "\u{0}" + String(gid)] ?? [] }
+    /// Asked for every one of 25,000 rows: a healthy mesh answers without hashing anything.
+    public func forConnection(server: String, gid: UInt64) -> [Problem] {
+        guard !byConnection.isEmpty else { return [] }
+        return byConnection[ConnectionKey(server: server, gid: gid)] ?? []
+    }
 
     public func forMissing(server: String, remoteCluster: String) -> [Problem] { byMissing[server + "\u{0}" + remoteCluster] ?? [] }
 
@@ -111,12 +120,14 @@ public enum TreeRowBuilder {
                         let id = RowID.missing(serverKey: key, remoteCluster: remote)
                         let matches = serverMatches || remote.lowercased().contains(needle) || "missing".contains(needle)
                         if matches { children.append((id, .missing(clusterIndex, serverIndex, remoteCluster: remote), .critical)) }
-                    case .link(let direction, let linkIndex):
-                        let link = direction == .outbound ? server.outbound[linkIndex] : server.inbound[linkIndex]
-                        let matches = serverMatches || (!needle.isEmpty && connectionMatches(link, needle))
+                    case .link(let direction, let linkIndex, let remoteCluster, let gid):
+                        // The link itself is looked at only to match a filter: taking it out of its array
+                        // here copied it whole, for each of 25,000 rows.
+                        let matches = serverMatches
+                            || (!needle.isEmpty && connectionMatches(direction == .outbound ? server.outbound[linkIndex] : server.inbound[linkIndex], needle))
                         guard matches else { continue }
-                        let id = RowID.connection(serverKey: key, direction: direction, remoteCluster: link.remoteCluster, gid: link.gid)
-                        let health = ProblemIndex.worst(index.forConnection(server: server.name, gid: link.gid)) ?? .ok
+                        let id = RowID.connection(serverKey: key, direction: direction, remoteCluster: remoteCluster, gid: gid)
+                        let health = ProblemIndex.worst(index.forConnection(server: server.name, gid: gid)) ?? .ok
                         children.append((id, .connection(clusterIndex, serverIndex, direction, linkIndex), health))
                     }
                 }
@@ -175,7 +186,8 @@ public enum TreeRowBuilder {
     }
 
     enum Child {
-        case link(GatewayDirection, Int)
+        /// A connection by its place in the server's links, with what its row is keyed by.
+        case link(GatewayDirection, Int, remoteCluster: String, gid: UInt64)
         case missing(String)
     }
 
@@ -194,11 +206,12 @@ public enum TreeRowBuilder {
                 var uptime: Double
             }
             var items = links.indices.map { i -> Item in
-                let link = links[i]
+                let rates = links[i].rates
                 return Item(
-                    child: .link(direction, i), cluster: link.remoteCluster, remote: link.remoteServerName ?? link.remoteServerID ?? "",
-                    gid: link.gid, total: (link.rates?.inMsgs ?? 0) + (link.rates?.outMsgs ?? 0), rtt: link.rtt ?? -1,
-                    pending: link.pendingBytes, uptime: link.uptime ?? .infinity)
+                    child: .link(direction, i, remoteCluster: links[i].remoteCluster, gid: links[i].gid), cluster: links[i].remoteCluster,
+                    remote: links[i].remoteServerName ?? links[i].remoteServerID ?? "", gid: links[i].gid,
+                    total: (rates?.inMsgs ?? 0) + (rates?.outMsgs ?? 0), rtt: links[i].rtt ?? -1,
+                    pending: links[i].pendingBytes, uptime: links[i].uptime ?? .infinity)
             }
             // A missing link sorts like a connection with no traffic, RTT, pending or uptime.
             items += missing.map { Item(child: .missing($0), cluster: $0, remote: "", gid: 0, total: 0, rtt: -1, pending: 0, uptime: .infinity) }

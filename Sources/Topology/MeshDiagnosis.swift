@@ -244,7 +244,7 @@ public enum MeshDiagnosis {
                     if let idle = link.idle, idle > thresholds.staleIdleSeconds {
                         add(.warning, .staleGateway, "\(subject) idle for \(Units.duration(idle))")
                     }
-                    if link.direction == .outbound, link.configured == false {
+                    if link.isLearnedOutbound {
                         add(.info, .implicitGateway, "\(subject) was learned by gossip, not configured")
                     }
                 }
@@ -285,6 +285,15 @@ extension GatewayLink {
     @inline(__always)
     func hasHealthFinding(_ thresholds: DiagnosisThresholds) -> Bool {
         pendingBytes > thresholds.slowPendingBytes || (rtt ?? 0) > thresholds.highRTTSeconds
-            || (idle ?? 0) > thresholds.staleIdleSeconds || (direction == .outbound && configured == false)
+            || (idle ?? 0) > thresholds.staleIdleSeconds || isLearnedOutbound
+    }
+
+    /// An outbound learned by gossip, not configured. Matched by pattern: comparing `direction` with
+    /// `==` went through the enum's Equatable witness, for which the compiler made (and dropped) a full
+    /// copy of the link, retaining all its strings, for every connection checked.
+    @inline(__always)
+    var isLearnedOutbound: Bool {
+        guard case false? = configured, case .outbound = direction else { return false }
+        return true
     }
 }

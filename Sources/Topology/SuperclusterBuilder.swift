@@ -205,9 +205,13 @@ public enum SuperclusterBuilder {
             }
         }
         for index in node.outbound.indices { resolve(&node.outbound[index]) }
-        reorder(&node.outbound) { (cluster: $0.remoteCluster, remote: "", gid: UInt64(0)) }
+        // The keys are read field by field: handing each link to a key function copied it whole.
+        reorder(&node.outbound, keys: node.outbound.indices.map { (cluster: node.outbound[$0].remoteCluster, remote: "", gid: 0) })
         for index in node.inbound.indices { resolve(&node.inbound[index]) }
-        reorder(&node.inbound) { (cluster: $0.remoteCluster, remote: $0.remoteServerName ?? $0.remoteServerID ?? "", gid: $0.gid) }
+        reorder(&node.inbound, keys: node.inbound.indices.map { index in
+            (cluster: node.inbound[index].remoteCluster, remote: node.inbound[index].remoteServerName ?? node.inbound[index].remoteServerID ?? "",
+             gid: node.inbound[index].gid)
+        })
         if node.reachable {
             var sum: TrafficRates?
             for index in node.outbound.indices { if let rates = node.outbound[index].rates { sum = (sum ?? .zero) + rates } }
@@ -216,25 +220,29 @@ public enum SuperclusterBuilder {
         }
     }
 
-    /// Puts links in the order of their keys. The keys are sorted, not the links, and the links are then
-    /// moved by swapping along the permutation's cycles: a swap moves a link's bytes, where building a
-    /// new array copied each link and retained every one of its strings (a server of a 50-cluster mesh
-    /// has a hundred links).
-    static func reorder(
-        _ links: inout [GatewayLink], by key: (GatewayLink) -> (cluster: String, remote: String, gid: UInt64)
-    ) {
-        let keys = links.map(key)
+    /// Puts links in the order of their keys (one per link, in the same order). The keys are sorted, not
+    /// the links, and the links are then moved along the permutation's cycles, each link's bytes once:
+    /// building a new array, and even `swapAt`, copied each link and retained every one of its strings
+    /// (a server of a 50-cluster mesh has a hundred links).
+    static func reorder(_ links: inout [GatewayLink], keys: [(cluster: String, remote: String, gid: UInt64)]) {
+        precondition(keys.count == links.count, "one key per link")
         let order = keys.indices.sorted { (keys[$0].cluster, keys[$0].remote, keys[$0].gid) < (keys[$1].cluster, keys[$1].remote, keys[$1].gid) }
-        // Position i takes the link at order[i]; each cycle of the permutation is closed by its own swaps.
         var placed = [Bool](repeating: false, count: order.count)
-        for start in order.indices where !placed[start] {
-            placed[start] = true
-            var position = start
-            while order[position] != start {
-                let source = order[position]
-                links.swapAt(position, source)
-                placed[source] = true
-                position = source
+        links.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            // Position i takes the link at order[i]. Each cycle is rotated by moves: its first link is
+            // held aside, every other one moves into the place that takes it, and the held one ends it.
+            for start in order.indices where !placed[start] && order[start] != start {
+                let held = (base + start).move()
+                var position = start
+                while order[position] != start {
+                    let source = order[position]
+                    (base + position).moveInitialize(from: base + source, count: 1)
+                    placed[position] = true
+                    position = source
+                }
+                (base + position).initialize(to: held)
+                placed[position] = true
             }
         }
     }
