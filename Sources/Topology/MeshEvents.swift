@@ -91,18 +91,8 @@ public enum MeshEventDetector {
                     message: "\(url) answers again", serverID: server.id))
             }
             guard before.reachable && server.reachable else { continue }
-            if let oldID = before.id, let newID = server.id, oldID != newID {
-                events.append(MeshEvent(
-                    time: time, kind: .serverRestarted, cluster: server.cluster, server: server.name, url: url,
-                    message: "\(label(server)) restarted: server id \(oldID) is now \(newID)", serverID: newID))
-                continue
-            }
-            if let oldUptime = before.uptime, let newUptime = server.uptime, newUptime + 1 < oldUptime {
-                events.append(MeshEvent(
-                    time: time, kind: .serverRestarted, cluster: server.cluster, server: server.name, url: url,
-                    message: "\(label(server)) restarted: uptime went from \(Units.duration(oldUptime)) to \(Units.duration(newUptime))",
-                    serverID: server.id))
-            }
+            let answer = EndpointAnswer(id: before.id, uptime: before.uptime, time: previous.time)
+            if let restart = restart(of: server, at: url, time: time, before: answer, unreachableFor: nil) { events.append(restart) }
         }
 
         // Connections, seen from the servers that reported them in both polls.
@@ -148,6 +138,60 @@ public enum MeshEventDetector {
         }
 
         return events
+    }
+
+    /// What an endpoint last answered with: kept through an outage, so that the server answering when it
+    /// comes back can be told from the one that answered before.
+    struct EndpointAnswer: Sendable {
+        var id: String?
+        var uptime: Double?
+        var time: MonitorTime
+
+        init(id: String?, uptime: Double?, time: MonitorTime) {
+            self.id = id
+            self.uptime = uptime
+            self.time = time
+        }
+    }
+
+    /// The one restart rule, for two consecutive polls and across an outage: the server answering at
+    /// `url` is another process than the one that gave `before` if its id changed, or if its uptime went
+    /// backwards (consecutive polls) or is shorter than the time it did not answer (`unreachableFor`).
+    static func restart(
+        of server: ServerNode, at url: String, time: MonitorTime, before: EndpointAnswer, unreachableFor outage: Double?
+    ) -> MeshEvent? {
+        let reason: String
+        if let oldID = before.id, let newID = server.id, oldID != newID {
+            reason = "server id \(oldID) is now \(newID)"
+        } else if let outage {
+            guard let uptime = server.uptime, uptime + 1 < outage else { return nil }
+            reason = "uptime \(Units.duration(uptime)) is shorter than the \(Units.duration(outage)) it was unreachable"
+        } else {
+            guard let oldUptime = before.uptime, let newUptime = server.uptime, newUptime + 1 < oldUptime else { return nil }
+            reason = "uptime went from \(Units.duration(oldUptime)) to \(Units.duration(newUptime))"
+        }
+        return MeshEvent(
+            time: time, kind: .serverRestarted, cluster: server.cluster, server: server.name, url: url,
+            message: "\(server.name) (\(server.cluster)) restarted\(outage == nil ? "" : " while unreachable"): \(reason)",
+            serverID: server.id)
+    }
+
+    /// For every endpoint that answers again (its `endpointUp` event in `events`): whether the server
+    /// restarted while it was unreachable, against what the endpoint last answered before the outage.
+    static func restartsAfterOutages(
+        _ model: Supercluster, events: [MeshEvent], lastAnswers: [String: EndpointAnswer]
+    ) -> [MeshEvent] {
+        var restarts: [MeshEvent] = []
+        for event in events where event.kind == .endpointUp {
+            guard let url = event.url, let before = lastAnswers[url],
+                let server = model.servers.first(where: { $0.url == url && $0.reachable })
+            else { continue }
+            let outage = model.time.seconds(since: before.time)
+            if let restart = restart(of: server, at: url, time: model.time, before: before, unreachableFor: outage) {
+                restarts.append(restart)
+            }
+        }
+        return restarts
     }
 
     static func problemEvents(from previousProblems: [Problem], to currentProblems: [Problem], time: MonitorTime) -> [MeshEvent] {

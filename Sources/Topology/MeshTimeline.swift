@@ -15,7 +15,7 @@ public struct MeshTimeline: Sendable {
     public private(set) var droppedEvents = 0
     /// The last answer of each endpoint URL, kept through outages: a server that comes back after
     /// being unreachable is compared with what answered before, to tell a restart from a network blip.
-    private var lastAnswer: [String: (id: String?, uptime: Double?, time: MonitorTime)] = [:]
+    private var lastAnswer: [String: MeshEventDetector.EndpointAnswer] = [:]
 
     public struct Step: Sendable {
         public var model: Supercluster
@@ -34,9 +34,9 @@ public struct MeshTimeline: Sendable {
         let problems = MeshDiagnosis.diagnose(model, previous: previous, thresholds: thresholds)
         var new = previous.map { MeshEventDetector.events(from: $0, previousProblems, to: model, problems) }
             ?? MeshEventDetector.firstPollEvents(model, problems)
-        new += restartsDuringOutages(model, returning: new)
+        new += MeshEventDetector.restartsAfterOutages(model, events: new, lastAnswers: lastAnswer)
         for server in model.servers where server.reachable {
-            if let url = server.url { lastAnswer[url] = (server.id, server.uptime, model.time) }
+            if let url = server.url { lastAnswer[url] = .init(id: server.id, uptime: server.uptime, time: model.time) }
         }
         previous = model
         previousProblems = problems
@@ -47,29 +47,5 @@ public struct MeshTimeline: Sendable {
             droppedEvents += excess
         }
         return Step(model: model, problems: problems, events: new)
-    }
-
-    /// For every endpoint that answers again: a new server id, or an uptime shorter than the outage,
-    /// means the server restarted while it was unreachable.
-    func restartsDuringOutages(_ model: Supercluster, returning events: [MeshEvent]) -> [MeshEvent] {
-        var restarts: [MeshEvent] = []
-        for event in events where event.kind == .endpointUp {
-            guard let url = event.url, let before = lastAnswer[url],
-                let server = model.servers.first(where: { $0.url == url && $0.reachable })
-            else { continue }
-            let label = "\(server.name) (\(server.cluster))"
-            let outage = model.time.seconds(since: before.time)
-            var reason: String?
-            if let oldID = before.id, let newID = server.id, oldID != newID {
-                reason = "server id \(oldID) is now \(newID)"
-            } else if let uptime = server.uptime, uptime + 1 < outage {
-                reason = "uptime \(Units.duration(uptime)) is shorter than the \(Units.duration(outage)) it was unreachable"
-            }
-            guard let reason else { continue }
-            restarts.append(MeshEvent(
-                time: model.time, kind: .serverRestarted, cluster: server.cluster, server: server.name, url: url,
-                message: "\(label) restarted while unreachable: \(reason)", serverID: server.id))
-        }
-        return restarts
     }
 }

@@ -55,6 +55,19 @@ import Testing
         let restarts = events(healthyTwoClusters(), after).filter { $0.kind == .serverRestarted }
         #expect(restarts.map(\.message) == ["b1 (b) restarted: server id B1 is now B1-NEW"])
     }
+
+    /// The same id, an uptime that went backwards between two polls: a restart all the same (the rule
+    /// does not rest on ids alone). An uptime that grew is none.
+    @Test func restartIsAnUptimeThatWentBackwards() {
+        var before = healthyTwoClusters()
+        before[2].uptime = 3600
+        var after = before
+        after[2].uptime = 2
+        let restarts = events(before, after).filter { $0.kind == .serverRestarted }
+        #expect(restarts.map(\.message) == ["b1 (b) restarted: uptime went from \(Units.duration(3600)) to \(Units.duration(2))"])
+        after[2].uptime = 3601
+        #expect(!events(before, after).contains { $0.kind == .serverRestarted })
+    }
 }
 
 @Suite struct MeshTimelineTests {
@@ -88,6 +101,25 @@ import Testing
         let restart = up.events.first { $0.kind == .serverRestarted }
         #expect(restart?.message.contains("restarted while unreachable: server id") == true)
         #expect(timeline.events.count == timeline.events.filter { $0.time.seconds >= 1000 }.count)
+    }
+
+    /// Same id after an outage: the uptime tells. Shorter than the outage, it restarted while away;
+    /// longer, it was running all along and only the network was down.
+    @Test func anUptimeShorterThanTheOutageIsARestart() {
+        var before = healthyTwoClusters()
+        before[1].uptime = 3600
+        var timeline = MeshTimeline()
+        _ = timeline.advance(poll(1, at: 1000, before))
+        _ = timeline.advance(poll(2, at: 1001, before, down: ["a2"]))
+        var after = before
+        after[1].uptime = 4
+        var fork = timeline
+        let restart = fork.advance(poll(3, at: 1030, after)).events.filter { $0.kind == .serverRestarted }
+        #expect(restart.map(\.message) == [
+            "a2 (a) restarted while unreachable: uptime \(Units.duration(4)) is shorter than the \(Units.duration(30)) it was unreachable"
+        ])
+        after[1].uptime = 3630
+        #expect(!timeline.advance(poll(3, at: 1030, after)).events.contains { $0.kind == .serverRestarted })
     }
 
     @Test func aNetworkBlipIsNotARestart() {

@@ -36,6 +36,8 @@ struct ServerSpec {
     var certificateNotAfter: MonitorTime?
     var configuredURLs: [String: [String]] = [:]
     var listenHost = "127.0.0.1"
+    /// `/varz` uptime in seconds, when the test needs one.
+    var uptime: Double?
 
     func observation(at now: Double) -> EndpointObservation {
         func info(_ link: LinkSpec) -> GatewayConnectionInfo {
@@ -60,9 +62,10 @@ struct ServerSpec {
         gateway.rejectUnknown = rejectUnknown
         gateway.advertise = advertise
         gateway.tlsCertNotAfter = certificateNotAfter
-        let varz = Varz(
+        var varz = Varz(
             serverID: id, serverName: name, version: "2.15.1", now: time,
             cluster: ClusterSection(name: clusterSectionName ?? cluster), gateway: gateway)
+        varz.uptime = uptime
         let routez = Routez(serverID: id, routes: routes.enumerated().map { index, route in
             Routez.Route(rid: UInt64(index + 1), remoteID: route.id, remoteName: route.name)
         })
