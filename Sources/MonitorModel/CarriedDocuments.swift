@@ -92,7 +92,7 @@ public struct CarriedDocuments: Sendable {
         var varzGatewayzTime: MonitorTime
         var routez = Answer<Routez>()
         var healthz = Answer<Healthz>()
-        var accounts: [LinkKey: [AccountInterest]]
+        var accounts: [GatewayConnectionKey: [AccountInterest]]
     }
 
     /// What an optional document (`/routez`, `/healthz`) said at the last poll that asked it, or how it
@@ -111,18 +111,6 @@ public struct CarriedDocuments: Sendable {
             }
             return document
         }
-    }
-
-    /// A gateway connection as a server reports it: gids are unique per server and direction.
-    struct LinkKey: Hashable, Sendable {
-        var inbound: Bool
-        var remoteCluster: String
-        var gid: UInt64
-
-        // Hashed by gid alone, which is unique among a server's connections (equality still compares all
-        // three): hashing the cluster name for each of 25,000 connections a poll cost more than the rest
-        // of the lookup.
-        func hash(into hasher: inout Hasher) { hasher.combine(gid) }
     }
 
     public private(set) var entries: [EndpointIdentity: Entry] = [:]
@@ -153,23 +141,10 @@ public struct CarriedDocuments: Sendable {
     public static func needsCarriedDocuments(_ entry: Entry?, for gatewayz: Gatewayz) -> Bool {
         guard let entry, entry.varz.serverID == gatewayz.serverID else { return true }
         var missing = false
-        forEachConnection(of: gatewayz) { key, _ in
+        gatewayz.forEachConnection { key, _ in
             if entry.accounts[key] == nil { missing = true }
         }
         return missing
-    }
-
-    static func forEachConnection(of gatewayz: Gatewayz, _ body: (LinkKey, RemoteGateway) -> Void) {
-        for (cluster, remote) in gatewayz.outboundGateways {
-            guard let gid = remote.connection?.cid else { continue }
-            body(LinkKey(inbound: false, remoteCluster: cluster, gid: gid), remote)
-        }
-        for (cluster, remotes) in gatewayz.inboundGateways {
-            for remote in remotes {
-                guard let gid = remote.connection?.cid else { continue }
-                body(LinkKey(inbound: true, remoteCluster: cluster, gid: gid), remote)
-            }
-        }
     }
 }
 
@@ -179,9 +154,7 @@ extension EndpointObservation {
     /// document named) and drops what was carried, so the next poll asks everything again; routez and
     /// healthz failures only become `partialFailures`.
     ///
-    /// `decoded` is consumed: its documents are moved out, so the `/gatewayz` one is the only reference to
-    /// its dictionaries and filling in the carried accounts changes them in place instead of copying
-    /// every remote of the server first.
+    /// `decoded` is consumed: its documents are moved out rather than copied.
     public init(endpoint: EndpointIdentity, observedAt: MonitorTime, decoded: consuming DecodedResponses, carried: inout CarriedDocuments.Entry?) {
         var varz: Varz?
         var gatewayz: Gatewayz?
@@ -210,7 +183,7 @@ extension EndpointObservation {
                 }
             }
         }
-        guard fatal == nil, var gatewayz = consume gatewayz else {
+        guard fatal == nil, let gatewayz = consume gatewayz else {
             carried = nil
             self.init(
                 endpoint: endpoint, observedAt: observedAt,
@@ -232,22 +205,15 @@ extension EndpointObservation {
         }
         let routezDocument = entry.routez.carry(routez, &partial)
         let healthzDocument = entry.healthz.carry(healthz, &partial)
-        if gatewayzHasAccounts {
-            // Made at its final size: grown one connection at a time it rehashed every key at each doubling.
-            var accounts = [CarriedDocuments.LinkKey: [AccountInterest]](
-                minimumCapacity: gatewayz.outboundGateways.count + gatewayz.inboundGateways.values.reduce(0) { $0 + $1.count })
-            CarriedDocuments.forEachConnection(of: gatewayz) { key, remote in accounts[key] = remote.accounts }
-            entry.accounts = accounts
-        } else {
-            // The answer's only copy (the responses were consumed), so it is filled in place.
-            Self.fillAccounts(&gatewayz, from: entry.accounts)
-        }
+        // Between full polls the last full poll's table stands for every connection: shared, not copied
+        // (a connection new since then made this poll ask `/gatewayz?accs=1`).
+        if gatewayzHasAccounts { entry.accounts = gatewayz.connectionAccounts }
         carried = entry
         self.init(
             endpoint: endpoint, observedAt: observedAt,
             outcome: .success(ServerSnapshot(
                 varz: varz, gatewayz: gatewayz, routez: routezDocument, healthz: healthzDocument,
-                routezCarried: routez == nil && routezDocument != nil)),
+                routezCarried: routez == nil && routezDocument != nil, accounts: entry.accounts)),
             partialFailures: partial)
     }
 
@@ -257,33 +223,5 @@ extension EndpointObservation {
         let elapsed = now.seconds(since: entry.varzGatewayzTime)
         if let uptime = varz.uptime, elapsed > 0 { varz.uptime = uptime + elapsed }
         return varz
-    }
-
-    private static func fillAccounts(_ gatewayz: inout Gatewayz, from accounts: [CarriedDocuments.LinkKey: [AccountInterest]]) {
-        guard !accounts.isEmpty else { return }
-        // Written through the dictionaries' values in place: reading an entry out, changing it and
-        // storing it back copied each remote (and each array of inbound remotes) on every poll. The
-        // indices are walked by hand: a dictionary's `indices` holds a reference to its storage, and the
-        // first write would then copy the whole dictionary.
-        var outbound = gatewayz.outboundGateways.startIndex
-        while outbound != gatewayz.outboundGateways.endIndex {
-            defer { gatewayz.outboundGateways.formIndex(after: &outbound) }
-            let cluster = gatewayz.outboundGateways.keys[outbound]
-            guard let gid = gatewayz.outboundGateways.values[outbound].connection?.cid,
-                let known = accounts[CarriedDocuments.LinkKey(inbound: false, remoteCluster: cluster, gid: gid)]
-            else { continue }
-            gatewayz.outboundGateways.values[outbound].accounts = known
-        }
-        var inbound = gatewayz.inboundGateways.startIndex
-        while inbound != gatewayz.inboundGateways.endIndex {
-            defer { gatewayz.inboundGateways.formIndex(after: &inbound) }
-            let cluster = gatewayz.inboundGateways.keys[inbound]
-            for position in 0..<gatewayz.inboundGateways.values[inbound].count {
-                guard let gid = gatewayz.inboundGateways.values[inbound][position].connection?.cid,
-                    let known = accounts[CarriedDocuments.LinkKey(inbound: true, remoteCluster: cluster, gid: gid)]
-                else { continue }
-                gatewayz.inboundGateways.values[inbound][position].accounts = known
-            }
-        }
     }
 }

@@ -8,13 +8,66 @@ public struct ServerSnapshot: Sendable, Equatable {
     /// `routez` was carried from the last full poll, not asked in this one: a route in it may name a
     /// peer as it was then (a peer that restarted since has a new id).
     public var routezCarried: Bool
+    /// Each gateway connection's account interest: this poll's if it asked `/gatewayz?accs=1`, else the
+    /// last full poll's. Kept apart from `gatewayz` (whose entries carry accounts only when it was asked
+    /// with them), so a poll between full ones shares the carried table whole instead of copying each
+    /// connection's list into its document and its model.
+    public var accounts: [GatewayConnectionKey: [AccountInterest]]
 
-    public init(varz: Varz, gatewayz: Gatewayz, routez: Routez? = nil, healthz: Healthz? = nil, routezCarried: Bool = false) {
+    /// `accounts` nil: those of `gatewayz` itself.
+    public init(
+        varz: Varz, gatewayz: Gatewayz, routez: Routez? = nil, healthz: Healthz? = nil, routezCarried: Bool = false,
+        accounts: [GatewayConnectionKey: [AccountInterest]]? = nil
+    ) {
         self.varz = varz
         self.gatewayz = gatewayz
         self.routez = routez
         self.healthz = healthz
         self.routezCarried = routezCarried
+        self.accounts = accounts ?? gatewayz.connectionAccounts
+    }
+}
+
+/// A gateway connection as its server reports it: gids are unique per server and direction.
+public struct GatewayConnectionKey: Hashable, Sendable {
+    public var inbound: Bool
+    public var remoteCluster: String
+    public var gid: UInt64
+
+    public init(inbound: Bool, remoteCluster: String, gid: UInt64) {
+        self.inbound = inbound
+        self.remoteCluster = remoteCluster
+        self.gid = gid
+    }
+
+    // Hashed by gid alone, which is unique among a server's connections (equality still compares all
+    // three): hashing the cluster name for each of 25,000 connections a poll cost more than the rest
+    // of the lookup.
+    public func hash(into hasher: inout Hasher) { hasher.combine(gid) }
+}
+
+extension Gatewayz {
+    /// Every connection's accounts as this document gives them (empty lists unless asked with `accs=1`).
+    public var connectionAccounts: [GatewayConnectionKey: [AccountInterest]] {
+        // Made at its final size: grown one connection at a time it rehashed every key at each doubling.
+        var accounts = [GatewayConnectionKey: [AccountInterest]](
+            minimumCapacity: outboundGateways.count + inboundGateways.values.reduce(0) { $0 + $1.count })
+        forEachConnection { key, remote in accounts[key] = remote.accounts }
+        return accounts
+    }
+
+    /// Each established connection (one with a `connection` object) with its key.
+    func forEachConnection(_ body: (GatewayConnectionKey, RemoteGateway) -> Void) {
+        for (cluster, remote) in outboundGateways {
+            guard let gid = remote.connection?.cid else { continue }
+            body(GatewayConnectionKey(inbound: false, remoteCluster: cluster, gid: gid), remote)
+        }
+        for (cluster, remotes) in inboundGateways {
+            for remote in remotes {
+                guard let gid = remote.connection?.cid else { continue }
+                body(GatewayConnectionKey(inbound: true, remoteCluster: cluster, gid: gid), remote)
+            }
+        }
     }
 }
 

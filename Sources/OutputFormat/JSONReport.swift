@@ -85,8 +85,8 @@ public enum JSONReport {
             ("out_msgs_per_s", .optional(server.rates?.outMsgs)),
             ("in_bytes_per_s", .optional(server.rates?.inBytes)),
             ("out_bytes_per_s", .optional(server.rates?.outBytes)),
-            ("outbound", .array(server.outbound.map(connection))),
-            ("inbound", .array(server.inbound.map(connection))),
+            ("outbound", .array(server.outbound.map { connection($0, accounts: server.accounts(of: $0)) })),
+            ("inbound", .array(server.inbound.map { connection($0, accounts: server.accounts(of: $0)) })),
         ])
     }
 
@@ -115,7 +115,7 @@ public enum JSONReport {
         ])
     }
 
-    static func connection(_ link: GatewayLink) -> JSONValue {
+    static func connection(_ link: GatewayLink, accounts: [AccountInterest]) -> JSONValue {
         .object([
             ("remote_cluster", .string(link.remoteCluster)),
             ("gid", .uint(link.gid)),
@@ -138,7 +138,7 @@ public enum JSONReport {
             ("out_bytes_per_s", .optional(link.rates?.outBytes)),
             ("subscriptions", .int(link.subscriptions)),
             ("tls_version", .optional(link.tlsVersion)),
-            ("accounts", .array(link.accounts.map { account in
+            ("accounts", .array(accounts.map { account in
                 .object([
                     ("name", .string(account.name)),
                     ("interest_mode", .optional(account.interestMode)),

@@ -101,11 +101,12 @@ public enum DetailView {
         }
         lines.append([])
         lines.append(section("Accounts (interest)"))
-        if link.accounts.isEmpty {
+        let accounts = server.accounts(of: link)
+        if accounts.isEmpty {
             lines.append([("  none reported", .dim)])
         } else {
             lines.append([("  " + "ACCOUNT".padding(toWidth: 24) + "MODE".padding(toWidth: 16) + "SUBS".padding(toWidth: 8) + "QUEUE SUBS", .dim)])
-            for account in link.accounts {
+            for account in accounts {
                 let mode = account.interestMode ?? "-"
                 lines.append([
                     ("  " + safe(account.name, 22).padding(toWidth: 24), .normal),

@@ -52,14 +52,14 @@ public struct GatewayLink: Sendable, Equatable {
     public var inBytes: Int64
     public var outBytes: Int64
     public var subscriptions: Int64
-    public var accounts: [AccountInterest]
     public var tlsVersion: String?
     public var tlsCipherSuite: String?
     /// nil until two polls of the same gid exist (a reconnect or a counter reset starts a new baseline).
     public var rates: TrafficRates?
 
-    public init(direction: GatewayDirection, remoteCluster: String, info: GatewayConnectionInfo, configured: Bool?,
-                accounts: [AccountInterest]) {
+    /// `info` is borrowed: an initialiser takes its arguments owned unless told otherwise, and an owned
+    /// `info` meant a copy of it, each of its strings retained and released, for every connection.
+    public init(direction: GatewayDirection, remoteCluster: String, info: borrowing GatewayConnectionInfo, configured: Bool?) {
         self.direction = direction
         self.remoteCluster = remoteCluster
         self.gid = info.cid
@@ -78,13 +78,17 @@ public struct GatewayLink: Sendable, Equatable {
         self.inBytes = info.inBytes
         self.outBytes = info.outBytes
         self.subscriptions = info.subscriptions
-        self.accounts = accounts
         self.tlsVersion = info.tlsVersion
         self.tlsCipherSuite = info.tlsCipherSuite
     }
 
     /// The text an operator greps the server log for.
     public var logToken: String { "gid:\(gid)" }
+
+    /// What the connection's account interest is filed under in its server's `accounts`.
+    public var key: GatewayConnectionKey {
+        GatewayConnectionKey(inbound: direction == .inbound, remoteCluster: remoteCluster, gid: gid)
+    }
 
     /// True when the same connection (same gid) was already there in the previous poll.
     public var seenBefore = false
@@ -120,6 +124,9 @@ public struct ServerNode: Sendable, Equatable {
     public var inbound: [GatewayLink]
     /// Remote clusters whose outbound entry exists but has no connection yet (dialling).
     public var connectingTo: [String]
+    /// Each connection's account interest (`accounts(of:)`), as its snapshot gives it: the table of the
+    /// last full poll, shared whole between full polls rather than copied into every link.
+    public var accounts: [GatewayConnectionKey: [AccountInterest]] = [:]
     /// Remote gateway names from `/varz` `gateway.gateways`, own cluster excluded.
     public var configuredRemotes: [String]
     public var gateway: GatewaySection?
@@ -146,6 +153,9 @@ public struct ServerNode: Sendable, Equatable {
     }
 
     public func outbound(to cluster: String) -> GatewayLink? { outbound.first { $0.remoteCluster == cluster } }
+
+    /// The account interest of one of this server's connections (empty when it was never asked).
+    public func accounts(of link: GatewayLink) -> [AccountInterest] { accounts[link.key] ?? [] }
 
     /// The outbound to `cluster` if it is confirmed (see `GatewayLink.isUnconfirmed`).
     public func workingOutbound(to cluster: String, grace: Double = DiagnosisThresholds().asymmetryGraceSeconds) -> GatewayLink? {

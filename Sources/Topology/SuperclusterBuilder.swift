@@ -157,20 +157,18 @@ public enum SuperclusterBuilder {
         node.serverTime = gatewayz.now
         node.uptime = varz.uptime
         node.configuredRemotes = Array(Set((varz.gateway?.gateways ?? []).map(\.name).filter { $0 != cluster })).sorted()
+        node.accounts = snapshot.accounts
         for (remoteCluster, remote) in gatewayz.outboundGateways {
             guard let info = remote.connection else {
                 node.connectingTo.append(remoteCluster)
                 continue
             }
-            node.outbound.append(GatewayLink(
-                direction: .outbound, remoteCluster: remoteCluster, info: info, configured: remote.configured,
-                accounts: remote.accounts))
+            node.outbound.append(GatewayLink(direction: .outbound, remoteCluster: remoteCluster, info: info, configured: remote.configured))
         }
         for (remoteCluster, remotes) in gatewayz.inboundGateways {
             for remote in remotes {
                 guard let info = remote.connection else { continue }
-                node.inbound.append(GatewayLink(
-                    direction: .inbound, remoteCluster: remoteCluster, info: info, configured: nil, accounts: remote.accounts))
+                node.inbound.append(GatewayLink(direction: .inbound, remoteCluster: remoteCluster, info: info, configured: nil))
             }
         }
         node.connectingTo.sort()
