@@ -129,22 +129,27 @@ public enum MeshDiagnosis {
         let servers = context.servers
         let positionByID = context.positionByID
         let thresholds = context.thresholds
-        // Each server's inbound dialers and outbound targets are indexed once, as positions in
-        // `servers`, so a mesh of 25,000 connections is checked in one pass and each server id (56
-        // characters) is hashed about once per connection rather than four times.
+        // Each connection's remote server is looked up once, as a position in `servers` (its id's first),
+        // and each server's inbound dialers and outbound targets are indexed by those positions: a mesh
+        // of 25,000 connections is checked in one pass, each server id (56 characters) hashed once per
+        // connection.
+        func remotePositions(_ links: [GatewayLink]) -> [Int?] {
+            links.indices.map { index in links[index].remoteServerID.flatMap { positionByID[$0] } }
+        }
+        var outboundRemotes = [[Int?]](repeating: [], count: servers.count)
+        var inboundRemotes = [[Int?]](repeating: [], count: servers.count)
         var dialers = [Set<Int>](repeating: [], count: servers.count)
         var targets = [[String: Int?]](repeating: [:], count: servers.count)
         for position in servers.indices where servers[position].reachable && servers[position].id != nil {
-            let inbound = servers[position].inbound
-            var dialing = Set<Int>(minimumCapacity: inbound.count)
-            for index in inbound.indices {
-                if let remoteID = inbound[index].remoteServerID, let remote = positionByID[remoteID] { dialing.insert(remote) }
-            }
-            dialers[position] = dialing
-            let outbound = servers[position].outbound
+            let inbound = remotePositions(servers[position].inbound)
+            inboundRemotes[position] = inbound
+            dialers[position] = Set(inbound.compactMap { $0 })
+            let outboundLinks = servers[position].outbound
+            let outbound = remotePositions(outboundLinks)
+            outboundRemotes[position] = outbound
             var targeting: [String: Int?] = [:]
-            for index in outbound.indices where targeting[outbound[index].remoteCluster] == nil {
-                targeting[outbound[index].remoteCluster] = outbound[index].remoteServerID.flatMap { positionByID[$0] }
+            for index in outboundLinks.indices where targeting[outboundLinks[index].remoteCluster] == nil {
+                targeting[outboundLinks[index].remoteCluster] = outbound[index]
             }
             targets[position] = targeting
         }
@@ -154,7 +159,7 @@ public enum MeshDiagnosis {
             guard let serverID = server.id, let me = positionByID[serverID] else { continue }
             // Copied only when there is something to say (as below): most connections are fine.
             for index in server.outbound.indices {
-                guard let remoteID = server.outbound[index].remoteServerID, let remote = context.reachableServer(id: remoteID),
+                guard let remote = outboundRemotes[position][index], servers[remote].reachable,
                     (server.outbound[index].uptime ?? .infinity) >= thresholds.asymmetryGraceSeconds
                 else { continue }
                 if !dialers[remote].contains(me) {
@@ -167,7 +172,7 @@ public enum MeshDiagnosis {
                 }
             }
             for index in server.inbound.indices {
-                guard let remoteID = server.inbound[index].remoteServerID, let remote = context.reachableServer(id: remoteID),
+                guard let remote = inboundRemotes[position][index], servers[remote].reachable,
                     (server.inbound[index].uptime ?? .infinity) >= thresholds.asymmetryGraceSeconds
                 else { continue }
                 if (targets[remote][server.cluster] ?? nil) != me {
