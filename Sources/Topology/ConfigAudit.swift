@@ -16,7 +16,6 @@ public enum ConfigAudit {
             return value
         }
         let byCluster = Dictionary(grouping: reachable, by: \.cluster)
-        func label(_ server: ServerNode) -> String { "\(server.name) (\(server.cluster))" }
         func list(_ names: [String]) -> String { names.isEmpty ? "none" : names.joined(separator: ", ") }
 
         // Servers of one cluster that configure different remote gateways, or differ on reject_unknown.
@@ -31,7 +30,7 @@ public enum ConfigAudit {
                     let others = servers.filter { $0.configuredRemotes == reference }.map(\.name).sorted()
                     problems.append(Problem(
                         .warning, .gatewayConfigMismatch, cluster: cluster, server: server.name, url: server.url,
-                        message: "\(label(server)) configures gateways to [\(list(server.configuredRemotes))] but "
+                        message: "\(MeshDiagnosis.label(server)) configures gateways to [\(list(server.configuredRemotes))] but "
                             + "\(list(others)) \(others.count == 1 ? "configures" : "configure") [\(list(reference))]"))
                 }
             }
@@ -41,7 +40,7 @@ public enum ConfigAudit {
                 for server in servers where (server.gateway?.rejectUnknown ?? false) != commonReject {
                     problems.append(Problem(
                         .warning, .gatewayConfigMismatch, cluster: cluster, server: server.name, url: server.url,
-                        message: "\(label(server)) has reject_unknown_cluster \(!commonReject) while the rest of \(cluster) "
+                        message: "\(MeshDiagnosis.label(server)) has reject_unknown_cluster \(!commonReject) while the rest of \(cluster) "
                             + "has \(commonReject)"))
                 }
             }
@@ -52,7 +51,7 @@ public enum ConfigAudit {
             if let gatewayName = server.gateway?.name, let clusterName = server.clusterSectionName, gatewayName != clusterName {
                 problems.append(Problem(
                     .critical, .gatewayNameMismatch, cluster: server.cluster, server: server.name, url: server.url,
-                    message: "\(label(server)) has gateway name \(gatewayName) but cluster name \(clusterName)"))
+                    message: "\(MeshDiagnosis.label(server)) has gateway name \(gatewayName) but cluster name \(clusterName)"))
             }
         }
         for (gatewayName, servers) in Dictionary(grouping: reachable, by: { $0.gateway?.name ?? "" }) where !gatewayName.isEmpty {
@@ -95,7 +94,7 @@ public enum ConfigAudit {
             let when = days < 0 ? "expired \(Units.duration(-days * 86400)) ago" : "expires in \(Units.duration(days * 86400))"
             problems.append(Problem(
                 severity, .gatewayCertExpiring, cluster: server.cluster, server: server.name, url: server.url,
-                message: "\(label(server)) gateway TLS certificate \(when) (not after \(notAfter.rfc3339))"))
+                message: "\(MeshDiagnosis.label(server)) gateway TLS certificate \(when) (not after \(notAfter.rfc3339))"))
         }
 
         // Peers reach a server through some other address (a load balancer, NAT) while it advertises
@@ -121,7 +120,7 @@ public enum ConfigAudit {
                 problems.append(Problem(
                     .warning, .advertiseMismatch, cluster: remote.cluster, server: remote.name,
                     remoteCluster: dialer.cluster, url: remote.url,
-                    message: "\(dialer.name) (\(dialer.cluster)) reaches \(label(remote)) at \(ip):\(port), not at its gateway "
+                    message: "\(MeshDiagnosis.label(dialer)) reaches \(MeshDiagnosis.label(remote)) at \(ip):\(port), not at its gateway "
                         + "address \(listenHost.isEmpty ? "?" : listenHost):\(listenPort), and \(remote.name) sets no advertise: "
                         + "gossip gives peers an address they may not reach (load balancer or NAT)"))
             }

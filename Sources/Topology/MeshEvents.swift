@@ -75,7 +75,6 @@ public enum MeshEventDetector {
     static func connectionAndEndpointEvents(from previous: Supercluster, to current: Supercluster) -> [MeshEvent] {
         let time = current.time
         var events: [MeshEvent] = []
-        func label(_ server: ServerNode) -> String { "\(server.name) (\(server.cluster))" }
         let previousByURL = Dictionary(previous.servers.compactMap { s in s.url.map { ($0, s) } }, uniquingKeysWith: { a, _ in a })
         let previousByID = Dictionary(previous.servers.compactMap { s in s.id.map { ($0, s) } }, uniquingKeysWith: { a, _ in a })
 
@@ -116,14 +115,14 @@ public enum MeshEventDetector {
                             events.append(MeshEvent(
                                 time: time, kind: .gatewayReconnected, cluster: server.cluster, server: server.name,
                                 remoteCluster: link.remoteCluster, gid: link.gid, previousGid: was.gid, url: server.url,
-                                message: "\(label(server)) \(arrow) \(link.remoteCluster) reconnected: \(was.logToken) → \(link.logToken)",
+                                message: "\(MeshDiagnosis.label(server)) \(arrow) \(link.remoteCluster) reconnected: \(was.logToken) → \(link.logToken)",
                                 direction: direction, serverID: id, remoteServerID: link.remoteServerID))
                         }
                     } else {
                         events.append(MeshEvent(
                             time: time, kind: .gatewayConnected, cluster: server.cluster, server: server.name,
                             remoteCluster: link.remoteCluster, gid: link.gid, url: server.url,
-                            message: "\(label(server)) \(arrow) \(link.remoteCluster) connected (\(link.logToken))",
+                            message: "\(MeshDiagnosis.label(server)) \(arrow) \(link.remoteCluster) connected (\(link.logToken))",
                             direction: direction, serverID: id, remoteServerID: link.remoteServerID))
                     }
                 }
@@ -131,7 +130,7 @@ public enum MeshEventDetector {
                     events.append(MeshEvent(
                         time: time, kind: .gatewayDisconnected, cluster: server.cluster, server: server.name,
                         remoteCluster: was.remoteCluster, gid: was.gid, url: server.url,
-                        message: "\(label(server)) \(arrow) \(was.remoteCluster) disconnected (\(was.logToken))",
+                        message: "\(MeshDiagnosis.label(server)) \(arrow) \(was.remoteCluster) disconnected (\(was.logToken))",
                         direction: direction, serverID: id, remoteServerID: was.remoteServerID))
                 }
             }
@@ -146,12 +145,6 @@ public enum MeshEventDetector {
         var id: String?
         var uptime: Double?
         var time: MonitorTime
-
-        init(id: String?, uptime: Double?, time: MonitorTime) {
-            self.id = id
-            self.uptime = uptime
-            self.time = time
-        }
     }
 
     /// The one restart rule, for two consecutive polls and across an outage: the server answering at
@@ -172,7 +165,7 @@ public enum MeshEventDetector {
         }
         return MeshEvent(
             time: time, kind: .serverRestarted, cluster: server.cluster, server: server.name, url: url,
-            message: "\(server.name) (\(server.cluster)) restarted\(outage == nil ? "" : " while unreachable"): \(reason)",
+            message: "\(MeshDiagnosis.label(server)) restarted\(outage == nil ? "" : " while unreachable"): \(reason)",
             serverID: server.id)
     }
 

@@ -87,7 +87,9 @@ public struct GatewayLink: Sendable, Equatable {
 
     /// What the connection's account interest is filed under in its server's `accounts`.
     public var key: GatewayConnectionKey {
-        GatewayConnectionKey(inbound: direction == .inbound, remoteCluster: remoteCluster, gid: gid)
+        // Matched by pattern, not `==` (see `isLearnedOutbound`).
+        if case .inbound = direction { return GatewayConnectionKey(inbound: true, remoteCluster: remoteCluster, gid: gid) }
+        return GatewayConnectionKey(inbound: false, remoteCluster: remoteCluster, gid: gid)
     }
 
     /// True when the same connection (same gid) was already there in the previous poll.

@@ -136,9 +136,8 @@ actor MonitorSession {
         }
         // As in replay: nothing is carried for a server past a poll it was not in.
         systemCarried.keepOnly(Set(kept.map(\.endpoint)))
-        // Popped, so each server's responses move into its observation rather than being shared with the
-        // array (EndpointObservation.init changes the documents it is given in place). `decode` gives one
-        // per kept poll, in order.
+        // Popped, so each server's responses move into its observation rather than being copied out of
+        // the array. `decode` gives one per kept poll, in order.
         decoded.reverse()
         for index in kept.indices {
             let responses = decoded.removeLast()

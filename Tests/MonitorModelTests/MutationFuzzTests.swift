@@ -148,26 +148,36 @@ import Testing
         }
     }
 
-    /// Whitespace of every kind and length between tokens (runs that cross eight-byte words, tabs, CR LF,
-    /// none at all) reads as JSONDecoder reads it.
+    /// Whitespace of every kind and length around every structural byte and the document (runs that
+    /// cross eight-byte words, spaces only, tabs, CR LF, none at all) reads as JSONDecoder reads it.
     @Test func anyWhitespaceBetweenTokensDecodesLikeJSONDecoder() throws {
         let (_, original) = try #require(Fixtures.allDocuments(of: .gatewayz).max { $0.1.count < $1.1.count })
         let compact = try JSONSerialization.data(withJSONObject: try JSONSerialization.jsonObject(with: original))
         var generator = SeededGenerator(seed: 0x5748_4954)
-        let blanks: [UInt8] = [0x20, 0x20, 0x20, 0x0A, 0x0D, 0x09]
+        let kinds: [UInt8] = [0x20, 0x20, 0x20, 0x0A, 0x0D, 0x09]
+        // A run of 0 to 17: mixed blanks, or spaces only (indentation, skipped eight at a time).
+        func blanks() -> [UInt8] {
+            let count = [0, 1, 2, 7, 8, 9, 16, 17][generator.below(8)]
+            let spacesOnly = generator.below(2) == 0
+            return (0..<count).map { _ in spacesOnly ? 0x20 : kinds[generator.below(kinds.count)] }
+        }
         for _ in 0..<40 {
-            var spaced: [UInt8] = []
+            var spaced = blanks()  // before the document, and after it below
             var inString = false, escaped = false
             for byte in compact {
-                spaced.append(byte)
                 if inString {
+                    spaced.append(byte)
                     if escaped { escaped = false } else if byte == 0x5C { escaped = true } else if byte == 0x22 { inString = false }
                     continue
                 }
-                if byte == 0x22 { inString = true; continue }
-                guard [0x7B, 0x5B, 0x3A, 0x2C].contains(byte) else { continue }
-                for _ in 0..<[0, 1, 2, 7, 8, 9, 17][generator.below(7)] { spaced.append(blanks[generator.below(blanks.count)]) }
+                if byte == 0x22 { inString = true }
+                // Around every structural byte: after values and keys as well as before them.
+                let structural = [0x7B, 0x5B, 0x3A, 0x2C, 0x7D, 0x5D].contains(byte)
+                if structural { spaced += blanks() }
+                spaced.append(byte)
+                if structural { spaced += blanks() }
             }
+            spaced += blanks()
             let body = Data(spaced)
             let reference = try MonitorDecoder.decodeWithCodable(Gatewayz.self, from: body, endpoint: .gatewayz)
             #expect(FastMonitorDecoder.gatewayz(body) == reference)
