@@ -504,12 +504,12 @@ struct FastMonitorDecoder {
             // (ids, addresses and times are long runs of plain bytes); then straight to the first one that
             // does, rather than byte by byte (keys are short: most of one is such a tail).
             if index + 8 <= bytes.count {
-                let stops = Self.stringStops(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)))
+                let stops = Self.stringStops(ByteScan.word(bytes, at: index))
                 if stops == 0 {
                     index += 8
                     continue
                 }
-                index += stops.trailingZeroBitCount / 8
+                index += ByteScan.firstFlagged(stops)
             }
             let byte = bytes[index]
             if byte == 0x22 {
@@ -708,7 +708,7 @@ struct FastMonitorDecoder {
             // Indented JSON (nats-server's) is a third spaces: a line's indentation is skipped eight
             // bytes at a time, and the rest of it in one step, by counting the word's leading spaces.
             if index + 8 <= bytes.count {
-                let notSpaces = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)) ^ Self.eightSpaces
+                let notSpaces = ByteScan.word(bytes, at: index) ^ Self.eightSpaces
                 if notSpaces == 0 {
                     index += 8
                     continue
@@ -743,20 +743,13 @@ struct FastMonitorDecoder {
     // MARK: Eight bytes at a time
 
     private static let eightSpaces: UInt64 = 0x2020_2020_2020_2020
-    private static let ones: UInt64 = 0x0101_0101_0101_0101
     private static let highBits: UInt64 = 0x8080_8080_8080_8080
 
-    /// The bytes of `word` (read little-endian: the first byte lowest) a string scan must stop at — a
-    /// quote, a backslash or a byte below 0x20 — as the high bit of each. Zero when there is none. A byte
-    /// of 0x80 or more is plain here: UTF-8 is checked when the String is made.
+    /// The bytes of `word` (its first byte lowest) a string scan must stop at — a quote, a backslash or a
+    /// byte below 0x20 — as the high bit of each; zero when there is none. A byte of 0x80 or more is plain
+    /// here: UTF-8 is checked when the String is made. The first flag is exact (see `ByteScan`).
     @inline(__always)
     static func stringStops(_ word: UInt64) -> UInt64 {
-        // The bit-twiddling tests "has a zero byte" ((x - 0x01…) & ~x & 0x80…, on word ^ the byte sought)
-        // and "has a byte below n" (the same with n·0x01…, for n ≤ 128). A borrow can flag a byte above
-        // a true stop, never one below it: whether there is a stop, and where the first one is (the
-        // lowest flag), are exact.
-        let quote = word ^ (0x22 &* ones), backslash = word ^ (0x5C &* ones)
-        let found = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- 0x20 &* ones) & ~word)
-        return found & highBits
+        ByteScan.matches(word, 0x22) | ByteScan.matches(word, 0x5C) | ByteScan.below(word, 0x20)
     }
 }

@@ -1,4 +1,5 @@
 public import Foundation
+import MonitorModel
 
 /// One server's reply to a `$SYS.REQ.SERVER.PING.<KIND>` request:
 /// `{"server": {name, id, cluster, ver, ...}, "data": <the monitoring document>, "error": {code, description}}`.
@@ -98,6 +99,23 @@ enum TopLevelSpans {
         let bytes: UnsafeBufferPointer<UInt8>
         var position = 0
 
+        /// Moves to the first byte flagged by `stops` in the words ahead, eight bytes at a time, or to
+        /// the last few bytes (fewer than eight), which the caller then reads one by one. A `data` value
+        /// is the whole document (a 60–100 KB `/gatewayz`, 250 a poll at scale): read byte by byte, this
+        /// scan was a sixth of a poll's CPU through NATS.
+        @inline(__always)
+        mutating func skip(until stops: (UInt64) -> UInt64) {
+            let raw = UnsafeRawBufferPointer(bytes)
+            while position + 8 <= bytes.count {
+                let flags = stops(ByteScan.word(raw, at: position))
+                if flags != 0 {
+                    position += ByteScan.firstFlagged(flags)
+                    return
+                }
+                position += 8
+            }
+        }
+
         var peek: UInt8? { position < bytes.count ? bytes[position] : nil }
 
         mutating func take() -> UInt8? {
@@ -124,7 +142,9 @@ enum TopLevelSpans {
 
         /// After the opening quote: up to and including the closing one.
         mutating func skipStringBody() throws {
-            while let byte = take() {
+            while true {
+                skip { ByteScan.matches($0, UInt8(ascii: "\"")) | ByteScan.matches($0, UInt8(ascii: "\\")) }
+                guard let byte = take() else { break }
                 if byte == UInt8(ascii: "\\") {
                     guard take() != nil else { break }
                 } else if byte == UInt8(ascii: "\"") {
@@ -142,7 +162,14 @@ enum TopLevelSpans {
                 try skipStringBody()
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 var depth = 0
-                while let byte = take() {
+                while true {
+                    // Only strings (for the brackets inside them) and brackets matter here.
+                    skip { word in
+                        ByteScan.matches(word, UInt8(ascii: "\"")) | ByteScan.matches(word, UInt8(ascii: "{"))
+                            | ByteScan.matches(word, UInt8(ascii: "[")) | ByteScan.matches(word, UInt8(ascii: "}"))
+                            | ByteScan.matches(word, UInt8(ascii: "]"))
+                    }
+                    guard let byte = take() else { break }
                     switch byte {
                     case UInt8(ascii: "\""): try skipStringBody()
                     case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1

@@ -48,6 +48,43 @@ struct ServerEnvelopeTests {
         }
     }
 
+    /// The scan jumps eight bytes at a time to the next quote, backslash or bracket: values full of
+    /// brackets and escapes inside strings, at every alignment, still give `data` exactly, and every
+    /// truncation of them is refused.
+    @Test func dataIsFoundExactlyWhateverItsStringsHold() throws {
+        var generator = SeededGenerator(seed: 0x454E_5645)
+        let pieces = ["}", "]", "{", "[", "\\\"", "\\\\", "\\\\\\\"", "x", "é", "12345678", " ", ","]
+        func text() -> String {
+            "\"" + (0..<generator.below(12)).map { _ in pieces[generator.below(pieces.count)] }.joined() + "\""
+        }
+        func value(_ depth: Int) -> String {
+            switch depth > 3 ? generator.below(3) : generator.below(6) {
+            case 0: return text()
+            case 1: return String(generator.below(1_000_000))
+            case 2: return ["true", "false", "null"][generator.below(3)]
+            case 3: return "[" + (0..<generator.below(4)).map { _ in value(depth + 1) }.joined(separator: ",") + "]"
+            default:
+                let spaces = String(repeating: " ", count: generator.below(10))
+                return "{" + (0..<generator.below(4)).map { _ in "\(spaces)\(text()):\(spaces)\(value(depth + 1))" }.joined(separator: ",") + "}"
+            }
+        }
+        for round in 0..<400 {
+            let data = "{\"k\":" + value(1) + "}"
+            let padding = String(repeating: " ", count: round % 8)  // every alignment of the value
+            let reply = "{\(padding)\"data\":\(data),\"server\":{\"name\":\"n\",\"id\":\"i\"}}"
+            let envelope = try ServerEnvelope.parse(Data(reply.utf8))
+            #expect(String(decoding: try #require(envelope.data), as: UTF8.self) == data, "\(reply)")
+            #expect(try JSONSerialization.jsonObject(with: try #require(envelope.data)) is [String: Any])
+            if round % 20 == 0 {
+                // Cut anywhere, the reply never closes: refused, never a shorter document.
+                let bytes = Data(reply.utf8)
+                for length in 0..<bytes.count {
+                    #expect(throws: EnvelopeError.self) { try ServerEnvelope.parse(bytes.prefix(length)) }
+                }
+            }
+        }
+    }
+
     /// Any truncation of a real reply is an error or a shorter document, never a crash.
     @Test func everyTruncationOfARealReplyIsHandled() throws {
         let bytes = try fixture("varz-e2")
