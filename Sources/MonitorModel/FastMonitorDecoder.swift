@@ -17,8 +17,6 @@ struct FastMonitorDecoder {
     private var depth = 0
     /// JSONDecoder refuses documents nested deeper than this; so does the fast path.
     private static let maximumDepth = 512
-    /// The remote clusters a `/gatewayz` map is made room for before it is read (more still fit).
-    private static let expectedRemoteClusters = 64
 
     static func gatewayz(_ data: Data) -> Gatewayz? {
         data.withUnsafeBytes { buffer -> Gatewayz? in
@@ -67,28 +65,36 @@ struct FastMonitorDecoder {
             case "outbound_gateways":
                 try Self.once(&seen1, 5)
                 if try decoder.null() { break }
-                // Room for 64 remote clusters up front: grown one member at a time, the dictionary rehashed
-                // every key at each doubling (a server of a 50-cluster mesh has 49). One lookup inserts and
-                // finds a repeated key, which JSONDecoder and this decoder would settle differently: give up.
-                outbound.reserveCapacity(Self.expectedRemoteClusters)
-                try decoder.object { decoder, cluster in
-                    guard outbound.updateValue(try decoder.remoteGateway(), forKey: try cluster.string()) == nil else { throw GiveUp() }
-                }
+                var pairs: [(String, RemoteGateway)] = []
+                try decoder.object { decoder, cluster in pairs.append((try cluster.string(), try decoder.remoteGateway())) }
+                outbound = try Self.dictionary(pairs)
             case "inbound_gateways":
                 try Self.once(&seen1, 6)
                 if try decoder.null() { break }
-                inbound.reserveCapacity(Self.expectedRemoteClusters)
+                var pairs: [(String, [RemoteGateway])] = []
                 try decoder.object { decoder, cluster in
                     var list: [RemoteGateway] = []
                     try decoder.array { decoder in list.append(try decoder.remoteGateway()) }
-                    guard inbound.updateValue(list, forKey: try cluster.string()) == nil else { throw GiveUp() }
+                    pairs.append((try cluster.string(), list))
                 }
+                inbound = try Self.dictionary(pairs)
             default: try decoder.skipMember(key)
             }
         }
         skipWhitespace()
         guard index == bytes.count, let serverID, let now else { throw GiveUp() }
         return Gatewayz(serverID: serverID, now: now, name: name, host: host, port: port, outboundGateways: outbound, inboundGateways: inbound)
+    }
+
+    /// A map's members, gathered first so the dictionary is made at its final size: grown one member at
+    /// a time, it rehashed every key at each doubling (a server of a 50-cluster mesh has 49 of them).
+    private static func dictionary<Value>(_ pairs: [(String, Value)]) throws -> [String: Value] {
+        var dictionary = [String: Value](minimumCapacity: pairs.count)
+        for (key, value) in pairs {
+            // JSONDecoder and this decoder would settle a repeated key differently: give up.
+            guard dictionary.updateValue(value, forKey: key) == nil else { throw GiveUp() }
+        }
+        return dictionary
     }
 
     private mutating func varzDocument() throws -> Varz {
