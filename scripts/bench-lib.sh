@@ -1,4 +1,10 @@
-# Shared by scripts/benchmark.sh and scripts/benchmark-nats.sh (sourced, not run).
+# Shared by the scripts that measure gwtop (sourced, not run).
+
+# At exit: the script's work directory goes if it succeeded; on a failure it is kept, for its logs, and
+# named. Call first thing in the EXIT trap's function with its status: finish_work_dir "$status" "$work".
+finish_work_dir() {
+    if [ "$1" -eq 0 ]; then rm -rf -- "$2"; else echo "$(basename "$0"): kept $2 for its logs" >&2; fi
+}
 
 # The median of the numbers on stdin, one per line.
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }

@@ -17,7 +17,11 @@ for product in gwtop gwtop-synthetic; do swift build -c release --product "$prod
 bin="$(swift build -c release --show-bin-path)"
 work="$(mktemp -d /tmp/gwtop-bench-nats.XXXXXX)"
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+cleanup() {
+    local status=$?
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    finish_work_dir "$status" "$work"
+}
 trap cleanup EXIT
 source scripts/bench-lib.sh
 

@@ -28,8 +28,10 @@ work="$(mktemp -d /tmp/gwtop-bench.XXXXXX)"
 socket="gwtop-bench-$$"
 synthetic_pid=""
 cleanup() {
+    local status=$?
     tmux -L "$socket" kill-server 2>/dev/null || true
     [ -n "$synthetic_pid" ] && kill "$synthetic_pid" 2>/dev/null || true
+    finish_work_dir "$status" "$work"
 }
 trap cleanup EXIT
 

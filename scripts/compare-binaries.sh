@@ -12,10 +12,15 @@ work="$(mktemp -d /tmp/gwtop-compare.XXXXXX)"
 "$(swift build -c release --show-bin-path)/gwtop-synthetic" --clusters "$clusters" --servers "$servers" --port 18399 \
     --urls "$work/urls" 2>/dev/null &
 synthetic=$!
-trap 'kill $synthetic 2>/dev/null || true' EXIT
+source scripts/bench-lib.sh
+cleanup() {
+    local status=$?
+    kill "$synthetic" 2>/dev/null || true
+    finish_work_dir "$status" "$work"
+}
+trap cleanup EXIT
 for _ in $(seq 1 50); do [ -s "$work/urls" ] && break; sleep 0.1; done
 mapfile -t urls <"$work/urls"
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 for round in 1 2 3 4 5; do
     for which in old new; do
         bin=$([ "$which" = old ] && echo "$old" || echo "$new")

@@ -10,10 +10,13 @@ bin="${1:-.build/debug/gwtop}"
 [ -x "$bin" ] || { echo "measure: build gwtop first (swift build)" >&2; exit 1; }
 work="$(mktemp -d /tmp/gwtop-measure.XXXXXX)"
 socket="gwtop-measure-$$"
+source scripts/bench-lib.sh
 cleanup() {
+    local status=$?
     tmux -L "$socket" kill-server 2>/dev/null || true
     python3 scripts/supercluster.py stop --dir "$work/sc" >/dev/null 2>&1 || true
     [ -n "${hang_pid:-}" ] && kill "$hang_pid" 2>/dev/null || true
+    finish_work_dir "$status" "$work"
 }
 trap cleanup EXIT
 

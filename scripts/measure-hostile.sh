@@ -10,7 +10,13 @@ bin="${1:-.build/debug/gwtop}"
 command -v /usr/bin/time >/dev/null || { echo "measure: needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
 work="$(mktemp -d /tmp/gwtop-hostile.XXXXXX)"
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done; python3 scripts/supercluster.py stop --dir "$work/sc" >/dev/null 2>&1 || true; }
+source scripts/bench-lib.sh
+cleanup() {
+    local status=$?
+    for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+    python3 scripts/supercluster.py stop --dir "$work/sc" >/dev/null 2>&1 || true
+    finish_work_dir "$status" "$work"
+}
 trap cleanup EXIT
 
 python3 scripts/supercluster.py start --dir "$work/sc" --topology healthy --base-port 23500 >"$work/sc.json"

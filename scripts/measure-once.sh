@@ -16,7 +16,13 @@ IFS=: read -r -a binaries <<<"${GWTOP:-$bin/gwtop}"
 work="$(mktemp -d /tmp/gwtop-once.XXXXXX)"
 "$bin/gwtop-synthetic" --clusters "$clusters" --servers "$servers" --port 18398 --urls "$work/urls" 2>/dev/null &
 synthetic=$!
-trap 'kill $synthetic 2>/dev/null || true; rm -rf "$work"' EXIT
+source scripts/bench-lib.sh
+cleanup() {
+    local status=$?
+    kill "$synthetic" 2>/dev/null || true
+    finish_work_dir "$status" "$work"
+}
+trap cleanup EXIT
 for _ in $(seq 1 50); do [ -s "$work/urls" ] && break; sleep 0.1; done
 mapfile -t urls <"$work/urls"
 awk '{ for (d = 1; d <= 4; d++) { split("varz gatewayz?accs=1 routez healthz", k, " "); print "url = \"" $0 "/" k[d] "\"\noutput = /dev/null" } }' \
@@ -33,12 +39,11 @@ for _ in $(seq 1 "$rounds"); do
         { /usr/bin/time -f %e "$gwtop" --check --interval 0.1 --timeout 10 "${urls[@]}" >/dev/null || true; } 2>&1 | tail -1 >>"$work/check-$which"
     done
 done
-median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-full=$(median "$work/full"); frequent=$(median "$work/frequent")
+full=$(median <"$work/full"); frequent=$(median <"$work/frequent")
 echo "| gwtop | size | rounds | floor (full) | floor (frequent) | --once (text) | ratio | --check | ratio |"
 echo "|---|---|---|---|---|---|---|---|---|"
 for which in "${!binaries[@]}"; do
-    once=$(median "$work/once-$which"); check=$(median "$work/check-$which")
+    once=$(median <"$work/once-$which"); check=$(median <"$work/check-$which")
     awk -v b="${binaries[$which]}" -v s="$size" -v r="$rounds" -v f="$full" -v q="$frequent" -v o="$once" -v c="$check" \
         'BEGIN { printf "| %s | %s | %d | %.2f s | %.2f s | %.2f s | %.2f | %.2f s | %.2f |\n", b, s, r, f, q, o, o / (f + q + 0.1), c, c / (f + q + 0.1) }'
 done

@@ -9,7 +9,12 @@ seconds="${1:-120}"
 bin="${2:-.build/debug/gwtop}"
 [ -x "$bin" ] || { echo "measure: build gwtop first (swift build)" >&2; exit 1; }
 work="$(mktemp -d /tmp/gwtop-recording.XXXXXX)"
-cleanup() { python3 scripts/supercluster.py stop --dir "$work/sc" >/dev/null 2>&1 || true; }
+source scripts/bench-lib.sh
+cleanup() {
+    local status=$?
+    python3 scripts/supercluster.py stop --dir "$work/sc" >/dev/null 2>&1 || true
+    finish_work_dir "$status" "$work"
+}
 trap cleanup EXIT
 
 python3 scripts/supercluster.py start --dir "$work/sc" --topology healthy --base-port 23600 --traffic >"$work/sc.json"
