@@ -6,6 +6,24 @@ finish_work_dir() {
     if [ "$1" -eq 0 ]; then rm -rf -- "$2"; else echo "$(basename "$0"): kept $2 for its logs" >&2; fi
 }
 
+# Starts gwtop-synthetic (BIN) with CLUSTERS x SERVERS on PORT, its URLs written to $work/urls, and
+# stops it at exit (finishing $work). Sets: urls (the monitoring base URLs), synthetic (its pid).
+serve_synthetic() {
+    "$1" --clusters "$2" --servers "$3" --port "$4" --urls "$work/urls" 2>/dev/null &
+    synthetic=$!
+    trap 'status=$?; kill "$synthetic" 2>/dev/null || true; finish_work_dir "$status" "$work"' EXIT
+    for _ in $(seq 1 50); do [ -s "$work/urls" ] && break; sleep 0.1; done
+    mapfile -t urls <"$work/urls"
+}
+
+# curl config files for the URLs in URLS_FILE: one full cycle (/varz, /gatewayz?accs=1, /routez,
+# /healthz) into FULL, one frequent cycle (/gatewayz, what gwtop asks between full polls) into FREQUENT.
+curl_cycles() {
+    awk '{ for (d = 1; d <= 4; d++) { split("varz gatewayz?accs=1 routez healthz", k, " "); print "url = \"" $0 "/" k[d] "\"\noutput = /dev/null" } }' \
+        "$1" >"$2"
+    awk '{ print "url = \"" $0 "/gatewayz\"\noutput = /dev/null" }' "$1" >"$3"
+}
+
 # The median of the numbers on stdin, one per line.
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 

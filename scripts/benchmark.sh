@@ -47,10 +47,7 @@ for size in "${sizes[@]}"; do
     synthetic_pid=$!
     for _ in $(seq 1 50); do [ -s "$work/urls-$size" ] && break; sleep 0.1; done
     mapfile -t urls <"$work/urls-$size"
-    awk '{ for (d = 1; d <= 4; d++) { split("varz gatewayz?accs=1 routez healthz", k, " "); print "url = \"" $0 "/" k[d] "\"\noutput = /dev/null" } }' \
-        "$work/urls-$size" >"$work/curl-$size"
-    awk '{ print "url = \"" $0 "/gatewayz\"\noutput = /dev/null" }' \
-        "$work/urls-$size" >"$work/curl-frequent-$size"
+    curl_cycles "$work/urls-$size" "$work/curl-$size" "$work/curl-frequent-$size"
 
     floor=$(for _ in 1 2 3 4 5; do /usr/bin/time -f %e curl -s --parallel --parallel-max 64 -K "$work/curl-$size" 2>&1 >/dev/null | tail -1; done | median)
     floor_frequent=$(for _ in 1 2 3 4 5; do /usr/bin/time -f %e curl -s --parallel --parallel-max 64 -K "$work/curl-frequent-$size" 2>&1 >/dev/null | tail -1; done | median)

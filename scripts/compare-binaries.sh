@@ -9,18 +9,8 @@ old="$1"; new="$2"; size="${3:-50x5}"
 clusters="${size%x*}"; servers="${size#*x}"
 swift build -c release --product gwtop-synthetic >&2
 work="$(mktemp -d /tmp/gwtop-compare.XXXXXX)"
-"$(swift build -c release --show-bin-path)/gwtop-synthetic" --clusters "$clusters" --servers "$servers" --port 18399 \
-    --urls "$work/urls" 2>/dev/null &
-synthetic=$!
 source scripts/bench-lib.sh
-cleanup() {
-    local status=$?
-    kill "$synthetic" 2>/dev/null || true
-    finish_work_dir "$status" "$work"
-}
-trap cleanup EXIT
-for _ in $(seq 1 50); do [ -s "$work/urls" ] && break; sleep 0.1; done
-mapfile -t urls <"$work/urls"
+serve_synthetic "$(swift build -c release --show-bin-path)/gwtop-synthetic" "$clusters" "$servers" 18399
 for round in 1 2 3 4 5; do
     for which in old new; do
         bin=$([ "$which" = old ] && echo "$old" || echo "$new")

@@ -14,20 +14,9 @@ for product in gwtop gwtop-synthetic; do swift build -c release --product "$prod
 bin="$(swift build -c release --show-bin-path)"
 IFS=: read -r -a binaries <<<"${GWTOP:-$bin/gwtop}"
 work="$(mktemp -d /tmp/gwtop-once.XXXXXX)"
-"$bin/gwtop-synthetic" --clusters "$clusters" --servers "$servers" --port 18398 --urls "$work/urls" 2>/dev/null &
-synthetic=$!
 source scripts/bench-lib.sh
-cleanup() {
-    local status=$?
-    kill "$synthetic" 2>/dev/null || true
-    finish_work_dir "$status" "$work"
-}
-trap cleanup EXIT
-for _ in $(seq 1 50); do [ -s "$work/urls" ] && break; sleep 0.1; done
-mapfile -t urls <"$work/urls"
-awk '{ for (d = 1; d <= 4; d++) { split("varz gatewayz?accs=1 routez healthz", k, " "); print "url = \"" $0 "/" k[d] "\"\noutput = /dev/null" } }' \
-    "$work/urls" >"$work/curl-full"
-awk '{ print "url = \"" $0 "/gatewayz\"\noutput = /dev/null" }' "$work/urls" >"$work/curl-frequent"
+serve_synthetic "$bin/gwtop-synthetic" "$clusters" "$servers" 18398
+curl_cycles "$work/urls" "$work/curl-full" "$work/curl-frequent"
 seconds() { /usr/bin/time -f %e "$@" 2>&1 >/dev/null | tail -1; }
 for _ in $(seq 1 "$rounds"); do
     seconds curl -s --parallel --parallel-max 64 -K "$work/curl-full" >>"$work/full"
