@@ -27,7 +27,22 @@ public enum ByteScan {
         (word &- UInt64(limit) &* 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
     }
 
-    /// The position in its word of the first flagged byte (flags from `matches` or `below`, not zero).
+    /// The position in its word of the first flagged byte (flags not zero): any bit set in a byte flags
+    /// it, so `matches` and `below` serve, and so does a word xor'ed with the byte to pass over.
     @inlinable @inline(__always)
     public static func firstFlagged(_ flags: UInt64) -> Int { flags.trailingZeroBitCount / 8 }
+
+    /// From `offset`, eight bytes at a time, the position of the first byte `stops` flags in a word; or,
+    /// with none, where fewer than eight bytes are left, which the caller reads one by one. (Past the end
+    /// when `offset` is.)
+    @inlinable @inline(__always)
+    public static func firstStop(in bytes: UnsafeRawBufferPointer, from offset: Int, where stops: (UInt64) -> UInt64) -> Int {
+        var position = offset
+        while position + 8 <= bytes.count {
+            let flags = stops(word(bytes, at: position))
+            if flags != 0 { return position + firstFlagged(flags) }
+            position += 8
+        }
+        return position
+    }
 }

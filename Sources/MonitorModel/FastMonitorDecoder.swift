@@ -505,18 +505,12 @@ struct FastMonitorDecoder {
         index += 1
         let start = index
         var escaped = false
-        while index < bytes.count {
+        while true {
             // Eight bytes at a time while none of them ends the string, escapes or is a control character
             // (ids, addresses and times are long runs of plain bytes); then straight to the first one that
             // does, rather than byte by byte (keys are short: most of one is such a tail).
-            if index + 8 <= bytes.count {
-                let stops = Self.stringStops(ByteScan.word(bytes, at: index))
-                if stops == 0 {
-                    index += 8
-                    continue
-                }
-                index += ByteScan.firstFlagged(stops)
-            }
+            index = ByteScan.firstStop(in: bytes, from: index, where: Self.stringStops)
+            guard index < bytes.count else { throw GiveUp() }
             let byte = bytes[index]
             if byte == 0x22 {
                 index += 1
@@ -529,7 +523,6 @@ struct FastMonitorDecoder {
             }
             index += 1
         }
-        throw GiveUp()
     }
 
     /// The bytes of a string without escapes (times, durations and keys never have any; one that does
@@ -710,17 +703,11 @@ struct FastMonitorDecoder {
     }
 
     private mutating func skipWhitespaceRun() {
-        while index < bytes.count {
+        while true {
             // Indented JSON (nats-server's) is a third spaces: a line's indentation is skipped eight
-            // bytes at a time, and the rest of it in one step, by counting the word's leading spaces.
-            if index + 8 <= bytes.count {
-                let notSpaces = ByteScan.word(bytes, at: index) ^ Self.eightSpaces
-                if notSpaces == 0 {
-                    index += 8
-                    continue
-                }
-                index += notSpaces.trailingZeroBitCount / 8
-            }
+            // bytes at a time, and the rest of it in one step, to the word's first byte not a space.
+            index = ByteScan.firstStop(in: bytes, from: index) { $0 ^ Self.eightSpaces }
+            guard index < bytes.count else { return }
             let byte = bytes[index]
             guard byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 else { return }
             index += 1

@@ -105,15 +105,7 @@ enum TopLevelSpans {
         /// scan was a sixth of a poll's CPU through NATS.
         @inline(__always)
         mutating func skip(until stops: (UInt64) -> UInt64) {
-            let raw = UnsafeRawBufferPointer(bytes)
-            while position + 8 <= bytes.count {
-                let flags = stops(ByteScan.word(raw, at: position))
-                if flags != 0 {
-                    position += ByteScan.firstFlagged(flags)
-                    return
-                }
-                position += 8
-            }
+            position = ByteScan.firstStop(in: UnsafeRawBufferPointer(bytes), from: position, where: stops)
         }
 
         var peek: UInt8? { position < bytes.count ? bytes[position] : nil }
