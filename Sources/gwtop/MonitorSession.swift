@@ -136,13 +136,10 @@ actor MonitorSession {
         }
         // As in replay: nothing is carried for a server past a poll it was not in.
         systemCarried.keepOnly(Set(kept.map(\.endpoint)))
-        // Popped, so each server's responses move into its observation rather than being copied out of
-        // the array. `decode` gives one per kept poll, in order.
-        decoded.reverse()
-        for index in kept.indices {
-            let responses = decoded.removeLast()
+        // `decode` gives one per kept poll, in order.
+        for (index, responses) in zip(kept.indices, decoded) {
             cycle.snapshot.observations.append(EndpointObservation(
-                endpoint: kept[index].endpoint, observedAt: kept[index].observedAt, decoded: consume responses,
+                endpoint: kept[index].endpoint, observedAt: kept[index].observedAt, decoded: responses,
                 carried: &systemCarried[kept[index].endpoint]))
         }
         if poller.keepsRawResponses { cycle.raw += kept }
