@@ -17,11 +17,15 @@ serve_synthetic() {
 }
 
 # curl config files for the URLs in URLS_FILE: one full cycle (/varz, /gatewayz?accs=1, /routez,
-# /healthz) into FULL, one frequent cycle (/gatewayz, what gwtop asks between full polls) into FREQUENT.
+# /healthz) into FULL, one frequent cycle (/gatewayz, what gwtop asks between full polls) into FREQUENT,
+# and, if given, a full cycle without accounts (/gatewayz without accs=1: what --check and the text
+# report ask) into FULL_WITHOUT_ACCOUNTS.
 curl_cycles() {
-    awk '{ for (d = 1; d <= 4; d++) { split("varz gatewayz?accs=1 routez healthz", k, " "); print "url = \"" $0 "/" k[d] "\"\noutput = /dev/null" } }' \
-        "$1" >"$2"
-    awk '{ print "url = \"" $0 "/gatewayz\"\noutput = /dev/null" }' "$1" >"$3"
+    local kinds
+    for kinds in "varz gatewayz?accs=1 routez healthz:$2" "gatewayz:$3" ${4:+"varz gatewayz routez healthz:$4"}; do
+        awk -v k="${kinds%%:*}" '{ n = split(k, d, " "); for (i = 1; i <= n; i++) print "url = \"" $0 "/" d[i] "\"\noutput = /dev/null" }' \
+            "$1" >"${kinds#*:}"
+    done
 }
 
 # The median of the numbers on stdin, one per line.

@@ -19,6 +19,13 @@ public enum MonitorEndpointKind: String, Sendable, CaseIterable, Codable, Hashab
     /// cover (a restarted server, a connection not seen at the last full poll).
     public static let carriedSet: [MonitorEndpointKind] = [.varz, .gatewayz, .routez, .healthz]
 
+    /// `kinds` as asked when nothing will show the accounts (`--check`, the text report): `/gatewayz`
+    /// without `accs=1`. The interest lists are a third of every server's largest document, and the
+    /// server builds them for each request.
+    public static func withoutAccounts(_ kinds: [MonitorEndpointKind]) -> [MonitorEndpointKind] {
+        kinds.map { $0 == .gatewayz ? .gatewayzLinks : $0 }
+    }
+
     /// Path and query appended to an endpoint's base URL.
     public var requestPath: String {
         switch self {

@@ -20,6 +20,11 @@ public struct Poller: Sendable {
     /// decoded as soon as they arrive and let go, so a poll of 250 servers never holds its 27 MB of JSON
     /// beside the decoded documents.
     public let keepsRawResponses: Bool
+    /// Ask `/gatewayz?accs=1` (each connection's per-account interest) on full polls. Off when nothing
+    /// shows the accounts: every full poll then asks `/gatewayz` without them (see
+    /// `MonitorEndpointKind.withoutAccounts`), and a connection new since the last full poll is no reason
+    /// to ask everything again.
+    public let asksAccounts: Bool
     private let now: @Sendable () -> MonitorTime
     /// What the last full answers said, per endpoint. Read when a poll starts, written when it ends (polls
     /// of one poller never overlap: the session runs them one after another).
@@ -31,13 +36,14 @@ public struct Poller: Sendable {
 
     public init(
         targets: [MonitorTarget], transport: any MonitoringTransport, maxConcurrentEndpoints: Int = 64,
-        keepsRawResponses: Bool = true,
+        keepsRawResponses: Bool = true, asksAccounts: Bool = true,
         now: @escaping @Sendable () -> MonitorTime = { MonitorTime.now }
     ) {
         self.targets = targets
         self.transport = transport
         self.maxConcurrentEndpoints = max(1, maxConcurrentEndpoints)
         self.keepsRawResponses = keepsRawResponses
+        self.asksAccounts = asksAccounts
         self.now = now
     }
 
@@ -86,12 +92,12 @@ public struct Poller: Sendable {
     private func pollEndpoint(
         _ target: MonitorTarget, full: Bool, carried: CarriedDocuments.Entry?
     ) async -> (EndpointRawPoll, EndpointObservation, CarriedDocuments.Entry?) {
-        var responses = await fetch(target, full || carried == nil ? MonitorEndpointKind.fullSet : MonitorEndpointKind.frequentSet)
+        var responses = await fetch(target, asked(full || carried == nil ? MonitorEndpointKind.fullSet : MonitorEndpointKind.frequentSet))
         var decoded = DecodedResponses(responses)
         if !full, carried != nil, let gatewayz = decoded.gatewayz,
-            CarriedDocuments.needsCarriedDocuments(carried, for: gatewayz)
+            CarriedDocuments.needsCarriedDocuments(carried, for: gatewayz, accounts: asksAccounts)
         {
-            let more = await fetch(target, MonitorEndpointKind.carriedSet)
+            let more = await fetch(target, asked(MonitorEndpointKind.carriedSet))
             decoded.merge(more)
             responses = DecodedResponses.merged(responses, more)
         }
@@ -99,6 +105,11 @@ public struct Poller: Sendable {
         let observedAt = now()
         let observation = EndpointObservation(endpoint: target.identity, observedAt: observedAt, decoded: consume decoded, carried: &entry)
         return (EndpointRawPoll(endpoint: target.identity, observedAt: observedAt, responses: responses), observation, entry)
+    }
+
+    /// `kinds` as this poller asks them: with or without accounts.
+    public func asked(_ kinds: [MonitorEndpointKind]) -> [MonitorEndpointKind] {
+        asksAccounts ? kinds : MonitorEndpointKind.withoutAccounts(kinds)
     }
 
     private func fetch(_ target: MonitorTarget, _ kinds: [MonitorEndpointKind]) async -> [RawResponse] {

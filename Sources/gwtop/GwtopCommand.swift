@@ -288,9 +288,12 @@ struct GwtopCommand: AsyncParsableCommand {
             }
         }
         let transport = try HTTPMonitoringTransport(timeout: settings.timeout, targets: settings.targets)
+        // Accounts only for what shows them: the dashboard's detail pane, the JSON report, and recordings
+        // (a replay opens the dashboard). `--check` and the text report never do, and leaving them out
+        // spares every server a third of its largest answer.
         let poller = Poller(
             targets: settings.targets, transport: transport, maxConcurrentEndpoints: settings.maxConcurrent,
-            keepsRawResponses: recorder != nil)
+            keepsRawResponses: recorder != nil, asksAccounts: recorder != nil || dashboard || (!check && format == .json))
         let session = MonitorSession(
             poller: poller, systemAccount: systemAccount, thresholds: settings.thresholds, recorder: recorder,
             fullPolls: FullPollSchedule(every: settings.fullEvery, longestSpacing: ReplayTimeline.longestFullPollSpacing))

@@ -115,18 +115,20 @@ actor MonitorSession {
     private func pollAllSources(full: Bool) async -> PollCycle {
         guard let systemAccount else { return await poller.poll(sequence: sequence, full: full) }
         async let viaHTTP = poller.poll(sequence: sequence, full: full)
-        async let viaSystemAccount = systemAccount.poll(kinds: full ? MonitorEndpointKind.fullSet : MonitorEndpointKind.frequentSet)
+        async let viaSystemAccount = systemAccount.poll(kinds: poller.asked(full ? MonitorEndpointKind.fullSet : MonitorEndpointKind.frequentSet))
         var cycle = await viaHTTP
         let answered = await viaSystemAccount
         let namesOverHTTP = Set(cycle.snapshot.observations.compactMap { $0.snapshot?.varz.serverName })
         var kept = answered.filter { !namesOverHTTP.contains($0.endpoint.name ?? "") }
         var decoded = await Self.decode(kept)
         let needsMore = kept.indices.filter { index in
-            !full && decoded[index].gatewayz.map { CarriedDocuments.needsCarriedDocuments(systemCarried[kept[index].endpoint], for: $0) } == true
+            !full && decoded[index].gatewayz.map {
+                CarriedDocuments.needsCarriedDocuments(systemCarried[kept[index].endpoint], for: $0, accounts: poller.asksAccounts)
+            } == true
         }
         if !needsMore.isEmpty {
             let more = Dictionary(
-                await systemAccount.poll(kinds: MonitorEndpointKind.carriedSet).map { ($0.endpoint, $0.responses) },
+                await systemAccount.poll(kinds: poller.asked(MonitorEndpointKind.carriedSet)).map { ($0.endpoint, $0.responses) },
                 uniquingKeysWith: { first, _ in first })
             for index in needsMore {
                 guard let responses = more[kept[index].endpoint] else { continue }

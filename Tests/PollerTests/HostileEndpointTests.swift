@@ -48,7 +48,7 @@ import Testing
 
     @Test(arguments: cases)
     func hostileEndpointIsNamedAndHarmless(_ hostileCase: Case) async throws {
-        let good = try PollerBehaviourTests.recordedServer()
+        let good = try LoopbackHTTPServer.recorded()
         let hostile = try LoopbackHTTPServer(greeting: hostileCase.greeting, handler: hostileCase.behaviour)
         defer { good.stop(); hostile.stop() }
         let hostileURL = "\(hostileCase.scheme)://127.0.0.1:\(hostile.port)"

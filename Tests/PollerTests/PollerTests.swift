@@ -8,26 +8,6 @@ import Testing
 /// The poller against real sockets on loopback: a server that answers with recorded documents, one
 /// that refuses, one that accepts and never answers, one that sends an enormous body.
 @Suite(.serialized) struct PollerBehaviourTests {
-    /// A recorded server's documents by request path; `/gatewayz` (no accounts asked) gets the recorded
-    /// `/gatewayz?accs=1` with every `accounts` list emptied, as a server leaves them out.
-    static func recordedDocuments(_ name: String) throws -> [String: [UInt8]] {
-        var documents: [String: [UInt8]] = try Dictionary(uniqueKeysWithValues: MonitorEndpointKind.fullSet.map { kind in
-            (kind.requestPath, Array(try Fixtures.data("healthy/poll-1/\(name)/\(kind.rawValue).json")))
-        })
-        let full = String(decoding: documents["/gatewayz?accs=1"]!, as: UTF8.self)
-        let withoutAccounts = full.replacingOccurrences(of: #""accounts"\s*:\s*\[[^\]]*\]"#, with: #""accounts": []"#, options: .regularExpression)
-        documents["/gatewayz"] = Array(withoutAccounts.utf8)
-        return documents
-    }
-
-    static func recordedServer(_ name: String = "e1", delay: Double = 0) throws -> LoopbackHTTPServer {
-        let documents = try recordedDocuments(name)
-        return try LoopbackHTTPServer { path in
-            guard let body = documents[path] else { return .respond(status: 404, body: Array("not found".utf8)) }
-            return delay > 0 ? .delayed(seconds: delay, status: 200, body: body) : .respond(status: 200, body: body)
-        }
-    }
-
     /// A port with nothing listening: bind, read the port, close.
     static func closedPort() throws -> Int {
         let server = try LoopbackHTTPServer { _ in .hang }
@@ -48,7 +28,7 @@ import Testing
     }
 
     @Test func fetchesAllFourDocumentsWithTheRightPaths() async throws {
-        let server = try Self.recordedServer()
+        let server = try LoopbackHTTPServer.recorded()
         defer { server.stop() }
         let (cycle, _) = try await poll([server.url])
         let observation = try #require(cycle.snapshot.observations.first)
@@ -60,8 +40,8 @@ import Testing
 
     @Test func pollsBetweenFullOnesAskOnlyTheFrequentDocumentsUnlessTheServerChanged() async throws {
         // The endpoint answers as e1 until `restarted` is set, then as e2 (another server id).
-        let e1 = try Self.recordedDocuments("e1")
-        let e2 = try Self.recordedDocuments("e2")
+        let e1 = try Fixtures.recordedDocuments("e1")
+        let e2 = try Fixtures.recordedDocuments("e2")
         let restarted = Mutex(false)
         let server = try LoopbackHTTPServer { path in
             let documents = restarted.withLock { $0 } ? e2 : e1
@@ -98,8 +78,60 @@ import Testing
         await transport.shutdown()
     }
 
+    /// `--check` and the text report show no accounts: their polls never ask `accs=1`, and a connection
+    /// new since the full poll (whose accounts would be unknown) is no reason to ask everything again;
+    /// a restarted server still is.
+    @Test func aPollerThatShowsNoAccountsNeverAsksForThem() async throws {
+        let e1 = try Fixtures.recordedDocuments("e1")
+        let e2 = try Fixtures.recordedDocuments("e2")
+        // 0: e1 as recorded; 1: e1 with a connection reconnected under a new gid; 2: e2 (restarted).
+        let stage = Mutex(0)
+        let server = try LoopbackHTTPServer { path in
+            let current = stage.withLock { $0 }
+            var body = (current == 2 ? e2 : e1)[path]
+            if current == 1, let original = body {
+                body = Array(String(decoding: original, as: UTF8.self).replacingOccurrences(of: #""cid": 7,"#, with: #""cid": 4077,"#).utf8)
+            }
+            guard let body else { return .respond(status: 404, body: Array("not found".utf8)) }
+            return .respond(status: 200, body: body)
+        }
+        defer { server.stop() }
+        let targets = [try MonitorTarget(url: server.url)]
+        let transport = try HTTPMonitoringTransport(timeout: 1, targets: targets)
+        let poller = Poller(targets: targets, transport: transport, asksAccounts: false)
+        var asked = 0
+        func newPaths() -> [String] {
+            let paths = server.requestPaths
+            defer { asked = paths.count }
+            return Array(paths[asked...])
+        }
+        let first = try #require(await poller.poll(sequence: 1, full: true).snapshot.observations[0].snapshot)
+        #expect(Set(newPaths()) == ["/varz", "/gatewayz", "/routez", "/healthz"])
+        #expect(first.varz.serverName == "e1" && first.routez != nil && first.healthz?.isOK == true)
+        #expect(first.accounts.values.allSatisfy { $0.isEmpty })
+        #expect(first.gatewayz.outboundGateways.count + first.gatewayz.inboundGateways.count > 0)
+
+        stage.withLock { $0 = 1 }
+        let reconnected = try #require(await poller.poll(sequence: 2, full: false).snapshot.observations[0].snapshot)
+        #expect(newPaths() == ["/gatewayz"], "a new gid alone asks nothing more")
+        #expect(reconnected.varz.serverName == "e1" && reconnected.routez != nil)
+        let gids = reconnected.gatewayz.outboundGateways.values.compactMap(\.connection?.cid)
+            + reconnected.gatewayz.inboundGateways.values.flatMap { $0.compactMap(\.connection?.cid) }
+        #expect(gids.contains(4077))
+
+        stage.withLock { $0 = 2 }
+        let restarted = await poller.poll(sequence: 3, full: false)
+        // The frequent /gatewayz, then the rest at once (in any order: they go out side by side).
+        let afterRestart = newPaths()
+        #expect(afterRestart.first == "/gatewayz" && afterRestart.count == 5, "\(afterRestart)")
+        #expect(Set(afterRestart.dropFirst()) == ["/varz", "/gatewayz", "/routez", "/healthz"], "a new server id still asks the rest, without accounts")
+        #expect(restarted.snapshot.observations[0].snapshot?.varz.serverName == "e2")
+        #expect(restarted.raw[0].responses.map(\.kind) == [.varz, .gatewayzLinks, .routez, .healthz])
+        await transport.shutdown()
+    }
+
     @Test func refusedConnectionIsReportedInTheSameCycleWithoutWaitingForTheTimeout() async throws {
-        let good = try Self.recordedServer()
+        let good = try LoopbackHTTPServer.recorded()
         defer { good.stop() }
         let refusedURL = "http://127.0.0.1:\(try Self.closedPort())"
         let (cycle, elapsed) = try await poll([good.url, refusedURL], timeout: 10)
@@ -111,7 +143,7 @@ import Testing
     }
 
     @Test func hangingEndpointTimesOutAndNeverHoldsBackTheOthers() async throws {
-        let good = try Self.recordedServer()
+        let good = try LoopbackHTTPServer.recorded()
         let hanging = try LoopbackHTTPServer { _ in .hang }
         defer { good.stop(); hanging.stop() }
         let (cycle, elapsed) = try await poll([hanging.url, good.url], timeout: 2)
@@ -123,7 +155,7 @@ import Testing
     }
 
     @Test func cycleLastsAsLongAsTheSlowestEndpointNotTheSum() async throws {
-        let servers = try (0..<6).map { _ in try Self.recordedServer(delay: 1) }
+        let servers = try (0..<6).map { _ in try LoopbackHTTPServer.recorded(delay: 1) }
         defer { servers.forEach { $0.stop() } }
         let (cycle, elapsed) = try await poll(servers.map(\.url), timeout: 3)
         #expect(cycle.snapshot.observations.allSatisfy { $0.snapshot != nil })
@@ -132,7 +164,7 @@ import Testing
     }
 
     @Test func connectionsAreKeptAliveAcrossCycles() async throws {
-        let server = try Self.recordedServer()
+        let server = try LoopbackHTTPServer.recorded()
         defer { server.stop() }
         let targets = [try MonitorTarget(url: server.url)]
         let transport = try HTTPMonitoringTransport(timeout: 2, targets: targets)
@@ -148,7 +180,7 @@ import Testing
     }
 
     @Test func parallelismIsBounded() async throws {
-        let servers = try (0..<4).map { _ in try Self.recordedServer(delay: 0.4) }
+        let servers = try (0..<4).map { _ in try LoopbackHTTPServer.recorded(delay: 0.4) }
         defer { servers.forEach { $0.stop() } }
         let targets = try servers.map { try MonitorTarget(url: $0.url) }
         let transport = try HTTPMonitoringTransport(timeout: 3, targets: targets)
@@ -190,6 +222,46 @@ import Testing
         // The loopback socket buffers fill (a few MiB) before the close reaches the server; reading the
         // body to its end would be 64 MiB.
         #expect(huge.bytesSent < 32 << 20, "the client stopped reading early; server managed to send \(huge.bytesSent) bytes")
+    }
+
+    /// Bodies are gathered into one buffer sized from Content-Length, or grown as a chunked body arrives:
+    /// every byte must come through, in order, whatever the framing, the chunk sizes and the length
+    /// (empty, one byte, past the up-front reservation, exactly at the cap), and one byte over the cap is
+    /// refused either way.
+    @Test func bodiesArriveWholeWhateverTheirFramingAndLength() async throws {
+        var generator = SeededGenerator(seed: 6)
+        let cap = 6 << 20
+        let lengths = [0, 1, 4095, 4096, 65_537, 300_001, (4 << 20) + 3, cap]
+        let bodies = Dictionary(uniqueKeysWithValues: lengths.map { length in
+            (length, (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        })
+        let server = try LoopbackHTTPServer { path in
+            // /<length>/<framing>/gatewayz?accs=1: the body of that length, announced or chunked (in chunks of
+            // 1 byte to 256 KiB by the length, so small bodies come in many pieces too).
+            let parts = path.split(separator: "/")
+            let length = Int(parts[0])!
+            let body = bodies[length] ?? [UInt8](repeating: UInt8(ascii: "x"), count: length)
+            return parts[1] == "chunked"
+                ? .chunked(body: body, chunkSize: max(1, min(256 << 10, length / 7)))
+                : .respond(status: 200, body: body)
+        }
+        defer { server.stop() }
+        for framing in ["announced", "chunked"] {
+            for length in lengths + [cap + 1] {
+                let target = try MonitorTarget(url: "\(server.url)/\(length)/\(framing)")
+                let transport = try HTTPMonitoringTransport(timeout: 10, maxBodyBytes: cap, targets: [target])
+                let response = await transport.fetch(target, .gatewayz)
+                await transport.shutdown()
+                if length > cap {
+                    #expect(response.failure?.reason == .tooLarge, "\(framing) \(length): \(String(describing: response.failure))")
+                } else {
+                    #expect(response.failure == nil && response.statusCode == 200, "\(framing) \(length): \(String(describing: response.failure))")
+                    #expect(response.body.count == length, "\(framing) \(length)")
+                    // Compared as Data: a failure then prints two sizes, not megabytes of bytes.
+                    #expect(response.body == Data(bodies[length]!), "\(framing) \(length): the bytes differ")
+                }
+            }
+        }
     }
 
     @Test func httpErrorsAndNonJSONAreNamed() async throws {

@@ -12,6 +12,19 @@ public enum Fixtures {
         try Data(contentsOf: root.appendingPathComponent(relativePath))
     }
 
+    /// A recorded server's documents (`healthy/poll-1/NAME`) by request path; `/gatewayz` (no accounts
+    /// asked) gets the recorded `/gatewayz?accs=1` with every `accounts` list emptied, as a server leaves
+    /// them out.
+    public static func recordedDocuments(_ name: String) throws -> [String: [UInt8]] {
+        var documents: [String: [UInt8]] = try Dictionary(uniqueKeysWithValues: MonitorEndpointKind.fullSet.map { kind in
+            (kind.requestPath, Array(try data("healthy/poll-1/\(name)/\(kind.rawValue).json")))
+        })
+        let full = String(decoding: documents["/gatewayz?accs=1"]!, as: UTF8.self)
+        let withoutAccounts = full.replacingOccurrences(of: #""accounts"\s*:\s*\[[^\]]*\]"#, with: #""accounts": []"#, options: .regularExpression)
+        documents["/gatewayz"] = Array(withoutAccounts.utf8)
+        return documents
+    }
+
     public struct ManifestServer: Decodable, Sendable {
         public let name: String
         public let cluster: String

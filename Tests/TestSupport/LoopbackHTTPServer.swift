@@ -25,6 +25,9 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         case resetMidBody(body: [UInt8], sent: Int)
         /// Exactly these bytes, then close: for malformed HTTP.
         case raw([UInt8])
+        /// `body` with no Content-Length, as `Transfer-Encoding: chunked` in chunks of `chunkSize` bytes
+        /// (as a Go server such as nats-server sends any body larger than its write buffer).
+        case chunked(body: [UInt8], chunkSize: Int)
     }
 
     public let port: Int
@@ -162,6 +165,16 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
             case .raw(let bytes):
                 _ = write(client, bytes)
                 return
+            case .chunked(let body, let chunkSize):
+                let head = Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
+                guard write(client, head) else { return }
+                var start = 0
+                while start < body.count {
+                    let end = min(body.count, start + max(1, chunkSize))
+                    guard write(client, Array("\(String(end - start, radix: 16))\r\n".utf8) + body[start..<end] + Array("\r\n".utf8)) else { return }
+                    start = end
+                }
+                guard write(client, Array("0\r\n\r\n".utf8)) else { return }
             case .hugeBody(let bytes, let chunked):
                 let head = chunked
                     ? Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
@@ -200,5 +213,17 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
     struct ServerError: Error, CustomStringConvertible {
         let description: String
         init(_ description: String) { self.description = description }
+    }
+}
+
+extension LoopbackHTTPServer {
+    /// A server answering with a recorded server's documents (`Fixtures.recordedDocuments`), after
+    /// `delay` seconds; 404 for any other path.
+    public static func recorded(_ name: String = "e1", delay: Double = 0) throws -> LoopbackHTTPServer {
+        let documents = try Fixtures.recordedDocuments(name)
+        return try LoopbackHTTPServer { path in
+            guard let body = documents[path] else { return .respond(status: 404, body: Array("not found".utf8)) }
+            return delay > 0 ? .delayed(seconds: delay, status: 200, body: body) : .respond(status: 200, body: body)
+        }
     }
 }
