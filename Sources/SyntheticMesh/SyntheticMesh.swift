@@ -1,4 +1,5 @@
-import MonitorModel
+import Foundation
+public import MonitorModel
 
 /// A self-consistent synthetic supercluster for benchmarks: C clusters × S servers, each with one
 /// outbound gateway per other cluster and the inbound ones of the servers that chose it, realistic
@@ -27,6 +28,23 @@ public struct SyntheticMesh: Sendable {
     }
 
     public var connectionCount: Int { 2 * clusters * serversPerCluster * (clusters - 1) }
+
+    /// Every server's full answers at `now` (seconds since 1970), decoded as the poller would, without
+    /// the network: for tests that need a large mesh's model.
+    public func poll(at now: Double, sequence: Int) -> PollSnapshot {
+        let time = MonitorTime(timeIntervalSince1970: now)
+        let observations = servers.map { server in
+            EndpointObservation(
+                endpoint: EndpointIdentity(displayURL: "http://127.0.0.1:18222" + pathPrefix(server)), observedAt: time,
+                responses: [
+                    RawResponse(kind: .varz, statusCode: 200, body: Data(varz(server, now: now))),
+                    RawResponse(kind: .gatewayz, statusCode: 200, body: Data(gatewayz(server, now: now))),
+                    RawResponse(kind: .routez, statusCode: 200, body: Data(routez(server, now: now))),
+                    RawResponse(kind: .healthz, statusCode: 200, body: Data(healthz())),
+                ])
+        }
+        return PollSnapshot(sequence: sequence, startedAt: time, finishedAt: time, observations: observations)
+    }
 
     public func clusterName(_ c: Int) -> String { c < 99 ? "dc" + (c < 9 ? "0" : "") + String(c + 1) : "dc" + String(c + 1) }
     public func serverName(_ s: ServerRef) -> String { clusterName(s.cluster) + "-s" + String(s.index + 1) }

@@ -198,6 +198,9 @@ public struct DashboardState: Sendable {
     public var focus: Pane = .tree
     public var viewStack: [MainView] = [.tree]
     public var collapsed: Set<RowID> = []
+    /// Servers (`serverKey`) the tree has shown: a server starts collapsed at scale when first seen
+    /// (`DashboardUpdate.collapsesServersAbove`), and never again, so one the user opened stays open.
+    public var serversSeen: Set<String> = []
     public var selection: RowID?
     public var scrollOffset = 0
     public var problemSelection = 0

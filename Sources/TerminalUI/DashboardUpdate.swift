@@ -143,8 +143,30 @@ public enum DashboardUpdate {
         state.recentConnectionLosses = countRecentConnectionLosses(state.events, now: update.model.time)
         guard !state.paused else { return }
         let previousRows = state.rows
+        collapseNewServersAtScale(update.model, &state)
         state.shown = update
         keepSelection(&state, previousRows: previousRows)
+    }
+
+    /// Above this many gateway connections, servers start collapsed: the tree opens on the clusters and
+    /// their servers (300 rows at 250 servers) instead of 25,000 connection rows, one server's hundred
+    /// filling the screen. A server's health glyph and counts still show, → opens it, and a problem's
+    /// Enter opens the server it concerns. Small meshes open fully, as always.
+    public static let collapsesServersAbove = 1_000
+
+    /// Collapses, at scale, the servers seen for the first time.
+    static func collapseNewServersAtScale(_ model: Supercluster, _ state: inout DashboardState) {
+        var connections = 0
+        for cluster in model.clusters {
+            for server in cluster.servers { connections += server.outbound.count + server.inbound.count }
+        }
+        for cluster in model.clusters {
+            for server in cluster.servers {
+                let key = serverKey(server)
+                guard state.serversSeen.insert(key).inserted, connections > collapsesServersAbove else { continue }
+                state.collapsed.insert(.server(cluster: server.cluster, key: key))
+            }
+        }
     }
 
     /// After a refresh: keep the same row; a reconnected connection keeps its place under its new gid;

@@ -212,7 +212,11 @@ public enum DashboardView {
         var prefix = ""
         switch row.depth {
         case 0: prefix = row.hasChildren ? (row.isExpanded ? g.expanded : g.collapsed) + " " : "  "
-        case 1: prefix = (row.isLast ? g.treeLast : g.treeBranch)
+        case 1:
+            // A collapsed server shows its closed glyph on its branch (├▸), or nothing would tell it from a
+            // server with no connections; at scale every server starts so.
+            let branch = row.isLast ? g.treeLast : g.treeBranch
+            prefix = row.hasChildren && !row.isExpanded ? String(branch.prefix(1)) + g.collapsed : branch
         default: prefix = ((row.ancestorIsLast.first ?? false) ? "  " : g.treeVertical) + (row.isLast ? g.treeLast : g.treeBranch)
         }
         var x = buffer.put(prefix, x: originX, y: y, role: .treeLine, maxWidth: namePlacement.width)

@@ -1,4 +1,5 @@
 import MonitorModel
+import SyntheticMesh
 import TerminalUI
 import TestSupport
 import Testing
@@ -125,6 +126,52 @@ import Topology
         #expect(problem.kind == .missingOutbound)
         guard case .missing(_, let remote) = state.selection! else { Issue.record("\(state.selection!)"); return }
         #expect(remote == problem.remoteCluster)
+    }
+
+    /// At scale the tree opens on the clusters and their servers, not on one server's connections filling
+    /// the screen; a server opened stays open, one new later starts collapsed, a problem's Enter opens the
+    /// server it concerns, and a small mesh opens fully.
+    @Test func largeMeshesOpenWithTheirServersCollapsed() throws {
+        let start = 1_800_000_000.0
+        // 12 clusters of 4: 2,112 connections, over the 1,000 at which servers start collapsed.
+        let mesh = SyntheticMesh(clusters: 12, serversPerCluster: 4, startedAt: start - 3600)
+        let first = SuperclusterBuilder.build(poll: mesh.poll(at: start, sequence: 1), previous: nil)
+        var state = DashboardState(width: 120, height: 40, interval: 1, glyphs: .unicode, themeNames: ["default"], now: first.time)
+        _ = DashboardUpdate.update(&state, .poll(PollUpdate(model: first, problems: [], receivedAt: first.time, duration: 0.1)))
+        func isServer(_ row: TreeRow) -> Bool { if case .server = row.id { true } else { false } }
+        #expect(state.rows.count == 12 + 48)
+        #expect(state.rows.filter(isServer).count == 48 && state.rows.allSatisfy { !$0.isExpanded || !isServer($0) })
+        // Closed servers say so on their branch.
+        let screen = DashboardView.render(state).text
+        #expect(screen.contains("├▸✓ dc01-s1") && screen.contains("└▸✓ dc01-s4"), "\(screen)")
+
+        press(&state, .down, .right)
+        let opened = try #require(state.selection)
+        #expect(isServer(try #require(selectedRow(state))) && selectedRow(state)?.isExpanded == true)
+        #expect(state.rows.count == 12 + 48 + 11 + 11, "one server's 11 outbound and 11 inbound connections")
+        #expect(DashboardView.render(state).text.contains("├─✓ dc01-s1"))
+
+        // A thirteenth cluster: its servers are new and start collapsed; the one opened stays open.
+        let grown = SyntheticMesh(clusters: 13, serversPerCluster: 4, startedAt: start - 3600)
+        var second = SuperclusterBuilder.build(poll: grown.poll(at: start + 1, sequence: 2), previous: first)
+        _ = DashboardUpdate.update(&state, .poll(PollUpdate(model: second, problems: [], receivedAt: second.time, duration: 0.1)))
+        #expect(state.selection == opened)
+        #expect(state.rows.count == 13 + 52 + 12 + 12)
+
+        // A server of the last cluster loses an outbound link: Enter on the problem opens that server.
+        let lastCluster = try #require(second.clusters.lastIndex { !$0.servers.isEmpty })
+        let lost = second.clusters[lastCluster].servers[0].outbound.removeFirst().remoteCluster
+        let problems = MeshDiagnosis.diagnose(second, previous: first).filter { $0.kind == .missingOutbound }
+        #expect(problems.count == 1)
+        _ = DashboardUpdate.update(&state, .poll(PollUpdate(model: second, problems: problems, receivedAt: second.time, duration: 0.1)))
+        press(&state, .tab, .enter)
+        guard case .missing(let key, let remote) = state.selection else { Issue.record("\(String(describing: state.selection))"); return }
+        #expect(remote == lost && key == serverKey(second.clusters[lastCluster].servers[0]))
+        #expect(state.rows.contains { $0.id == state.selection }, "the server it concerns is open")
+
+        // A small mesh opens fully.
+        let small = try recordedState("healthy", width: 120, height: 40)
+        #expect(small.collapsed.isEmpty && small.rows.contains { if case .connection = $0.id { true } else { false } })
     }
 
     @Test func commandsForPollingThemeAndQuit() throws {

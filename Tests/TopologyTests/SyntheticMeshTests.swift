@@ -7,24 +7,14 @@ import Topology
 /// The benchmark's synthetic supercluster must be one gwtop finds healthy and self-consistent, or the
 /// benchmark would time the diagnosis of a broken mesh.
 @Suite struct SyntheticMeshTests {
+    /// `SyntheticMesh.poll`, every observation checked whole.
     func poll(_ mesh: SyntheticMesh, at now: Double, sequence: Int) throws -> PollSnapshot {
-        let observations = try mesh.servers.map { server -> EndpointObservation in
-            let responses = [
-                RawResponse(kind: .varz, statusCode: 200, body: Data(mesh.varz(server, now: now))),
-                RawResponse(kind: .gatewayz, statusCode: 200, body: Data(mesh.gatewayz(server, now: now))),
-                RawResponse(kind: .routez, statusCode: 200, body: Data(mesh.routez(server, now: now))),
-                RawResponse(kind: .healthz, statusCode: 200, body: Data(mesh.healthz())),
-            ]
-            let observation = EndpointObservation(
-                endpoint: EndpointIdentity(displayURL: "http://127.0.0.1:18222" + mesh.pathPrefix(server)),
-                observedAt: MonitorTime(timeIntervalSince1970: now), responses: responses)
+        let snapshot = mesh.poll(at: now, sequence: sequence)
+        for observation in snapshot.observations {
             if let failure = observation.failure { throw failure }
             #expect(observation.partialFailures.isEmpty, "\(observation.partialFailures)")
-            return observation
         }
-        return PollSnapshot(
-            sequence: sequence, startedAt: MonitorTime(timeIntervalSince1970: now), finishedAt: MonitorTime(timeIntervalSince1970: now),
-            observations: observations)
+        return snapshot
     }
 
     @Test(arguments: [(10, 3), (4, 1), (50, 5)])
