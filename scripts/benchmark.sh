@@ -39,7 +39,7 @@ trap cleanup EXIT
 source scripts/bench-lib.sh
 
 echo "| size | servers | connections | floor (full cycle) | floor (full, no accounts) | floor (frequent cycle) | --once --format json (2 polls) | ratio to the floors + 0.1 s | --once (text) | ratio (to the floor without accounts) | CPU per cycle, everything every poll | CPU per cycle (full every 10 s) | % of one core at 1 s | fetch floor CPU (curl, frequent cycle) | peak RSS (everything / full every 10 s) | decode (frequent poll) | decode (full poll) | model | diagnosis | dashboard update | render 120x40 | key + render | dashboard CPU at 1 s (% of one core) | terminal bytes/s | key-to-frame median (p95) |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 port=18300
 for size in "${sizes[@]}"; do
     clusters="${size%x*}"; servers="${size#*x}"

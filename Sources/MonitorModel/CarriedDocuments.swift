@@ -138,7 +138,7 @@ public struct CarriedDocuments: Sendable {
     /// Whether a poll that asked only the frequent documents must ask the others now: nothing is
     /// carried for this endpoint, the server is not the one they describe (it restarted), or, when
     /// accounts are asked at all, a connection is new since the last full poll (its accounts are unknown).
-    public static func needsCarriedDocuments(_ entry: Entry?, for gatewayz: Gatewayz, accounts: Bool = true) -> Bool {
+    public static func needsCarriedDocuments(_ entry: Entry?, for gatewayz: Gatewayz, accounts: Bool) -> Bool {
         guard let entry, entry.varz.serverID == gatewayz.serverID else { return true }
         guard accounts else { return false }
         var missing = false

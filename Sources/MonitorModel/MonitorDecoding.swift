@@ -26,6 +26,12 @@ public enum MonitorEndpointKind: String, Sendable, CaseIterable, Codable, Hashab
         kinds.map { $0 == .gatewayz ? .gatewayzLinks : $0 }
     }
 
+    /// What a frequent poll asks when its answer shows something the carried documents do not cover:
+    /// `carriedSet`, or without accounts everything but the `/gatewayz` it has just had.
+    public static func rest(accounts: Bool) -> [MonitorEndpointKind] {
+        accounts ? carriedSet : carriedSet.filter { $0 != .gatewayz }
+    }
+
     /// Path and query appended to an endpoint's base URL.
     public var requestPath: String {
         switch self {

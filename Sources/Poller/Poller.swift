@@ -97,7 +97,7 @@ public struct Poller: Sendable {
         if !full, carried != nil, let gatewayz = decoded.gatewayz,
             CarriedDocuments.needsCarriedDocuments(carried, for: gatewayz, accounts: asksAccounts)
         {
-            let more = await fetch(target, asked(MonitorEndpointKind.carriedSet))
+            let more = await fetch(target, MonitorEndpointKind.rest(accounts: asksAccounts))
             decoded.merge(more)
             responses = DecodedResponses.merged(responses, more)
         }

@@ -2,6 +2,33 @@ import Foundation
 public import MonitorModel
 public import Topology
 
+/// Which tree nodes are open. Clusters and servers are open unless the user closed them, except that in a
+/// large mesh servers are closed unless the user opened them: the tree then opens on its clusters and
+/// servers (300 rows at 250 servers) instead of 25,000 connection rows, one server's hundred filling the
+/// screen.
+public struct TreeExpansion: Sendable, Hashable {
+    /// A server as the user knows it: its id changes when it restarts, its name does not.
+    public struct ServerName: Sendable, Hashable {
+        public var cluster: String
+        public var name: String
+        public init(_ server: ServerNode) {
+            cluster = server.cluster
+            name = server.name
+        }
+    }
+
+    /// Above this many gateway connections in a shown poll, servers start closed.
+    public static let serversStartClosedAbove = 1_000
+
+    public var collapsed: Set<RowID>
+    public var openedServers: Set<ServerName>
+    public var serversStartClosed: Bool
+
+    public func isOpen(_ server: ServerNode, id: RowID) -> Bool {
+        serversStartClosed ? openedServers.contains(ServerName(server)) && !collapsed.contains(id) : !collapsed.contains(id)
+    }
+}
+
 /// Identifies a row of the tree across polls, so selection and expansion survive refreshes.
 public enum RowID: Sendable, Hashable {
     case cluster(String)
@@ -197,10 +224,17 @@ public struct DashboardState: Sendable {
     public var glyphs: Glyphs
     public var focus: Pane = .tree
     public var viewStack: [MainView] = [.tree]
+    /// Clusters and servers the user closed.
     public var collapsed: Set<RowID> = []
-    /// Servers (`serverKey`) the tree has shown: a server starts collapsed at scale when first seen
-    /// (`DashboardUpdate.collapsesServersAbove`), and never again, so one the user opened stays open.
-    public var serversSeen: Set<String> = []
+    /// Servers the user opened, by cluster and name (so one stays open across its restarts): what opens
+    /// a server once servers start closed.
+    public var openedServers: Set<TreeExpansion.ServerName> = []
+    /// Set for good once a shown poll has more than `TreeExpansion.serversStartClosedAbove` gateway
+    /// connections: from then on servers are closed unless opened.
+    public var serversStartClosed = false
+    public var expansion: TreeExpansion {
+        TreeExpansion(collapsed: collapsed, openedServers: openedServers, serversStartClosed: serversStartClosed)
+    }
     public var selection: RowID?
     public var scrollOffset = 0
     public var problemSelection = 0
@@ -264,7 +298,7 @@ final class RowsCache: @unchecked Sendable {
     // @unchecked: every access holds `lock`.
     struct Signature: Equatable {
         var shownVersion: Int
-        var collapsed: Set<RowID>
+        var expansion: TreeExpansion
         var filter: String
         var sort: SortKey
     }

@@ -37,9 +37,10 @@ extension DashboardState {
 
     public var rows: [TreeRow] {
         guard let model else { return [] }
-        let signature = RowsCache.Signature(shownVersion: shownVersion, collapsed: collapsed, filter: filter, sort: sort)
+        let expansion = expansion
+        let signature = RowsCache.Signature(shownVersion: shownVersion, expansion: expansion, filter: filter, sort: sort)
         return rowsCache.rows(for: signature) {
-            TreeRowBuilder.rows(model: model, problems: problems, collapsed: collapsed, filter: filter, sort: sort)
+            TreeRowBuilder.rows(model: model, problems: problems, expansion: expansion, filter: filter, sort: sort)
         }
     }
 }
@@ -142,31 +143,21 @@ public enum DashboardUpdate {
         }
         state.recentConnectionLosses = countRecentConnectionLosses(state.events, now: update.model.time)
         guard !state.paused else { return }
-        let previousRows = state.rows
-        collapseNewServersAtScale(update.model, &state)
-        state.shown = update
-        keepSelection(&state, previousRows: previousRows)
+        show(update, &state)
     }
 
-    /// Above this many gateway connections, servers start collapsed: the tree opens on the clusters and
-    /// their servers (300 rows at 250 servers) instead of 25,000 connection rows, one server's hundred
-    /// filling the screen. A server's health glyph and counts still show, → opens it, and a problem's
-    /// Enter opens the server it concerns. Small meshes open fully, as always.
-    public static let collapsesServersAbove = 1_000
-
-    /// Collapses, at scale, the servers seen for the first time.
-    static func collapseNewServersAtScale(_ model: Supercluster, _ state: inout DashboardState) {
-        var connections = 0
-        for cluster in model.clusters {
-            for server in cluster.servers { connections += server.outbound.count + server.inbound.count }
-        }
-        for cluster in model.clusters {
-            for server in cluster.servers {
-                let key = serverKey(server)
-                guard state.serversSeen.insert(key).inserted, connections > collapsesServersAbove else { continue }
-                state.collapsed.insert(.server(cluster: server.cluster, key: key))
+    /// Puts a poll on screen (a new one, or the latest when unpausing), keeping the selection.
+    static func show(_ update: PollUpdate, _ state: inout DashboardState) {
+        let previousRows = state.rows
+        if !state.serversStartClosed {
+            var connections = 0
+            for cluster in update.model.clusters {
+                for server in cluster.servers { connections += server.outbound.count + server.inbound.count }
             }
+            state.serversStartClosed = connections > TreeExpansion.serversStartClosedAbove
         }
+        state.shown = update
+        keepSelection(&state, previousRows: previousRows)
     }
 
     /// After a refresh: keep the same row; a reconnected connection keeps its place under its new gid;
@@ -234,7 +225,7 @@ public enum DashboardUpdate {
                 state.detailScroll = 0
             } else if !state.filter.isEmpty {
                 state.filter = ""
-                clampScroll(&state)
+                revealSelection(&state)
             } else if state.focus == .problems {
                 state.focus = .tree
             }
@@ -268,11 +259,7 @@ public enum DashboardUpdate {
             clampScroll(&state)
         case .pause:
             state.paused.toggle()
-            if !state.paused, let latest = state.latest {
-                let previousRows = state.rows
-                state.shown = latest
-                keepSelection(&state, previousRows: previousRows)
-            }
+            if !state.paused, let latest = state.latest { show(latest, &state) }
         case .pollNow:
             state.statusMessage = "polling now"
             return [.pollNow]
@@ -341,6 +328,7 @@ public enum DashboardUpdate {
         case .cancel:
             state.editingFilter = false
             state.filter = ""
+            revealSelection(&state)
         case .quit:
             state.quitting = true
             return [.quit]
@@ -426,8 +414,8 @@ public enum DashboardUpdate {
 
     static func expandOrDrill(_ state: inout DashboardState) {
         guard state.mainView == .tree, state.focus == .tree, let selection = state.selection else { return }
-        if state.collapsed.contains(selection) {
-            state.collapsed.remove(selection)
+        if let row = state.rows.first(where: { $0.id == selection }), row.hasChildren, !row.isExpanded {
+            setOpen(true, selection, &state)
             clampScroll(&state)
         } else {
             drillIn(&state)
@@ -439,11 +427,34 @@ public enum DashboardUpdate {
         let rows = state.rows
         guard let row = rows.first(where: { $0.id == selection }) else { return }
         if row.hasChildren && row.isExpanded {
-            state.collapsed.insert(selection)
+            setOpen(false, selection, &state)
         } else if let index = rows.firstIndex(where: { $0.id == selection }),
             let parent = rows[..<index].last(where: { $0.depth < row.depth })
         {
             state.selection = parent.id
+        }
+        clampScroll(&state)
+    }
+
+    /// Opens or closes a cluster or server row (a server by name too, so it stays so across restarts).
+    static func setOpen(_ open: Bool, _ id: RowID, _ state: inout DashboardState) {
+        if open { state.collapsed.remove(id) } else { state.collapsed.insert(id) }
+        guard case .server(let cluster, let key) = id,
+            let server = state.model?.clusters.first(where: { $0.name == cluster })?.servers.first(where: { serverKey($0) == key })
+        else { return }
+        if open { state.openedServers.insert(TreeExpansion.ServerName(server)) } else { state.openedServers.remove(TreeExpansion.ServerName(server)) }
+    }
+
+    /// Opens the cluster and server above the selected row (after a filter that showed it is cleared,
+    /// or a problem's jump), so the selection is on screen.
+    static func revealSelection(_ state: inout DashboardState) {
+        if let selection = state.selection, let key = selection.serverKey, let model = state.model,
+            let server = model.servers.first(where: { serverKey($0) == key })
+        {
+            state.collapsed.remove(.cluster(server.cluster))
+            if case .server = selection {} else { setOpen(true, .server(cluster: server.cluster, key: key), &state) }
+        } else if case .server(let cluster, _)? = state.selection {
+            state.collapsed.remove(.cluster(cluster))
         }
         clampScroll(&state)
     }
@@ -454,22 +465,9 @@ public enum DashboardUpdate {
         let problem = state.problems[state.problemSelection]
         guard let target = rowID(for: problem, in: model) else { return }
         state.filter = ""
-        if case .connection = target, let key = target.serverKey,
-            let server = model.servers.first(where: { serverKey($0) == key })
-        {
-            state.collapsed.remove(.server(cluster: server.cluster, key: key))
-            state.collapsed.remove(.cluster(server.cluster))
-        } else if case .missing = target, let key = target.serverKey,
-            let server = model.servers.first(where: { serverKey($0) == key })
-        {
-            state.collapsed.remove(.server(cluster: server.cluster, key: key))
-            state.collapsed.remove(.cluster(server.cluster))
-        } else if case .server(let cluster, _) = target {
-            state.collapsed.remove(.cluster(cluster))
-        }
         state.selection = target
         state.focus = .tree
-        clampScroll(&state)
+        revealSelection(&state)
     }
 
     public static func rowID(for problem: Problem, in model: Supercluster) -> RowID? {

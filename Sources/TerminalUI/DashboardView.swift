@@ -213,10 +213,10 @@ public enum DashboardView {
         switch row.depth {
         case 0: prefix = row.hasChildren ? (row.isExpanded ? g.expanded : g.collapsed) + " " : "  "
         case 1:
-            // A collapsed server shows its closed glyph on its branch (├▸), or nothing would tell it from a
-            // server with no connections; at scale every server starts so.
-            let branch = row.isLast ? g.treeLast : g.treeBranch
-            prefix = row.hasChildren && !row.isExpanded ? String(branch.prefix(1)) + g.collapsed : branch
+            // A closed server says so on its branch (├▸), or nothing would tell it from a server with no
+            // connections; in a large mesh every server starts closed.
+            let closed = row.hasChildren && !row.isExpanded
+            prefix = row.isLast ? (closed ? g.treeLastClosed : g.treeLast) : (closed ? g.treeBranchClosed : g.treeBranch)
         default: prefix = ((row.ancestorIsLast.first ?? false) ? "  " : g.treeVertical) + (row.isLast ? g.treeLast : g.treeBranch)
         }
         var x = buffer.put(prefix, x: originX, y: y, role: .treeLine, maxWidth: namePlacement.width)

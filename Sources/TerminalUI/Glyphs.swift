@@ -4,6 +4,9 @@ public import Topology
 public struct Glyphs: Sendable, Equatable {
     public var treeBranch: String
     public var treeLast: String
+    /// A closed server's branch: the tree line with the closed mark on it (ASCII `>`, since `+` is OK).
+    public var treeBranchClosed: String
+    public var treeLastClosed: String
     public var treeVertical: String
     public var expanded: String
     public var collapsed: String
@@ -23,13 +26,13 @@ public struct Glyphs: Sendable, Equatable {
     public var reconnects: String
 
     public static let unicode = Glyphs(
-        treeBranch: "├─", treeLast: "└─", treeVertical: "│ ", expanded: "▾", collapsed: "▸", outbound: "→", inbound: "←",
+        treeBranch: "├─", treeLast: "└─", treeBranchClosed: "├▸", treeLastClosed: "└▸", treeVertical: "│ ", expanded: "▾", collapsed: "▸", outbound: "→", inbound: "←",
         ok: "✓", warning: "▲", critical: "✗", unknown: "?", info: "i",
         sparkLevels: ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"], horizontal: "─", separator: "│", ellipsis: "…",
         sortMarker: "▼", reconnects: "↻")
 
     public static let ascii = Glyphs(
-        treeBranch: "|-", treeLast: "`-", treeVertical: "| ", expanded: "-", collapsed: "+", outbound: ">", inbound: "<",
+        treeBranch: "|-", treeLast: "`-", treeBranchClosed: "|>", treeLastClosed: "`>", treeVertical: "| ", expanded: "-", collapsed: "+", outbound: ">", inbound: "<",
         ok: "+", warning: "!", critical: "X", unknown: "?", info: "i",
         sparkLevels: [".", ".", ":", ":", "|", "|", "#", "#"], horizontal: "-", separator: "|", ellipsis: "~",
         sortMarker: "v", reconnects: "~")

@@ -96,8 +96,9 @@ public enum TreeRowBuilder {
     /// Flattens the model into visible rows: collapsed nodes hide their children, the filter keeps
     /// matches with their ancestors (and a matching node's descendants), connections follow `sort`.
     public static func rows(
-        model: Supercluster, problems: [Problem], collapsed: Set<RowID>, filter: String, sort: SortKey
+        model: Supercluster, problems: [Problem], expansion: TreeExpansion, filter: String, sort: SortKey
     ) -> [TreeRow] {
+        let collapsed = expansion.collapsed
         let index = ProblemIndex(problems)
         let needle = filter.lowercased()
         var rows: [TreeRow] = []
@@ -144,7 +145,7 @@ public enum TreeRowBuilder {
                 // A server is as bad as its worst connection.
                 serverHealth = max(serverHealth, children.map(\.2).filter { $0 != .info }.max() ?? .ok)
                 clusterHealth = max(clusterHealth, serverHealth == .info ? .ok : serverHealth)
-                let expanded = !collapsed.contains(serverID) || !needle.isEmpty
+                let expanded = expansion.isOpen(server, id: serverID) || !needle.isEmpty
                 var group = [TreeRow(
                     id: serverID, ref: .server(clusterIndex, serverIndex), depth: 1, health: serverHealth, isLast: false,
                     ancestorIsLast: [], hasChildren: !children.isEmpty, isExpanded: expanded)]

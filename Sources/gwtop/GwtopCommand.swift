@@ -67,8 +67,9 @@ struct GwtopCommand: AsyncParsableCommand {
             discussion: """
                 Polls in between ask each server only for /gatewayz without accounts (every connection, \
                 counter, RTT and pending figure) and carry /varz, /routez, /healthz and the gateway \
-                accounts over from the last full poll. A restarted server or a new gateway connection is \
-                asked for everything at once.
+                accounts over from the last full poll. A restarted server, or a new gateway connection \
+                where accounts are shown, is asked for everything at once. --check, the text report and \
+                --headless without --record never ask for accounts; the dashboard, JSON and recordings do.
                 """))
     var fullEvery: Double?
 
@@ -289,11 +290,11 @@ struct GwtopCommand: AsyncParsableCommand {
         }
         let transport = try HTTPMonitoringTransport(timeout: settings.timeout, targets: settings.targets)
         // Accounts only for what shows them: the dashboard's detail pane, the JSON report, and recordings
-        // (a replay opens the dashboard). `--check` and the text report never do, and leaving them out
-        // spares every server a third of its largest answer.
+        // (a replay opens the dashboard). `--check`, the text report and `--headless` (status lines) never
+        // do, and leaving them out spares every server a third of its largest answer.
         let poller = Poller(
             targets: settings.targets, transport: transport, maxConcurrentEndpoints: settings.maxConcurrent,
-            keepsRawResponses: recorder != nil, asksAccounts: recorder != nil || dashboard || (!check && format == .json))
+            keepsRawResponses: recorder != nil, asksAccounts: recorder != nil || dashboard || (format == .json && !check && !headless))
         let session = MonitorSession(
             poller: poller, systemAccount: systemAccount, thresholds: settings.thresholds, recorder: recorder,
             fullPolls: FullPollSchedule(every: settings.fullEvery, longestSpacing: ReplayTimeline.longestFullPollSpacing))

@@ -128,7 +128,7 @@ actor MonitorSession {
         }
         if !needsMore.isEmpty {
             let more = Dictionary(
-                await systemAccount.poll(kinds: poller.asked(MonitorEndpointKind.carriedSet)).map { ($0.endpoint, $0.responses) },
+                await systemAccount.poll(kinds: MonitorEndpointKind.rest(accounts: poller.asksAccounts)).map { ($0.endpoint, $0.responses) },
                 uniquingKeysWith: { first, _ in first })
             for index in needsMore {
                 guard let responses = more[kept[index].endpoint] else { continue }

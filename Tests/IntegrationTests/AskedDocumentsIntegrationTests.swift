@@ -16,14 +16,21 @@ import Testing
         return (server.requestPaths, output)
     }
 
-    @Test func checkAndTheTextReportNeverAskForAccounts() throws {
-        for (mode, printed) in [(["--check"], "GWTOP OK - 3 clusters, 1/1 endpoints up"), (["--once"], "e1"), (["--once", "--format", "text"], "e1")] {
+    @Test func checkTheTextReportAndHeadlessNeverAskForAccounts() throws {
+        for (mode, printed) in [
+            (["--check"], "GWTOP OK - 3 clusters, 1/1 endpoints up"), (["--once"], "e1"), (["--once", "--format", "text"], "e1"),
+            (["--check", "--format", "json"], "GWTOP OK"),
+        ] {
             let (paths, output) = try run(mode)
             #expect(output.stdout.contains(printed), "\(mode): \(output.stdout) \(output.stderr)")
             // A full poll, then a frequent one.
             #expect(Set(paths) == Self.withoutAccounts, "\(mode): \(paths)")
             #expect(paths.filter { $0 == "/gatewayz" }.count == 2, "\(mode): \(paths)")
         }
+        // Status lines only, on stderr.
+        let (paths, output) = try run(["--headless", "--duration", "1s", "--format", "json"])
+        #expect(output.stderr.contains(" poll 1 "), "\(output.stderr)")
+        #expect(Set(paths) == Self.withoutAccounts, "\(paths)")
     }
 
     @Test func theJSONReportAsksForAccountsAndShowsThem() throws {

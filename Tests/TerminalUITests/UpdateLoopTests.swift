@@ -128,50 +128,95 @@ import Topology
         #expect(remote == problem.remoteCluster)
     }
 
-    /// At scale the tree opens on the clusters and their servers, not on one server's connections filling
-    /// the screen; a server opened stays open, one new later starts collapsed, a problem's Enter opens the
-    /// server it concerns, and a small mesh opens fully.
-    @Test func largeMeshesOpenWithTheirServersCollapsed() throws {
+    /// A synthetic mesh's model and a dashboard fed it (`paused` first if asked).
+    func largeMeshState(clusters: Int, servers: Int, paused: Bool = false) -> (DashboardState, Supercluster, SyntheticMesh) {
         let start = 1_800_000_000.0
-        // 12 clusters of 4: 2,112 connections, over the 1,000 at which servers start collapsed.
-        let mesh = SyntheticMesh(clusters: 12, serversPerCluster: 4, startedAt: start - 3600)
-        let first = SuperclusterBuilder.build(poll: mesh.poll(at: start, sequence: 1), previous: nil)
-        var state = DashboardState(width: 120, height: 40, interval: 1, glyphs: .unicode, themeNames: ["default"], now: first.time)
-        _ = DashboardUpdate.update(&state, .poll(PollUpdate(model: first, problems: [], receivedAt: first.time, duration: 0.1)))
-        func isServer(_ row: TreeRow) -> Bool { if case .server = row.id { true } else { false } }
-        #expect(state.rows.count == 12 + 48)
-        #expect(state.rows.filter(isServer).count == 48 && state.rows.allSatisfy { !$0.isExpanded || !isServer($0) })
-        // Closed servers say so on their branch.
+        let mesh = SyntheticMesh(clusters: clusters, serversPerCluster: servers, startedAt: start - 3600)
+        let model = SuperclusterBuilder.build(poll: mesh.poll(at: start, sequence: 1), previous: nil)
+        var state = DashboardState(width: 120, height: 40, interval: 1, glyphs: .unicode, themeNames: ["default"], now: model.time)
+        if paused { press(&state, .character("p")) }
+        _ = DashboardUpdate.update(&state, .poll(PollUpdate(model: model, problems: [], receivedAt: model.time, duration: 0.1)))
+        return (state, model, mesh)
+    }
+
+    func isServer(_ row: TreeRow) -> Bool { if case .server = row.id { true } else { false } }
+
+    /// Above 1,000 connections the tree opens on the clusters and their servers, not on one server's
+    /// connections filling the screen; 1,000 or fewer open fully, as always.
+    @Test func largeMeshesOpenWithTheirServersClosed() throws {
+        // 5 clusters of 25: 1,000 connections, every row open.
+        let (atLimit, limitModel, _) = largeMeshState(clusters: 5, servers: 25)
+        #expect(atLimit.rows.count == 5 + 125 + 1_000 && !atLimit.serversStartClosed)
+        #expect(limitModel.servers.reduce(0) { $0 + $1.outbound.count + $1.inbound.count } == 1_000)
+        // 5 clusters of 26: 1,040, every server closed, and drawn so.
+        var (state, _, _) = largeMeshState(clusters: 5, servers: 26)
+        #expect(state.rows.count == 5 + 130 && state.rows.filter(isServer).allSatisfy { !$0.isExpanded })
         let screen = DashboardView.render(state).text
-        #expect(screen.contains("├▸✓ dc01-s1") && screen.contains("└▸✓ dc01-s4"), "\(screen)")
+        #expect(screen.contains("├▸✓ dc01-s1"), "\(screen)")
+        state.glyphs = .ascii
+        #expect(DashboardView.render(state).text.contains("|>+ dc01-s1"), "ASCII: > closed, + healthy")
 
+        // → opens one (its 4 outbound and its inbound connections); ← closes it again.
         press(&state, .down, .right)
-        let opened = try #require(state.selection)
         #expect(isServer(try #require(selectedRow(state))) && selectedRow(state)?.isExpanded == true)
-        #expect(state.rows.count == 12 + 48 + 11 + 11, "one server's 11 outbound and 11 inbound connections")
-        #expect(DashboardView.render(state).text.contains("├─✓ dc01-s1"))
+        let opened = try #require(state.model?.servers.first { $0.name == "dc01-s1" })
+        #expect(opened.outbound.count == 4 && !opened.inbound.isEmpty)
+        #expect(state.rows.count == 5 + 130 + opened.outbound.count + opened.inbound.count)
+        #expect(DashboardView.render(state).text.contains("|-+ dc01-s1"))
+        press(&state, .left)
+        #expect(state.rows.count == 5 + 130)
+        press(&state, .right)
 
-        // A thirteenth cluster: its servers are new and start collapsed; the one opened stays open.
-        let grown = SyntheticMesh(clusters: 13, serversPerCluster: 4, startedAt: start - 3600)
-        var second = SuperclusterBuilder.build(poll: grown.poll(at: start + 1, sequence: 2), previous: first)
+        // Polls into a small mesh do not open the rest: once large, servers start closed for good.
+        let small = try recordedState("healthy", width: 120, height: 40)
+        #expect(small.collapsed.isEmpty && !small.serversStartClosed && small.rows.contains { if case .connection = $0.id { true } else { false } })
+    }
+
+    /// A server opened stays open when it restarts (a new id, the same name), a filter's match stays on
+    /// screen when the filter is cleared, and a problem's Enter opens the server it concerns.
+    @Test func openServersAndSelectionsSurviveRestartsFiltersAndJumps() throws {
+        var (state, model, mesh) = largeMeshState(clusters: 12, servers: 4)
+        press(&state, .down, .right)
+        let openedRows = state.rows.count
+        #expect(openedRows == 12 + 48 + 22)
+
+        // dc01-s1 restarts: a new id, the same name.
+        var second = SuperclusterBuilder.build(poll: mesh.poll(at: model.time.timeIntervalSince1970 + 1, sequence: 2), previous: model)
+        second.clusters[0].servers[0].id = "NRESTARTED" + String(repeating: "A", count: 46)
         _ = DashboardUpdate.update(&state, .poll(PollUpdate(model: second, problems: [], receivedAt: second.time, duration: 0.1)))
-        #expect(state.selection == opened)
-        #expect(state.rows.count == 13 + 52 + 12 + 12)
+        #expect(state.rows.count == openedRows, "the restarted server is still open")
+
+        // Filter a closed server, select one of its connections, clear the filter: it stays selected, on screen.
+        let closedServer = second.clusters[3].servers[2]
+        #expect(!state.rows.contains { $0.id.serverKey == serverKey(closedServer) && !isServer($0) })
+        press(&state, .character("/"))
+        type(&state, closedServer.name)
+        press(&state, .enter)
+        let match = try #require(state.rows.first { row in
+            if case .connection(serverKey(closedServer), _, _, _) = row.id { true } else { false }
+        })
+        while state.selection != match.id, state.rows.contains(where: { $0.id == match.id }) { press(&state, .down) }
+        press(&state, .escape)
+        #expect(state.filter.isEmpty && state.selection == match.id)
+        #expect(state.rows.contains { $0.id == match.id }, "its server was opened")
 
         // A server of the last cluster loses an outbound link: Enter on the problem opens that server.
-        let lastCluster = try #require(second.clusters.lastIndex { !$0.servers.isEmpty })
-        let lost = second.clusters[lastCluster].servers[0].outbound.removeFirst().remoteCluster
-        let problems = MeshDiagnosis.diagnose(second, previous: first).filter { $0.kind == .missingOutbound }
+        let lost = second.clusters[11].servers[1].outbound.removeFirst().remoteCluster
+        let problems = MeshDiagnosis.diagnose(second, previous: model).filter { $0.kind == .missingOutbound }
         #expect(problems.count == 1)
         _ = DashboardUpdate.update(&state, .poll(PollUpdate(model: second, problems: problems, receivedAt: second.time, duration: 0.1)))
         press(&state, .tab, .enter)
         guard case .missing(let key, let remote) = state.selection else { Issue.record("\(String(describing: state.selection))"); return }
-        #expect(remote == lost && key == serverKey(second.clusters[lastCluster].servers[0]))
+        #expect(remote == lost && key == serverKey(second.clusters[11].servers[1]))
         #expect(state.rows.contains { $0.id == state.selection }, "the server it concerns is open")
+    }
 
-        // A small mesh opens fully.
-        let small = try recordedState("healthy", width: 120, height: 40)
-        #expect(small.collapsed.isEmpty && small.rows.contains { if case .connection = $0.id { true } else { false } })
+    /// Paused before the first poll, the dashboard shows nothing; unpausing shows the large mesh closed.
+    @Test func unpausingShowsALargeMeshClosedToo() throws {
+        var (state, _, _) = largeMeshState(clusters: 12, servers: 4, paused: true)
+        #expect(state.rows.isEmpty)
+        press(&state, .character("p"))
+        #expect(state.rows.count == 12 + 48)
     }
 
     @Test func commandsForPollingThemeAndQuit() throws {
