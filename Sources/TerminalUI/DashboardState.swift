@@ -204,8 +204,15 @@ public struct DashboardState: Sendable {
     public var interval: Double
     public var history: [SeriesKey: ConnectionHistory] = [:]
     public var pairHistory: [String: PairHistory] = [:]
-    /// Samples kept per series: 600 polls (10 minutes at the default 1 s interval).
+    /// Samples kept per series: 600 polls (10 minutes at the default 1 s interval), fewer in a mesh too
+    /// large for that to fit `historyBudgetBytes` (see `historyCapacity`).
     public var historyLength = 600
+    /// The most the connections' samples may take: 16 MiB, 600 samples a series up to 3,495 connections,
+    /// 85 at 24,500 (250 servers). Without it a 250-server dashboard grew past 300 MiB in its first six
+    /// minutes, its history alone 24,500 × 4 series × 600 samples.
+    public var historyBudgetBytes = 16 << 20
+    /// Polls received, for dropping series no longer recorded.
+    public var historyPolls = 0
     /// The timeline, oldest first, at most `eventLimit` long.
     public var events: [MeshEvent] = []
     public static let eventLimit = 5_000
@@ -232,6 +239,13 @@ public struct DashboardState: Sendable {
     /// Set for good once a shown poll has more than `TreeExpansion.serversStartClosedAbove` gateway
     /// connections: from then on servers are closed unless opened.
     public var serversStartClosed = false
+    /// Samples a new series keeps in a mesh of `connections`: the history window, or what the budget
+    /// allows, at least 10.
+    public func historyCapacity(connections: Int) -> Int {
+        let affordable = historyBudgetBytes / max(1, ConnectionHistory.bytesPerConnection(capacity: 1) * connections)
+        return max(10, min(historyLength, affordable))
+    }
+
     public var expansion: TreeExpansion {
         TreeExpansion(collapsed: collapsed, openedServers: openedServers, serversStartClosed: serversStartClosed)
     }

@@ -115,7 +115,13 @@ public enum DashboardUpdate {
         state.now = max(state.now, update.receivedAt)
         if update.model.servers.contains(where: \.reachable) { state.lastGoodPollAt = update.receivedAt }
         // History and events keep growing while paused: pausing freezes the screen, not the record.
-        let capacity = state.historyLength
+        var connections = 0
+        for cluster in update.model.clusters {
+            for server in cluster.servers where server.reachable { connections += server.outbound.count + server.inbound.count }
+        }
+        let capacity = state.historyCapacity(connections: connections)
+        state.historyPolls += 1
+        let poll = state.historyPolls
         for cluster in update.model.clusters {
             for server in cluster.servers where server.reachable {
                 let key = serverKey(server)
@@ -127,14 +133,15 @@ public enum DashboardUpdate {
                             serverKey: key, direction: links[index].direction, remoteCluster: links[index].remoteCluster,
                             remoteServerID: links[index].remoteServerID, gid: links[index].gid)
                         state.history[seriesKey, default: ConnectionHistory(capacity: capacity)]
-                            .record(rates: links[index].rates, rtt: links[index].rtt, pendingBytes: links[index].pendingBytes)
+                            .record(rates: links[index].rates, rtt: links[index].rtt, pendingBytes: links[index].pendingBytes, poll: poll)
                     }
                 }
             }
         }
         for pair in update.model.pairs {
-            state.pairHistory[PairHistory.key(pair), default: PairHistory(capacity: capacity)].record(pair)
+            state.pairHistory[PairHistory.key(pair), default: PairHistory(capacity: state.historyLength)].record(pair)
         }
+        pruneHistory(&state)
         if !update.events.isEmpty {
             state.events += update.events
             if state.events.count > DashboardState.eventLimit {
@@ -144,6 +151,15 @@ public enum DashboardUpdate {
         state.recentConnectionLosses = countRecentConnectionLosses(state.events, now: update.model.time)
         guard !state.paused else { return }
         show(update, &state)
+    }
+
+    /// Drops the series not recorded for a whole history window (connections gone, servers restarted
+    /// under new ids), looked at every 64 polls: without it a long run's restarts and reconnects to new
+    /// remotes would keep every series they ever had.
+    static func pruneHistory(_ state: inout DashboardState) {
+        guard state.historyPolls % 64 == 0 else { return }
+        let oldest = state.historyPolls - state.historyLength
+        state.history = state.history.filter { $0.value.lastRecorded > oldest }
     }
 
     /// Puts a poll on screen (a new one, or the latest when unpausing), keeping the selection.

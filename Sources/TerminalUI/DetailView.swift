@@ -117,7 +117,7 @@ public enum DetailView {
         }
         let key = SeriesKey(serverKey: serverKey(server), link: link)
         let history = state.history[key]
-        let graphWidth = max(10, min(width - 4, state.historyLength))
+        let graphWidth = max(10, min(width - 4, history?.messages.capacity ?? state.historyLength))
         lines.append([])
         lines += graph("Messages/s (in+out), last \(graphWidth) polls", history?.messages.values ?? [], width: graphWidth,
                        format: Units.count, glyphs: g)

@@ -311,8 +311,60 @@ import Topology
     @Test func ringKeepsTheNewest() {
         var ring = SampleRing(capacity: 3)
         for value in 1...5 { ring.append(Double(value)) }
-        #expect(ring.values == [3, 4, 5])
-        #expect(ring.last == 5)
+        #expect(zip(ring.values, [3.0, 4, 5]).allSatisfy { abs($0 - $1) <= 0.00023 * (1 + $1) } && ring.count == 3)
+        #expect(abs(ring.last! - 5) <= 0.00023 * 6)
+        #expect(ring.allocatedBytes <= 3 * SampleRing.bytesPerSample + 16, "its capacity, not more")
+        var long = SampleRing(capacity: 600)
+        for value in 0..<600 { long.append(Double(value)) }
+        #expect(long.allocatedBytes < 700 * SampleRing.bytesPerSample, "\(long.allocatedBytes) bytes for 600 samples")
+    }
+
+    /// Samples are kept as 2-byte logarithmic codes: within half a step, 0.023 % of 1 + the value, across
+    /// fifteen decades (what a graph and three significant digits show cannot differ; an RTT of 1.5 ms to
+    /// 0.6 µs), nothing below zero or NaN, and the top code for anything past 4.4 × 10^12.
+    @Test func samplesAreKeptToAFewHundredthsOfAPercent() {
+        func roundTrips(_ value: Double) -> Bool {
+            abs(SampleCode.decode(SampleCode.encode(value)) - value) <= 0.00023 * (1 + value)
+        }
+        var value = 0.001
+        while value < 4e12 {
+            #expect(roundTrips(value), "\(value) came back as \(SampleCode.decode(SampleCode.encode(value)))")
+            value *= 1.37
+        }
+        for rtt in stride(from: 0.0, through: 2.0, by: 0.0137) { #expect(roundTrips(rtt), "\(rtt)") }
+        #expect(SampleCode.encode(0) == 0 && SampleCode.encode(-5) == 0 && SampleCode.encode(.nan) == 0 && SampleCode.decode(0) == 0)
+        #expect(SampleCode.encode(.infinity) == .max && SampleCode.encode(1e15) == .max)
+        #expect(SampleCode.encode(1e9) < SampleCode.encode(1.001e9), "order kept")
+    }
+
+    /// The history keeps the window while it fits its memory budget, and fewer samples a series in a mesh
+    /// too large for it; a series not recorded for a whole window is dropped.
+    @Test func historyStaysWithinItsBudgetAndForgetsWhatIsGone() throws {
+        var state = try recordedState("healthy", width: 120, height: 40)
+        let connections = try #require(state.model).servers.filter(\.reachable).reduce(0) { $0 + $1.outbound.count + $1.inbound.count }
+        #expect(state.historyCapacity(connections: connections) == state.historyLength)
+        #expect(state.historyCapacity(connections: 24_500) == 85)
+        #expect(state.historyCapacity(connections: 3_495) == 600 && state.historyCapacity(connections: 3_500) == 599)
+        #expect(state.historyCapacity(connections: 10_000_000) == 10)
+        // A budget for 20 samples a series: new series get 20.
+        state.historyBudgetBytes = ConnectionHistory.bytesPerConnection(capacity: 20) * connections
+        state.history = [:]
+        let model = try #require(state.model)
+        for _ in 0..<3 {
+            _ = DashboardUpdate.update(&state, .poll(PollUpdate(model: model, problems: state.problems, receivedAt: model.time, duration: 0.1)))
+        }
+        #expect(!state.history.isEmpty && state.history.values.allSatisfy { $0.messages.capacity == 20 && $0.rttMilliseconds.count == 3 })
+        // Polls without one server: its series go once a whole window (here 64 polls) has passed without them.
+        state.historyLength = 64
+        var without = model
+        let gone = without.clusters[0].servers.removeFirst()
+        let goneKeys = state.history.keys.filter { $0.serverKey == serverKey(gone) }
+        #expect(!goneKeys.isEmpty)
+        for _ in 0..<130 {
+            _ = DashboardUpdate.update(&state, .poll(PollUpdate(model: without, problems: [], receivedAt: model.time, duration: 0.1)))
+        }
+        #expect(goneKeys.allSatisfy { state.history[$0] == nil }, "the missing server's series were dropped")
+        #expect(state.history.keys.contains { $0.serverKey != serverKey(gone) }, "the others' were not")
     }
 
     @Test func columnsDropByPriority() {
