@@ -13,7 +13,7 @@
 #   pipeline  gwtop-bench on a recording of the same mesh: decode MiB/s, model, diagnosis, dashboard
 #             update, offscreen render of a 120x40 frame, key + render
 #   terminal  the dashboard in a 120x40 tmux for 20 s: its own CPU (% of one core at the 1 s default
-#             interval), bytes written to the terminal per second, and
+#             interval), its peak RSS, bytes written to the terminal per second, and
 #             key-to-frame latency while poll cycles are in flight (gwtop's own timing, --log-level debug)
 # Medians of 5 runs where repeated. Usage: scripts/benchmark.sh [SIZE ...]   (default: 10x3 50x5)
 set -euo pipefail
@@ -38,8 +38,8 @@ trap cleanup EXIT
 
 source scripts/bench-lib.sh
 
-echo "| size | servers | connections | floor (full cycle) | floor (full, no accounts) | floor (frequent cycle) | --once --format json (2 polls) | ratio to the floors + 0.1 s | --once (text) | ratio (to the floor without accounts) | CPU per cycle, everything every poll | CPU per cycle (full every 10 s) | % of one core at 1 s | fetch floor CPU (curl, frequent cycle) | peak RSS (everything / full every 10 s) | decode (frequent poll) | decode (full poll) | model | diagnosis | dashboard update | render 120x40 | key + render | dashboard CPU at 1 s (% of one core) | terminal bytes/s | key-to-frame median (p95) |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| size | servers | connections | floor (full cycle) | floor (full, no accounts) | floor (frequent cycle) | --once --format json (2 polls) | ratio to the floors + 0.1 s | --once (text) | ratio (to the floor without accounts) | CPU per cycle, everything every poll (headless: no accounts) | CPU per cycle (full every 10 s) | % of one core at 1 s | fetch floor CPU (curl, frequent cycle) | peak RSS (everything / full every 10 s) | decode (frequent poll) | decode (full poll) | model | diagnosis | dashboard update | render 120x40 | key + render | dashboard CPU at 1 s (% of one core) | dashboard peak RSS | terminal bytes/s | key-to-frame median (p95) |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 port=18300
 for size in "${sizes[@]}"; do
     clusters="${size%x*}"; servers="${size#*x}"
@@ -95,12 +95,15 @@ for size in "${sizes[@]}"; do
     for _ in $(seq 1 20); do tmux -L "$socket" send-keys -t "dash-$size" j; sleep 0.15; done
     for _ in $(seq 1 20); do tmux -L "$socket" send-keys -t "dash-$size" k; sleep 0.15; done
     sleep 1
+    # The dashboard's peak RSS, histories and all, after ~30 s (its history rings are allocated whole at
+    # their first sample, so this is their steady size).
+    dash_rss=$(awk '/VmHWM/ { printf "%.0f MiB", $2 / 1024 }' "/proc/$dash_pid/status")
     tmux -L "$socket" send-keys -t "dash-$size" q
     keys=$(grep 'key answered' "$work/dash-$size.log" | sed -E 's/.*ms=([0-9.]+).*/\1/' | sort -n | awk '
         { v[NR] = $1 } END { if (NR == 0) { print "-"; exit } printf "%.1f ms (%.1f ms)", v[int((NR + 1) / 2)], v[int(NR * 0.95 + 0.5)] }')
 
     connections=$(grep -o '[0-9]* gateway connections' "$work/synthetic-$size.log" | cut -d' ' -f1)
-    echo "| $size | $((clusters * servers)) | $connections | ${floor} s | ${floor_bare} s | ${floor_frequent} s | ${once} s | ${ratio} | ${once_text} s | ${ratio_text} | $cpu_all ($share_all) | $cpu | $share | $floor_cpu | $peak_all / $peak | $(pick 'decode one poll') | $(pick 'decode one full poll') | $(pick 'build the model') | $(pick 'diagnose') | $(pick 'dashboard update') | $(pick 'render 120') | $(pick 'key (') | $dash_cpu | $bytes | $keys |"
+    echo "| $size | $((clusters * servers)) | $connections | ${floor} s | ${floor_bare} s | ${floor_frequent} s | ${once} s | ${ratio} | ${once_text} s | ${ratio_text} | $cpu_all ($share_all) | $cpu | $share | $floor_cpu | $peak_all / $peak | $(pick 'decode one poll') | $(pick 'decode one full poll') | $(pick 'build the model') | $(pick 'diagnose') | $(pick 'dashboard update') | $(pick 'render 120') | $(pick 'key (') | $dash_cpu | $dash_rss | $bytes | $keys |"
     kill "$synthetic_pid" 2>/dev/null || true
     synthetic_pid=""
 done
