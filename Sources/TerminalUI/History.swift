@@ -1,5 +1,5 @@
 import Foundation
-import Topology
+public import Topology
 
 /// A sample as a 2-byte code on a logarithmic scale: log2(1 + value) in steps of 1/1560, from 0 to
 /// 4.4 × 10^12 (bytes per second well past any link), so a decoded sample is within 0.023 % of 1 + the
@@ -52,35 +52,82 @@ public struct SampleRing: Sendable, Equatable {
     public var allocatedBytes: Int { storage.capacity * Self.bytesPerSample }
 }
 
-/// The histories of one gateway connection (kept across reconnects, see `SeriesKey`).
+/// The histories of one gateway connection (kept across reconnects, see `SeriesKey`): four rings of
+/// `capacity` samples — msgs/s, bytes/s, RTT and pending bytes — in one buffer, allocated whole at the
+/// first sample. At 250 servers that is 24,500 allocations instead of 98,000, each ring's array header and
+/// heap overhead gone (about 4 MiB).
 public struct ConnectionHistory: Sendable, Equatable {
-    public var messages: SampleRing
-    public var bytes: SampleRing
-    public var rttMilliseconds: SampleRing
-    public var pendingBytes: SampleRing
+    public enum Series: Int, Sendable, CaseIterable {
+        case messages, bytes, rttMilliseconds, pendingBytes
+    }
+
+    /// One series of the history, read only.
+    public struct View: Sendable {
+        let history: ConnectionHistory
+        let series: Series
+        /// Oldest first.
+        public var values: [Double] { history.values(series) }
+        public var last: Double? { history.last(series) }
+        public var count: Int { Int(history.counts[series.rawValue]) }
+        public var capacity: Int { history.capacity }
+    }
+
+    public let capacity: Int
+    /// Ring `s` is `samples[s * capacity ..< (s + 1) * capacity]`; empty until the first sample.
+    private var samples: [UInt16] = []
+    private var counts = SIMD4<Int32>(repeating: 0)
+    private var starts = SIMD4<Int32>(repeating: 0)
     /// The dashboard's poll count at the last sample: a series not recorded for a whole history window
     /// is dropped (`DashboardUpdate.pruneHistory`).
     public var lastRecorded = 0
 
-    public init(capacity: Int) {
-        messages = SampleRing(capacity: capacity)
-        bytes = SampleRing(capacity: capacity)
-        rttMilliseconds = SampleRing(capacity: capacity)
-        pendingBytes = SampleRing(capacity: capacity)
+    public init(capacity: Int) { self.capacity = max(1, min(capacity, Int(Int32.max) / 4)) }
+
+    public var messages: View { View(history: self, series: .messages) }
+    public var bytes: View { View(history: self, series: .bytes) }
+    public var rttMilliseconds: View { View(history: self, series: .rttMilliseconds) }
+    public var pendingBytes: View { View(history: self, series: .pendingBytes) }
+
+    /// Bytes of samples allocated.
+    public var allocatedBytes: Int { samples.capacity * MemoryLayout<UInt16>.size }
+
+    mutating func append(_ value: Double, to series: Series) {
+        if samples.isEmpty { samples = [UInt16](repeating: 0, count: 4 * capacity) }
+        let ring = series.rawValue
+        let base = ring * capacity
+        let code = SampleCode.encode(value)
+        if Int(counts[ring]) < capacity {
+            samples[base + Int(counts[ring])] = code
+            counts[ring] += 1
+        } else {
+            samples[base + Int(starts[ring])] = code
+            starts[ring] = (starts[ring] + 1) % Int32(capacity)
+        }
+    }
+
+    func values(_ series: Series) -> [Double] {
+        let ring = series.rawValue, base = ring * capacity, count = Int(counts[ring]), start = Int(starts[ring])
+        return (0..<count).map { SampleCode.decode(samples[base + (start + $0) % capacity]) }
+    }
+
+    func last(_ series: Series) -> Double? {
+        let ring = series.rawValue, count = Int(counts[ring])
+        guard count > 0 else { return nil }
+        return SampleCode.decode(samples[ring * capacity + (Int(starts[ring]) + count - 1) % capacity])
     }
 
     /// One poll of a connection, given field by field (see `DashboardUpdate.receive`).
-    mutating func record(rates: TrafficRates?, rtt: Double?, pendingBytes pending: Int64, poll: Int) {
+    public mutating func record(rates: TrafficRates?, rtt: Double?, pendingBytes pending: Int64, poll: Int) {
         lastRecorded = poll
         if let rates {
-            messages.append(rates.inMsgs + rates.outMsgs)
-            bytes.append(rates.inBytes + rates.outBytes)
+            append(rates.inMsgs + rates.outMsgs, to: .messages)
+            append(rates.inBytes + rates.outBytes, to: .bytes)
         }
-        if let rtt { rttMilliseconds.append(rtt * 1000) }
-        pendingBytes.append(Double(pending))
+        if let rtt { append(rtt * 1000, to: .rttMilliseconds) }
+        append(Double(pending), to: .pendingBytes)
     }
 
-    /// Upper bound of the sample storage of one connection: four series of `capacity` samples.
+    /// The sample storage of one connection: four series of `capacity` samples.
     public static func bytesPerConnection(capacity: Int) -> Int { 4 * capacity * SampleRing.bytesPerSample }
 }
 

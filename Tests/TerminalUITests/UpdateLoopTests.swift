@@ -314,6 +314,21 @@ import Topology
         #expect(zip(ring.values, [3.0, 4, 5]).allSatisfy { abs($0 - $1) <= 0.00023 * (1 + $1) } && ring.count == 3)
         #expect(abs(ring.last! - 5) <= 0.00023 * 6)
         #expect(ring.allocatedBytes <= 3 * SampleRing.bytesPerSample + 16, "its capacity, not more")
+        // A connection's four series share one buffer, each wrapping on its own (RTT only when known).
+        var history = ConnectionHistory(capacity: 3)
+        #expect(history.allocatedBytes == 0 && history.messages.values.isEmpty && history.rttMilliseconds.last == nil)
+        for poll in 1...5 {
+            history.record(
+                rates: TrafficRates(inMsgs: Double(poll), outMsgs: 0, inBytes: Double(10 * poll), outBytes: 0),
+                rtt: poll % 2 == 0 ? Double(poll) / 1000 : nil, pendingBytes: Int64(100 * poll), poll: poll)
+        }
+        func near(_ values: [Double], _ expected: [Double]) -> Bool {
+            values.count == expected.count && zip(values, expected).allSatisfy { abs($0 - $1) <= 0.00023 * (1 + $1) }
+        }
+        #expect(near(history.messages.values, [3, 4, 5]) && near(history.bytes.values, [30, 40, 50]))
+        #expect(near(history.rttMilliseconds.values, [2, 4]) && history.rttMilliseconds.count == 2)
+        #expect(near(history.pendingBytes.values, [300, 400, 500]) && abs(history.pendingBytes.last! - 500) < 0.2)
+        #expect(history.allocatedBytes == ConnectionHistory.bytesPerConnection(capacity: 3) && history.lastRecorded == 5)
         var long = SampleRing(capacity: 600)
         for value in 0..<600 { long.append(Double(value)) }
         #expect(long.allocatedBytes < 700 * SampleRing.bytesPerSample, "\(long.allocatedBytes) bytes for 600 samples")
