@@ -211,6 +211,9 @@ public struct DashboardState: Sendable {
     /// 85 at 24,500 (250 servers). Without it a 250-server dashboard grew past 300 MiB in its first six
     /// minutes, its history alone 24,500 × 4 series × 600 samples.
     public var historyBudgetBytes = 16 << 20
+    /// The same for the cluster pairs' samples: 4 MiB, the whole window up to 1,747 directed pairs (42
+    /// clusters), 428 samples at 2,450 (50 clusters).
+    public var pairHistoryBudgetBytes = 4 << 20
     /// Polls received, for dropping series no longer recorded.
     public var historyPolls = 0
     /// The timeline, oldest first, at most `eventLimit` long.
@@ -243,6 +246,12 @@ public struct DashboardState: Sendable {
     /// allows, at least 10.
     public func historyCapacity(connections: Int) -> Int {
         let affordable = historyBudgetBytes / max(1, ConnectionHistory.bytesPerConnection(capacity: 1) * connections)
+        return max(10, min(historyLength, affordable))
+    }
+
+    /// Samples a new cluster pair's series keeps among `pairs` of them.
+    public func pairHistoryCapacity(pairs: Int) -> Int {
+        let affordable = pairHistoryBudgetBytes / max(1, 2 * SampleRing.bytesPerSample * pairs)
         return max(10, min(historyLength, affordable))
     }
 

@@ -119,8 +119,10 @@ public enum DashboardUpdate {
         for cluster in update.model.clusters {
             for server in cluster.servers where server.reachable { connections += server.outbound.count + server.inbound.count }
         }
-        let capacity = state.historyCapacity(connections: connections)
-        state.historyPolls += 1
+        let capacity = state.historyCapacity(connections: max(connections, state.history.count))
+        // Only polls that reached a server age the series: an outage of the dashboard's own network
+        // must not wipe every history.
+        if connections > 0 { state.historyPolls += 1 }
         let poll = state.historyPolls
         for cluster in update.model.clusters {
             for server in cluster.servers where server.reachable {
@@ -138,10 +140,11 @@ public enum DashboardUpdate {
                 }
             }
         }
+        let pairCapacity = state.pairHistoryCapacity(pairs: max(update.model.pairs.count, state.pairHistory.count))
         for pair in update.model.pairs {
-            state.pairHistory[PairHistory.key(pair), default: PairHistory(capacity: state.historyLength)].record(pair)
+            state.pairHistory[PairHistory.key(pair), default: PairHistory(capacity: pairCapacity)].record(pair)
         }
-        pruneHistory(&state)
+        if connections > 0 { pruneHistory(&state) }
         if !update.events.isEmpty {
             state.events += update.events
             if state.events.count > DashboardState.eventLimit {
@@ -153,13 +156,27 @@ public enum DashboardUpdate {
         show(update, &state)
     }
 
-    /// Drops the series not recorded for a whole history window (connections gone, servers restarted
-    /// under new ids), looked at every 64 polls: without it a long run's restarts and reconnects to new
-    /// remotes would keep every series they ever had.
+    /// Polls a series may go unrecorded before it is dropped (or the whole window, if shorter): long enough
+    /// for a reconnect or a quick restart to continue it, short enough that a rolling restart's old series
+    /// (every key new) do not hold the budget for long.
+    public static let historyGracePolls = 64
+
+    /// Drops the series not recorded for `historyGracePolls` polls (connections gone, servers restarted under
+    /// new ids), looked at every 16 polls, and never while paused (the frozen screen may still show them):
+    /// without it a long run's restarts and reconnects to new remotes would keep every series they had.
     static func pruneHistory(_ state: inout DashboardState) {
-        guard state.historyPolls % 64 == 0 else { return }
-        let oldest = state.historyPolls - state.historyLength
-        state.history = state.history.filter { $0.value.lastRecorded > oldest }
+        guard !state.paused, state.historyPolls % 16 == 0 else { return }
+        let oldest = state.historyPolls - min(state.historyLength, historyGracePolls)
+        let stale = state.history.compactMap { $0.value.lastRecorded > oldest ? nil : $0.key }
+        for key in stale { state.history.removeValue(forKey: key) }
+        // Series made while fewer were held (a first poll that reached half the servers, a rolling
+        // restart's new keys beside the old) may hold more than their share: brought back to it.
+        let target = state.historyCapacity(connections: state.history.count)
+        let held = state.history.values.reduce(0) { $0 + $1.capacity }
+        guard held > target * state.history.count + target * state.history.count / 10 else { return }
+        for key in Array(state.history.keys) where state.history[key]!.capacity > target {
+            state.history[key] = state.history[key]!.resized(to: target)
+        }
     }
 
     /// Puts a poll on screen (a new one, or the latest when unpausing), keeping the selection.

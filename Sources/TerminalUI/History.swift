@@ -19,8 +19,9 @@ public enum SampleCode {
     public static func decode(_ code: UInt16) -> Double { exp2(Double(code) / scale) - 1 }
 }
 
-/// A fixed-size ring of samples (rates, RTTs, pending bytes) for sparklines and graphs, as `SampleCode`s:
-/// a series costs `2 × capacity` bytes whatever the run time, all of it from its first sample.
+/// A fixed-size ring of samples for sparklines and graphs (a cluster pair's rates), as `SampleCode`s: a
+/// series costs at most `2 × capacity` bytes whatever the run time, grown to it as samples come (a long
+/// `--history` is not allocated before it is filled).
 public struct SampleRing: Sendable, Equatable {
     public let capacity: Int
     private var storage: [UInt16] = []
@@ -33,10 +34,9 @@ public struct SampleRing: Sendable, Equatable {
     public mutating func append(_ value: Double) {
         let sample = SampleCode.encode(value)
         if storage.count < capacity {
-            // The whole ring at once: grown as samples came, a 600-sample ring had room for 1,024 (an
-            // array's doubling), and at 250 servers the 98,000 rings' outgrown buffers, freed all at about
-            // the same poll, left the heap a quarter larger than the samples.
-            if storage.isEmpty { storage.reserveCapacity(capacity) }
+            // Doubling, but never past the capacity (an array's own growth would give a 600-sample ring
+            // room for 1,024).
+            if storage.count == storage.capacity { storage.reserveCapacity(min(capacity, max(16, storage.count * 2))) }
             storage.append(sample)
         } else {
             storage[start] = sample
@@ -54,8 +54,10 @@ public struct SampleRing: Sendable, Equatable {
 
 /// The histories of one gateway connection (kept across reconnects, see `SeriesKey`): four rings of
 /// `capacity` samples — msgs/s, bytes/s, RTT and pending bytes — in one buffer, allocated whole at the
-/// first sample. At 250 servers that is 24,500 allocations instead of 98,000, each ring's array header and
-/// heap overhead gone (about 4 MiB).
+/// first sample (the capacity is held to the budget, `DashboardState.historyCapacity`). At 250 servers
+/// that is 24,500 allocations instead of 98,000 (about 4 MiB of headers and heap overhead), and no
+/// outgrown buffers: rings grown as samples came, all at about the same polls, left the heap a quarter
+/// larger than the samples.
 public struct ConnectionHistory: Sendable, Equatable {
     public enum Series: Int, Sendable, CaseIterable {
         case messages, bytes, rttMilliseconds, pendingBytes
@@ -77,8 +79,8 @@ public struct ConnectionHistory: Sendable, Equatable {
     private var samples: [UInt16] = []
     private var counts = SIMD4<Int32>(repeating: 0)
     private var starts = SIMD4<Int32>(repeating: 0)
-    /// The dashboard's poll count at the last sample: a series not recorded for a whole history window
-    /// is dropped (`DashboardUpdate.pruneHistory`).
+    /// The dashboard's poll count at the last sample: a series not recorded for a while is dropped
+    /// (`DashboardUpdate.pruneHistory`).
     public var lastRecorded = 0
 
     public init(capacity: Int) { self.capacity = max(1, min(capacity, Int(Int32.max) / 4)) }
@@ -91,11 +93,12 @@ public struct ConnectionHistory: Sendable, Equatable {
     /// Bytes of samples allocated.
     public var allocatedBytes: Int { samples.capacity * MemoryLayout<UInt16>.size }
 
-    mutating func append(_ value: Double, to series: Series) {
+    mutating func append(_ value: Double, to series: Series) { append(code: SampleCode.encode(value), to: series) }
+
+    private mutating func append(code: UInt16, to series: Series) {
         if samples.isEmpty { samples = [UInt16](repeating: 0, count: 4 * capacity) }
         let ring = series.rawValue
         let base = ring * capacity
-        let code = SampleCode.encode(value)
         if Int(counts[ring]) < capacity {
             samples[base + Int(counts[ring])] = code
             counts[ring] += 1
@@ -114,6 +117,21 @@ public struct ConnectionHistory: Sendable, Equatable {
         let ring = series.rawValue, count = Int(counts[ring])
         guard count > 0 else { return nil }
         return SampleCode.decode(samples[ring * capacity + (Int(starts[ring]) + count - 1) % capacity])
+    }
+
+    /// The same history with room for `capacity` samples a series, each keeping its newest.
+    public func resized(to capacity: Int) -> ConnectionHistory {
+        var resized = ConnectionHistory(capacity: capacity)
+        resized.lastRecorded = lastRecorded
+        guard !samples.isEmpty else { return resized }
+        for series in Series.allCases {
+            let ring = series.rawValue, base = ring * self.capacity, count = Int(counts[ring]), start = Int(starts[ring])
+            for offset in max(0, count - resized.capacity)..<count {
+                let code = samples[base + (start + offset) % self.capacity]
+                resized.append(code: code, to: series)
+            }
+        }
+        return resized
     }
 
     /// One poll of a connection, given field by field (see `DashboardUpdate.receive`).

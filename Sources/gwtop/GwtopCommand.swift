@@ -103,7 +103,7 @@ struct GwtopCommand: AsyncParsableCommand {
     @Flag(help: "Redraw the plain text report every interval instead of opening the dashboard.")
     var plain = false
 
-    @Option(help: "Dashboard history per connection for graphs and sparklines (default 10m): 8 bytes a connection per poll kept, at most 16 MiB in all (a shorter window in a mesh too large for it).")
+    @Option(help: "Dashboard history per connection for graphs and sparklines (default 10m): 8 bytes a connection per poll kept, connections' samples at most 16 MiB in all, cluster pairs' 4 MiB (a shorter window in a mesh too large for it).")
     var history: String?
 
     @Option(help: "Append every poll's raw responses to this recording file (compressed, credentials removed).")

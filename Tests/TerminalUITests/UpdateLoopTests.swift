@@ -319,16 +319,17 @@ import Topology
         #expect(history.allocatedBytes == 0 && history.messages.values.isEmpty && history.rttMilliseconds.last == nil)
         for poll in 1...5 {
             history.record(
-                rates: TrafficRates(inMsgs: Double(poll), outMsgs: 0, inBytes: Double(10 * poll), outBytes: 0),
-                rtt: poll % 2 == 0 ? Double(poll) / 1000 : nil, pendingBytes: Int64(100 * poll), poll: poll)
+                rates: poll == 5 ? nil : TrafficRates(inMsgs: Double(poll), outMsgs: 0, inBytes: Double(10 * poll), outBytes: 0),
+                rtt: poll == 1 ? nil : Double(poll) / 1000, pendingBytes: Int64(100 * poll), poll: poll)
         }
         func near(_ values: [Double], _ expected: [Double]) -> Bool {
             values.count == expected.count && zip(values, expected).allSatisfy { abs($0 - $1) <= 0.00023 * (1 + $1) }
         }
-        #expect(near(history.messages.values, [3, 4, 5]) && near(history.bytes.values, [30, 40, 50]))
-        #expect(near(history.rttMilliseconds.values, [2, 4]) && history.rttMilliseconds.count == 2)
+        // Four rates (wrapped once), four RTTs from poll 2 (wrapped once, at another place), five pendings.
+        #expect(near(history.messages.values, [2, 3, 4]) && near(history.bytes.values, [20, 30, 40]))
+        #expect(near(history.rttMilliseconds.values, [3, 4, 5]) && history.rttMilliseconds.count == 3)
         #expect(near(history.pendingBytes.values, [300, 400, 500]) && abs(history.pendingBytes.last! - 500) < 0.2)
-        #expect(history.allocatedBytes == ConnectionHistory.bytesPerConnection(capacity: 3) && history.lastRecorded == 5)
+        #expect(history.allocatedBytes >= ConnectionHistory.bytesPerConnection(capacity: 3) && history.lastRecorded == 5)
         var long = SampleRing(capacity: 600)
         for value in 0..<600 { long.append(Double(value)) }
         #expect(long.allocatedBytes < 700 * SampleRing.bytesPerSample, "\(long.allocatedBytes) bytes for 600 samples")
@@ -353,31 +354,73 @@ import Topology
     }
 
     /// The history keeps the window while it fits its memory budget, and fewer samples a series in a mesh
-    /// too large for it; a series not recorded for a whole window is dropped.
-    @Test func historyStaysWithinItsBudgetAndForgetsWhatIsGone() throws {
+    /// too large for it (counting the series it still holds); the drill-down's graph says how many.
+    @Test func historyStaysWithinItsBudget() throws {
         var state = try recordedState("healthy", width: 120, height: 40)
-        let connections = try #require(state.model).servers.filter(\.reachable).reduce(0) { $0 + $1.outbound.count + $1.inbound.count }
+        let model = try #require(state.model)
+        let connections = model.servers.filter(\.reachable).reduce(0) { $0 + $1.outbound.count + $1.inbound.count }
         #expect(state.historyCapacity(connections: connections) == state.historyLength)
         #expect(state.historyCapacity(connections: 24_500) == 85)
         #expect(state.historyCapacity(connections: 3_495) == 600 && state.historyCapacity(connections: 3_500) == 599)
         #expect(state.historyCapacity(connections: 10_000_000) == 10)
+        #expect(state.pairHistoryCapacity(pairs: 2_450) == 427 && state.pairHistoryCapacity(pairs: 1_747) == 600)
         // A budget for 20 samples a series: new series get 20.
         state.historyBudgetBytes = ConnectionHistory.bytesPerConnection(capacity: 20) * connections
         state.history = [:]
-        let model = try #require(state.model)
         for _ in 0..<3 {
             _ = DashboardUpdate.update(&state, .poll(PollUpdate(model: model, problems: state.problems, receivedAt: model.time, duration: 0.1)))
         }
         #expect(!state.history.isEmpty && state.history.values.allSatisfy { $0.messages.capacity == 20 && $0.rttMilliseconds.count == 3 })
-        // Polls without one server: its series go once a whole window (here 64 polls) has passed without them.
-        state.historyLength = 64
+        // A rolling restart: every series held under an old key, the new keys made beside them. Within
+        // 16 polls every series is back to its share of the budget (10 for twice the series), keeping
+        // its newest samples, and the old ones go once they are 64 polls old.
+        let held = state.history
+        for (key, value) in held {
+            state.history[SeriesKey(serverKey: key.serverKey + "-old", direction: key.direction, remoteCluster: key.remoteCluster, remoteServerID: key.remoteServer, gid: 0)] = value
+            state.history[key] = nil
+        }
+        for _ in 0..<16 {
+            _ = DashboardUpdate.update(&state, .poll(PollUpdate(model: model, problems: state.problems, receivedAt: model.time, duration: 0.1)))
+        }
+        #expect(state.history.count == 2 * held.count && state.history.values.allSatisfy { $0.messages.capacity == 10 })
+        #expect(state.history.values.reduce(0) { $0 + ConnectionHistory.bytesPerConnection(capacity: $1.capacity) } <= state.historyBudgetBytes)
+        let shrunk = try #require(state.history.first { $0.value.lastRecorded == state.historyPolls }?.value)
+        #expect(shrunk.messages.count == 10 && shrunk.pendingBytes.count == 10)
+
+        // The drill-down of a connection says how many polls its graphs show.
+        let connectionRow = try #require(state.rows.first { if case .connection = $0.id { true } else { false } })
+        state.selection = connectionRow.id
+        press(&state, .enter)
+        #expect(DashboardView.render(state).text.contains("Messages/s (in+out), last 10 polls"))
+    }
+
+    /// A series not recorded for 64 polls is dropped (a connection gone, a server restarted under a new id),
+    /// but not sooner, not while paused, and not by polls that reached no server at all.
+    @Test func historyForgetsWhatIsGoneButNotTooSoon() throws {
+        var state = try recordedState("healthy", width: 120, height: 40)
+        state.historyLength = 200
+        let model = try #require(state.model)
         var without = model
         let gone = without.clusters[0].servers.removeFirst()
         let goneKeys = state.history.keys.filter { $0.serverKey == serverKey(gone) }
         #expect(!goneKeys.isEmpty)
-        for _ in 0..<130 {
-            _ = DashboardUpdate.update(&state, .poll(PollUpdate(model: without, problems: [], receivedAt: model.time, duration: 0.1)))
+        func poll(_ model: Supercluster, times: Int) {
+            for _ in 0..<times {
+                _ = DashboardUpdate.update(&state, .poll(PollUpdate(model: model, problems: [], receivedAt: model.time, duration: 0.1)))
+            }
         }
+        poll(without, times: 40)
+        #expect(goneKeys.allSatisfy { state.history[$0] != nil }, "40 polls: kept for a reconnect or a quick restart")
+        var nothing = model
+        nothing.clusters = []
+        poll(nothing, times: 200)
+        poll(without, times: 16)
+        #expect(goneKeys.allSatisfy { state.history[$0] != nil }, "polls that reached no server age nothing (56 polls so far)")
+        press(&state, .character("p"))
+        poll(without, times: 100)
+        #expect(goneKeys.allSatisfy { state.history[$0] != nil }, "nothing is dropped while paused")
+        press(&state, .character("p"))
+        poll(without, times: 20)
         #expect(goneKeys.allSatisfy { state.history[$0] == nil }, "the missing server's series were dropped")
         #expect(state.history.keys.contains { $0.serverKey != serverKey(gone) }, "the others' were not")
     }
