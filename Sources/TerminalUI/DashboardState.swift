@@ -245,14 +245,17 @@ public struct DashboardState: Sendable {
     /// Samples a new series keeps in a mesh of `connections`: the history window, or what the budget
     /// allows, at least 10.
     public func historyCapacity(connections: Int) -> Int {
-        let affordable = historyBudgetBytes / max(1, ConnectionHistory.bytesPerConnection(capacity: 1) * connections)
-        return max(10, min(historyLength, affordable))
+        capacity(budget: historyBudgetBytes, bytesPerSample: ConnectionHistory.bytesPerConnection(capacity: 1), count: connections)
     }
 
     /// Samples a new cluster pair's series keeps among `pairs` of them.
     public func pairHistoryCapacity(pairs: Int) -> Int {
-        let affordable = pairHistoryBudgetBytes / max(1, 2 * SampleRing.bytesPerSample * pairs)
-        return max(10, min(historyLength, affordable))
+        capacity(budget: pairHistoryBudgetBytes, bytesPerSample: PairHistory.bytesPerPair(capacity: 1), count: pairs)
+    }
+
+    /// The history window, or what `budget` allows `count` owners of `bytesPerSample` each, at least 10.
+    private func capacity(budget: Int, bytesPerSample: Int, count: Int) -> Int {
+        max(10, min(historyLength, budget / max(1, bytesPerSample * count)))
     }
 
     public var expansion: TreeExpansion {

@@ -115,10 +115,7 @@ public enum DashboardUpdate {
         state.now = max(state.now, update.receivedAt)
         if update.model.servers.contains(where: \.reachable) { state.lastGoodPollAt = update.receivedAt }
         // History and events keep growing while paused: pausing freezes the screen, not the record.
-        var connections = 0
-        for cluster in update.model.clusters {
-            for server in cluster.servers where server.reachable { connections += server.outbound.count + server.inbound.count }
-        }
+        let connections = update.model.connectionCount
         let capacity = state.historyCapacity(connections: max(connections, state.history.count))
         // Only polls that reached a server age the series: an outage of the dashboard's own network
         // must not wipe every history.
@@ -183,11 +180,7 @@ public enum DashboardUpdate {
     static func show(_ update: PollUpdate, _ state: inout DashboardState) {
         let previousRows = state.rows
         if !state.serversStartClosed {
-            var connections = 0
-            for cluster in update.model.clusters {
-                for server in cluster.servers { connections += server.outbound.count + server.inbound.count }
-            }
-            state.serversStartClosed = connections > TreeExpansion.serversStartClosedAbove
+            state.serversStartClosed = update.model.connectionCount > TreeExpansion.serversStartClosedAbove
         }
         state.shown = update
         keepSelection(&state, previousRows: previousRows)

@@ -91,7 +91,7 @@ public struct ConnectionHistory: Sendable, Equatable {
     public var pendingBytes: View { View(history: self, series: .pendingBytes) }
 
     /// Bytes of samples allocated.
-    public var allocatedBytes: Int { samples.capacity * MemoryLayout<UInt16>.size }
+    public var allocatedBytes: Int { samples.capacity * SampleRing.bytesPerSample }
 
     mutating func append(_ value: Double, to series: Series) { append(code: SampleCode.encode(value), to: series) }
 
@@ -166,6 +166,9 @@ public struct PairHistory: Sendable, Equatable {
         messages.append(pair.sentMsgsPerSecond)
         bytes.append(pair.sentBytesPerSecond)
     }
+
+    /// The most sample storage of one pair direction: two series of `capacity` samples.
+    public static func bytesPerPair(capacity: Int) -> Int { 2 * capacity * SampleRing.bytesPerSample }
 }
 
 /// Renders samples as one row of block glyphs scaled to the largest value shown.

@@ -215,6 +215,11 @@ public struct Supercluster: Sendable, Equatable {
 
     public var servers: [ServerNode] { clusters.flatMap(\.servers) }
 
+    /// Every gateway connection of every server, each end counted (only answering servers have any).
+    public var connectionCount: Int {
+        clusters.reduce(0) { total, cluster in total + cluster.servers.reduce(0) { $0 + $1.outbound.count + $1.inbound.count } }
+    }
+
     public func server(id: String) -> ServerNode? { servers.first { $0.id == id } }
 
     public func cluster(named name: String) -> ClusterNode? { clusters.first { $0.name == name } }

@@ -108,7 +108,7 @@ do {
     let json = measure(max(1, repeats / 3)) { report = JSONReport.render(model, problems: problems, events: events) }
     let jsonBytes = report.utf8.count
     let text = measure(max(1, repeats / 3)) { report = TextReport.render(model, problems: problems, events: events) }
-    let links = model.servers.reduce(0) { $0 + $1.outbound.count + $1.inbound.count }
+    let links = model.connectionCount
     print("recording \(path): \(second.endpoints.count) endpoints, \(links) gateway connections, \(bytes) bytes of documents per poll")
     print("median of \(repeats) runs:")
     print("  decode one poll          \(milliseconds(decode))  (\(String(format: "%.0f", Double(bytes) / decode / 1_048_576)) MiB/s, \(second.isFull ? "full" : "frequent") poll)")
