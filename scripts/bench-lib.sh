@@ -28,6 +28,9 @@ curl_cycles() {
     done
 }
 
+# Wall seconds of one fetch floor: curl fetching the cycle in CURL_CONFIG (from curl_cycles), 64 at a time.
+curl_seconds() { /usr/bin/time -f %e curl -s --parallel --parallel-max 64 -K "$1" 2>&1 >/dev/null | tail -1; }
+
 # The median of the numbers on stdin, one per line.
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 

@@ -50,9 +50,10 @@ for size in "${sizes[@]}"; do
     mapfile -t urls <"$work/urls-$size"
     curl_cycles "$work/urls-$size" "$work/curl-$size" "$work/curl-frequent-$size" "$work/curl-bare-$size"
 
-    floor=$(for _ in 1 2 3 4 5; do /usr/bin/time -f %e curl -s --parallel --parallel-max 64 -K "$work/curl-$size" 2>&1 >/dev/null | tail -1; done | median)
-    floor_bare=$(for _ in 1 2 3 4 5; do /usr/bin/time -f %e curl -s --parallel --parallel-max 64 -K "$work/curl-bare-$size" 2>&1 >/dev/null | tail -1; done | median)
-    floor_frequent=$(for _ in 1 2 3 4 5; do /usr/bin/time -f %e curl -s --parallel --parallel-max 64 -K "$work/curl-frequent-$size" 2>&1 >/dev/null | tail -1; done | median)
+    floor_of() { for _ in 1 2 3 4 5; do curl_seconds "$1"; done | median; }
+    floor=$(floor_of "$work/curl-$size")
+    floor_bare=$(floor_of "$work/curl-bare-$size")
+    floor_frequent=$(floor_of "$work/curl-frequent-$size")
     # The fetch alone, as curl does it: CPU (user + sys) of one frequent cycle, the mean of 10 (timed
     # together: the clock ticks are 10 ms), over 4 connections as gwtop uses to this one host (64 cost
     # curl twice as much). gwtop's CPU per poll is read against it: the bytes must be received before

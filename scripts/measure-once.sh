@@ -21,9 +21,9 @@ serve_synthetic "$bin/gwtop-synthetic" "$clusters" "$servers" 18398
 curl_cycles "$work/urls" "$work/curl-full" "$work/curl-frequent" "$work/curl-full-without-accounts"
 seconds() { /usr/bin/time -f %e "$@" 2>&1 >/dev/null | tail -1; }
 for _ in $(seq 1 "$rounds"); do
-    seconds curl -s --parallel --parallel-max 64 -K "$work/curl-full" >>"$work/full"
-    seconds curl -s --parallel --parallel-max 64 -K "$work/curl-full-without-accounts" >>"$work/full-without-accounts"
-    seconds curl -s --parallel --parallel-max 64 -K "$work/curl-frequent" >>"$work/frequent"
+    curl_seconds "$work/curl-full" >>"$work/full"
+    curl_seconds "$work/curl-full-without-accounts" >>"$work/full-without-accounts"
+    curl_seconds "$work/curl-frequent" >>"$work/frequent"
     for which in "${!binaries[@]}"; do
         gwtop="${binaries[$which]}"
         seconds "$gwtop" --once --interval 0.1 --timeout 10 --format text --color never "${urls[@]}" >>"$work/once-$which"
