@@ -227,23 +227,59 @@ public struct Supercluster: Sendable, Equatable {
 
 extension Supercluster {
     /// The clusters `server` should have an outbound gateway to: every known cluster and every one its
-    /// configuration names, except its own. Empty for servers without a gateway.
-    public func expectedRemotes(for server: ServerNode) -> Set<String> {
+    /// configuration names, except its own; sorted. Empty for servers without a gateway.
+    public func expectedRemotes(for server: ServerNode) -> [String] {
         guard server.reachable, server.gateway?.name != nil || !server.outbound.isEmpty else { return [] }
-        return Set(knownClusters).union(server.configuredRemotes)
-            .subtracting([server.cluster, SuperclusterBuilder.unknownClusterName])
+        // The builder keeps both lists sorted, so they are merged, not hashed into sets: the dashboard
+        // asks for each server row it draws, the report, summary and diagnosis for every server.
+        let known = Self.sortedWithoutDuplicates(knownClusters)
+        let configured = Self.sortedWithoutDuplicates(server.configuredRemotes)
+        var expected: [String] = []
+        expected.reserveCapacity(known.count + configured.count)
+        var k = 0, c = 0
+        while k < known.count || c < configured.count {
+            let next: String
+            if c == configured.count || (k < known.count && known[k] < configured[c]) {
+                next = known[k]
+                k += 1
+            } else if k == known.count || configured[c] < known[k] {
+                next = configured[c]
+                c += 1
+            } else {
+                next = known[k]
+                k += 1
+                c += 1
+            }
+            if next != server.cluster && next != SuperclusterBuilder.unknownClusterName { expected.append(next) }
+        }
+        return expected
     }
 
     /// Expected remotes without a working (confirmed) outbound, sorted.
     public func missingOutbound(for server: ServerNode, grace: Double = DiagnosisThresholds().asymmetryGraceSeconds) -> [String] {
         let expected = expectedRemotes(for: server)
         guard !expected.isEmpty else { return [] }
-        // One pass over the connections (a server of a 50-cluster mesh has 49), not one per remote.
-        var working = Set<String>(minimumCapacity: server.outbound.count)
+        var working: [String] = []
+        working.reserveCapacity(server.outbound.count)
         for index in server.outbound.indices where !server.outbound[index].isUnconfirmed(grace: grace) {
-            working.insert(server.outbound[index].remoteCluster)
+            working.append(server.outbound[index].remoteCluster)
         }
-        return expected.subtracting(working).sorted()
+        // The builder orders outbound connections by remote cluster; a model made otherwise is sorted here.
+        if !working.indices.dropFirst().allSatisfy({ !(working[$0] < working[$0 - 1]) }) { working.sort() }
+        var missing: [String] = []
+        var w = 0
+        for name in expected {
+            while w < working.count && working[w] < name { w += 1 }
+            if w < working.count && working[w] == name { continue }
+            missing.append(name)
+        }
+        return missing
+    }
+
+    /// `names` sorted, each once: as given when it already is (the builder's lists are).
+    static func sortedWithoutDuplicates(_ names: [String]) -> [String] {
+        if names.indices.dropFirst().allSatisfy({ names[$0 - 1] < names[$0] }) { return names }
+        return Set(names).sorted()
     }
 }
 

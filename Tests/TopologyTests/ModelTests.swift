@@ -152,3 +152,40 @@ import Testing
         #expect(!problems.contains { $0.kind == .endpointUnreachable })
     }
 }
+
+@Suite struct ExpectedRemotesTests {
+    /// What the expected and missing remotes mean, as sets: the merge of sorted lists that computes them
+    /// must give the same whatever order (and repeats) a hand-made model holds its lists in.
+    @Test func expectedAndMissingRemotesAreTheSetsWhateverTheOrderOfTheLists() {
+        let servers = [
+            ServerSpec(id: "A1", name: "a1", cluster: "a", configured: ["e", "b", "c", "a"], outbound: [
+                LinkSpec(cluster: "d", gid: 4, remoteID: "D1"), LinkSpec(cluster: "b", gid: 2, remoteID: "B1"),
+                LinkSpec(cluster: "c", gid: 3, remoteID: "C1", rtt: 0, uptime: 1),  // just opened: not yet working
+                LinkSpec(cluster: "b", gid: 5, remoteID: "B1"),
+            ]),
+            ServerSpec(id: "B1", name: "b1", cluster: "b", configured: ["a"]),
+        ]
+        var model = SuperclusterBuilder.build(poll: poll(1, at: 1000, servers), previous: nil)
+        func reference(_ model: Supercluster, _ server: ServerNode) -> (expected: [String], missing: [String]) {
+            let expected = Set(model.knownClusters).union(server.configuredRemotes).subtracting([server.cluster, "(unknown)"])
+            let working = Set(server.outbound.filter { !$0.isUnconfirmed(grace: DiagnosisThresholds().asymmetryGraceSeconds) }.map(\.remoteCluster))
+            return (expected.sorted(), expected.subtracting(working).sorted())
+        }
+        let sorted = model.server(id: "A1")!
+        #expect(model.expectedRemotes(for: sorted) == ["b", "c", "d", "e"])
+        #expect(model.missingOutbound(for: sorted) == ["c", "e"])
+
+        // The same model with every list out of order and repeated.
+        model.knownClusters = ["e", "(unknown)", "b", "a", "d", "b", "c"]
+        var shuffled = sorted
+        shuffled.configuredRemotes = ["e", "c", "e", "b"]
+        shuffled.outbound.reverse()
+        for server in [sorted, shuffled] {
+            let (expected, missing) = reference(model, server)
+            #expect(model.expectedRemotes(for: server) == expected)
+            #expect(model.missingOutbound(for: server) == missing)
+        }
+        #expect(model.missingOutbound(for: shuffled) == ["c", "e"])
+        #expect(model.expectedRemotes(for: model.server(id: "B1")!) == ["a", "c", "d", "e"])
+    }
+}
