@@ -21,54 +21,58 @@ public enum TextReport {
     ) -> String {
         let paint = Painter(enabled: options.colour)
         let summary = MeshSummary(model, problems: problems)
-        var lines: [String] = []
+        // The report is built as bytes, each line followed by a newline: at 250 servers it is 25,000
+        // connection rows (2.4 MB), and a String per line joined at the end cost as much as the rows.
+        var report = ReportBytes()
         let status = CheckReport.status(for: summary)
-        lines.append(
+        report.line(
             "gwtop  " + paint.severity(status, status.rawValue) + "  \(model.time.rfc3339)  poll #\(model.pollSequence)")
-        lines.append(
+        report.line(
             "\(summary.clusters) clusters  \(summary.serversReachable)/\(summary.serversPolled) endpoints up  "
                 + "\(summary.outboundUp)/\(summary.outboundExpected) outbound gateways  "
                 + "\(summary.critical) critical  \(summary.warning) warning  \(summary.info) info")
 
         let table = ConnectionTable()
-        lines.append("")
-        lines.append(paint.dim("    " + table.header))
-        lines.append(paint.dim("    (out* = implicit gateway learned by gossip; - = rate known after the next poll)"))
-        // Each cluster's lines are made on their own (in parallel: 25,000 connection rows at 250 servers).
-        let clusterLines = Parallel.map(model.clusters) { cluster in
+        report.line("")
+        report.line(paint.dim("    " + table.header))
+        report.line(paint.dim("    (out* = implicit gateway learned by gossip; - = rate known after the next poll)"))
+        // Each cluster's lines are made on their own (in parallel).
+        let sections = Parallel.map(model.clusters) { cluster in
             clusterSection(cluster, model: model, table: table, paint: paint)
         }
-        for section in clusterLines { lines += section }
-        lines.append("")
+        for section in sections { report.bytes += section.bytes }
+        report.line("")
         if problems.isEmpty {
-            lines.append("No problems.")
+            report.line("No problems.")
         } else {
-            lines.append("Problems:")
+            report.line("Problems:")
             for problem in problems {
                 let tag = problem.severity.rawValue.uppercased().padding(8) + " " + problem.kind.rawValue
-                lines.append("  " + paint.problem(problem.severity, tag))
+                report.line("  " + paint.problem(problem.severity, tag))
                 for line in wrap(TerminalSafe.text(problem.message, maxLength: 300), width: options.width - 6) {
-                    lines.append("      " + line)
+                    report.line("      " + line)
                 }
             }
         }
         // Only what changed after the first poll: the first poll's problems are listed just above.
         let changes = events.filter { $0.time > (events.first?.time ?? model.time) || $0.kind != .problemRaised }
         if !changes.isEmpty {
-            lines.append("")
+            report.line("")
             let shown = changes.suffix(eventsShown)
-            lines.append("Events (\(shown.count == changes.count ? "all \(changes.count)" : "latest \(shown.count) of \(changes.count)"), oldest first):")
+            report.line("Events (\(shown.count == changes.count ? "all \(changes.count)" : "latest \(shown.count) of \(changes.count)"), oldest first):")
             for event in shown {
                 let time = String(event.time.rfc3339.dropFirst(11).prefix(12))
-                lines.append("  \(time)  " + paint.dim(event.kind.rawValue.padding(20)) + " "
+                report.line("  \(time)  " + paint.dim(event.kind.rawValue.padding(20)) + " "
                     + TerminalSafe.text(event.message, maxLength: 300))
             }
         }
-        return lines.joined(separator: "\n") + "\n"
+        return String(decoding: report.bytes, as: UTF8.self)
     }
 
-    static func clusterSection(_ cluster: ClusterNode, model: Supercluster, table: ConnectionTable, paint: Painter) -> [String] {
-        var lines = [""]
+    static func clusterSection(_ cluster: ClusterNode, model: Supercluster, table: ConnectionTable, paint: Painter) -> ReportBytes {
+        var section = ReportBytes()
+        section.bytes.reserveCapacity(128 * (1 + cluster.servers.count + cluster.servers.reduce(0) { $0 + $1.outbound.count + $1.inbound.count }))
+        section.line("")
         let serverCount = cluster.servers.count
         var clusterLine = paint.bold(safe(cluster.name, 30)) + "  \(serverCount) server\(serverCount == 1 ? "" : "s")"
         if let rates = cluster.rates {
@@ -76,29 +80,29 @@ public enum TextReport {
                 + "  out \(Units.msgRate(rates.outMsgs)) \(Units.byteRate(rates.outBytes))"
         }
         if cluster.servers.isEmpty { clusterLine += "  " + paint.critical("no server seen (named in configuration)") }
-        lines.append(clusterLine)
+        section.line(clusterLine)
         for server in cluster.servers {
-            lines.append("  " + serverLine(server, model: model, paint: paint))
+            let missing = server.reachable ? model.missingOutbound(for: server) : []
+            section.line("  " + serverLine(server, model: model, missingOutbound: missing.count, paint: paint))
             guard server.reachable else { continue }
-            for index in server.outbound.indices { lines.append("    " + table.row(server.outbound[index], paint: paint)) }
-            for remote in model.missingOutbound(for: server) {
-                lines.append("    " + paint.critical("MISSING out → \(safe(remote, 20))"))
+            for index in server.outbound.indices { table.appendRow(server.outbound[index], to: &section) }
+            for remote in missing {
+                section.line("    " + paint.critical("MISSING out → \(safe(remote, 20))"))
             }
-            for index in server.inbound.indices { lines.append("    " + table.row(server.inbound[index], paint: paint)) }
+            for index in server.inbound.indices { table.appendRow(server.inbound[index], to: &section) }
         }
-        return lines
+        return section
     }
 
-    static func serverLine(_ server: ServerNode, model: Supercluster, paint: Painter) -> String {
+    static func serverLine(_ server: ServerNode, model: Supercluster, missingOutbound: Int, paint: Painter) -> String {
         var parts = [paint.bold(safe(server.name, 30))]
         if let version = server.version { parts.append("v" + safe(version, 16)) }
         if !server.polled {
             parts.append(paint.dim("not polled" + (server.id.map { " (id \(safe($0, 60)))" } ?? "")))
         } else if server.reachable {
             let expected = model.expectedRemotes(for: server).count
-            let working = expected - model.missingOutbound(for: server).count
             parts.append(paint.ok("up"))
-            parts.append("out \(working)/\(expected)  in \(server.inbound.count)")
+            parts.append("out \(expected - missingOutbound)/\(expected)  in \(server.inbound.count)")
             if let health = server.health, !health.isOK { parts.append(paint.warning("healthz " + safe(health.status, 20))) }
         } else {
             parts.append(paint.critical("UNREACHABLE: " + safe(server.failure?.message ?? "no answer", 120)))
@@ -151,43 +155,61 @@ struct ConnectionTable {
         Column(title: "UPTIME", width: 6, rightAligned: true),
     ]
 
-    var header: String { format(columns.map(\.title)) }
-
-    /// `out*` marks an implicit (gossiped) outbound; `-` a rate that needs one more poll.
-    func row(_ link: GatewayLink, paint: Painter) -> String {
-        let remoteName = link.remoteServerName ?? link.remoteServerID.map { String($0.prefix(6)) + "…" } ?? "?"
-        let cells = [
-            link.direction == .outbound ? (link.configured == false ? "out*" : "out") : "in",
-            TerminalSafe.text(link.remoteCluster, maxLength: 9),
-            link.logToken,
-            TerminalSafe.text(remoteName, maxLength: 10),
-            link.rates.map { Units.count($0.inMsgs) } ?? "-",
-            link.rates.map { Units.bytes($0.inBytes) } ?? "-",
-            link.rates.map { Units.count($0.outMsgs) } ?? "-",
-            link.rates.map { Units.bytes($0.outBytes) } ?? "-",
-            link.rtt.map(Units.duration) ?? "-",
-            Units.bytes(Double(link.pendingBytes)),
-            link.uptime.map(Units.duration) ?? "-",
-        ]
-        return format(cells)
+    var header: String {
+        var line: [UInt8] = []
+        for (index, column) in columns.enumerated() { appendCell(column.title, column: index, to: &line) }
+        return String(decoding: line, as: UTF8.self)
     }
 
-    /// The cells padded to their columns, as bytes into one string (a report has tens of thousands of
-    /// rows: no padded copy of each cell, no joined array).
-    func format(_ cells: [String]) -> String {
-        var line: [UInt8] = []
-        line.reserveCapacity(128)
-        for (index, (column, cell)) in zip(columns, cells).enumerated() {
-            if index > 0 { line.append(0x20) }
-            let utf8 = cell.utf8
-            // Display width: one column per character (µ and … are one each, not two bytes).
-            let width = utf8.allSatisfy { $0 < 0x80 } ? utf8.count : cell.count
-            let padding = max(0, column.width - width)
-            if column.rightAligned { line.append(contentsOf: repeatElement(0x20, count: padding)) }
-            line.append(contentsOf: utf8)
-            if !column.rightAligned { line.append(contentsOf: repeatElement(0x20, count: padding)) }
+    /// One connection's row, indented under its server, with its newline. `out*` marks an implicit
+    /// (gossiped) outbound; `-` a rate that needs one more poll. Each cell goes straight into the
+    /// report's bytes, padded to its column: no array of cells, no string for the row.
+    func appendRow(_ link: GatewayLink, to report: inout ReportBytes) {
+        report.bytes.append(contentsOf: repeatElement(0x20, count: 4))
+        var column = 0
+        func cell(_ text: String) {
+            appendCell(text, column: column, to: &report.bytes)
+            column += 1
         }
-        return String(decoding: line, as: UTF8.self)
+        cell(link.direction == .outbound ? (link.configured == false ? "out*" : "out") : "in")
+        cell(TerminalSafe.text(link.remoteCluster, maxLength: 9))
+        cell(link.logToken)
+        cell(TerminalSafe.text(link.remoteServerName ?? link.remoteServerID.map { String($0.prefix(6)) + "…" } ?? "?", maxLength: 10))
+        if let rates = link.rates {
+            cell(Units.count(rates.inMsgs))
+            cell(Units.bytes(rates.inBytes))
+            cell(Units.count(rates.outMsgs))
+            cell(Units.bytes(rates.outBytes))
+        } else {
+            for _ in 0..<4 { cell("-") }
+        }
+        cell(link.rtt.map(Units.duration) ?? "-")
+        cell(Units.bytes(Double(link.pendingBytes)))
+        cell(link.uptime.map(Units.duration) ?? "-")
+        report.bytes.append(0x0A)
+    }
+
+    /// A cell padded to its column (cells after the first are separated by a space).
+    func appendCell(_ cell: String, column index: Int, to line: inout [UInt8]) {
+        let column = columns[index]
+        if index > 0 { line.append(0x20) }
+        let utf8 = cell.utf8
+        // Display width: one column per character (µ and … are one each, not two bytes).
+        let width = utf8.allSatisfy { $0 < 0x80 } ? utf8.count : cell.count
+        let padding = max(0, column.width - width)
+        if column.rightAligned { line.append(contentsOf: repeatElement(0x20, count: padding)) }
+        line.append(contentsOf: utf8)
+        if !column.rightAligned { line.append(contentsOf: repeatElement(0x20, count: padding)) }
+    }
+}
+
+/// Lines of a report as UTF-8 bytes, each followed by a newline.
+struct ReportBytes {
+    var bytes: [UInt8] = []
+
+    mutating func line(_ text: String) {
+        bytes.append(contentsOf: text.utf8)
+        bytes.append(0x0A)
     }
 }
 
