@@ -90,6 +90,17 @@ import Testing
         #expect(node?.inbound.count == 120)
     }
 
+    /// A peer's route may call a server by another name (a rename not yet seen by the peer): the name the
+    /// polled server gives itself is the one shown, on its node and on every connection to it.
+    @Test func aPolledServersOwnNameWinsOverARoutesName() {
+        var servers = healthyTwoClusters()
+        servers[1].routes = [("A1", "old-a1")]
+        let model = SuperclusterBuilder.build(poll: poll(1, at: 1000, servers), previous: nil)
+        #expect(model.server(id: "A1")?.name == "a1")
+        #expect(model.server(id: "B1")?.inbound.first { $0.remoteServerID == "A1" }?.remoteServerName == "a1")
+        #expect(model.server(id: "B1")?.outbound.first?.remoteServerName == "a1")
+    }
+
     @Test func namesResolveThroughPolledVarz() {
         let model = SuperclusterBuilder.build(poll: poll(1, at: 1000, healthyTwoClusters()), previous: nil)
         #expect(model.server(id: "A1")?.outbound.first?.remoteServerName == "b1")
