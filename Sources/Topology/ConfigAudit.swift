@@ -2,10 +2,16 @@
 /// fit together across the supercluster. Pure, like the mesh diagnosis it complements.
 public enum ConfigAudit {
     public static func audit(_ model: Supercluster, thresholds: DiagnosisThresholds = DiagnosisThresholds()) -> [Problem] {
+        audit(MeshDiagnosis.Context(current: model, previous: nil, thresholds: thresholds))
+    }
+
+    /// The audit on the diagnosis's context, whose servers' connections already know their far ends.
+    static func audit(_ context: MeshDiagnosis.Context) -> [Problem] {
         var problems: [Problem] = []
-        let servers = model.servers
+        let model = context.current
+        let thresholds = context.thresholds
+        let servers = context.servers
         let reachable = servers.filter { $0.reachable && $0.gateway?.name != nil }
-        let positionByID = servers.positionsByID()
         var missingCache: [String: Set<String>] = [:]
         /// Missing outbound gateways per server, computed once however many clusters ask.
         func missing(_ server: ServerNode) -> Set<String> {
@@ -99,29 +105,43 @@ public enum ConfigAudit {
 
         // Peers reach a server through some other address (a load balancer, NAT) while it advertises
         // nothing: gossip then hands every peer its listen address, which they may not be able to reach.
-        var comparableHost: [Int: Bool] = [:]
-        for dialer in reachable {
+        // Each remote server's gateway address is worked out once, not once per connection to it: nil
+        // when there is nothing to compare (not answering, no gateway, an advertise set, no port).
+        struct ListenAddress {
+            let host: String
+            let port: Int
+            /// A wildcard or a host name cannot be compared with the dialled IP; the port still can.
+            let hostComparable: Bool
+        }
+        var listenAddresses = [ListenAddress??](repeating: nil, count: servers.count)  // outer nil: not yet worked out
+        func listenAddress(_ position: Int) -> ListenAddress? {
+            if let known = listenAddresses[position] { return known }
+            var address: ListenAddress?
+            if servers[position].reachable, let gateway = servers[position].gateway, (gateway.advertise ?? "").isEmpty,
+                let port = gateway.port
+            {
+                let host = gateway.host ?? ""
+                address = ListenAddress(
+                    host: host, port: port, hostComparable: isIPLiteral(host) && !["0.0.0.0", "::", "[::]"].contains(host))
+            }
+            listenAddresses[position] = .some(address)
+            return address
+        }
+        for dialerPosition in servers.indices where servers[dialerPosition].reachable && servers[dialerPosition].gateway?.name != nil {
+            let dialer = servers[dialerPosition]
             // By index: copying each of 25,000 links would cost more than the check.
             for index in dialer.outbound.indices {
-                guard let remoteID = dialer.outbound[index].remoteServerID, let position = positionByID[remoteID],
-                    servers[position].reachable, let gateway = servers[position].gateway, (gateway.advertise ?? "").isEmpty,
-                    let listenPort = gateway.port, let ip = dialer.outbound[index].ip, let port = dialer.outbound[index].port
+                guard let position = context.outboundRemotes[dialerPosition][index], let address = listenAddress(position),
+                    let ip = dialer.outbound[index].ip, let port = dialer.outbound[index].port
                 else { continue }
-                let listenHost = gateway.host ?? ""
-                // A wildcard or a host name cannot be compared with the dialled IP; the port still can.
-                // Worked out once per remote server, not once per connection to it.
-                let hostComparable = comparableHost[position] ?? {
-                    let comparable = isIPLiteral(listenHost) && !["0.0.0.0", "::", "[::]"].contains(listenHost)
-                    comparableHost[position] = comparable
-                    return comparable
-                }()
-                guard port != listenPort || (hostComparable && ip != listenHost) else { continue }
+                guard port != address.port || (address.hostComparable && ip != address.host) else { continue }
                 let remote = servers[position]
+                let listenHost = address.host
                 problems.append(Problem(
                     .warning, .advertiseMismatch, cluster: remote.cluster, server: remote.name,
                     remoteCluster: dialer.cluster, url: remote.url,
                     message: "\(MeshDiagnosis.label(dialer)) reaches \(MeshDiagnosis.label(remote)) at \(ip):\(port), not at its gateway "
-                        + "address \(listenHost.isEmpty ? "?" : listenHost):\(listenPort), and \(remote.name) sets no advertise: "
+                        + "address \(listenHost.isEmpty ? "?" : listenHost):\(address.port), and \(remote.name) sets no advertise: "
                         + "gossip gives peers an address they may not reach (load balancer or NAT)"))
             }
         }

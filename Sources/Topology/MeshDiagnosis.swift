@@ -7,7 +7,7 @@ public enum MeshDiagnosis {
         // The checks are independent of each other, and the result is sorted: they run side by side.
         let checks: [@Sendable (Context) -> [Problem]] = [
             endpointProblems, missingLinks, asymmetricLinks, reconnects, connectionHealth, duplicateNames,
-            { ConfigAudit.audit($0.current, thresholds: $0.thresholds) },
+            { ConfigAudit.audit($0) },
         ]
         return Parallel.map(checks, minimumItems: 2) { $0(context) }.joined().sorted(by: problemOrder)
     }
@@ -20,20 +20,31 @@ public enum MeshDiagnosis {
         let reachable: [ServerNode]
         let positionByID: [String: Int]
         let previousByID: [String: ServerNode]
+        /// Each reachable server's connections' remote servers, as positions in `servers` (nil: not
+        /// among them), by server position and connection index. Looked up once here for every check
+        /// that follows a connection to its far end: a 56-character id hashed once per connection.
+        let outboundRemotes: [[Int?]]
+        let inboundRemotes: [[Int?]]
 
         init(current: Supercluster, previous: Supercluster?, thresholds: DiagnosisThresholds) {
             self.current = current
             self.thresholds = thresholds
-            servers = current.servers
+            let servers = current.servers
+            self.servers = servers
             reachable = servers.filter(\.reachable)
-            positionByID = servers.positionsByID()
+            let positionByID = servers.positionsByID()
+            self.positionByID = positionByID
             previousByID = Dictionary(
                 (previous?.servers ?? []).compactMap { s in s.id.map { ($0, s) } }, uniquingKeysWith: { a, _ in a })
-        }
-
-        func reachableServer(id: String) -> Int? {
-            guard let position = positionByID[id], servers[position].reachable else { return nil }
-            return position
+            @Sendable func remotePositions(_ links: [GatewayLink]) -> [Int?] {
+                links.indices.map { index in links[index].remoteServerID.flatMap { positionByID[$0] } }
+            }
+            let remotes = Parallel.map(Array(servers.indices)) { position -> (outbound: [Int?], inbound: [Int?]) in
+                guard servers[position].reachable else { return ([], []) }
+                return (remotePositions(servers[position].outbound), remotePositions(servers[position].inbound))
+            }
+            outboundRemotes = remotes.map(\.outbound)
+            inboundRemotes = remotes.map(\.inbound)
         }
     }
 
@@ -103,15 +114,20 @@ public enum MeshDiagnosis {
         }
 
         // Missing inbound: cluster X should hold one inbound from every live server of cluster Y.
+        // Each cluster's live servers are counted once, by index (filtering copied every server, for
+        // every pair of clusters).
+        let liveServers = current.clusters.map { cluster in
+            cluster.servers.indices.reduce(0) { $0 + (cluster.servers[$1].reachable || !cluster.servers[$1].polled ? 1 : 0) }
+        }
         for cluster in current.clusters where !cluster.isUnknownBucket && !cluster.servers.isEmpty {
             // Only countable when every server of X answered.
-            guard cluster.servers.allSatisfy(\.reachable) else { continue }
+            guard cluster.servers.indices.allSatisfy({ cluster.servers[$0].reachable }) else { continue }
             var inboundCounts: [String: Int] = [:]
             for server in cluster.servers {
                 for index in server.inbound.indices { inboundCounts[server.inbound[index].remoteCluster, default: 0] += 1 }
             }
-            for other in current.clusters where other.name != cluster.name && !other.isUnknownBucket {
-                let live = other.servers.filter { $0.reachable || !$0.polled }.count
+            for (otherIndex, other) in current.clusters.enumerated() where other.name != cluster.name && !other.isUnknownBucket {
+                let live = liveServers[otherIndex]
                 let held = inboundCounts[other.name] ?? 0
                 guard held < live else { continue }
                 problems.append(Problem(
@@ -129,27 +145,19 @@ public enum MeshDiagnosis {
         let servers = context.servers
         let positionByID = context.positionByID
         let thresholds = context.thresholds
-        // Each connection's remote server is looked up once, as a position in `servers` (its id's first),
-        // and each server's inbound dialers and outbound targets are indexed by those positions: a mesh
-        // of 25,000 connections is checked in one pass, each server id (56 characters) hashed once per
-        // connection.
-        func remotePositions(_ links: [GatewayLink]) -> [Int?] {
-            links.indices.map { index in links[index].remoteServerID.flatMap { positionByID[$0] } }
-        }
-        var outboundRemotes = [[Int?]](repeating: [], count: servers.count)
-        var inboundRemotes = [[Int?]](repeating: [], count: servers.count)
+        // Each connection's remote server is a position in `servers` (its id's first, looked up once in
+        // the context), and each server's inbound dialers and outbound targets are indexed by those
+        // positions: a mesh of 25,000 connections is checked in one pass.
+        let outboundRemotes = context.outboundRemotes
+        let inboundRemotes = context.inboundRemotes
         var dialers = [Set<Int>](repeating: [], count: servers.count)
         var targets = [[String: Int?]](repeating: [:], count: servers.count)
         for position in servers.indices where servers[position].reachable && servers[position].id != nil {
-            let inbound = remotePositions(servers[position].inbound)
-            inboundRemotes[position] = inbound
-            dialers[position] = Set(inbound.compactMap { $0 })
+            dialers[position] = Set(inboundRemotes[position].compactMap { $0 })
             let outboundLinks = servers[position].outbound
-            let outbound = remotePositions(outboundLinks)
-            outboundRemotes[position] = outbound
-            var targeting: [String: Int?] = [:]
+            var targeting = [String: Int?](minimumCapacity: outboundLinks.count)
             for index in outboundLinks.indices where targeting[outboundLinks[index].remoteCluster] == nil {
-                targeting[outboundLinks[index].remoteCluster] = outbound[index]
+                targeting[outboundLinks[index].remoteCluster] = outboundRemotes[position][index]
             }
             targets[position] = targeting
         }
@@ -191,9 +199,9 @@ public enum MeshDiagnosis {
     /// The same server and remote cluster, a new gid since the previous poll.
     static func reconnects(_ context: Context) -> [Problem] {
         var problems: [Problem] = []
-        let reachable = context.reachable
         let previousByID = context.previousByID
-        for server in reachable {
+        for position in context.servers.indices where context.servers[position].reachable {
+            let server = context.servers[position]
             guard let id = server.id, let before = previousByID[id], before.reachable else { continue }
             // Gids only: nothing else of the previous links is needed, and they need not be copied.
             let previousGids = Dictionary(before.outbound.map { ($0.remoteCluster, $0.gid) }, uniquingKeysWith: { a, _ in a })
@@ -208,7 +216,8 @@ public enum MeshDiagnosis {
             }
             // Inbound reconnects are reported here only when the dialling side cannot report them itself.
             for index in server.inbound.indices {
-                guard let remoteID = server.inbound[index].remoteServerID, context.reachableServer(id: remoteID) == nil,
+                guard let remoteID = server.inbound[index].remoteServerID,
+                    !(context.inboundRemotes[position][index].map { context.servers[$0].reachable } ?? false),
                     let old = before.inbound.first(where: { $0.remoteServerID == remoteID }), old.gid != server.inbound[index].gid
                 else { continue }
                 let link = server.inbound[index]

@@ -95,6 +95,19 @@ import Testing
         #expect(audit(servers).filter { $0.kind == .advertiseMismatch }.isEmpty, "an advertised address explains it")
     }
 
+    /// A listen address that is an IP is compared whole: the right port at another IP is still another
+    /// address (a NAT in front of b1), found once whichever of the servers dialling b1 meets it.
+    @Test func theRightPortAtAnotherIPIsAMismatch() {
+        var servers = healthyTwoClusters()
+        servers[0].outbound[0].ip = "10.0.0.7"
+        servers[1].outbound[0].ip = "10.0.0.7"
+        let problems = audit(servers).filter { $0.kind == .advertiseMismatch }
+        #expect(problems.map(\.message) == ["a1", "a2"].map {
+            "\($0) (a) reaches b1 (b) at 10.0.0.7:7222, not at its gateway address 127.0.0.1:7222, and b1 sets no advertise: "
+                + "gossip gives peers an address they may not reach (load balancer or NAT)"
+        })
+    }
+
     @Test func wildcardListenAddressesCompareThePortOnly() {
         var servers = healthyTwoClusters()
         servers[2].listenHost = "0.0.0.0"
