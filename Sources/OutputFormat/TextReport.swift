@@ -193,12 +193,13 @@ struct ConnectionTable {
     func appendCell(_ cell: String, column index: Int, to line: inout [UInt8]) {
         let column = columns[index]
         if index > 0 { line.append(0x20) }
-        let utf8 = cell.utf8
+        // The cell's bytes as one buffer (walking its UTF-8 view byte by byte cost more than the rest).
+        var cell = cell
+        let (byteCount, ascii) = cell.withUTF8 { utf8 in (utf8.count, utf8.allSatisfy { $0 < 0x80 }) }
         // Display width: one column per character (µ and … are one each, not two bytes).
-        let width = utf8.allSatisfy { $0 < 0x80 } ? utf8.count : cell.count
-        let padding = max(0, column.width - width)
+        let padding = max(0, column.width - (ascii ? byteCount : cell.count))
         if column.rightAligned { line.append(contentsOf: repeatElement(0x20, count: padding)) }
-        line.append(contentsOf: utf8)
+        cell.withUTF8 { line.append(contentsOf: $0) }
         if !column.rightAligned { line.append(contentsOf: repeatElement(0x20, count: padding)) }
     }
 }
