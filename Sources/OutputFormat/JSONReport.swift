@@ -11,7 +11,7 @@ public enum JSONReport {
         let clusters = Parallel.map(model.clusters) { cluster in
             JSONReport.cluster(cluster).serializedFragment(pretty: pretty, indent: 2)
         }
-        return value(model, problems: problems, events: events, clusters: clusters.map { .fragment($0) }).serialized(pretty: pretty) + "\n"
+        return value(model, problems: problems, events: events, clusters: clusters.map { .fragment($0) }).serialized(pretty: pretty, ending: "\n")
     }
 
     public static func value(_ model: Supercluster, problems: [Problem], events: [MeshEvent] = []) -> JSONValue {

@@ -22,10 +22,15 @@ public enum JSONValue: Sendable, Equatable {
     public static func optional(_ value: Double?) -> JSONValue { value.map { .double($0) } ?? .null }
     public static func optional(_ value: Bool?) -> JSONValue { value.map { .bool($0) } ?? .null }
 
-    public func serialized(pretty: Bool = false) -> String {
+    public func serialized(pretty: Bool = false) -> String { serialized(pretty: pretty, ending: "") }
+
+    /// The document followed by `ending` (a report's newline), made as one string: appending to a
+    /// 35 MB report afterwards copied all of it again.
+    func serialized(pretty: Bool, ending: String) -> String {
         var output: [UInt8] = []
         output.reserveCapacity(4096)
         write(into: &output, pretty: pretty, indent: 0)
+        output.append(contentsOf: ending.utf8)
         return String(decoding: output, as: UTF8.self)
     }
 
@@ -111,9 +116,15 @@ public enum JSONValue: Sendable, Equatable {
     /// so the JSON is valid and nothing in it acts on a terminal when printed.
     static func writeString(_ value: String, into output: inout [UInt8]) {
         output.append(0x22)
-        // Most strings (names, ids, URLs) are plain printable ASCII: copied as they are.
-        if value.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) {
-            output.append(contentsOf: value.utf8)
+        // Most strings (names, ids, URLs) are plain printable ASCII: copied as they are, their bytes
+        // read as one buffer (walking the UTF-8 view byte by byte cost more than the copy).
+        var value = value
+        let copied = value.withUTF8 { utf8 in
+            guard utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) else { return false }
+            output.append(contentsOf: utf8)
+            return true
+        }
+        if copied {
             output.append(0x22)
             return
         }
