@@ -203,6 +203,12 @@ public enum DashboardView {
             let x = column.rightAligned ? placement.x + max(0, placement.width - w) : placement.x
             buffer.put(text, x: originX + x, y: y, role: role, maxWidth: placement.width)
         }
+        /// The first of `forms` (longest first) that fits the column whole: a count cut off mid-number
+        /// would read as another count.
+        func cell(_ column: TreeColumns.Column, fitting forms: [String], _ role: StyleRole) {
+            guard let placement = columns.placement(column), let last = forms.last else { return }
+            cell(column, forms.first { displayWidth(of: $0) <= placement.width } ?? last, role)
+        }
         func span(from column: TreeColumns.Column, _ text: String, _ role: StyleRole) {
             guard let (x, spanWidth) = columns.spanFrom(column, totalWidth: width) else { return }
             buffer.put(text, x: originX + x, y: y, role: role, maxWidth: spanWidth)
@@ -242,7 +248,7 @@ public enum DashboardView {
                     total.0 += expected - (state.model?.missingOutbound(for: server).count ?? 0)
                     total.1 += expected
                 }
-                cell(.gid, "\(links.0)/\(links.1) out", links.0 < links.1 ? .critical : .dim)
+                cell(.gid, fitting: ["\(links.0)/\(links.1) out", "\(links.0)/\(links.1)"], links.0 < links.1 ? .critical : .dim)
             }
         case .server(let server):
             x = buffer.put(safe(server.name, 40), x: x, y: y, role: .server, maxWidth: nameLimit)
@@ -257,7 +263,10 @@ public enum DashboardView {
                 let expected = state.model?.expectedRemotes(for: server).count ?? 0
                 let missing = state.model?.missingOutbound(for: server).count ?? 0
                 cell(.gid, "v" + safe(server.version ?? "?", 12), .dim)
-                cell(.remote, "o\(expected - missing)/\(expected) i\(server.inbound.count)", missing > 0 ? .critical : .dim)
+                // Outbound up/expected is what matters; the inbound count goes first when the column is
+                // narrow (80 columns at 50 clusters), and stays in the detail pane.
+                let outbound = "o\(expected - missing)/\(expected)"
+                cell(.remote, fitting: [outbound + " i\(server.inbound.count)", outbound], missing > 0 ? .critical : .dim)
                 if let rates = server.rates {
                     cell(.inMsgs, Units.count(rates.inMsgs), .rate)
                     cell(.outMsgs, Units.count(rates.outMsgs), .rate)

@@ -172,6 +172,25 @@ import Topology
         #expect(small.collapsed.isEmpty && !small.serversStartClosed && small.rows.contains { if case .connection = $0.id { true } else { false } })
     }
 
+    /// At 80 columns a 50-cluster mesh's server counts (o49/49 i49) do not fit the remote column: the
+    /// inbound count is left out whole rather than cut to a bare "i"; a cluster's "out" likewise.
+    @Test func countsTooWideForTheirColumnAreShortenedNotCut() {
+        var (state, first, mesh) = largeMeshState(clusters: 50, servers: 2)
+        // A second poll, for the rates the cluster rows show their counts with.
+        let second = SuperclusterBuilder.build(poll: mesh.poll(at: 1_800_000_001, sequence: 2), previous: first)
+        _ = DashboardUpdate.update(&state, .poll(PollUpdate(model: second, problems: [], receivedAt: second.time, duration: 0.1)))
+        let serverRow = { (screen: String) in screen.split(separator: "\n").first { $0.contains("dc01-s1") }.map(String.init) ?? "" }
+        let wide = DashboardView.render(state).text
+        #expect(serverRow(wide).contains("o49/49 i49"), "\(wide)")
+        // The cluster's 98/98 does not leave room for " out" in the gid column at any width: not "98/98 ou".
+        #expect(wide.contains("98/98 ") && !wide.contains("98/98 o"), "\(wide)")
+        _ = DashboardUpdate.update(&state, .resize(width: 80, height: 24))
+        let narrow = DashboardView.render(state).text
+        let row = serverRow(narrow)
+        #expect(row.contains("o49/49 ") && !row.contains(" i"), "\(row)")
+        #expect(narrow.contains("98/98 ") && !narrow.contains("98/98 o"), "\(narrow)")
+    }
+
     /// A server opened stays open when it restarts (a new id, the same name), a filter's match stays on
     /// screen when the filter is cleared, and a problem's Enter opens the server it concerns.
     @Test func openServersAndSelectionsSurviveRestartsFiltersAndJumps() throws {
