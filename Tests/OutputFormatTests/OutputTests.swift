@@ -77,6 +77,18 @@ func hostileModel() -> (Supercluster, [Problem]) {
         #expect(check.contains("c\\u{1B}[1mluster holds 0 inbound"))
     }
 
+    /// Columns line up by characters, not bytes: rows whose cells hold µ (an RTT) or … (a shortened
+    /// name) are exactly as wide as the header.
+    @Test func rowsWithWideCharactersStayAligned() throws {
+        for (model, problems) in [try recordedModel("healthy"), hostileModel()] {
+            let lines = TextReport.render(model, problems: problems).split(separator: "\n").map(String.init)
+            let header = try #require(lines.first { $0.contains("DIR  REMOTE") })
+            let rows = lines.filter { $0.hasPrefix("    out") || $0.hasPrefix("    in ") }
+            #expect(rows.contains { $0.contains("µs") || $0.contains("…") }, "\(rows)")
+            for row in rows { #expect(row.count == header.count, "\(row)") }
+        }
+    }
+
     @Test func longNamesAreShortened() {
         #expect(TerminalSafe.text(String(repeating: "x", count: 500), maxLength: 30).count == 31)
         #expect(TerminalSafe.text("short") == "short")
@@ -90,7 +102,9 @@ func hostileModel() -> (Supercluster, [Problem]) {
 
     @Test func contractFieldsArePresentAndUnknownsAreNull() throws {
         let (model, problems) = try recordedModel("healthy")
-        let json = try parse(JSONReport.render(model, problems: problems))
+        let text = JSONReport.render(model, problems: problems)
+        #expect(text.hasSuffix("}\n") && !text.hasSuffix("\n\n"), "one document, one newline")
+        let json = try parse(text)
         #expect(json["time"] is String)
         let clusters = try #require(json["clusters"] as? [[String: Any]])
         #expect(clusters.map { $0["name"] as? String } == ["central", "east", "west"])
