@@ -114,8 +114,25 @@ public enum TreeRowBuilder {
                 let serverID = RowID.server(cluster: cluster.name, key: key)
                 let serverMatches = clusterMatches || server.name.lowercased().contains(needle)
                     || (server.id?.lowercased().contains(needle) ?? false)
+                let expanded = expansion.isOpen(server, id: serverID) || !needle.isEmpty
                 var children: [(RowID, TreeRow.Ref, Health)] = []
-                for entry in orderedChildren(server, missing: model.missingOutbound(for: server), by: sort) {
+                // Of the children, a closed server shows only that it has some and how bad the worst is
+                // (with no filter every child matches): they are not put in order, which at 250 servers,
+                // every one closed, sorted 25,000 connections a poll for nothing.
+                var hasChildren = false
+                var worstChild = Health.ok
+                let missing = model.missingOutbound(for: server)
+                if !expanded {
+                    hasChildren = !missing.isEmpty || !server.outbound.isEmpty || !server.inbound.isEmpty
+                    if !missing.isEmpty { worstChild = .critical }
+                    for links in [server.outbound, server.inbound] where worstChild != .critical {
+                        for position in links.indices {
+                            let health = ProblemIndex.worst(index.forConnection(server: server.name, gid: links[position].gid)) ?? .ok
+                            if health != .info { worstChild = max(worstChild, health) }
+                        }
+                    }
+                }
+                for entry in expanded ? orderedChildren(server, missing: missing, by: sort) : [] {
                     switch entry {
                     case .missing(let remote):
                         let id = RowID.missing(serverKey: key, remoteCluster: remote)
@@ -132,7 +149,11 @@ public enum TreeRowBuilder {
                         children.append((id, .connection(clusterIndex, serverIndex, direction, linkIndex), health))
                     }
                 }
-                guard serverMatches || !children.isEmpty else { continue }
+                if expanded {
+                    hasChildren = !children.isEmpty
+                    worstChild = children.map(\.2).filter { $0 != .info }.max() ?? .ok
+                }
+                guard serverMatches || hasChildren else { continue }
                 var serverHealth: Health
                 if !server.polled {
                     serverHealth = .unknown
@@ -143,12 +164,11 @@ public enum TreeRowBuilder {
                     serverHealth = ProblemIndex.worst(index.forServer(server).filter { $0.severity != .info }) ?? .ok
                 }
                 // A server is as bad as its worst connection.
-                serverHealth = max(serverHealth, children.map(\.2).filter { $0 != .info }.max() ?? .ok)
+                serverHealth = max(serverHealth, worstChild)
                 clusterHealth = max(clusterHealth, serverHealth == .info ? .ok : serverHealth)
-                let expanded = expansion.isOpen(server, id: serverID) || !needle.isEmpty
                 var group = [TreeRow(
                     id: serverID, ref: .server(clusterIndex, serverIndex), depth: 1, health: serverHealth, isLast: false,
-                    ancestorIsLast: [], hasChildren: !children.isEmpty, isExpanded: expanded)]
+                    ancestorIsLast: [], hasChildren: hasChildren, isExpanded: expanded)]
                 if expanded {
                     group.reserveCapacity(children.count + 1)
                     for (childIndex, child) in children.enumerated() {

@@ -172,6 +172,36 @@ import Topology
         #expect(small.collapsed.isEmpty && !small.serversStartClosed && small.rows.contains { if case .connection = $0.id { true } else { false } })
     }
 
+    /// A closed server's row says what its connections would: that it has some, and that it is as bad as
+    /// its worst (a missing one critical, a slow one a warning; an info finding leaves it ok), exactly as
+    /// when it is open.
+    @Test func aClosedServerIsAsBadAsItsWorstConnection() throws {
+        var (state, model, _) = largeMeshState(clusters: 5, servers: 26)
+        var broken = model
+        broken.clusters[1].servers[0].outbound.removeFirst()  // a lost outbound: critical
+        let slowServer = model.clusters[0].servers[0], learnedServer = model.clusters[0].servers[1]
+        let slow = try #require(slowServer.inbound.first), learned = try #require(learnedServer.outbound.first)
+        let problems = [
+            Problem(.warning, .slowGateway, cluster: "dc01", server: slowServer.name, remoteCluster: slow.remoteCluster, gid: slow.gid, message: "slow"),
+            Problem(.info, .implicitGateway, cluster: "dc01", server: learnedServer.name, remoteCluster: learned.remoteCluster, gid: learned.gid, message: "learned"),
+        ]
+        _ = DashboardUpdate.update(&state, .poll(PollUpdate(model: broken, problems: problems, receivedAt: broken.time, duration: 0.1)))
+        func servers(_ state: DashboardState) -> [String: String] {
+            Dictionary(uniqueKeysWithValues: state.rows.filter(isServer).map { ("\($0.id)", "\($0.health) \($0.hasChildren)") })
+        }
+        let closed = servers(state)
+        #expect(state.rows.filter(isServer).allSatisfy { !$0.isExpanded } && closed.count == 130)
+        var open = state
+        open.serversStartClosed = false
+        #expect(open.rows.filter(isServer).allSatisfy { $0.isExpanded })
+        #expect(closed == servers(open))
+        func health(_ server: ServerNode) -> String? { closed["\(RowID.server(cluster: server.cluster, key: serverKey(server)))"] }
+        #expect(health(slowServer) == "warning true")
+        #expect(health(learnedServer) == "ok true")
+        #expect(health(broken.clusters[1].servers[0]) == "critical true")
+        #expect(health(model.clusters[0].servers[2]) == "ok true")
+    }
+
     /// At 80 columns a 50-cluster mesh's server counts (o49/49 i49) do not fit the remote column: the
     /// inbound count is left out whole rather than cut to a bare "i"; a cluster's "out" likewise.
     @Test func countsTooWideForTheirColumnAreShortenedNotCut() {
