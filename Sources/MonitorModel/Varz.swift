@@ -93,7 +93,10 @@ public struct GatewaySection: Decodable, Sendable, Equatable {
     public var tlsVerify: Bool?
     public var tlsCertNotAfter: MonitorTime?
     /// Configured remote gateways (may include the server's own cluster).
-    public var gateways: [ConfiguredGateway]
+    public var gateways: [ConfiguredGateway] { didSet { gatewayNames = Self.sortedNames(gateways) } }
+    /// The configured gateways' names, sorted, each once. Worked out when the section is made: a full
+    /// poll's `/varz` is carried through the frequent polls after it, and every poll's model asks.
+    public private(set) var gatewayNames: [String] = []
 
     enum CodingKeys: String, CodingKey {
         case name, host, port, advertise, gateways
@@ -105,7 +108,10 @@ public struct GatewaySection: Decodable, Sendable, Equatable {
     public init(name: String?, gateways: [ConfiguredGateway] = []) {
         self.name = name
         self.gateways = gateways
+        gatewayNames = Self.sortedNames(gateways)
     }
+
+    static func sortedNames(_ gateways: [ConfiguredGateway]) -> [String] { Set(gateways.map(\.name)).sorted() }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -121,6 +127,7 @@ public struct GatewaySection: Decodable, Sendable, Equatable {
         tlsVerify = try c.decodeIfPresent(Bool.self, forKey: .tlsVerify)
         tlsCertNotAfter = try c.decodeTimeIfPresent(forKey: .tlsCertNotAfter)
         gateways = try c.decodeIfPresent([ConfiguredGateway].self, forKey: .gateways) ?? []
+        gatewayNames = Self.sortedNames(gateways)
     }
 }
 

@@ -159,7 +159,7 @@ public enum SuperclusterBuilder {
         node.health = snapshot.healthz
         node.serverTime = gatewayz.now
         node.uptime = varz.uptime
-        node.configuredRemotes = Array(Set((varz.gateway?.gateways ?? []).map(\.name).filter { $0 != cluster })).sorted()
+        node.configuredRemotes = (varz.gateway?.gatewayNames ?? []).filter { $0 != cluster }
         node.accounts = snapshot.accounts
         for (remoteCluster, remote) in gatewayz.outboundGateways {
             guard let info = remote.connection else {

@@ -1,5 +1,5 @@
 import Foundation
-import MonitorModel
+@testable import MonitorModel
 import TestSupport
 import Testing
 
@@ -52,6 +52,19 @@ import Testing
         let newer = try MonitorDecoder.decode(Varz.self, from: Fixtures.data("healthy/poll-1/e1/varz.json"), endpoint: .varz)
         #expect(newer.version == "2.15.1")
         #expect(newer.serverName == "e1")
+    }
+
+    /// The configured gateways' names, sorted and each once, are worked out by both decoders and kept
+    /// up to date when the list is changed.
+    @Test func configuredGatewayNamesAreSortedOnceByBothDecoders() throws {
+        let body = Data(#"{"server_id": "X", "gateway": {"name": "b", "gateways": [{"name": "c"}, {"name": "a"}, {"name": "b"}, {"name": "a"}]}}"#.utf8)
+        let fast = try #require(FastMonitorDecoder.varz(body))
+        let codable = try MonitorDecoder.decodeWithCodable(Varz.self, from: body, endpoint: .varz)
+        #expect(fast.gateway?.gatewayNames == ["a", "b", "c"] && codable.gateway?.gatewayNames == ["a", "b", "c"])
+        var section = try #require(fast.gateway)
+        section.gateways.append(ConfiguredGateway(name: "0"))
+        #expect(section.gatewayNames == ["0", "a", "b", "c"])
+        #expect(GatewaySection(name: "x", gateways: [ConfiguredGateway(name: "z"), ConfiguredGateway(name: "y")]).gatewayNames == ["y", "z"])
     }
 }
 
