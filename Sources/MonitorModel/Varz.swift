@@ -95,8 +95,9 @@ public struct GatewaySection: Decodable, Sendable, Equatable {
     /// Configured remote gateways (may include the server's own cluster).
     public var gateways: [ConfiguredGateway] { didSet { gatewayNames = Self.sortedNames(gateways) } }
     /// The configured gateways' names, sorted, each once. Worked out when the section is made: a full
-    /// poll's `/varz` is carried through the frequent polls after it, and every poll's model asks.
-    public private(set) var gatewayNames: [String] = []
+    /// poll's `/varz` is carried through the frequent polls after it, and every poll's model asks. No
+    /// default, so every initialiser must set it (`didSet` does not run there).
+    public private(set) var gatewayNames: [String]
 
     enum CodingKeys: String, CodingKey {
         case name, host, port, advertise, gateways
