@@ -82,11 +82,12 @@ public enum TextReport {
         if cluster.servers.isEmpty { clusterLine += "  " + paint.critical("no server seen (named in configuration)") }
         section.line(clusterLine)
         for server in cluster.servers {
-            let missing = server.reachable ? model.missingOutbound(for: server) : []
-            section.line("  " + serverLine(server, model: model, missingOutbound: missing.count, paint: paint))
+            // Unreachable servers expect nothing, so miss nothing.
+            let coverage = model.outboundCoverage(for: server)
+            section.line("  " + serverLine(server, coverage: coverage, paint: paint))
             guard server.reachable else { continue }
             for index in server.outbound.indices { table.appendRow(server.outbound[index], to: &section) }
-            for remote in missing {
+            for remote in coverage.missing {
                 section.line("    " + paint.critical("MISSING out → \(safe(remote, 20))"))
             }
             for index in server.inbound.indices { table.appendRow(server.inbound[index], to: &section) }
@@ -94,15 +95,14 @@ public enum TextReport {
         return section
     }
 
-    static func serverLine(_ server: ServerNode, model: Supercluster, missingOutbound: Int, paint: Painter) -> String {
+    static func serverLine(_ server: ServerNode, coverage: OutboundCoverage, paint: Painter) -> String {
         var parts = [paint.bold(safe(server.name, 30))]
         if let version = server.version { parts.append("v" + safe(version, 16)) }
         if !server.polled {
             parts.append(paint.dim("not polled" + (server.id.map { " (id \(safe($0, 60)))" } ?? "")))
         } else if server.reachable {
-            let expected = model.expectedRemotes(for: server).count
             parts.append(paint.ok("up"))
-            parts.append("out \(expected - missingOutbound)/\(expected)  in \(server.inbound.count)")
+            parts.append("out \(coverage.up)/\(coverage.expected.count)  in \(server.inbound.count)")
             if let health = server.health, !health.isOK { parts.append(paint.warning("healthz " + safe(health.status, 20))) }
         } else {
             parts.append(paint.critical("UNREACHABLE: " + safe(server.failure?.message ?? "no answer", 120)))

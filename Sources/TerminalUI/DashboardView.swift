@@ -244,9 +244,9 @@ public enum DashboardView {
                 cell(.inBytes, Units.bytes(rates.inBytes), .rate)
                 cell(.outBytes, Units.bytes(rates.outBytes), .rate)
                 let links = cluster.servers.filter(\.reachable).reduce(into: (0, 0)) { total, server in
-                    let expected = state.model?.expectedRemotes(for: server).count ?? 0
-                    total.0 += expected - (state.model?.missingOutbound(for: server).count ?? 0)
-                    total.1 += expected
+                    guard let coverage = state.model?.outboundCoverage(for: server) else { return }
+                    total.0 += coverage.up
+                    total.1 += coverage.expected.count
                 }
                 cell(.gid, fitting: ["\(links.0)/\(links.1) out", "\(links.0)/\(links.1)"], links.0 < links.1 ? .critical : .dim)
             }
@@ -260,13 +260,13 @@ public enum DashboardView {
             } else if !server.reachable {
                 span(from: .gid, "UNREACHABLE: " + safe(server.failure?.message ?? "no answer", 120), .critical)
             } else {
-                let expected = state.model?.expectedRemotes(for: server).count ?? 0
-                let missing = state.model?.missingOutbound(for: server).count ?? 0
+                let coverage = state.model?.outboundCoverage(for: server)
                 cell(.gid, "v" + safe(server.version ?? "?", 12), .dim)
                 // Outbound up/expected is what matters; the inbound count goes first when the column is
                 // narrow (80 columns at 50 clusters), and stays in the detail pane.
-                let outbound = "o\(expected - missing)/\(expected)"
-                cell(.remote, fitting: [outbound + " i\(server.inbound.count)", outbound], missing > 0 ? .critical : .dim)
+                let outbound = "o\(coverage?.up ?? 0)/\(coverage?.expected.count ?? 0)"
+                let missing = coverage?.missing.isEmpty == false
+                cell(.remote, fitting: [outbound + " i\(server.inbound.count)", outbound], missing ? .critical : .dim)
                 if let rates = server.rates {
                     cell(.inMsgs, Units.count(rates.inMsgs), .rate)
                     cell(.outMsgs, Units.count(rates.outMsgs), .rate)

@@ -210,12 +210,12 @@ public enum DetailView {
                 lines.append(field("→ " + safe(link.remoteCluster, 14), "not configured: learned by gossip (\(safe(link.ip ?? "?")):\(link.port.map(String.init) ?? "?"))", .info))
             }
         }
-        let expected = model.expectedRemotes(for: server)
-        let missing = model.missingOutbound(for: server)
+        let coverage = model.outboundCoverage(for: server)
+        let missing = coverage.missing
         if server.reachable {
             lines.append([])
             lines.append(section("Gateways"))
-            lines.append(field("outbound", "\(expected.count - missing.count) of \(expected.count) expected", missing.isEmpty ? .ok : .critical))
+            lines.append(field("outbound", "\(coverage.up) of \(coverage.expected.count) expected", missing.isEmpty ? .ok : .critical))
             if !missing.isEmpty { lines.append(field("missing to", missing.map { safe($0) }.joined(separator: ", "), .missing)) }
             lines.append(field("inbound", "\(server.inbound.count) from " + Dictionary(grouping: server.inbound, by: \.remoteCluster)
                 .map { "\(safe($0.key)) ×\($0.value.count)" }.sorted().joined(separator: ", ")))

@@ -21,9 +21,9 @@ public struct MeshSummary: Sendable, Equatable {
         var up = 0
         var expected = 0
         for server in model.servers where server.reachable {
-            let remotes = model.expectedRemotes(for: server).count
-            expected += remotes
-            up += remotes - model.missingOutbound(for: server).count
+            let coverage = model.outboundCoverage(for: server)
+            expected += coverage.expected.count
+            up += coverage.up
         }
         outboundUp = up
         outboundExpected = expected

@@ -257,7 +257,17 @@ extension Supercluster {
 
     /// Expected remotes without a working (confirmed) outbound, sorted.
     public func missingOutbound(for server: ServerNode, grace: Double = DiagnosisThresholds().asymmetryGraceSeconds) -> [String] {
+        outboundCoverage(for: server, grace: grace).missing
+    }
+
+    /// The expected remotes and those of them without a working outbound, worked out together: what
+    /// the "up of expected" counts are made from.
+    public func outboundCoverage(for server: ServerNode, grace: Double = DiagnosisThresholds().asymmetryGraceSeconds) -> OutboundCoverage {
         let expected = expectedRemotes(for: server)
+        return OutboundCoverage(expected: expected, missing: missingOutbound(for: server, expected: expected, grace: grace))
+    }
+
+    private func missingOutbound(for server: ServerNode, expected: [String], grace: Double) -> [String] {
         guard !expected.isEmpty else { return [] }
         var working: [String] = []
         working.reserveCapacity(server.outbound.count)
@@ -281,6 +291,16 @@ extension Supercluster {
         if names.indices.dropFirst().allSatisfy({ names[$0 - 1] < names[$0] }) { return names }
         return Set(names).sorted()
     }
+}
+
+/// A server's outbound gateways against the ones it should have.
+public struct OutboundCoverage: Sendable, Equatable {
+    /// The clusters it should have an outbound gateway to, sorted (`Supercluster.expectedRemotes`).
+    public let expected: [String]
+    /// Those without a working one, sorted.
+    public let missing: [String]
+    /// How many of `expected` have a working outbound gateway.
+    public var up: Int { expected.count - missing.count }
 }
 
 extension Array where Element == ServerNode {
