@@ -12,21 +12,73 @@ public struct SyntheticMesh: Sendable {
     /// Seconds since 1970 at which every server started (counters are zero then).
     public let startedAt: Double
 
-    public init(clusters: Int, serversPerCluster: Int, startedAt: Double) {
+    /// What is broken, from when: none by default.
+    public let faults: Faults
+
+    public init(clusters: Int, serversPerCluster: Int, startedAt: Double, faults: Faults = Faults()) {
         self.clusters = max(1, clusters)
         self.serversPerCluster = max(1, serversPerCluster)
         self.startedAt = startedAt
+        self.faults = faults
     }
 
     public struct ServerRef: Sendable, Hashable {
         public let cluster: Int
         public let index: Int
+
+        public init(cluster: Int, index: Int) {
+            self.cluster = cluster
+            self.index = index
+        }
+    }
+
+    /// What an operator meets at 3 a.m., at a scale no laptop runs for real: gateways between two data
+    /// centres gone, servers down. Faults hold from `from` on, so a watcher sees the mesh break.
+    public struct Faults: Sendable, Equatable {
+        /// Cluster pairs with no gateway connection between them, either way: each side's outbound to the
+        /// other is missing (still configured), and so are the inbound ones.
+        public var cutPairs: Set<ClusterPair> = []
+        /// Servers that answer no request and hold no gateway connection; the servers that dialled one
+        /// dial the next server of its cluster instead (a new connection: new gids, counters from zero),
+        /// as nats-server does, and miss the cluster only when all of its servers are down.
+        public var downServers: Set<ServerRef> = []
+        /// Seconds since 1970 from which the faults hold; the mesh is whole before.
+        public var from: Double = 0
+
+        public init(cutPairs: Set<ClusterPair> = [], downServers: Set<ServerRef> = [], from: Double = 0) {
+            self.cutPairs = cutPairs
+            self.downServers = downServers
+            self.from = from
+        }
+
+        public var isEmpty: Bool { cutPairs.isEmpty && downServers.isEmpty }
+    }
+
+    /// Two clusters (indices), in either order.
+    public struct ClusterPair: Sendable, Hashable {
+        public let low: Int
+        public let high: Int
+
+        public init(_ a: Int, _ b: Int) {
+            low = min(a, b)
+            high = max(a, b)
+        }
+    }
+
+    // The empty sets are asked first: a whole mesh is what the benchmarks serve, 62,500 times a poll.
+    public func isDown(_ s: ServerRef, at now: Double) -> Bool {
+        !faults.downServers.isEmpty && now >= faults.from && faults.downServers.contains(s)
+    }
+
+    func isCut(_ a: Int, _ b: Int, at now: Double) -> Bool {
+        !faults.cutPairs.isEmpty && now >= faults.from && faults.cutPairs.contains(ClusterPair(a, b))
     }
 
     public var servers: [ServerRef] {
         (0..<clusters).flatMap { c in (0..<serversPerCluster).map { ServerRef(cluster: c, index: $0) } }
     }
 
+    /// Gateway connections of the whole mesh (without its faults).
     public var connectionCount: Int { 2 * clusters * serversPerCluster * (clusters - 1) }
 
     /// Every server's full answers at `now` (seconds since 1970), decoded as the poller would, without
@@ -34,8 +86,15 @@ public struct SyntheticMesh: Sendable {
     public func poll(at now: Double, sequence: Int) -> PollSnapshot {
         let time = MonitorTime(timeIntervalSince1970: now)
         let observations = servers.map { server in
-            EndpointObservation(
-                endpoint: EndpointIdentity(displayURL: "http://127.0.0.1:18222" + pathPrefix(server)), observedAt: time,
+            let endpoint = EndpointIdentity(displayURL: "http://127.0.0.1:18222" + pathPrefix(server))
+            guard !isDown(server, at: now) else {
+                let refused = EndpointFailure(.refused, "connection refused")
+                return EndpointObservation(
+                    endpoint: endpoint, observedAt: time,
+                    responses: MonitorEndpointKind.fullSet.map { RawResponse(kind: $0, statusCode: nil, body: Data(), failure: refused) })
+            }
+            return EndpointObservation(
+                endpoint: endpoint, observedAt: time,
                 responses: [
                     RawResponse(kind: .varz, statusCode: 200, body: Data(varz(server, now: now))),
                     RawResponse(kind: .gatewayz, statusCode: 200, body: Data(gatewayz(server, now: now))),
@@ -50,6 +109,13 @@ public struct SyntheticMesh: Sendable {
     public func serverName(_ s: ServerRef) -> String { clusterName(s.cluster) + "-s" + String(s.index + 1) }
     /// The path prefix a server's documents are served under: `/dc01-s1/varz`.
     public func pathPrefix(_ s: ServerRef) -> String { "/" + serverName(s) }
+
+    public func cluster(named name: String) -> Int? {
+        guard name.hasPrefix("dc"), let number = Int(name.dropFirst(2)), (1...clusters).contains(number),
+            clusterName(number - 1) == name
+        else { return nil }
+        return number - 1
+    }
 
     public func server(named name: String) -> ServerRef? {
         guard name.hasPrefix("dc"), let dash = name.firstIndex(of: "-"),
@@ -74,21 +140,45 @@ public struct SyntheticMesh: Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// The server of `remoteCluster` that `s` dials.
-    public func outboundTarget(of s: ServerRef, to remoteCluster: Int) -> ServerRef {
-        ServerRef(cluster: remoteCluster, index: (s.index + s.cluster + remoteCluster) % serversPerCluster)
+    /// The server of `remoteCluster` that `s` dials at `now`: its usual one, else (that one down) the next
+    /// of that cluster that is up; nil when the pair is cut or every server there is down.
+    public func outboundTarget(of s: ServerRef, to remoteCluster: Int, at now: Double) -> ServerRef? {
+        guard !isCut(s.cluster, remoteCluster, at: now) else { return nil }
+        let usual = (s.index + s.cluster + remoteCluster) % serversPerCluster
+        for step in 0..<serversPerCluster {
+            let candidate = ServerRef(cluster: remoteCluster, index: (usual + step) % serversPerCluster)
+            if !isDown(candidate, at: now) { return candidate }
+        }
+        return nil
     }
 
-    /// The servers of other clusters that dial `s`, in cluster order.
-    public func inboundSources(of s: ServerRef) -> [ServerRef] {
+    /// The servers of other clusters that dial `s` at `now`, in cluster order (none when `s` is down).
+    public func inboundSources(of s: ServerRef, at now: Double) -> [ServerRef] {
+        guard !isDown(s, at: now) else { return [] }
         var sources: [ServerRef] = []
         for c in 0..<clusters where c != s.cluster {
             for i in 0..<serversPerCluster {
                 let candidate = ServerRef(cluster: c, index: i)
-                if outboundTarget(of: candidate, to: s.cluster) == s { sources.append(candidate) }
+                if !isDown(candidate, at: now), outboundTarget(of: candidate, to: s.cluster, at: now) == s { sources.append(candidate) }
             }
         }
         return sources
+    }
+
+    /// The other servers of `s`'s cluster it has a route to: those not down.
+    func routePeers(of s: ServerRef, at now: Double) -> [ServerRef] {
+        (0..<serversPerCluster).map { ServerRef(cluster: s.cluster, index: $0) }.filter { $0 != s && !isDown($0, at: now) }
+    }
+
+    /// Whether `s`'s connection to `target` is a re-dial made when the faults began (its usual target down),
+    /// rather than the one made at start.
+    func isRedial(_ s: ServerRef, to target: ServerRef) -> Bool {
+        target.index != (s.index + s.cluster + target.cluster) % serversPerCluster
+    }
+
+    /// When the link `s` → `target` was connected: a re-dial a second after the faults began.
+    func connectedAt(_ s: ServerRef, to target: ServerRef) -> Double {
+        isRedial(s, to: target) ? max(startedAt, faults.from) + 1 : startedAt + 1
     }
 
     /// Messages per second and bytes per message on the link `from` → `to`'s cluster.
@@ -106,10 +196,15 @@ public struct SyntheticMesh: Sendable {
 
     func ip(_ s: ServerRef) -> String { "10.\(s.cluster / 250).\(s.cluster % 250).\(s.index + 1)" }
 
-    /// Gateway connection ids: outbound ones first (cluster order), then inbound, as a server that
-    /// dialled its remotes at start and was then dialled would number them.
-    func outboundGid(_ s: ServerRef, toCluster d: Int) -> Int { 10 + (d < s.cluster ? d : d - 1) }
-    func inboundGid(_ s: ServerRef, sourceIndex: Int) -> Int { 10 + clusters + sourceIndex }
+    /// Gateway connection ids: outbound ones first (cluster order), then inbound (by the dialling server,
+    /// so a server's ids stay put when others re-dial), then outbound re-dials, as a server that dialled
+    /// its remotes at start, was then dialled, and later lost a remote would number them.
+    func outboundGid(_ s: ServerRef, to target: ServerRef) -> Int {
+        let d = target.cluster
+        let slot = d < s.cluster ? d : d - 1
+        return isRedial(s, to: target) ? 10 + clusters + clusters * serversPerCluster + slot : 10 + slot
+    }
+    func inboundGid(from source: ServerRef) -> Int { 10 + clusters + source.cluster * serversPerCluster + source.index }
 
     // MARK: Documents
 
@@ -179,8 +274,8 @@ public struct SyntheticMesh: Sendable {
         w.field("cpu", int: 3)
         w.field("connections", int: 12)
         w.field("total_connections", int: 40)
-        w.field("routes", int: serversPerCluster - 1)
-        w.field("remotes", int: serversPerCluster - 1)
+        w.field("routes", int: routePeers(of: s, at: now).count)
+        w.field("remotes", int: routePeers(of: s, at: now).count)
         w.field("leafnodes", int: 0)
         let elapsed = max(0, now - startedAt)
         w.field("in_msgs", int: Int(elapsed * 900))
@@ -212,19 +307,20 @@ public struct SyntheticMesh: Sendable {
         w.key("outbound_gateways")
         w.open()
         for d in 0..<clusters where d != s.cluster {
-            let target = outboundTarget(of: s, to: d)
+            // A remote nats-server cannot reach is absent from outbound_gateways (still configured in /varz).
+            guard let target = outboundTarget(of: s, to: d, at: now) else { continue }
             let (rate, size) = traffic(from: s, toCluster: d)
             w.key(clusterName(d))
             w.open()
             w.field("configured", bool: true)
-            connection(&w, gid: outboundGid(s, toCluster: d), remote: target, now: now,
+            connection(&w, gid: outboundGid(s, to: target), remote: target, connectedAt: connectedAt(s, to: target), now: now,
                        inMsgs: 0, outMsgs: rate, size: size, salt: UInt64(d), accounts: accounts)
             w.close()
         }
         w.close()
         w.key("inbound_gateways")
         w.open()
-        let sources = inboundSources(of: s)
+        let sources = inboundSources(of: s, at: now)
         var index = 0
         var position = 0
         while position < sources.count {
@@ -236,7 +332,7 @@ public struct SyntheticMesh: Sendable {
                 let (rate, size) = traffic(from: source, toCluster: s.cluster)
                 w.openElement()
                 w.field("configured", bool: false)
-                connection(&w, gid: inboundGid(s, sourceIndex: index), remote: source, now: now,
+                connection(&w, gid: inboundGid(from: source), remote: source, connectedAt: connectedAt(source, to: s), now: now,
                            inMsgs: rate, outMsgs: 0, size: size, salt: UInt64(1000 + index), accounts: accounts)
                 w.close()
                 position += 1
@@ -250,17 +346,17 @@ public struct SyntheticMesh: Sendable {
     }
 
     func connection(
-        _ w: inout JSONBytes, gid: Int, remote: ServerRef, now: Double, inMsgs: Double, outMsgs: Double, size: Int, salt: UInt64,
-        accounts: Bool
+        _ w: inout JSONBytes, gid: Int, remote: ServerRef, connectedAt: Double, now: Double, inMsgs: Double, outMsgs: Double,
+        size: Int, salt: UInt64, accounts: Bool
     ) {
-        let elapsed = max(0, now - startedAt - 1)
+        let elapsed = max(0, now - connectedAt)
         w.key("connection")
         w.open()
         w.field("cid", int: gid)
         w.field("kind", string: "Gateway")
         w.field("ip", string: ip(remote))
         w.field("port", int: 7222)
-        w.field("start", time: startedAt + 1)
+        w.field("start", time: connectedAt)
         w.field("last_activity", time: now - 0.2)
         // An RTT that wanders a little from poll to poll, as real ones do.
         let jitter = Double(mix(salt &+ UInt64(now)) % 200) / 1000
@@ -296,12 +392,13 @@ public struct SyntheticMesh: Sendable {
         w.field("server_id", string: serverID(s))
         w.field("server_name", string: serverName(s))
         w.field("now", time: now)
-        w.field("num_routes", int: serversPerCluster - 1)
+        let peers = routePeers(of: s, at: now)
+        w.field("num_routes", int: peers.count)
         w.key("routes")
         w.openArray()
         var rid = 1
-        for i in 0..<serversPerCluster where i != s.index {
-            let peer = ServerRef(cluster: s.cluster, index: i)
+        for peer in peers {
+            let i = peer.index
             w.openElement()
             w.field("rid", int: rid)
             w.field("remote_id", string: serverID(peer))

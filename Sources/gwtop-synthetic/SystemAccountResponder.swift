@@ -30,7 +30,7 @@ struct SystemAccountResponder {
 
     private func answer(_ kind: String, replyTo: String, accounts: Bool) async throws {
         let now = Date().timeIntervalSince1970
-        for server in mesh.servers {
+        for server in mesh.servers where !mesh.isDown(server, at: now) {
             let document: [UInt8]
             switch kind {
             case "VARZ": document = mesh.varz(server, now: now)

@@ -9,7 +9,11 @@ import SyntheticMesh
 // per server (`/dc01-s1/varz`, `/dc01-s1/gatewayz`, …), for benchmarks at a scale no laptop runs for real.
 //
 //   gwtop-synthetic --clusters 50 --servers 5 --port 18222 [--urls FILE] [--nats nats://127.0.0.1:4222]
+//                   [--cut dc01:dc02] [--cut dc03:*] [--down dc04-s2] [--faults-after SECONDS]
 //
+// --cut takes the gateways between two clusters away (`*`: between one and every other), --down stops a
+// server answering (the servers that dialled it dial another of its cluster); both repeat, and hold from
+// the start, or from --faults-after seconds after it, so a watcher sees the mesh break.
 // With --nats it also answers `$SYS.REQ.SERVER.PING.*` for every server through that NATS server (any
 // account: the subjects are plain subjects outside the system account), for `gwtop --nats`.
 // Counters advance with the wall clock, so rates computed from two polls are real.
@@ -20,6 +24,13 @@ struct Options {
     var port = 18222
     var urlsFile: String?
     var natsURL: String?
+    /// As given; checked against the mesh's size once every argument is read (`faults`).
+    var cuts: [String] = []
+    var downServers: [String] = []
+    var faultsAfter = 0.0
+
+    static let usage = "usage: gwtop-synthetic --clusters C --servers S --port P [--urls FILE] [--nats URL] "
+        + "[--cut CLUSTER:CLUSTER|CLUSTER:*]... [--down SERVER]... [--faults-after SECONDS]"
 
     init(_ arguments: [String]) throws {
         var rest = arguments[...]
@@ -34,12 +45,51 @@ struct Options {
             case "--port": port = try Self.number(value(argument), argument, 0...65535)
             case "--urls": urlsFile = try value(argument)
             case "--nats": natsURL = try value(argument)
+            case "--cut": cuts.append(try value(argument))
+            case "--down": downServers.append(try value(argument))
+            case "--faults-after":
+                let text = try value(argument)
+                guard let seconds = Double(text), seconds >= 0, seconds.isFinite else {
+                    throw UsageError("--faults-after must be a number of seconds, 0 or more, got \(text)")
+                }
+                faultsAfter = seconds
             case "-h", "--help":
-                print("usage: gwtop-synthetic --clusters C --servers S --port P [--urls FILE] [--nats URL]")
+                print(Self.usage)
                 exit(0)
             default: throw UsageError("unknown argument \(argument)")
             }
         }
+    }
+
+    /// The faults named by --cut and --down, in `mesh` (whose names they must be), from `start`.
+    func faults(in mesh: SyntheticMesh, from start: Double) throws -> SyntheticMesh.Faults {
+        let names = "\(mesh.clusterName(0))…\(mesh.clusterName(mesh.clusters - 1))"
+        func cluster(_ name: Substring, in cut: String) throws -> Int {
+            guard let index = mesh.cluster(named: String(name)) else {
+                throw UsageError("--cut \(cut): no cluster \(name) in this mesh (\(names))")
+            }
+            return index
+        }
+        var faults = SyntheticMesh.Faults(from: start)
+        for cut in cuts {
+            let sides = cut.split(separator: ":", omittingEmptySubsequences: false)
+            guard sides.count == 2 else { throw UsageError("--cut \(cut): expected two clusters as A:B, or A:* for all") }
+            let a = try cluster(sides[0], in: cut)
+            if sides[1] == "*" {
+                for b in 0..<mesh.clusters where b != a { faults.cutPairs.insert(.init(a, b)) }
+                continue
+            }
+            let b = try cluster(sides[1], in: cut)
+            guard a != b else { throw UsageError("--cut \(cut): a cluster has no gateway to itself") }
+            faults.cutPairs.insert(.init(a, b))
+        }
+        for name in downServers {
+            guard let server = mesh.server(named: name) else {
+                throw UsageError("--down \(name): no server \(name) in this mesh (\(mesh.serverName(mesh.servers[0]))…\(mesh.serverName(mesh.servers.last!)))")
+            }
+            faults.downServers.insert(server)
+        }
+        return faults
     }
 
     static func number(_ text: String, _ name: String, _ range: ClosedRange<Int>) throws -> Int {
@@ -80,6 +130,12 @@ final class MonitoringHandler: ChannelInboundHandler, @unchecked Sendable {
         var body: [UInt8]?
         let pathOnly = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
         let parts = pathOnly.split(separator: "/")
+        if parts.count == 2, let server = mesh.server(named: String(parts[0])), mesh.isDown(server, at: now) {
+            // A server that is down answers nothing: the connection goes, as close to a refused one as a
+            // port shared by every server can come.
+            context.close(promise: nil)
+            return
+        }
         if parts.count == 2, let server = mesh.server(named: String(parts[0])) {
             switch parts[1] {
             case "varz": body = mesh.varz(server, now: now)
@@ -106,8 +162,12 @@ final class MonitoringHandler: ChannelInboundHandler, @unchecked Sendable {
 
 do {
     let options = try Options(Array(CommandLine.arguments.dropFirst()))
-    let mesh = SyntheticMesh(
-        clusters: options.clusters, serversPerCluster: options.servers, startedAt: Date().timeIntervalSince1970 - 3600)
+    let now = Date().timeIntervalSince1970
+    let whole = SyntheticMesh(clusters: options.clusters, serversPerCluster: options.servers, startedAt: now - 3600)
+    // Faults from the start began half an hour before it (the mesh has run an hour): connections
+    // re-dialled then are that old, as an operator arriving at an outage finds them.
+    let faults = try options.faults(in: whole, from: options.faultsAfter > 0 ? now + options.faultsAfter : now - 1800)
+    let mesh = SyntheticMesh(clusters: options.clusters, serversPerCluster: options.servers, startedAt: now - 3600, faults: faults)
     let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
     let channel = try ServerBootstrap(group: group)
         .serverChannelOption(.backlog, value: 1024)
@@ -125,6 +185,11 @@ do {
     }
     FileHandle.standardError.write(Data(
         "gwtop-synthetic: \(options.clusters) clusters × \(options.servers) servers, \(mesh.connectionCount) gateway connections, on 127.0.0.1:\(port)\n".utf8))
+    if !faults.isEmpty {
+        let when = options.faultsAfter > 0 ? "in \(options.faultsAfter)s" : "from the start"
+        FileHandle.standardError.write(Data(
+            "gwtop-synthetic: faults \(when): \(faults.cutPairs.count) cluster pairs cut, \(faults.downServers.count) servers down\n".utf8))
+    }
     if let natsURL = options.natsURL {
         var settings = NatsClientSettings(servers: [try NatsServerAddress(url: natsURL)])
         settings.connectionName = "gwtop-synthetic"

@@ -38,3 +38,81 @@ import Topology
         #expect(first.servers.flatMap(\.outbound).allSatisfy { $0.rtt != nil && $0.remoteServerName != nil })
     }
 }
+
+/// The synthetic mesh's faults, for benchmarks and tests of a broken mesh at scale: gwtop must find each
+/// one, say it once, and find nothing else.
+@Suite struct SyntheticMeshFaultTests {
+    let start = 1_800_000_000.0
+
+    func mesh(faultsFrom from: Double) -> SyntheticMesh {
+        let whole = SyntheticMesh(clusters: 10, serversPerCluster: 3, startedAt: start - 3600)
+        let faults = SyntheticMesh.Faults(
+            cutPairs: [.init(whole.cluster(named: "dc02")!, whole.cluster(named: "dc05")!)],
+            downServers: [whole.server(named: "dc07-s2")!], from: from)
+        return SyntheticMesh(clusters: 10, serversPerCluster: 3, startedAt: start - 3600, faults: faults)
+    }
+
+    /// kind, then the server (or cluster) and remote cluster each problem names.
+    func described(_ problems: [Problem]) -> [String] {
+        problems.map { "\($0.kind.rawValue) \($0.server ?? $0.cluster ?? "-") \($0.remoteCluster ?? "-")" }.sorted()
+    }
+
+    static let cutProblems = [
+        "missing_inbound dc02 dc05", "missing_inbound dc05 dc02",
+        "missing_outbound dc02-s1 dc05", "missing_outbound dc02-s2 dc05", "missing_outbound dc02-s3 dc05",
+        "missing_outbound dc05-s1 dc02", "missing_outbound dc05-s2 dc02", "missing_outbound dc05-s3 dc02",
+    ]
+
+    @Test func faultsFromTheStartAreFoundAndNothingElse() throws {
+        let mesh = mesh(faultsFrom: start - 1800)
+        let first = SuperclusterBuilder.build(poll: mesh.poll(at: start, sequence: 1), previous: nil)
+        let second = SuperclusterBuilder.build(poll: mesh.poll(at: start + 1, sequence: 2), previous: first)
+        let problems = MeshDiagnosis.diagnose(second, previous: first)
+        let unreachable = problems.filter { $0.kind == .endpointUnreachable }
+        #expect(unreachable.map(\.url) == ["http://127.0.0.1:18222/dc07-s2"])
+        #expect(described(problems.filter { $0.kind != .endpointUnreachable }) == Self.cutProblems)
+
+        // 29 servers up, each dialling the 9 other clusters but for the 6 cut links; every outbound is
+        // some server's inbound, and none involves the server that is down.
+        let up = second.servers.filter(\.reachable)
+        #expect(up.count == 29)
+        let outbound = up.flatMap(\.outbound), inbound = up.flatMap(\.inbound)
+        #expect(outbound.count == 29 * 9 - 6 && inbound.count == outbound.count)
+        let downID = mesh.serverID(mesh.server(named: "dc07-s2")!)
+        #expect(!(outbound + inbound).contains { $0.remoteServerID == downID })
+        let sent = outbound.reduce(0.0) { $0 + ($1.rates?.outMsgs ?? 0) }
+        let received = inbound.reduce(0.0) { $0 + ($1.rates?.inMsgs ?? 0) }
+        #expect(sent > 0 && abs(sent - received) < 0.01 * sent)
+        // The servers that dialled dc07-s2 dialled another dc07 server when it went, half an hour ago.
+        let redialled = outbound.filter { $0.remoteCluster == "dc07" && ($0.uptime ?? 0) < 1900 }
+        #expect(redialled.count == 9)
+        #expect(redialled.allSatisfy { ($0.uptime ?? 0) > 1700 && ["dc07-s1", "dc07-s3"].contains($0.remoteServerName ?? "") })
+    }
+
+    /// Faults that begin while gwtop watches: the poll they begin at says what went (the endpoint, the
+    /// cut links, the re-dials), and from the next one on the problems are those of a mesh broken all along.
+    @Test func faultsBeginningWhileWatchedAreEvents() throws {
+        let mesh = mesh(faultsFrom: start + 10)
+        let before = SuperclusterBuilder.build(poll: mesh.poll(at: start + 9, sequence: 1), previous: nil)
+        #expect(MeshDiagnosis.diagnose(before, previous: nil).isEmpty)
+        let beforeProblems = MeshDiagnosis.diagnose(before, previous: nil)
+        let broken = SuperclusterBuilder.build(poll: mesh.poll(at: start + 10, sequence: 2), previous: before)
+        let brokenProblems = MeshDiagnosis.diagnose(broken, previous: before)
+        let events = MeshEventDetector.events(from: before, beforeProblems, to: broken, brokenProblems)
+        func count(_ kind: MeshEvent.Kind) -> Int { events.filter { $0.kind == kind }.count }
+        #expect(events.filter { $0.kind == .endpointDown }.map(\.url) == ["http://127.0.0.1:18222/dc07-s2"])
+        // The cut: 6 outbound and 6 inbound connections; the server that went down: the 9 inbound it
+        // had dialled (its own 9 outbound are not seen: it no longer answers).
+        #expect(count(.gatewayDisconnected) == 6 + 6 + 9)
+        // The 9 servers that had dialled it dialled another of dc07: 9 outbound reconnects, and those
+        // dc07 servers each hold a new inbound.
+        #expect(count(.gatewayReconnected) == 9)
+        #expect(count(.gatewayConnected) == 9)
+        #expect(brokenProblems.filter { $0.kind == .gatewayReconnected }.count == 9)
+
+        let later = SuperclusterBuilder.build(poll: mesh.poll(at: start + 11, sequence: 3), previous: broken)
+        let laterProblems = MeshDiagnosis.diagnose(later, previous: broken)
+        #expect(laterProblems.filter { $0.kind == .endpointUnreachable }.map(\.url) == ["http://127.0.0.1:18222/dc07-s2"])
+        #expect(described(laterProblems.filter { $0.kind != .endpointUnreachable }) == Self.cutProblems)
+    }
+}
