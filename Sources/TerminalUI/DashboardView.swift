@@ -74,19 +74,28 @@ public enum DashboardView {
         }
         let status: Health = summary.critical > 0 ? .critical : summary.warning > 0 ? .warning : .ok
         x = buffer.put(" \(g.health(status)) \(status.word.uppercased()) ", x: x + 1, y: area.y, role: status.role)
-        let parts: [(String, String)] = [
-            ("\(summary.clusters)", " clusters"),
-            ("\(summary.serversReachable)/\(summary.serversPolled)", " servers up"),
-            ("\(summary.outboundUp)/\(summary.outboundExpected)", " links"),
+        let values = [
+            "\(summary.clusters)", "\(summary.serversReachable)/\(summary.serversPolled)",
+            "\(summary.outboundUp)/\(summary.outboundExpected)",
         ]
-        for (value, label) in parts {
+        let counts = [(summary.critical, Health.critical, " critical"), (summary.warning, .warning, " warning"), (summary.info, .info, " info")]
+        let words = area.width >= 100
+        let countsText = counts.map { count, health, word in " \(g.health(health))\(count)\(words ? word : "")" }
+        // The problem counts must show whole: a large mesh's figures are wider, so its labels get shorter
+        // until the line fits (at 250 servers, 80 columns cut the warning count off).
+        let room = area.width - x - 2 - countsText.reduce(0) { $0 + displayWidth(of: $1) }
+            - (state.replay == nil && state.paused ? 9 : 0)
+        let labelSets = [[" clusters", " servers up", " links"], [" clusters", " up", " links"], [" cl", " up", " out"]]
+        let labels = labelSets.first { labels in
+            zip(values, labels).reduce(0) { $0 + 2 + displayWidth(of: $1.0) + displayWidth(of: $1.1) } <= room
+        } ?? labelSets[labelSets.count - 1]
+        for (value, label) in zip(values, labels) {
             x = buffer.put("  " + value, x: x, y: area.y, role: .headerValue)
             x = buffer.put(label, x: x, y: area.y, role: .header)
         }
         x += 2
-        let words = area.width >= 100
-        for (count, health, word) in [(summary.critical, Health.critical, " critical"), (summary.warning, .warning, " warning"), (summary.info, .info, " info")] {
-            x = buffer.put(" \(g.health(health))\(count)\(words ? word : "")", x: x, y: area.y, role: count > 0 ? health.role : .header)
+        for (index, text) in countsText.enumerated() {
+            x = buffer.put(text, x: x, y: area.y, role: counts[index].0 > 0 ? counts[index].1.role : .header)
         }
         if state.replay == nil && state.paused {
             let marker = " PAUSED "

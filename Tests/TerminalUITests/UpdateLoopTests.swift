@@ -221,6 +221,31 @@ import Topology
         #expect(narrow.contains("98/98 ") && !narrow.contains("98/98 o"), "\(narrow)")
     }
 
+    /// A 250-server mesh's figures are wider than a small one's: at 80 columns the header's labels get
+    /// shorter so that the problem counts show whole (they were cut to "✗11 ▲"), paused or not.
+    @Test func headerCountsShowWholeAt80ColumnsOnALargeBrokenMesh() {
+        let start = 1_800_000_000.0
+        let whole = SyntheticMesh(clusters: 50, serversPerCluster: 5, startedAt: start - 3600)
+        let faults = SyntheticMesh.Faults(
+            cutPairs: [.init(whole.cluster(named: "dc07")!, whole.cluster(named: "dc31")!)],
+            downServers: [whole.server(named: "dc12-s3")!], from: start - 1800)
+        let mesh = SyntheticMesh(clusters: 50, serversPerCluster: 5, startedAt: start - 3600, faults: faults)
+        let model = SuperclusterBuilder.build(poll: mesh.poll(at: start, sequence: 1), previous: nil)
+        let problems = MeshDiagnosis.diagnose(model, previous: nil)
+        var state = DashboardState(width: 80, height: 24, interval: 1, glyphs: .unicode, themeNames: ["default"], now: model.time)
+        _ = DashboardUpdate.update(&state, .poll(PollUpdate(model: model, problems: problems, receivedAt: model.time, duration: 0.1)))
+        func header() -> String {
+            let line = DashboardView.render(state).text.split(separator: "\n")[0]
+            return String(line[..<(line.lastIndex { $0 != " " }.map(line.index(after:)) ?? line.startIndex)])
+        }
+        #expect(header().hasSuffix("✗11 ▲2 i0") && header().contains("249/250"), "\(header())")
+        press(&state, .character("p"))
+        #expect(header().contains("✗11 ▲2 i0") && header().hasSuffix("PAUSED"), "\(header())")
+        // Where there is room, the long labels stay.
+        _ = DashboardUpdate.update(&state, .resize(width: 120, height: 40))
+        #expect(header().contains("249/250 servers up") && header().contains(" links"), "\(header())")
+    }
+
     /// A server opened stays open when it restarts (a new id, the same name), a filter's match stays on
     /// screen when the filter is cleared, and a problem's Enter opens the server it concerns.
     @Test func openServersAndSelectionsSurviveRestartsFiltersAndJumps() throws {
