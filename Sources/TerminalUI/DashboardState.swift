@@ -96,7 +96,9 @@ public enum MainView: Sendable, Equatable {
 }
 
 public enum SortKey: String, Sendable, CaseIterable {
-    case name, rate, rtt, pending, uptime
+    /// `health` orders clusters and servers too, worst first (on a mesh of hundreds of servers the broken
+    /// ones are otherwise pages down); the others order each server's connections only.
+    case name, health, rate, rtt, pending, uptime
 
     public var next: SortKey {
         let all = Self.allCases

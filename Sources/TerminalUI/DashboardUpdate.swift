@@ -281,7 +281,8 @@ public enum DashboardUpdate {
             state.editingFilter = true
         case .sort:
             state.sort = state.sort.next
-            state.statusMessage = "sort connections by \(state.sort.rawValue)"
+            state.statusMessage = state.sort == .health
+                ? "sort by health: worst clusters, servers and connections first" : "sort connections by \(state.sort.rawValue)"
             clampScroll(&state)
         case .pause:
             state.paused.toggle()

@@ -196,6 +196,7 @@ public enum DashboardView {
     static func sortColumn(_ sort: SortKey) -> TreeColumns.Column? {
         switch sort {
         case .name: .name
+        case .health: nil
         case .rate: .outMsgs
         case .rtt: .rtt
         case .pending: .pending

@@ -53,7 +53,7 @@ public enum KeyMap {
         KeyBinding(keys: [.tab, .backTab], label: "Tab", action: .nextPane, help: "tree / problems pane", footer: "pane"),
         KeyBinding(keys: [.character("/")], label: "/", action: .filter,
                    help: "filter: cluster/server/gid/peer", footer: "filter"),
-        KeyBinding(keys: [.character("s")], label: "s", action: .sort, help: "sort: name/rate/RTT/pend/uptime", footer: "sort"),
+        KeyBinding(keys: [.character("s")], label: "s", action: .sort, help: "sort: name/health/rate/RTT/…", footer: "sort"),
         KeyBinding(keys: [.character("p")], label: "p", action: .pause, help: "pause screen (polling goes on)", footer: "pause", liveOnly: true),
         KeyBinding(keys: [.character("r")], label: "r", action: .pollNow, help: "poll now", footer: nil, liveOnly: true),
         KeyBinding(keys: [.character("+"), .character("=")], label: "+", action: .intervalUp, help: "poll less often", footer: nil, liveOnly: true),

@@ -101,7 +101,10 @@ public enum TreeRowBuilder {
         let collapsed = expansion.collapsed
         let index = ProblemIndex(problems)
         let needle = filter.lowercased()
-        var rows: [TreeRow] = []
+        // Each cluster's rows (its own, then its servers' and their connections'), so that a sort by
+        // health can put whole clusters in order.
+        var clusterBlocks: [[TreeRow]] = []
+        clusterBlocks.reserveCapacity(model.clusters.count)
         let clusters = model.clusters
         for (clusterIndex, cluster) in clusters.enumerated() {
             let clusterID = RowID.cluster(cluster.name)
@@ -152,6 +155,7 @@ public enum TreeRowBuilder {
                 if expanded {
                     hasChildren = !children.isEmpty
                     worstChild = children.map(\.2).filter { $0 != .info }.max() ?? .ok
+                    if sort == .health { children = worstFirst(children, health: \.2) }
                 }
                 guard serverMatches || hasChildren else { continue }
                 var serverHealth: Health
@@ -180,10 +184,12 @@ public enum TreeRowBuilder {
                 serverRows.append(group)
             }
             guard clusterMatches || !serverRows.isEmpty else { continue }
+            if sort == .health { serverRows = worstFirst(serverRows) { $0[0].health } }
             let expanded = !collapsed.contains(clusterID) || !needle.isEmpty
-            rows.append(TreeRow(
+            var block = [TreeRow(
                 id: clusterID, ref: .cluster(clusterIndex), depth: 0, health: clusterHealth, isLast: clusterIndex == clusters.count - 1,
-                ancestorIsLast: [], hasChildren: !serverRows.isEmpty, isExpanded: expanded))
+                ancestorIsLast: [], hasChildren: !serverRows.isEmpty, isExpanded: expanded)]
+            defer { clusterBlocks.append(block) }
             guard expanded else { continue }
             for (serverIndex, group) in serverRows.enumerated() {
                 let lastServer = serverIndex == serverRows.count - 1
@@ -193,11 +199,22 @@ public enum TreeRowBuilder {
                     } else {
                         row.ancestorIsLast = [lastServer]
                     }
-                    rows.append(row)
+                    block.append(row)
                 }
             }
         }
-        return rows
+        guard sort == .health else { return clusterBlocks.flatMap { $0 } }
+        var ordered = worstFirst(clusterBlocks) { $0[0].health }
+        for index in ordered.indices { ordered[index][0].isLast = index == ordered.count - 1 }
+        return ordered.flatMap { $0 }
+    }
+
+    /// `items` worst first, each health's items in their order before (the name order).
+    static func worstFirst<Item>(_ items: [Item], health: (Item) -> Health) -> [Item] {
+        items.enumerated().sorted { left, right in
+            let (a, b) = (health(left.element), health(right.element))
+            return a != b ? a > b : left.offset < right.offset
+        }.map(\.element)
     }
 
     static func connectionMatches(_ link: GatewayLink, _ needle: String) -> Bool {
@@ -239,7 +256,7 @@ public enum TreeRowBuilder {
             items.sort { left, right in
                 let byName = (left.cluster, left.remote, left.gid) < (right.cluster, right.remote, right.gid)
                 switch sort {
-                case .name: return byName
+                case .name, .health: return byName
                 case .rate: return left.total != right.total ? left.total > right.total : byName
                 case .rtt: return left.rtt != right.rtt ? left.rtt > right.rtt : byName
                 case .pending: return left.pending != right.pending ? left.pending > right.pending : byName

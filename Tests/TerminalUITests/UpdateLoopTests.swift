@@ -76,7 +76,7 @@ import Topology
 
     @Test func sortCyclesAndOrdersConnections() throws {
         var state = try recordedState("healthy", width: 120, height: 40)
-        press(&state, .character("s"))
+        press(&state, .character("s"), .character("s"))
         #expect(state.sort == .rate)
         // Under c1, the busiest inbound (w1 → c1 at ~20 msgs/s) comes first among inbound rows.
         let c1Inbound = state.rows.compactMap { row -> GatewayLink? in
@@ -87,6 +87,8 @@ import Topology
         #expect(totals == totals.sorted(by: >))
         press(&state, .character("s"), .character("s"), .character("s"), .character("s"))
         #expect(state.sort == .name)
+        press(&state, .character("s"))
+        #expect(state.sort == .health && state.statusMessage?.hasPrefix("sort by health") == true)
     }
 
     @Test func drillDownAndBack() throws {
@@ -223,7 +225,9 @@ import Topology
 
     /// A 250-server mesh's figures are wider than a small one's: at 80 columns the header's labels get
     /// shorter so that the problem counts show whole (they were cut to "✗11 ▲"), paused or not.
-    @Test func headerCountsShowWholeAt80ColumnsOnALargeBrokenMesh() {
+    /// A 50 × 5 synthetic mesh with the gateways between dc07 and dc31 gone and dc12-s3 down, in a
+    /// dashboard of the given size.
+    func brokenLargeMeshState(width: Int, height: Int) -> DashboardState {
         let start = 1_800_000_000.0
         let whole = SyntheticMesh(clusters: 50, serversPerCluster: 5, startedAt: start - 3600)
         let faults = SyntheticMesh.Faults(
@@ -232,8 +236,47 @@ import Topology
         let mesh = SyntheticMesh(clusters: 50, serversPerCluster: 5, startedAt: start - 3600, faults: faults)
         let model = SuperclusterBuilder.build(poll: mesh.poll(at: start, sequence: 1), previous: nil)
         let problems = MeshDiagnosis.diagnose(model, previous: nil)
-        var state = DashboardState(width: 80, height: 24, interval: 1, glyphs: .unicode, themeNames: ["default"], now: model.time)
+        var state = DashboardState(width: width, height: height, interval: 1, glyphs: .unicode, themeNames: ["default"], now: model.time)
         _ = DashboardUpdate.update(&state, .poll(PollUpdate(model: model, problems: problems, receivedAt: model.time, duration: 0.1)))
+        return state
+    }
+
+    /// Sorted by health, the broken clusters of 50 are on the first screen, not pages down: whole
+    /// clusters worst first, then servers and connections within each, names deciding ties.
+    @Test func sortByHealthPutsTheBrokenPartsOfALargeMeshFirst() throws {
+        var state = brokenLargeMeshState(width: 120, height: 40)
+        func clusterRows() -> [(String, Health)] {
+            state.rows.compactMap { row in if case .cluster(let name) = row.id { (name, row.health) } else { nil } }
+        }
+        #expect(clusterRows().prefix(3).map(\.0) == ["dc01", "dc02", "dc03"])
+        press(&state, .character("s"))
+        #expect(state.sort == .health)
+        let clusters = clusterRows()
+        // The cut pair and the unreachable endpoint (not yet known to be dc12's: an unknown group) come first.
+        let critical = clusters.prefix { $0.1 == .critical }.map(\.0)
+        #expect(Set(critical).isSuperset(of: ["dc07", "dc31"]) && critical.count == 3, "\(critical)")
+        #expect(clusters.dropFirst(critical.count).allSatisfy { $0.1 < .critical })
+        let rest = clusters.dropFirst(critical.count)
+        #expect(zip(rest, rest.dropFirst()).allSatisfy { $0.1 > $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) })
+        #expect(state.rows.filter { if case .cluster = $0.id { $0.isLast } else { false } }.map(\.id) == [.cluster(clusters.last!.0)])
+        let screen = DashboardView.render(state).text
+        #expect(screen.contains("dc07-s1") && screen.contains("dc31-s1"), "\(screen)")
+
+        // An opened dc07 server: its missing gateway to dc31 first, then its connections in name order.
+        let model = try #require(state.model)
+        let dc07s1 = try #require(state.rows.firstIndex { row in
+            if case .server(let c, let s) = row.ref { model.clusters[c].servers[s].name == "dc07-s1" } else { false }
+        })
+        state.selection = state.rows[dc07s1].id
+        press(&state, .right)
+        let child = state.rows[dc07s1 + 1]
+        guard case .missing(_, "dc31") = child.id else { Issue.record("\(child.id)"); return }
+        press(&state, .character("s"))
+        #expect(state.sort == .rate && clusterRows().prefix(3).map(\.0) == ["dc01", "dc02", "dc03"])
+    }
+
+    @Test func headerCountsShowWholeAt80ColumnsOnALargeBrokenMesh() {
+        var state = brokenLargeMeshState(width: 80, height: 24)
         func header() -> String {
             let line = DashboardView.render(state).text.split(separator: "\n")[0]
             return String(line[..<(line.lastIndex { $0 != " " }.map(line.index(after:)) ?? line.startIndex)])
