@@ -283,6 +283,12 @@ public enum DashboardUpdate {
             state.sort = state.sort.next
             state.statusMessage = state.sort == .health
                 ? "sort by health: worst clusters, servers and connections first" : "sort connections by \(state.sort.rawValue)"
+            // Asked for the worst first, the operator wants to see it: the selection goes to the top row
+            // (kept where it was, it held the view pages below the clusters just put first).
+            if state.sort == .health, let first = state.rows.first {
+                state.selection = first.id
+                state.scrollOffset = 0
+            }
             clampScroll(&state)
         case .pause:
             state.paused.toggle()

@@ -249,8 +249,11 @@ import Topology
             state.rows.compactMap { row in if case .cluster(let name) = row.id { (name, row.health) } else { nil } }
         }
         #expect(clusterRows().prefix(3).map(\.0) == ["dc01", "dc02", "dc03"])
+        // The selection a few rows down, as an operator's would be: it goes to the worst, at the top.
+        press(&state, .down, .down, .down)
         press(&state, .character("s"))
         #expect(state.sort == .health)
+        #expect(state.selection == state.rows.first?.id && state.scrollOffset == 0)
         let clusters = clusterRows()
         // The cut pair and the unreachable endpoint (not yet known to be dc12's: an unknown group) come first.
         let critical = clusters.prefix { $0.1 == .critical }.map(\.0)
