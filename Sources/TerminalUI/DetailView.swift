@@ -179,6 +179,10 @@ public enum DetailView {
             lines.append(field("gateway in", "\(Units.msgRate(rates.inMsgs))  \(Units.byteRate(rates.inBytes))", .rate))
             lines.append(field("gateway out", "\(Units.msgRate(rates.outMsgs))  \(Units.byteRate(rates.outBytes))", .rate))
         }
+        // What is wrong comes before the configuration: in a 50-cluster mesh that is 50 lines of remote
+        // gateways, which put the problems off the first screen.
+        lines.append([])
+        lines += problemLines(state.problems.filter { $0.server == server.name && ($0.cluster == nil || $0.cluster == server.cluster) }, glyphs: g)
         if let gateway = server.gateway {
             lines.append([])
             lines.append(section("Gateway configuration (/varz)"))
@@ -221,8 +225,6 @@ public enum DetailView {
                 .map { "\(safe($0.key)) ×\($0.value.count)" }.sorted().joined(separator: ", ")))
         }
         lines.append([])
-        lines += problemLines(state.problems.filter { $0.server == server.name && ($0.cluster == nil || $0.cluster == server.cluster) }, glyphs: g)
-        lines.append([])
         lines += EventsView.detailLines(state.events.filter { event in
             (server.id != nil && event.serverID == server.id)
                 || (event.server == server.name && (event.cluster == nil || event.cluster == server.cluster))
@@ -241,6 +243,9 @@ public enum DetailView {
             lines.append([("  " + safe(server.name, 24).padding(toWidth: 26), .server), (state, role),
                           ("  " + safe(server.version ?? "", 16), .dim)])
         }
+        // Before the traffic, which in a 50-cluster mesh is 98 lines of cluster pairs.
+        lines.append([])
+        lines += problemLines(problems, glyphs: g)
         lines.append([])
         lines.append(section("Traffic with other clusters (msgs/s sent → received)"))
         for pair in model.pairs where pair.from == cluster.name || pair.to == cluster.name {
@@ -250,8 +255,6 @@ public enum DetailView {
                           (rates.padding(toWidth: 24), .rate),
                           (Sparkline.render(history, width: 40, glyphs: g), .sparkline)])
         }
-        lines.append([])
-        lines += problemLines(problems, glyphs: g)
         return lines
     }
 

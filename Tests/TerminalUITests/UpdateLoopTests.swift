@@ -270,12 +270,23 @@ import Topology
         let dc07s1 = try #require(state.rows.firstIndex { row in
             if case .server(let c, let s) = row.ref { model.clusters[c].servers[s].name == "dc07-s1" } else { false }
         })
-        state.selection = state.rows[dc07s1].id
+        let dc07s1Row = state.rows[dc07s1].id
+        state.selection = dc07s1Row
         press(&state, .right)
         let child = state.rows[dc07s1 + 1]
         guard case .missing(_, "dc31") = child.id else { Issue.record("\(child.id)"); return }
         press(&state, .character("s"))
         #expect(state.sort == .rate && clusterRows().prefix(3).map(\.0) == ["dc01", "dc02", "dc03"])
+
+        // The cluster's and the server's details say what is wrong on their first screen, before the
+        // 98 cluster pairs' traffic and the 49 configured remotes.
+        for row in [RowID.cluster("dc07"), dc07s1Row] {
+            state.selection = row
+            press(&state, .enter)
+            let detail = DashboardView.render(state).text
+            #expect(detail.contains("missing_outbound") && detail.contains("to dc31"), "\(detail)")
+            press(&state, .escape)
+        }
     }
 
     @Test func headerCountsShowWholeAt80ColumnsOnALargeBrokenMesh() {
