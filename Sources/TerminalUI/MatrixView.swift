@@ -41,35 +41,74 @@ public enum MatrixView {
         guard !names.isEmpty else { return }
         let labelWidth = min(16, max(6, names.map { displayWidth(of: $0) }.max() ?? 6) + 1)
         let cellWidth = max(5, min(10, (area.width - labelWidth - 2) / max(1, names.count)))
-        let fitting = max(1, (area.width - labelWidth - 2) / cellWidth)
-        let shownNames = Array(names.prefix(fitting))
+        let columnsFitting = max(1, (area.width - labelWidth - 2) / cellWidth)
         let cells = cells(model, problems: state.problems)
+        // All rows, a blank line and the legend, if they fit; else rows up to the legend on the last line.
+        let allFit = names.count <= columnsFitting && area.y + 3 + names.count < area.maxY
+        let rowsFitting = allFit ? names.count : max(1, area.maxY - 1 - (area.y + 2))
+        // A matrix too big for the screen (50 clusters at 80×24 show 14 × 19) shows the clusters with
+        // problems first, so a partitioned one is in view wherever its name sorts.
+        let ordered = allFit ? names : worstFirst(names, cells)
+        let shownColumns = Array(ordered.prefix(columnsFitting))
+        let shownRows = Array(ordered.prefix(rowsFitting))
         var x = area.x + 1 + labelWidth
-        for name in shownNames {
+        for name in shownColumns {
             buffer.put(TerminalSafe.text(name, maxLength: 30), x: x, y: area.y + 1, role: .columnHeading, maxWidth: cellWidth - 1)
             x += cellWidth
         }
-        for (rowIndex, from) in names.enumerated() {
+        for (rowIndex, from) in shownRows.enumerated() {
             let y = area.y + 2 + rowIndex
-            guard y < area.maxY else { break }
             buffer.put(TerminalSafe.text(from, maxLength: 30), x: area.x + 1, y: y, role: .cluster, maxWidth: labelWidth - 1)
             x = area.x + 1 + labelWidth
-            for to in shownNames {
+            for to in shownColumns {
                 if to == from {
                     buffer.put("  ·", x: x, y: y, role: .dim)
                 } else if let cell = cells[from]?[to] {
-                    let text = cell.missing > 0 ? "\(g.health(cell.health))-\(cell.missing)"
-                        : "\(g.health(cell.health)) \(Units.count(cell.msgsPerSecond))"
+                    let glyph = g.health(cell.health)
+                    let figure = cell.missing > 0 ? "-\(cell.missing)" : rateText(cell.msgsPerSecond, width: cellWidth - 2 - displayWidth(of: glyph))
+                    // A figure that does not fit is left out, never cut ("1.0K" read "1." in a 5-column cell).
+                    let text = cell.missing > 0 ? glyph + figure! : figure.map { glyph + " " + $0 } ?? glyph
                     buffer.put(text, x: x, y: y, role: cell.health.role, maxWidth: cellWidth - 1)
                 }
                 x += cellWidth
             }
         }
-        let legendY = area.y + 3 + names.count
-        if legendY < area.maxY {
-            buffer.put("\(g.critical)-N: N servers of the row's cluster have no outbound to the column's   "
-                + (names.count > shownNames.count ? "(\(names.count - shownNames.count) columns do not fit)" : ""),
-                x: area.x + 1, y: legendY, role: .dim, maxWidth: area.width - 2)
+        let legendY = allFit ? area.y + 3 + names.count : area.maxY - 1
+        let key = "\(g.critical)-N: N servers of the row's cluster have no outbound to the column's"
+        let hidden = "clusters with problems first; \(names.count - shownRows.count) rows, "
+            + "\(names.count - shownColumns.count) columns not shown"
+        // The longest legend that fits; what is not shown matters more than the key.
+        let legends = allFit ? [key] : [key + "   " + hidden, hidden + "   \(g.critical)-N: N servers without that outbound", hidden]
+        let legend = legends.first { displayWidth(of: $0) <= area.width - 2 } ?? legends[legends.count - 1]
+        buffer.put(legend, x: area.x + 1, y: legendY, role: .dim, maxWidth: area.width - 2)
+    }
+
+    /// A message rate in at most `width` columns: as everywhere else, or in whole thousands (millions…)
+    /// when that is too wide; nil when not even that fits.
+    public static func rateText(_ value: Double, width: Int) -> String? {
+        let usual = Units.count(value)
+        if displayWidth(of: usual) <= width { return usual }
+        var scaled = value.rounded()
+        for suffix in ["K", "M", "G", "T"] {
+            scaled /= 1000
+            let whole = String(Int(scaled.rounded())) + suffix
+            if scaled.rounded() < 1000 { return whole.count <= width ? whole : nil }
         }
+        return nil
+    }
+
+    /// Cluster names, those whose row or column holds the worst cells first; names in their order otherwise.
+    static func worstFirst(_ names: [String], _ cells: [String: [String: Cell]]) -> [String] {
+        var worst: [String: Health] = [:]
+        for (from, row) in cells {
+            for (to, cell) in row where cell.health != .ok {
+                worst[from] = max(worst[from] ?? .ok, cell.health)
+                worst[to] = max(worst[to] ?? .ok, cell.health)
+            }
+        }
+        return names.enumerated().sorted { left, right in
+            let (a, b) = (worst[left.element] ?? .ok, worst[right.element] ?? .ok)
+            return a != b ? a > b : left.offset < right.offset
+        }.map(\.element)
     }
 }

@@ -227,17 +227,21 @@ import Topology
     /// shorter so that the problem counts show whole (they were cut to "✗11 ▲"), paused or not.
     /// A 50 × 5 synthetic mesh with the gateways between dc07 and dc31 gone and dc12-s3 down, in a
     /// dashboard of the given size.
-    func brokenLargeMeshState(width: Int, height: Int) -> DashboardState {
+    func brokenLargeMeshState(width: Int, height: Int, polls: Int = 1) -> DashboardState {
         let start = 1_800_000_000.0
         let whole = SyntheticMesh(clusters: 50, serversPerCluster: 5, startedAt: start - 3600)
         let faults = SyntheticMesh.Faults(
             cutPairs: [.init(whole.cluster(named: "dc07")!, whole.cluster(named: "dc31")!)],
             downServers: [whole.server(named: "dc12-s3")!], from: start - 1800)
         let mesh = SyntheticMesh(clusters: 50, serversPerCluster: 5, startedAt: start - 3600, faults: faults)
-        let model = SuperclusterBuilder.build(poll: mesh.poll(at: start, sequence: 1), previous: nil)
-        let problems = MeshDiagnosis.diagnose(model, previous: nil)
-        var state = DashboardState(width: width, height: height, interval: 1, glyphs: .unicode, themeNames: ["default"], now: model.time)
-        _ = DashboardUpdate.update(&state, .poll(PollUpdate(model: model, problems: problems, receivedAt: model.time, duration: 0.1)))
+        var state = DashboardState(width: width, height: height, interval: 1, glyphs: .unicode, themeNames: ["default"], now: MonitorTime(timeIntervalSince1970: start))
+        var previous: Supercluster?
+        for poll in 0..<polls {
+            let model = SuperclusterBuilder.build(poll: mesh.poll(at: start + Double(poll), sequence: poll + 1), previous: previous)
+            let problems = MeshDiagnosis.diagnose(model, previous: previous)
+            _ = DashboardUpdate.update(&state, .poll(PollUpdate(model: model, problems: problems, receivedAt: model.time, duration: 0.1)))
+            previous = model
+        }
         return state
     }
 
@@ -287,6 +291,25 @@ import Topology
             #expect(detail.contains("missing_outbound") && detail.contains("to dc31"), "\(detail)")
             press(&state, .escape)
         }
+    }
+
+    /// A 50-cluster matrix does not fit 80×24 (14 columns, 19 rows): the clusters with problems come
+    /// first, the legend says how much is not shown, and no rate is cut to a wrong figure.
+    @Test func largeMatrixShowsTheBrokenClustersAndNoCutFigures() throws {
+        var state = brokenLargeMeshState(width: 80, height: 24, polls: 2)
+        press(&state, .character("m"))
+        let lines = DashboardView.render(state).text.split(separator: "\n").map(String.init)
+        let header = try #require(lines.first { $0.contains("dc07") && $0.contains("dc31") && !$0.contains("Cluster matrix") })
+        #expect(header.contains("dc07") && header.contains("dc31"), "\(lines.joined(separator: "\n"))")
+        let rows = lines.filter { $0.hasPrefix(" dc") }
+        #expect(rows.prefix(2).map { String($0.dropFirst().prefix(4)) }.sorted() == ["dc07", "dc31"])
+        #expect(lines.contains { $0.contains("clusters with problems first; 32 rows, 36 columns not shown") }, "\(lines.joined(separator: "\n"))")
+        // Every figure in a cell is whole: "1.0K", "1K", "95", "-5", never "1." (a cut "1.0K").
+        let figures = rows.flatMap { $0.dropFirst(7).split(separator: " ") }.filter { $0.first?.isNumber == true }
+        #expect(!figures.isEmpty && figures.allSatisfy { !$0.hasSuffix(".") }, "\(figures)")
+        #expect(MatrixView.rateText(1000, width: 3) == "1K" && MatrixView.rateText(999, width: 3) == "999")
+        #expect(MatrixView.rateText(1500, width: 3) == "2K" && MatrixView.rateText(999_999, width: 3) == "1M")
+        #expect(MatrixView.rateText(1000, width: 4) == "1.0K" && MatrixView.rateText(123_456, width: 3) == nil)
     }
 
     @Test func headerCountsShowWholeAt80ColumnsOnALargeBrokenMesh() {
