@@ -6,7 +6,7 @@ public enum MeshDiagnosis {
         let context = Context(current: current, previous: previous, thresholds: thresholds)
         // The checks are independent of each other, and the result is sorted: they run side by side.
         let checks: [@Sendable (Context) -> [Problem]] = [
-            endpointProblems, missingLinks, asymmetricLinks, reconnects, connectionHealth, duplicateNames,
+            endpointProblems, partitions, missingLinks, asymmetricLinks, reconnects, connectionHealth, duplicateNames,
             { ConfigAudit.audit($0) },
         ]
         return Parallel.map(checks, minimumItems: 2) { $0(context) }.joined().sorted(by: problemOrder)
@@ -137,6 +137,89 @@ public enum MeshDiagnosis {
             }
         }
         return problems
+    }
+
+    /// Clusters with no gateway between them either way: the cause behind a page of missing_outbound
+    /// and missing_inbound (at 250 servers a cluster cut off is 490 of them), said once and listed first.
+    /// Parts of the supercluster no gateway joins are a `mesh_split` (a cluster cut off from all the
+    /// others is one); two clusters cut apart within a part are `clusters_cut`. Only clusters some server
+    /// of which answered count, and only pairs some server of either expects to link.
+    static func partitions(_ context: Context) -> [Problem] {
+        let current = context.current
+        let live = current.clusters.filter { cluster in !cluster.isUnknownBucket && cluster.servers.contains { $0.reachable } }
+        guard live.count >= 2 else { return [] }
+        var position: [String: Int] = [:]
+        for (index, cluster) in live.enumerated() where position[cluster.name] == nil { position[cluster.name] = index }
+        let count = live.count
+        var linked = [Bool](repeating: false, count: count * count)
+        var expected = [Bool](repeating: false, count: count * count)
+        for (a, cluster) in live.enumerated() {
+            for server in cluster.servers where server.reachable {
+                for links in [server.outbound, server.inbound] {
+                    for index in links.indices {
+                        guard let b = position[links[index].remoteCluster], b != a else { continue }
+                        linked[a * count + b] = true
+                        linked[b * count + a] = true
+                    }
+                }
+                for remote in current.expectedRemotes(for: server) {
+                    guard let b = position[remote], b != a else { continue }
+                    expected[a * count + b] = true
+                    expected[b * count + a] = true
+                }
+            }
+        }
+        func isCut(_ a: Int, _ b: Int) -> Bool { expected[a * count + b] && !linked[a * count + b] }
+        // Parts: clusters joined by a link, or by not being expected to have one (not a failure).
+        var part = Array(0..<count)
+        func root(_ a: Int) -> Int {
+            var a = a
+            while part[a] != a {
+                part[a] = part[part[a]]
+                a = part[a]
+            }
+            return a
+        }
+        for a in 0..<count {
+            for b in (a + 1)..<count where !isCut(a, b) { part[root(a)] = root(b) }
+        }
+        var members: [Int: [String]] = [:]
+        for index in 0..<count { members[root(index), default: []].append(live[index].name) }
+        let parts: [[String]] = members.values.map { $0.sorted() }.sorted { left, right in
+            left.count != right.count ? left.count < right.count : left[0] < right[0]
+        }
+        func reachableCount(_ index: Int) -> Int { live[index].servers.reduce(0) { $0 + ($1.reachable ? 1 : 0) } }
+        func servers(_ n: Int) -> String { n == 1 ? "1 server" : "\(n) servers" }
+        var problems: [Problem] = []
+        if parts.count > 1 {
+            if parts.count == 2, parts[0].count == 1, let alone = position[parts[0][0]] {
+                problems.append(Problem(
+                    .critical, .meshSplit, cluster: live[alone].name,
+                    message: "\(live[alone].name) is cut off: no gateway to or from any of the other \(count - 1) clusters, "
+                        + "though its \(servers(reachableCount(alone))) answer\(reachableCount(alone) == 1 ? "s" : "")"))
+            } else {
+                problems.append(Problem(
+                    .critical, .meshSplit,
+                    message: "the supercluster is split in \(parts.count) parts with no gateway between them: "
+                        + parts.map(partName).joined(separator: " | ")))
+            }
+        }
+        for a in 0..<count {
+            for b in (a + 1)..<count where isCut(a, b) && root(a) == root(b) {
+                let (x, y) = live[a].name < live[b].name ? (a, b) : (b, a)
+                problems.append(Problem(
+                    .critical, .clustersCut, cluster: live[x].name, remoteCluster: live[y].name,
+                    message: "no gateway between \(live[x].name) and \(live[y].name), either way: none of \(live[x].name)'s "
+                        + "\(servers(reachableCount(x))) reaches \(live[y].name), none of \(live[y].name)'s \(servers(reachableCount(y))) "
+                        + "reaches \(live[x].name)"))
+            }
+        }
+        return problems
+    }
+
+    /// A part of a split supercluster, named: all its clusters when few, else the first and how many.
+    static func partName(_ names: [String]) -> String {
+        names.count <= 4 ? names.joined(separator: ", ") : names.prefix(3).joined(separator: ", ") + " and \(names.count - 3) more"
     }
 
     /// Both ends polled, only one side has the connection.
@@ -285,6 +368,9 @@ public enum MeshDiagnosis {
 
     static func problemOrder(_ a: Problem, _ b: Problem) -> Bool {
         if a.severity != b.severity { return a.severity < b.severity }
+        // A split or a cut pair explains the per-server problems that follow from it: first.
+        let (aFirst, bFirst) = (a.kind == .meshSplit || a.kind == .clustersCut, b.kind == .meshSplit || b.kind == .clustersCut)
+        if aFirst != bFirst { return aFirst }
         let left = (a.cluster ?? "", a.server ?? "", a.kind.rawValue, a.remoteCluster ?? "", a.gid ?? 0)
         let right = (b.cluster ?? "", b.server ?? "", b.kind.rawValue, b.remoteCluster ?? "", b.gid ?? 0)
         if left != right { return left < right }

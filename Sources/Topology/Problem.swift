@@ -19,6 +19,10 @@ public enum ProblemKind: String, Sendable, Codable, CaseIterable {
     /// Seen through the system account before, silent now: down, partitioned off, or stuck.
     case serverSilent = "server_silent"
     case endpointUnhealthy = "endpoint_unhealthy"
+    /// The supercluster in parts with no gateway between them; a cluster cut off from all others.
+    case meshSplit = "mesh_split"
+    /// Two clusters with no gateway between them either way.
+    case clustersCut = "clusters_cut"
     case missingOutbound = "missing_outbound"
     case missingInbound = "missing_inbound"
     case asymmetricLink = "asymmetric_link"

@@ -31,6 +31,15 @@ struct ConfigAuditIntegrationTests {
         #expect((rejected.first?["message"] as? String)?.contains("c1 having no outbound to west") == true, "\(rejected)")
         let missing = Set(problems("missing_outbound").map { "\($0["server"] as? String ?? "")→\($0["remote_cluster"] as? String ?? "")" })
         #expect(missing == ["c1→west", "w1→central", "w2→central"])
+        // So central and west have no gateway between them either way: said once, as the cut pair it is,
+        // before the missing gateways it explains; the rest of the mesh still joins them (no split).
+        let cut = problems("clusters_cut")
+        #expect(cut.map { "\($0["cluster"] as? String ?? "")|\($0["remote_cluster"] as? String ?? "")" } == ["central|west"], "\(cut)")
+        #expect(cut.first?["message"] as? String
+            == "no gateway between central and west, either way: none of central's 1 server reaches west, none of west's 2 servers reaches central")
+        let kinds = allProblems.compactMap { $0["kind"] as? String }
+        #expect((kinds.firstIndex(of: "clusters_cut") ?? .max) < (kinds.firstIndex(of: "missing_outbound") ?? -1), "\(kinds)")
+        #expect(problems("mesh_split").isEmpty)
 
         // north reaches west only through gossip.
         let implicitOnly = problems("implicit_only_cluster")

@@ -318,9 +318,9 @@ import Topology
             let line = DashboardView.render(state).text.split(separator: "\n")[0]
             return String(line[..<(line.lastIndex { $0 != " " }.map(line.index(after:)) ?? line.startIndex)])
         }
-        #expect(header().hasSuffix("✗11 ▲2 i0") && header().contains("249/250"), "\(header())")
+        #expect(header().hasSuffix("✗12 ▲2 i0") && header().contains("249/250"), "\(header())")
         press(&state, .character("p"))
-        #expect(header().contains("✗11 ▲2 i0") && header().hasSuffix("PAUSED"), "\(header())")
+        #expect(header().contains("✗12 ▲2 i0") && header().hasSuffix("PAUSED"), "\(header())")
         // Where there is room, the long labels stay.
         _ = DashboardUpdate.update(&state, .resize(width: 120, height: 40))
         #expect(header().contains("249/250 servers up") && header().contains(" links"), "\(header())")

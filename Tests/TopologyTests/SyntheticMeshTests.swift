@@ -58,7 +58,7 @@ import Topology
     }
 
     static let cutProblems = [
-        "missing_inbound dc02 dc05", "missing_inbound dc05 dc02",
+        "clusters_cut dc02 dc05", "missing_inbound dc02 dc05", "missing_inbound dc05 dc02",
         "missing_outbound dc02-s1 dc05", "missing_outbound dc02-s2 dc05", "missing_outbound dc02-s3 dc05",
         "missing_outbound dc05-s1 dc02", "missing_outbound dc05-s2 dc02", "missing_outbound dc05-s3 dc02",
     ]
@@ -114,5 +114,41 @@ import Topology
         let laterProblems = MeshDiagnosis.diagnose(later, previous: broken)
         #expect(laterProblems.filter { $0.kind == .endpointUnreachable }.map(\.url) == ["http://127.0.0.1:18222/dc07-s2"])
         #expect(described(laterProblems.filter { $0.kind != .endpointUnreachable }) == Self.cutProblems)
+    }
+
+    func problems(clusters: Int, servers: Int, cuts: [(String, String)]) -> [Problem] {
+        let whole = SyntheticMesh(clusters: clusters, serversPerCluster: servers, startedAt: start - 3600)
+        let pairs = Set(cuts.map { SyntheticMesh.ClusterPair(whole.cluster(named: $0.0)!, whole.cluster(named: $0.1)!) })
+        let mesh = SyntheticMesh(
+            clusters: clusters, serversPerCluster: servers, startedAt: start - 3600, faults: .init(cutPairs: pairs, from: start - 1800))
+        let model = SuperclusterBuilder.build(poll: mesh.poll(at: start, sequence: 1), previous: nil)
+        return MeshDiagnosis.diagnose(model, previous: nil)
+    }
+
+    /// One cluster cut off from all the others is said once, first, as what it is; not as 9 cut pairs.
+    @Test func aClusterCutOffIsOneSplitListedFirst() throws {
+        let others = ["dc01", "dc02", "dc04", "dc05", "dc06", "dc07", "dc08", "dc09", "dc10"]
+        let problems = problems(clusters: 10, servers: 3, cuts: others.map { ("dc03", $0) })
+        #expect(problems.first?.kind == .meshSplit && problems.first?.cluster == "dc03")
+        #expect(problems.first?.message == "dc03 is cut off: no gateway to or from any of the other 9 clusters, though its 3 servers answer")
+        #expect(problems.filter { $0.kind == .meshSplit }.count == 1 && !problems.contains { $0.kind == .clustersCut })
+        // The evidence stays: each server's missing outbound gateways, 3 × 9 from dc03 and 27 × 1 to it.
+        #expect(problems.filter { $0.kind == .missingOutbound }.count == 27 + 27)
+    }
+
+    /// Two halves with no gateway between them are one split naming both; a pair cut within a half is
+    /// a cut pair of its own.
+    @Test func halvesAreOneSplitAndAPairWithinAHalfIsCut() throws {
+        let left = ["dc01", "dc02", "dc03"], right = ["dc04", "dc05", "dc06"]
+        let across = left.flatMap { a in right.map { (a, $0) } }
+        let problems = problems(clusters: 6, servers: 1, cuts: across + [("dc01", "dc02")])
+        let roots = problems.prefix { $0.kind == .meshSplit || $0.kind == .clustersCut }
+        #expect(roots.map(\.message) == [
+            "the supercluster is split in 2 parts with no gateway between them: dc01, dc02, dc03 | dc04, dc05, dc06",
+            "no gateway between dc01 and dc02, either way: none of dc01's 1 server reaches dc02, none of dc02's 1 server reaches dc01",
+        ])
+        #expect(problems.filter { $0.kind == .meshSplit || $0.kind == .clustersCut }.count == 2)
+        // A healthy mesh has neither.
+        #expect(self.problems(clusters: 6, servers: 1, cuts: []).isEmpty)
     }
 }
