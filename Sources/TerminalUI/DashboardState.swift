@@ -305,7 +305,7 @@ public struct DashboardState: Sendable {
                 || (event.gid.map { "gid:\($0)".contains(needle) } ?? false)
                 || (event.previousGid.map { "gid:\($0)".contains(needle) } ?? false)
         }
-        return matching.reversed()
+        return EventsView.newestFirst(matching)
     }
 
     /// Seconds since the last poll in which at least one endpoint answered.

@@ -38,6 +38,49 @@ public enum EventsView {
         buffer.put(TerminalSafe.text(event.message, maxLength: 300), x: x, y: y, role: .normal, maxWidth: originX + width - x)
     }
 
+    /// `events` (oldest first) newest first; one poll's events, which share its time, most important
+    /// first: a burst at 250 servers (a cluster cut off: 1,800 events at once) opens on the split and
+    /// the servers that went, not on the warnings that cleared.
+    public static func newestFirst(_ events: [MeshEvent]) -> [MeshEvent] {
+        var ordered: [MeshEvent] = []
+        ordered.reserveCapacity(events.count)
+        var end = events.endIndex
+        while end > events.startIndex {
+            var start = end - 1
+            while start > events.startIndex && events[start - 1].time == events[end - 1].time { start -= 1 }
+            if end - start == 1 {
+                ordered.append(events[start])
+            } else {
+                // Ties keep the order they were found in (the diagnosis lists a split before what follows from it).
+                ordered += events[start..<end].enumerated().sorted { left, right in
+                    let (a, b) = (importance(left.element), importance(right.element))
+                    return a != b ? a < b : left.offset < right.offset
+                }.map(\.element)
+            }
+            end = start
+        }
+        return ordered
+    }
+
+    /// Lower first: what went wrong before what recovered.
+    static func importance(_ event: MeshEvent) -> Int {
+        switch event.kind {
+        case .problemRaised:
+            switch event.severity {
+            case .critical?: 0
+            case .warning?: 4
+            default: 6
+            }
+        case .endpointDown: 1
+        case .serverRestarted: 2
+        case .gatewayDisconnected: 3
+        case .gatewayReconnected: 5
+        case .endpointUp: 7
+        case .gatewayConnected: 8
+        case .problemCleared: 9
+        }
+    }
+
     /// `20:41:07` today (in the timeline's own clock), else `11-25 20:41:07`; UTC, as the servers log.
     static func clock(_ time: MonitorTime, relativeTo now: MonitorTime) -> String {
         let stamp = time.rfc3339
@@ -61,7 +104,7 @@ public enum EventsView {
     static func detailLines(_ events: [MeshEvent], state: DashboardState, limit: Int = 15) -> [DetailView.Line] {
         var lines: [DetailView.Line] = [DetailView.section("Events (newest first; e: full timeline)")]
         guard !events.isEmpty else { return lines + [[("  none since gwtop started watching", .dim)]] }
-        for event in events.reversed().prefix(limit) {
+        for event in newestFirst(events).prefix(limit) {
             let health = health(of: event)
             lines.append([
                 ("  " + clock(event.time, relativeTo: state.now) + " ", .dim),

@@ -312,6 +312,40 @@ import Topology
         #expect(MatrixView.rateText(1000, width: 4) == "1.0K" && MatrixView.rateText(123_456, width: 3) == nil)
     }
 
+    /// A cluster cut off while watched is a burst of events at one instant (at 10 × 3: 54 gateways lost,
+    /// the problems raised): the timeline opens on the split, then what went, and only then recoveries.
+    @Test func anEventBurstOpensOnWhatMattersMost() throws {
+        let start = 1_800_000_000.0
+        let whole = SyntheticMesh(clusters: 10, serversPerCluster: 3, startedAt: start - 3600)
+        let dc03 = whole.cluster(named: "dc03")!
+        let cuts = Set((0..<10).filter { $0 != dc03 }.map { SyntheticMesh.ClusterPair(dc03, $0) })
+        let mesh = SyntheticMesh(
+            clusters: 10, serversPerCluster: 3, startedAt: start - 3600,
+            faults: .init(cutPairs: cuts, downServers: [whole.server(named: "dc07-s2")!], from: start + 1))
+        var state = DashboardState(width: 120, height: 40, interval: 1, glyphs: .unicode, themeNames: ["default"],
+                                   now: MonitorTime(timeIntervalSince1970: start))
+        var previous: (Supercluster, [Problem])?
+        for poll in 0..<3 {
+            let model = SuperclusterBuilder.build(poll: mesh.poll(at: start + Double(poll), sequence: poll + 1), previous: previous?.0)
+            let problems = MeshDiagnosis.diagnose(model, previous: previous?.0)
+            let events = previous.map { MeshEventDetector.events(from: $0.0, $0.1, to: model, problems) } ?? []
+            _ = DashboardUpdate.update(&state, .poll(PollUpdate(model: model, problems: problems, receivedAt: model.time, duration: 0.1, events: events)))
+            previous = (model, problems)
+        }
+        let shown = state.visibleEvents
+        let burst = shown.filter { $0.time == MonitorTime(timeIntervalSince1970: start + 1) }
+        #expect(burst.count > 54)
+        #expect(burst.first?.kind == .problemRaised && burst.first?.message.contains("dc03 is cut off") == true, "\(burst.prefix(3).map(\.message))")
+        let kinds = burst.map(\.kind)
+        #expect(kinds.firstIndex(of: .endpointDown)! < kinds.firstIndex(of: .gatewayDisconnected)!)
+        #expect(kinds.lastIndex(of: .gatewayDisconnected)! < kinds.firstIndex(of: .gatewayConnected)!)
+        // Polls stay newest first.
+        #expect(zip(shown, shown.dropFirst()).allSatisfy { !($0.time < $1.time) })
+        press(&state, .character("e"))
+        let screen = DashboardView.render(state).text.split(separator: "\n").map(String.init)
+        #expect(screen.contains { $0.contains("mesh_split") || $0.contains("dc03 is cut off") }, "\(screen.prefix(8).joined(separator: "\n"))")
+    }
+
     @Test func headerCountsShowWholeAt80ColumnsOnALargeBrokenMesh() {
         var state = brokenLargeMeshState(width: 80, height: 24)
         func header() -> String {
