@@ -16,6 +16,9 @@
 #             interval), its peak RSS, bytes written to the terminal per second, and
 #             key-to-frame latency while poll cycles are in flight (gwtop's own timing, --log-level debug)
 # Medians of 5 runs where repeated. Usage: scripts/benchmark.sh [SIZE ...]   (default: 10x3 50x5)
+# A size may end in +broken: the same mesh with its first cluster cut off from all the others and the
+# first server of the second one down (gwtop-synthetic --cut dc01:* --down dc02-s1), what gwtop must
+# still be quick at when it matters; the connections column then counts those gwtop found.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
@@ -42,9 +45,17 @@ echo "| size | servers | connections | floor (full cycle) | floor (full, no acco
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 port=18300
 for size in "${sizes[@]}"; do
-    clusters="${size%x*}"; servers="${size#*x}"
+    mesh="${size%%+*}"; variant="${size#"$mesh"}"
+    clusters="${mesh%x*}"; servers="${mesh#*x}"
+    faults=()
+    case "$variant" in
+        "") ;;
+        +broken) faults=(--cut 'dc01:*' --down dc02-s1) ;;
+        *) echo "benchmark: unknown variant $variant in $size (known: +broken)" >&2; exit 1 ;;
+    esac
     port=$((port + 1))
-    "$bin/gwtop-synthetic" --clusters "$clusters" --servers "$servers" --port "$port" --urls "$work/urls-$size" 2>"$work/synthetic-$size.log" &
+    "$bin/gwtop-synthetic" --clusters "$clusters" --servers "$servers" --port "$port" --urls "$work/urls-$size" "${faults[@]}" \
+        2>"$work/synthetic-$size.log" &
     synthetic_pid=$!
     for _ in $(seq 1 50); do [ -s "$work/urls-$size" ] && break; sleep 0.1; done
     mapfile -t urls <"$work/urls-$size"
@@ -58,7 +69,7 @@ for size in "${sizes[@]}"; do
     # together: the clock ticks are 10 ms), over 4 connections as gwtop uses to this one host (64 cost
     # curl twice as much). gwtop's CPU per poll is read against it: the bytes must be received before
     # anything is decoded.
-    floor_cpu=$(/usr/bin/time -f "%U %S" bash -c "for _ in 1 2 3 4 5 6 7 8 9 10; do curl -s --parallel --parallel-max 4 -K '$work/curl-frequent-$size' >/dev/null; done" 2>&1 >/dev/null \
+    floor_cpu=$(/usr/bin/time -f "%U %S" bash -c "for _ in 1 2 3 4 5 6 7 8 9 10; do curl -s --parallel --parallel-max 4 -K '$work/curl-frequent-$size' >/dev/null || true; done" 2>&1 >/dev/null \
         | tail -1 | awk '{ printf "%.0f ms (%.1f %%)", ($1 + $2) * 100, ($1 + $2) * 10 }')
     once=$(once_seconds "$bin/gwtop" "${urls[@]}")
     once_text=$(ONCE_FORMAT=text once_seconds "$bin/gwtop" "${urls[@]}")
@@ -103,7 +114,8 @@ for size in "${sizes[@]}"; do
     keys=$(grep 'key answered' "$work/dash-$size.log" | sed -E 's/.*ms=([0-9.]+).*/\1/' | sort -n | awk '
         { v[NR] = $1 } END { if (NR == 0) { print "-"; exit } printf "%.1f ms (%.1f ms)", v[int((NR + 1) / 2)], v[int(NR * 0.95 + 0.5)] }')
 
-    connections=$(grep -o '[0-9]* gateway connections' "$work/synthetic-$size.log" | cut -d' ' -f1)
+    # As gwtop found them in the recording (a broken mesh has fewer than the synthetic's whole count).
+    connections=$(grep -o '[0-9]* gateway connections' "$work/bench-$size.txt" | head -1 | cut -d' ' -f1)
     echo "| $size | $((clusters * servers)) | $connections | ${floor} s | ${floor_bare} s | ${floor_frequent} s | ${once} s | ${ratio} | ${once_text} s | ${ratio_text} | $cpu_all ($share_all) | $cpu | $share | $floor_cpu | $peak_all / $peak | $(pick 'decode one poll') | $(pick 'decode one full poll') | $(pick 'build the model') | $(pick 'diagnose') | $(pick 'dashboard update') | $(pick 'render 120') | $(pick 'key (') | $dash_cpu | $dash_rss | $bytes | $keys |"
     kill "$synthetic_pid" 2>/dev/null || true
     synthetic_pid=""

@@ -75,12 +75,14 @@ struct SystemAccountIntegrationTests {
             "--user", login.user, "--password", login.password,
         ])
         #expect(byPassword.status == 0, "\(byPassword.stderr)")
-        #expect(Picture(try Self.json(byPassword)) == overHTTP)
+        let passwordPicture = Picture(try Self.json(byPassword))
+        #expect(passwordPicture == overHTTP, "through NATS:\n\(passwordPicture)\nover HTTP:\n\(overHTTP)")
         let byNKey = try GwtopBinary.run([
             "--once", "--format", "json", "--interval", "0.3", "--nats", cluster.server("w1").client_url, "--nkey", seedFile,
         ])
         #expect(byNKey.status == 0, "\(byNKey.stderr)")
-        #expect(Picture(try Self.json(byNKey)) == overHTTP)
+        let nkeyPicture = Picture(try Self.json(byNKey))
+        #expect(nkeyPicture == overHTTP, "through NATS:\n\(nkeyPicture)\nover HTTP:\n\(overHTTP)")
         // Each discovered server is named under the NATS URL it was reached through.
         let urls = (try Self.json(byNKey)["clusters"] as? [[String: Any]] ?? []).flatMap { $0["servers"] as? [[String: Any]] ?? [] }
             .compactMap { $0["url"] as? String }
