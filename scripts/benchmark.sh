@@ -94,7 +94,8 @@ for size in "${sizes[@]}"; do
     # CPU of the dashboard process itself over the same 20 s (utime + stime in clock ticks).
     # The gwtop process under tmux and script (its comm is not reliably "gwtop": matched by executable).
     dash_pid=""
-    for p in $(pgrep -f -- "dash-$size.log" || true); do
+    # (pgrep reads a pattern: a size's "+" is escaped.)
+    for p in $(pgrep -f -- "dash-${size//+/\\+}.log" || true); do
         [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$(readlink -f "$bin/gwtop")" ] && dash_pid="$p"
     done
     [ -n "$dash_pid" ] || { echo "benchmark: the dashboard did not start (see $work/dash-$size.log)" >&2; exit 1; }

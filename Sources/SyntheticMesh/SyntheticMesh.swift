@@ -88,7 +88,8 @@ public struct SyntheticMesh: Sendable {
         let observations = servers.map { server in
             let endpoint = EndpointIdentity(displayURL: "http://127.0.0.1:18222" + pathPrefix(server))
             guard !isDown(server, at: now) else {
-                let refused = EndpointFailure(.refused, "connection refused")
+                // What gwtop-synthetic's HTTP server does for a server that is down: close the connection.
+                let refused = EndpointFailure(.network, "connection closed by the server before the response was complete")
                 return EndpointObservation(
                     endpoint: endpoint, observedAt: time,
                     responses: MonitorEndpointKind.fullSet.map { RawResponse(kind: $0, statusCode: nil, body: Data(), failure: refused) })
@@ -176,9 +177,9 @@ public struct SyntheticMesh: Sendable {
         target.index != (s.index + s.cluster + target.cluster) % serversPerCluster
     }
 
-    /// When the link `s` → `target` was connected: a re-dial a second after the faults began.
+    /// When the link `s` → `target` was connected: a re-dial when the faults began.
     func connectedAt(_ s: ServerRef, to target: ServerRef) -> Double {
-        isRedial(s, to: target) ? max(startedAt, faults.from) + 1 : startedAt + 1
+        isRedial(s, to: target) ? max(startedAt, faults.from) : startedAt + 1
     }
 
     /// Messages per second and bytes per message on the link `from` → `to`'s cluster.

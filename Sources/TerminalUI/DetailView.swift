@@ -180,9 +180,14 @@ public enum DetailView {
             lines.append(field("gateway out", "\(Units.msgRate(rates.outMsgs))  \(Units.byteRate(rates.outBytes))", .rate))
         }
         // What is wrong comes before the configuration: in a 50-cluster mesh that is 50 lines of remote
-        // gateways, which put the problems off the first screen.
+        // gateways, which put the problems off the first screen. With the server's own problems, the
+        // split or cut pair its cluster is in: the cause of its missing gateways.
         lines.append([])
-        lines += problemLines(state.problems.filter { $0.server == server.name && ($0.cluster == nil || $0.cluster == server.cluster) }, glyphs: g)
+        lines += problemLines(state.problems.filter { problem in
+            (problem.server == server.name && (problem.cluster == nil || problem.cluster == server.cluster))
+                || ((problem.kind == .meshSplit || problem.kind == .clustersCut)
+                    && (problem.cluster == server.cluster || problem.remoteCluster == server.cluster))
+        }, glyphs: g)
         if let gateway = server.gateway {
             lines.append([])
             lines.append(section("Gateway configuration (/varz)"))

@@ -65,9 +65,8 @@ public enum MatrixView {
                     buffer.put("  ·", x: x, y: y, role: .dim)
                 } else if let cell = cells[from]?[to] {
                     let glyph = g.health(cell.health)
-                    let figure = cell.missing > 0 ? "-\(cell.missing)" : rateText(cell.msgsPerSecond, width: cellWidth - 2 - displayWidth(of: glyph))
-                    // A figure that does not fit is left out, never cut ("1.0K" read "1." in a 5-column cell).
-                    let text = cell.missing > 0 ? glyph + figure! : figure.map { glyph + " " + $0 } ?? glyph
+                    let text = cell.missing > 0
+                        ? glyph + "-\(cell.missing)" : cellText(glyph: glyph, cell.msgsPerSecond, width: cellWidth - 1)
                     buffer.put(text, x: x, y: y, role: cell.health.role, maxWidth: cellWidth - 1)
                 }
                 x += cellWidth
@@ -83,16 +82,29 @@ public enum MatrixView {
         buffer.put(legend, x: area.x + 1, y: legendY, role: .dim, maxWidth: area.width - 2)
     }
 
+    /// A cell: the health glyph and the rate, spaced if there is room. A figure that does not fit is
+    /// given shorter or left out, never cut ("1.0K" read "1." in a 5-column cell).
+    static func cellText(glyph: String, _ rate: Double, width: Int) -> String {
+        let room = width - displayWidth(of: glyph)
+        guard let figure = rateText(rate, width: room) else { return glyph }
+        return displayWidth(of: figure) < room ? glyph + " " + figure : glyph + figure
+    }
+
     /// A message rate in at most `width` columns: as everywhere else, or in whole thousands (millions…)
-    /// when that is too wide; nil when not even that fits.
+    /// when that is too wide; nil when not even that fits, or when it would round to nothing ("0K" would
+    /// read as an idle link).
     public static func rateText(_ value: Double, width: Int) -> String? {
         let usual = Units.count(value)
         if displayWidth(of: usual) <= width { return usual }
-        var scaled = value.rounded()
+        guard value.isFinite, value >= 1 else { return nil }
+        var scaled = value
         for suffix in ["K", "M", "G", "T"] {
             scaled /= 1000
-            let whole = String(Int(scaled.rounded())) + suffix
-            if scaled.rounded() < 1000 { return whole.count <= width ? whole : nil }
+            let rounded = scaled.rounded()
+            guard rounded < 1000 else { continue }
+            guard rounded >= 1 else { return nil }
+            let whole = String(Int(rounded)) + suffix
+            return whole.count <= width ? whole : nil
         }
         return nil
     }

@@ -156,7 +156,8 @@ public enum MeshDiagnosis {
         for (a, cluster) in live.enumerated() {
             for server in cluster.servers where server.reachable {
                 for links in [server.outbound, server.inbound] {
-                    for index in links.indices {
+                    // A connection that never answered a PING is no link (as missing_outbound counts it).
+                    for index in links.indices where !links[index].isUnconfirmed(grace: context.thresholds.asymmetryGraceSeconds) {
                         guard let b = position[links[index].remoteCluster], b != a else { continue }
                         linked[a * count + b] = true
                         linked[b * count + a] = true
@@ -191,7 +192,9 @@ public enum MeshDiagnosis {
         func reachableCount(_ index: Int) -> Int { live[index].servers.reduce(0) { $0 + ($1.reachable ? 1 : 0) } }
         func servers(_ n: Int) -> String { n == 1 ? "1 server" : "\(n) servers" }
         var problems: [Problem] = []
-        if parts.count > 1 {
+        // Two clusters with nothing between them are a cut pair, whatever else there is (none).
+        let pairOnly = count == 2
+        if parts.count > 1 && !pairOnly {
             if parts.count == 2, parts[0].count == 1, let alone = position[parts[0][0]] {
                 problems.append(Problem(
                     .critical, .meshSplit, cluster: live[alone].name,
@@ -205,7 +208,7 @@ public enum MeshDiagnosis {
             }
         }
         for a in 0..<count {
-            for b in (a + 1)..<count where isCut(a, b) && root(a) == root(b) {
+            for b in (a + 1)..<count where isCut(a, b) && (root(a) == root(b) || pairOnly) {
                 let (x, y) = live[a].name < live[b].name ? (a, b) : (b, a)
                 problems.append(Problem(
                     .critical, .clustersCut, cluster: live[x].name, remoteCluster: live[y].name,
@@ -368,9 +371,9 @@ public enum MeshDiagnosis {
 
     static func problemOrder(_ a: Problem, _ b: Problem) -> Bool {
         if a.severity != b.severity { return a.severity < b.severity }
-        // A split or a cut pair explains the per-server problems that follow from it: first.
-        let (aFirst, bFirst) = (a.kind == .meshSplit || a.kind == .clustersCut, b.kind == .meshSplit || b.kind == .clustersCut)
-        if aFirst != bFirst { return aFirst }
+        // A split, then the cut pairs: they explain the per-server problems that follow from them.
+        func rank(_ kind: ProblemKind) -> Int { kind == .meshSplit ? 0 : kind == .clustersCut ? 1 : 2 }
+        if rank(a.kind) != rank(b.kind) { return rank(a.kind) < rank(b.kind) }
         let left = (a.cluster ?? "", a.server ?? "", a.kind.rawValue, a.remoteCluster ?? "", a.gid ?? 0)
         let right = (b.cluster ?? "", b.server ?? "", b.kind.rawValue, b.remoteCluster ?? "", b.gid ?? 0)
         if left != right { return left < right }

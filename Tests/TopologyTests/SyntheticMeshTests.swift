@@ -151,4 +151,45 @@ import Topology
         // A healthy mesh has neither.
         #expect(self.problems(clusters: 6, servers: 1, cuts: []).isEmpty)
     }
+
+    /// Two data centres whose gateways are down: a cut pair naming both, not one of them "cut off from
+    /// the other 1 clusters".
+    @Test func twoClustersCutApartAreACutPair() throws {
+        let problems = problems(clusters: 2, servers: 2, cuts: [("dc01", "dc02")])
+        #expect(!problems.contains { $0.kind == .meshSplit })
+        let cut = problems.filter { $0.kind == .clustersCut }
+        #expect(cut.map { "\($0.cluster ?? "") \($0.remoteCluster ?? "")" } == ["dc01 dc02"])
+        #expect(problems.first?.kind == .clustersCut)
+    }
+
+    /// Connections that never answered a PING (no RTT, younger than the grace, not seen before) are no
+    /// link: two clusters joined only by such are cut apart, as missing_outbound already counts them.
+    @Test func connectionsThatNeverAnsweredAreNoLink() throws {
+        let mesh = SyntheticMesh(clusters: 3, serversPerCluster: 1, startedAt: start - 3600)
+        var model = SuperclusterBuilder.build(poll: mesh.poll(at: start, sequence: 1), previous: nil)
+        #expect(MeshDiagnosis.diagnose(model, previous: nil).isEmpty)
+        for c in model.clusters.indices where ["dc01", "dc02"].contains(model.clusters[c].name) {
+            for s in model.clusters[c].servers.indices {
+                for direction in [\ServerNode.outbound, \ServerNode.inbound] {
+                    for l in model.clusters[c].servers[s][keyPath: direction].indices
+                    where ["dc01", "dc02"].contains(model.clusters[c].servers[s][keyPath: direction][l].remoteCluster) {
+                        model.clusters[c].servers[s][keyPath: direction][l].rtt = nil
+                        model.clusters[c].servers[s][keyPath: direction][l].uptime = 1
+                    }
+                }
+            }
+        }
+        let problems = MeshDiagnosis.diagnose(model, previous: nil)
+        #expect(problems.filter { $0.kind == .clustersCut }.map { "\($0.cluster ?? "") \($0.remoteCluster ?? "")" } == ["dc01 dc02"],
+                "\(problems.map(\.message))")
+    }
+
+    /// A split comes before the cut pairs, whatever the clusters are called.
+    @Test func aSplitIsListedBeforeCutPairs() throws {
+        // dc01–dc02 cut within the larger part; dc06 cut off from everyone.
+        let others = ["dc01", "dc02", "dc03", "dc04", "dc05"]
+        let problems = problems(clusters: 6, servers: 1, cuts: others.map { ("dc06", $0) } + [("dc01", "dc02")])
+        #expect(problems.prefix(2).map(\.kind) == [.meshSplit, .clustersCut], "\(problems.prefix(2).map(\.message))")
+        #expect(problems.first?.message.hasPrefix("dc06 is cut off: no gateway to or from any of the other 5 clusters") == true)
+    }
 }
