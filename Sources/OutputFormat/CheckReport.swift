@@ -24,7 +24,13 @@ public enum CheckReport {
         return .ok
     }
 
-    public static func render(_ model: Supercluster, problems: [Problem]) -> (text: String, status: Status) {
+    /// Nagios Core (3 and the 4 defaults) keeps 8 KiB of a plugin's output and drops the rest without a
+    /// word; a cluster cut off at 250 servers is 589 problems, 50 KB of details.
+    public static let outputLimitBytes = 8 << 10
+
+    /// `maxBytes`: the details stop before the output would pass it, and a last line says how many
+    /// problems are not listed (the first ones listed are the worst: a split first).
+    public static func render(_ model: Supercluster, problems: [Problem], maxBytes: Int = outputLimitBytes) -> (text: String, status: Status) {
         let summary = MeshSummary(model, problems: problems)
         let status = status(for: summary)
         let headline: String
@@ -52,8 +58,24 @@ public enum CheckReport {
             "gateway_msgs_out_per_s=\(Units.fixed(model.pairs.reduce(0) { $0 + $1.sentMsgsPerSecond }, digits: 1));;;0",
         ].joined(separator: " ")
         var lines = ["GWTOP \(status.rawValue) - \(headline) | \(perfdata)"]
-        for problem in problems {
-            lines.append("\(problem.severity.rawValue.uppercased()) \(problem.kind.rawValue): \(TerminalSafe.text(problem.message, maxLength: 300))")
+        let details = problems.map { problem in
+            "\(problem.severity.rawValue.uppercased()) \(problem.kind.rawValue): \(TerminalSafe.text(problem.message, maxLength: 300))"
+        }
+        var bytes = lines[0].utf8.count + 1
+        if details.reduce(bytes, { $0 + $1.utf8.count + 1 }) <= maxBytes {
+            lines += details
+        } else {
+            // Room kept for the line that says what is left out.
+            let reserve = 120
+            for (index, line) in details.enumerated() {
+                guard bytes + line.utf8.count + 1 + reserve <= maxBytes else {
+                    let left = details.count - index
+                    lines.append("... \(left) more problem\(left == 1 ? "" : "s") not listed (monitoring systems keep 8 KiB of a check's output; gwtop --once lists them all)")
+                    break
+                }
+                lines.append(line)
+                bytes += line.utf8.count + 1
+            }
         }
         return (lines.joined(separator: "\n") + "\n", status)
     }

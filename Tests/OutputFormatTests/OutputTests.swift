@@ -163,6 +163,30 @@ func hostileModel() -> (Supercluster, [Problem]) {
         #expect(text.split(separator: "\n").count == problems.count + 1)
     }
 
+    /// A cluster cut off at 250 servers is hundreds of problems: the details stop within the 8 KiB a
+    /// monitoring system keeps, the worst first, and the last line says how many are left out.
+    @Test func manyProblemsStayWithinThePluginOutputLimit() throws {
+        let (model, _) = try recordedModel("healthy")
+        let split = Problem(.critical, .meshSplit, cluster: "east", message: "east is cut off: no gateway to or from any of the other 2 clusters")
+        let many = [split] + (0..<600).map { index in
+            Problem(.critical, .missingOutbound, cluster: "east", server: "e\(index)", remoteCluster: "west",
+                    message: "e\(index) (east) has no outbound gateway to west (configured)")
+        }
+        let text = CheckReport.render(model, problems: many).text
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(text.utf8.count <= CheckReport.outputLimitBytes)
+        #expect(lines[0].hasPrefix("GWTOP CRITICAL - 601 critical: east is cut off") && lines[1].hasPrefix("CRITICAL mesh_split: "))
+        let listed = lines.count - 2
+        #expect(listed > 50, "as many as fit")
+        #expect(lines.last == "... \(601 - listed) more problems not listed (monitoring systems keep 8 KiB of a check's output; gwtop --once lists them all)")
+        // Under the limit, everything is listed and nothing is said about it.
+        let few = CheckReport.render(model, problems: Array(many.prefix(20))).text
+        #expect(few.split(separator: "\n").count == 21 && !few.contains("not listed"))
+        // Exactly at the limit: the last problem needs no room kept for a line after it.
+        let exact = CheckReport.render(model, problems: Array(many.prefix(3)), maxBytes: CheckReport.render(model, problems: Array(many.prefix(3))).text.utf8.count)
+        #expect(!exact.text.contains("not listed"))
+    }
+
     @Test func warningsOnlyGiveWarning() throws {
         let (model, _) = try recordedModel("healthy")
         let problems = [Problem(.warning, .highRTT, cluster: "east", server: "e1", message: "slow"), Problem(.info, .implicitGateway, message: "i")]
