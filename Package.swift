@@ -140,7 +140,7 @@ let package = Package(
             name: "OutputFormatTests", dependencies: ["OutputFormat", "Topology", "MonitorModel", "TestSupport"],
             swiftSettings: strictSettings),
         .testTarget(
-            name: "TerminalUITests", dependencies: ["TerminalUI", "Topology", "MonitorModel", "TestSupport", "SyntheticMesh"],
+            name: "TerminalUITests", dependencies: ["TerminalUI", "Topology", "MonitorModel", "TestSupport", "SyntheticMesh", "GwtopConfig"],
             exclude: ["Snapshots"], swiftSettings: strictSettings),
         .testTarget(name: "GwtopConfigTests", dependencies: ["GwtopConfig", "Poller", "SystemAccountSource", "NatsAuth", "NatsClient", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(

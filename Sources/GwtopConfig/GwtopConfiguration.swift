@@ -15,6 +15,11 @@ public struct GwtopConfiguration: Sendable {
     public var thresholds = DiagnosisThresholds()
     /// Dashboard theme name or path.
     public var theme: String?
+    /// The dashboard's first order (`sort`, as `--sort`): one of `sortOrders`.
+    public var sort: String?
+    /// The dashboard's orders, as its `s` key goes through them (TerminalUI's `SortKey`, which this
+    /// module does not see; a test keeps the two the same).
+    public static let sortOrders = ["name", "health", "rate", "rtt", "pending", "uptime"]
     /// The `nats:` section: one connection to the system account that finds every server.
     public var systemAccount = SystemAccountSettings()
     /// Non-fatal findings, such as a password in a file others can read.
@@ -64,7 +69,7 @@ public struct GwtopConfiguration: Sendable {
         guard let root else { return configuration }  // an empty file configures nothing
         let reader = NodeReader(file: file)
         let top = try reader.mapping(root, context: "the top level",
-            allowed: ["interval", "timeout", "full_every", "max_concurrent", "endpoints", "groups", "thresholds", "theme", "nats"])
+            allowed: ["interval", "timeout", "full_every", "max_concurrent", "endpoints", "groups", "thresholds", "theme", "sort", "nats"])
         if let node = top["interval"] {
             configuration.interval = try reader.number(node, key: "interval", range: 0.1...3600)
         }
@@ -79,6 +84,13 @@ public struct GwtopConfiguration: Sendable {
         }
         if let node = top["theme"] {
             configuration.theme = try reader.string(node, key: "theme")
+        }
+        if let node = top["sort"] {
+            let order = try reader.string(node, key: "sort")
+            guard Self.sortOrders.contains(order) else {
+                throw reader.error(node, "sort: \"\(order)\" is not an order; expected one of: \(Self.sortOrders.joined(separator: ", "))")
+            }
+            configuration.sort = order
         }
         if let node = top["endpoints"] {
             for item in try reader.sequence(node, key: "endpoints") {

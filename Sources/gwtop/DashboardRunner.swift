@@ -52,6 +52,8 @@ struct DashboardRunner {
     let colorMode: NcursesTerminal.ColorMode
     /// Samples per history series (see `--history`).
     let historySamples: Int
+    /// `--sort`, or the config file's.
+    var initialSort: SortKey = .name
     /// `--record FILE`, for the header's REC marker.
     var recordingPath: String? = nil
 
@@ -126,6 +128,7 @@ final class UIThread: @unchecked Sendable {
             glyphs: backend.capabilities.unicode ? .unicode : .ascii, themeNames: names,
             themeIndex: names.firstIndex(of: runner.initialTheme) ?? 0, now: MonitorTime.now)
         state.historyLength = runner.historySamples
+        state.sort = runner.initialSort
         state.recordingTo = runner.recordingPath.map { URL(fileURLWithPath: $0).lastPathComponent }
         if case .replay(let driver) = runner.source { state.replay = driver.initialStatus }
         func applyTheme(_ name: String) {

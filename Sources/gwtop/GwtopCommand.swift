@@ -33,6 +33,18 @@ enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
     case auto, always, never
 }
 
+/// `--sort`: one of the dashboard's orders, by its name.
+struct SortChoice: ExpressibleByArgument {
+    let key: SortKey
+
+    init?(argument: String) {
+        guard let key = SortKey(rawValue: argument) else { return nil }
+        self.key = key
+    }
+
+    static var allValueStrings: [String] { SortKey.allCases.map(\.rawValue) }
+}
+
 @main
 struct GwtopCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -93,6 +105,9 @@ struct GwtopCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("log-level"), help: "Log detail: debug (adds per-key and per-frame timings), info, warning.")
     var logLevel: LogLevelChoice = .info
+
+    @Option(help: "The dashboard's first order: name, health (worst clusters, servers and connections first: the broken part of a large mesh on the first screen), rate, rtt, pending or uptime (connections only); s changes it. Also the config file's sort.")
+    var sort: SortChoice?
 
     @Option(help: "Dashboard theme: a name from Themes/ (default, light, high-contrast, mono, solarized-dark, nord) or a path to a .yaml file. Also GWTOP_THEME or the config file's theme.")
     var theme: String?
@@ -349,7 +364,7 @@ struct GwtopCommand: AsyncParsableCommand {
                 let runner = DashboardRunner(
                     source: .live(session), interval: settings.interval, logger: logger, themes: catalog, initialTheme: themeName,
                     forceASCII: ascii, colorMode: dashboardColorMode(), historySamples: try historySamples(interval: settings.interval),
-                    recordingPath: record)
+                    initialSort: chosenSort(settings), recordingPath: record)
                 exitCode = try await runner.run()
             }
         } catch {
@@ -394,6 +409,11 @@ struct GwtopCommand: AsyncParsableCommand {
         let sink = try FileLogHandler.Sink(path: log)
         let level = logLevel.level
         return Logger(label: "gwtop") { label in FileLogHandler(label: label, sink: sink, logLevel: level) }
+    }
+
+    /// `--sort`, else the config file's (checked when it was read), else by name.
+    func chosenSort(_ settings: Settings) -> SortKey {
+        sort?.key ?? settings.sort.flatMap(SortKey.init(rawValue:)) ?? .name
     }
 
     /// `--theme`, else `GWTOP_THEME`, else the config file's, else the default.
@@ -452,6 +472,8 @@ struct GwtopCommand: AsyncParsableCommand {
         var thresholds: DiagnosisThresholds
         var warnings: [String]
         var theme: String?
+        /// The config file's sort (one of `GwtopConfiguration.sortOrders`).
+        var sort: String?
         /// nil when neither --nats nor the config file asks for the system account.
         var systemAccount: SystemAccountSettings?
     }
@@ -490,6 +512,7 @@ struct GwtopCommand: AsyncParsableCommand {
             thresholds: fileConfiguration.thresholds,
             warnings: fileConfiguration.warnings,
             theme: fileConfiguration.theme,
+            sort: fileConfiguration.sort,
             systemAccount: systemAccount.urls.isEmpty ? nil : systemAccount)
     }
 }

@@ -61,7 +61,7 @@ extension GwtopCommand {
         let runner = DashboardRunner(
             source: .replay(driver), interval: settings.interval, logger: logger,
             themes: catalog, initialTheme: themeName, forceASCII: ascii, colorMode: dashboardColorMode(),
-            historySamples: try historySamples(interval: recordedInterval(recording)))
+            historySamples: try historySamples(interval: recordedInterval(recording)), initialSort: chosenSort(settings))
         let code = try await runner.run()
         if code != 0 { throw ExitCode(code) }
     }

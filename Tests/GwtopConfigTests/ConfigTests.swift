@@ -64,7 +64,16 @@ import Testing
 
     @Test func unknownKeyNamesLineAndAlternatives() {
         #expect(error("interval: 1\nintervall: 2\n")
-            == "test.yaml:2: unknown key \"intervall\" in the top level; expected one of: endpoints, full_every, groups, interval, max_concurrent, nats, theme, thresholds, timeout")
+            == "test.yaml:2: unknown key \"intervall\" in the top level; expected one of: endpoints, full_every, groups, interval, max_concurrent, nats, sort, theme, thresholds, timeout")
+    }
+
+    /// The dashboard's first order, as `--sort`: one of its orders, or an error naming them.
+    @Test func sortIsAnOrderOfTheDashboard() throws {
+        #expect(try parse("sort: health\n").sort == "health")
+        #expect(try parse("interval: 1\n").sort == nil)
+        #expect(error("interval: 1\nsort: worst\n")
+            == "test.yaml:2: sort: \"worst\" is not an order; expected one of: name, health, rate, rtt, pending, uptime")
+        #expect(error("sort: [health]\n") == "test.yaml:1: sort: expected a string, found a list")
     }
 
     @Test func wrongTypeNamesLine() {

@@ -273,6 +273,22 @@ struct DashboardEndToEndTests {
         #expect(screen.contains("tty: isig icanon echo"), "\(screen)")
     }
 
+    /// `--sort health`, or the config file's `sort: health`, opens the dashboard in that order (the
+    /// header says so); a flag wins over the file.
+    @Test func sortFromTheCommandLineOrTheConfigFile() throws {
+        let demo = Fixtures.repositoryRoot.appendingPathComponent("Demo/incident.gwtoprec").path
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("gwtop-sort-\(getpid()).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        try "sort: health\n".write(toFile: config, atomically: true, encoding: .utf8)
+        for (arguments, expected) in [("--sort health", "sort health"), ("--config \(config)", "sort health"),
+                                      ("--config \(config) --sort rtt", "sort rtt")] {
+            let session = try TmuxSession(command: "\(GwtopBinary.path) --replay \(demo) \(arguments)", width: 100, height: 30)
+            defer { session.close() }
+            let screen = try session.waitFor(expected)
+            #expect(screen.contains("REPLAY"), "\(arguments): \(screen)")
+        }
+    }
+
     @Test func badThemeIsAnErrorBeforeTheScreenIsTaken() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("gwtop-bad-theme-\(getpid()).yaml").path
         defer { try? FileManager.default.removeItem(atPath: path) }

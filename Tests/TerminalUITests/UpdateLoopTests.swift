@@ -1,3 +1,4 @@
+import GwtopConfig
 import MonitorModel
 import SyntheticMesh
 import TerminalUI
@@ -72,6 +73,12 @@ import Topology
         #expect(DashboardView.render(state).text.contains("nothing matches \"ghostzzz\""))
         press(&state, .backspace, .backspace, .backspace, .escape)
         #expect(state.filter.isEmpty && !state.editingFilter)
+    }
+
+    /// The config file's `sort` names the same orders as the `s` key goes through (its module cannot
+    /// see `SortKey`).
+    @Test func configuredSortOrdersAreTheDashboards() {
+        #expect(GwtopConfiguration.sortOrders == SortKey.allCases.map(\.rawValue))
     }
 
     @Test func sortCyclesAndOrdersConnections() throws {
