@@ -251,6 +251,7 @@ public enum DetailView {
         // Before the traffic, which in a 50-cluster mesh is 98 lines of cluster pairs.
         lines.append([])
         lines += problemLines(problems, glyphs: g)
+        lines += partitionHints(cluster, problems: problems)
         lines.append([])
         lines.append(section("Traffic with other clusters (msgs/s sent → received)"))
         for pair in model.pairs where pair.from == cluster.name || pair.to == cluster.name {
@@ -259,6 +260,38 @@ public enum DetailView {
             lines.append([("  " + "\(safe(pair.from, 16)) \(g.outbound) \(safe(pair.to, 16))".padding(toWidth: 36), .normal),
                           (rates.padding(toWidth: 24), .rate),
                           (Sparkline.render(history, width: 40, glyphs: g), .sparkline)])
+        }
+        return lines
+    }
+
+    /// Where to look when the cluster is cut off or cut from another: no gateway either way is the
+    /// network between the data centres, not one server's configuration.
+    static func partitionHints(_ cluster: ClusterNode, problems: [Problem]) -> [Line] {
+        let remotes = problems.compactMap { problem -> String? in
+            switch problem.kind {
+            case .clustersCut: problem.cluster == cluster.name ? problem.remoteCluster : problem.cluster
+            case .meshSplit where problem.cluster == cluster.name: ""
+            default: nil
+            }
+        }
+        guard !remotes.isEmpty else { return [] }
+        let dialler = cluster.servers.first { $0.reachable && $0.gateway != nil }
+        // A remote to try: the cut one, or for a cluster cut off from all, the first it configures.
+        let remote = remotes.first { !$0.isEmpty }
+            ?? dialler?.gateway?.gateways.first { $0.name != cluster.name }?.name ?? "another cluster"
+        let address = dialler?.gateway?.gateways.first { $0.name == remote }?.urls.first
+            .map { safe(CredentialRedaction.redactUserInfo($0), 80) }
+        var lines: [Line] = [[], section("Where to look")]
+        for hint in [
+            "no gateway either way, from every server: the network between the data centres (routing, a firewall, "
+                + "the gateway port), not one server's configuration",
+            "from \(safe(dialler?.name ?? "a server of " + cluster.name)), can \(safe(remote))'s gateway port be reached"
+                + (address.map { " (\($0))" } ?? "") + "?",
+            "the logs of \(safe(cluster.name))'s servers: 'Error connecting to explicit gateway \"\(safe(remote))\"' (refused, "
+                + "timeout, DNS: the network) or 'Authorization Violation' (credentials)",
+            "when it began: the gateway_disconnected events at the same instant (e: the timeline)",
+        ] {
+            lines.append([("  • " + hint, .normal)])
         }
         return lines
     }

@@ -298,6 +298,10 @@ import Topology
             #expect(detail.contains("missing_outbound") && detail.contains("to dc31"), "\(detail)")
             // And the cut pair behind it, in the server's detail too.
             #expect(detail.contains("clusters_cut") && detail.contains("no gateway between dc07 and dc31"), "\(detail)")
+            // The cluster's says where to look: dc31's gateway address, as dc07 configures it.
+            if row == .cluster("dc07") {
+                #expect(detail.contains("Where to look") && detail.contains("can dc31's gateway port be reached (10.0.30.1:7222)?"), "\(detail)")
+            }
             press(&state, .escape)
         }
     }
