@@ -61,13 +61,23 @@ public enum DetailView {
 
     static func section(_ title: String) -> Line { [(title, .columnHeading)] }
 
-    static func problemLines(_ problems: [Problem], glyphs: Glyphs) -> [Line] {
+    /// At most `limit` (the worst: a split or cut pair first), then how many more and where they all
+    /// are: a cluster cut off at 250 servers has 589, which would put the rest of its detail pages down.
+    static func problemLines(_ problems: [Problem], glyphs: Glyphs, limit: Int = .max) -> [Line] {
         guard !problems.isEmpty else { return [section("Problems"), [("  \(glyphs.ok) none", .ok)]] }
-        return [section("Problems")] + problems.map { problem in
+        let shown = problems.count > limit ? Array(problems.prefix(limit)) : problems
+        var lines = [section("Problems")] + shown.map { problem in
             let health = Health(problem.severity)
             return [("  \(glyphs.health(health)) \(problem.kind.rawValue)  ", health.role), (safe(problem.message, 300), .normal)]
         }
+        if shown.count < problems.count {
+            lines.append([("  … \(problems.count - shown.count) more: the problems pane (Tab) lists them all", .dim)])
+        }
+        return lines
     }
+
+    /// Problems a cluster's or server's detail lists before the rest of it.
+    static let detailProblemLimit = 10
 
     static func connectionLines(_ link: GatewayLink, server: ServerNode, state: DashboardState, width: Int) -> [Line] {
         let g = state.glyphs
@@ -187,7 +197,7 @@ public enum DetailView {
             (problem.server == server.name && (problem.cluster == nil || problem.cluster == server.cluster))
                 || ((problem.kind == .meshSplit || problem.kind == .clustersCut)
                     && (problem.cluster == server.cluster || problem.remoteCluster == server.cluster))
-        }, glyphs: g)
+        }, glyphs: g, limit: detailProblemLimit)
         if let gateway = server.gateway {
             lines.append([])
             lines.append(section("Gateway configuration (/varz)"))
@@ -250,7 +260,7 @@ public enum DetailView {
         }
         // Before the traffic, which in a 50-cluster mesh is 98 lines of cluster pairs.
         lines.append([])
-        lines += problemLines(problems, glyphs: g)
+        lines += problemLines(problems, glyphs: g, limit: detailProblemLimit)
         lines += partitionHints(cluster, problems: problems)
         lines.append([])
         lines.append(section("Traffic with other clusters (msgs/s sent → received)"))

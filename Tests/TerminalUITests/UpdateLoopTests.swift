@@ -361,6 +361,15 @@ import Topology
         press(&state, .character("e"))
         let screen = DashboardView.render(state).text.split(separator: "\n").map(String.init)
         #expect(screen.contains { $0.contains("mesh_split") || $0.contains("dc03 is cut off") }, "\(screen.prefix(8).joined(separator: "\n"))")
+
+        // dc03's detail: the split first, ten problems of its 57 and how many more, then where to look,
+        // all on the first screen.
+        press(&state, .escape)
+        state.selection = .cluster("dc03")
+        press(&state, .enter)
+        let detail = DashboardView.render(state).text
+        #expect(detail.contains("mesh_split  dc03 is cut off") && detail.contains("more: the problems pane (Tab) lists them all"), "\(detail)")
+        #expect(detail.contains("Where to look") && detail.contains("can dc01's gateway port be reached"), "\(detail)")
     }
 
     @Test func headerCountsShowWholeAt80ColumnsOnALargeBrokenMesh() {
