@@ -292,14 +292,14 @@ public enum DetailView {
         let address = dialler?.gateway?.gateways.first { $0.name == remote }?.urls.first
             .map { safe(CredentialRedaction.redactUserInfo($0), 80) }
         var lines: [Line] = [[], section("Where to look")]
+        // Short enough for 80 columns: a detail line is cut, not wrapped.
         for hint in [
-            "no gateway either way, from every server: the network between the data centres (routing, a firewall, "
-                + "the gateway port), not one server's configuration",
+            "no gateway either way: the network between the sites, not one server",
             "from \(safe(dialler?.name ?? "a server of " + cluster.name)), can \(safe(remote))'s gateway port be reached"
                 + (address.map { " (\($0))" } ?? "") + "?",
-            "the logs of \(safe(cluster.name))'s servers: 'Error connecting to explicit gateway \"\(safe(remote))\"' (refused, "
-                + "timeout, DNS: the network) or 'Authorization Violation' (credentials)",
-            "when it began: the gateway_disconnected events at the same instant (e: the timeline)",
+            "logs: 'Error connecting to explicit gateway \"\(safe(remote))\"' (refused, timeout)",
+            "or 'Authorization Violation' there: the gateway credentials",
+            "when: the gateway_disconnected events of that instant (e: timeline)",
         ] {
             lines.append([("  • " + hint, .normal)])
         }
