@@ -17,6 +17,9 @@ public struct GwtopConfiguration: Sendable {
     public var theme: String?
     /// The dashboard's first order (`sort`, as `--sort`): one of `sortOrders`.
     public var sort: String?
+    /// A `sort` that is none of them, as a located message: only the dashboard stops for it (as for a
+    /// bad theme), so a typo there does not turn every `--check` UNKNOWN.
+    public var sortError: String?
     /// The dashboard's orders, as its `s` key goes through them (TerminalUI's `SortKey`, which this
     /// module does not see; a test keeps the two the same).
     public static let sortOrders = ["name", "health", "rate", "rtt", "pending", "uptime"]
@@ -87,10 +90,11 @@ public struct GwtopConfiguration: Sendable {
         }
         if let node = top["sort"] {
             let order = try reader.string(node, key: "sort")
-            guard Self.sortOrders.contains(order) else {
-                throw reader.error(node, "sort: \"\(order)\" is not an order; expected one of: \(Self.sortOrders.joined(separator: ", "))")
+            if Self.sortOrders.contains(order) {
+                configuration.sort = order
+            } else {
+                configuration.sortError = "\(reader.error(node, "sort: \"\(order)\" is not an order; expected one of: \(Self.sortOrders.joined(separator: ", "))"))"
             }
-            configuration.sort = order
         }
         if let node = top["endpoints"] {
             for item in try reader.sequence(node, key: "endpoints") {

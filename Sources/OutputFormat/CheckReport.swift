@@ -24,12 +24,17 @@ public enum CheckReport {
         return .ok
     }
 
-    /// Nagios Core (3 and the 4 defaults) keeps 8 KiB of a plugin's output and drops the rest without a
-    /// word; a cluster cut off at 250 servers is 589 problems, 50 KB of details.
-    public static let outputLimitBytes = 8 << 10
+    /// Nagios Core keeps 8,192 bytes of a plugin's output (its MAX_PLUGIN_OUTPUT_LENGTH, the NUL
+    /// included, and Nagios 3 stores each newline as two bytes) and drops the rest without a word; a
+    /// cluster cut off at 250 servers is 589 problems, 50 KB of details. 8,000 leaves room for those.
+    public static let outputLimitBytes = 8_000
 
     /// `maxBytes`: the details stop before the output would pass it, and a last line says how many
     /// problems are not listed (the first ones listed are the worst: a split first).
+    /// Text with no `|`: in a plugin's output everything after one is performance data (a split's parts,
+    /// or a server's name, would otherwise end the details there).
+    static func pipeless(_ text: String) -> String { String(text.map { $0 == "|" ? "/" : $0 }) }
+
     public static func render(_ model: Supercluster, problems: [Problem], maxBytes: Int = outputLimitBytes) -> (text: String, status: Status) {
         let summary = MeshSummary(model, problems: problems)
         let status = status(for: summary)
@@ -45,7 +50,7 @@ public enum CheckReport {
             var counts: [String] = []
             if summary.critical > 0 { counts.append("\(summary.critical) critical") }
             if summary.warning > 0 { counts.append("\(summary.warning) warning\(summary.warning == 1 ? "" : "s")") }
-            headline = counts.joined(separator: ", ") + ": " + TerminalSafe.text(worst?.message ?? "", maxLength: 200)
+            headline = counts.joined(separator: ", ") + ": " + pipeless(TerminalSafe.text(worst?.message ?? "", maxLength: 200))
         }
         let perfdata = [
             "clusters=\(summary.clusters);;;0",
@@ -59,18 +64,21 @@ public enum CheckReport {
         ].joined(separator: " ")
         var lines = ["GWTOP \(status.rawValue) - \(headline) | \(perfdata)"]
         let details = problems.map { problem in
-            "\(problem.severity.rawValue.uppercased()) \(problem.kind.rawValue): \(TerminalSafe.text(problem.message, maxLength: 300))"
+            "\(problem.severity.rawValue.uppercased()) \(problem.kind.rawValue): \(pipeless(TerminalSafe.text(problem.message, maxLength: 300)))"
         }
         var bytes = lines[0].utf8.count + 1
         if details.reduce(bytes, { $0 + $1.utf8.count + 1 }) <= maxBytes {
             lines += details
         } else {
-            // Room kept for the line that says what is left out.
-            let reserve = 120
+            let what = status == .ok ? "finding" : "problem"
+            func leftOut(_ count: Int) -> String {
+                "... \(count) more \(what)\(count == 1 ? "" : "s") not listed (monitoring systems keep 8 KiB of a check's output; gwtop --once lists them all)"
+            }
+            // Room kept for the line that says what is left out (as long as it can be).
+            let reserve = leftOut(details.count).utf8.count + 1
             for (index, line) in details.enumerated() {
                 guard bytes + line.utf8.count + 1 + reserve <= maxBytes else {
-                    let left = details.count - index
-                    lines.append("... \(left) more problem\(left == 1 ? "" : "s") not listed (monitoring systems keep 8 KiB of a check's output; gwtop --once lists them all)")
+                    lines.append(leftOut(details.count - index))
                     break
                 }
                 lines.append(line)

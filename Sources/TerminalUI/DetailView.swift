@@ -31,7 +31,10 @@ public enum DetailView {
         switch row {
         case .cluster(let name):
             guard let cluster = model.cluster(named: name) else { return gone(name) }
-            return ("cluster \(safe(name))", clusterLines(cluster, model: model, state: state, problems: problems.filter { $0.cluster == name || $0.remoteCluster == name }))
+            // A split naming no cluster (the mesh in several parts) concerns every cluster.
+            return ("cluster \(safe(name))", clusterLines(cluster, model: model, state: state, problems: problems.filter {
+                $0.cluster == name || $0.remoteCluster == name || ($0.kind == .meshSplit && $0.cluster == nil)
+            }))
         case .server(_, let key):
             guard let server = model.servers.first(where: { serverKey($0) == key }) else { return gone(key) }
             return ("\(safe(server.cluster)) \(g.separator) \(safe(server.name))", serverLines(server, model: model, state: state))
@@ -71,7 +74,7 @@ public enum DetailView {
             return [("  \(glyphs.health(health)) \(problem.kind.rawValue)  ", health.role), (safe(problem.message, 300), .normal)]
         }
         if shown.count < problems.count {
-            lines.append([("  … \(problems.count - shown.count) more: the problems pane (Tab) lists them all", .dim)])
+            lines.append([("  … \(problems.count - shown.count) more: Esc, then Tab, and the problems pane lists them all", .dim)])
         }
         return lines
     }
@@ -197,6 +200,7 @@ public enum DetailView {
             (problem.server == server.name && (problem.cluster == nil || problem.cluster == server.cluster))
                 || ((problem.kind == .meshSplit || problem.kind == .clustersCut)
                     && (problem.cluster == server.cluster || problem.remoteCluster == server.cluster))
+                || (problem.kind == .meshSplit && problem.cluster == nil)
         }, glyphs: g, limit: detailProblemLimit)
         if let gateway = server.gateway {
             lines.append([])
@@ -261,7 +265,7 @@ public enum DetailView {
         // Before the traffic, which in a 50-cluster mesh is 98 lines of cluster pairs.
         lines.append([])
         lines += problemLines(problems, glyphs: g, limit: detailProblemLimit)
-        lines += partitionHints(cluster, problems: problems)
+        lines += partitionHints(cluster, problems: problems, model: model)
         lines.append([])
         lines.append(section("Traffic with other clusters (msgs/s sent → received)"))
         for pair in model.pairs where pair.from == cluster.name || pair.to == cluster.name {
@@ -274,36 +278,37 @@ public enum DetailView {
         return lines
     }
 
-    /// Where to look when the cluster is cut off or cut from another: no gateway either way is the
-    /// network between the data centres, not one server's configuration.
-    static func partitionHints(_ cluster: ClusterNode, problems: [Problem]) -> [Line] {
-        let remotes = problems.compactMap { problem -> String? in
-            switch problem.kind {
-            case .clustersCut: problem.cluster == cluster.name ? problem.remoteCluster : problem.cluster
-            case .meshSplit where problem.cluster == cluster.name: ""
-            default: nil
-            }
+    /// Where to look when the cluster is cut off, cut from another, or in a split mesh: no gateway either
+    /// way is the network between the data centres, not one server's configuration.
+    static func partitionHints(_ cluster: ClusterNode, problems: [Problem], model: Supercluster) -> [Line] {
+        let cutFrom = problems.compactMap { problem -> String? in
+            guard problem.kind == .clustersCut else { return nil }
+            return problem.cluster == cluster.name ? problem.remoteCluster : problem.cluster
         }
-        guard !remotes.isEmpty else { return [] }
-        let dialler = cluster.servers.first { $0.reachable && $0.gateway != nil }
-        // A remote to try: the cut one, or for a cluster cut off from all, the first it configures.
-        let remote = remotes.first { !$0.isEmpty }
-            ?? dialler?.gateway?.gateways.first { $0.name != cluster.name }?.name ?? "another cluster"
-        let address = dialler?.gateway?.gateways.first { $0.name == remote }?.urls.first
+        let split = problems.contains { $0.kind == .meshSplit && ($0.cluster == cluster.name || $0.cluster == nil) }
+        guard !cutFrom.isEmpty || split else { return [] }
+        let reachable = cluster.servers.filter(\.reachable)
+        let live = Set(model.clusters.filter { $0.servers.contains(where: \.reachable) }.map(\.name))
+        // The remote to try: the one it is cut from; in a split, one its servers miss that is live (so in
+        // another part).
+        let remote = cutFrom.first ?? reachable.lazy.flatMap { model.missingOutbound(for: $0) }.first { live.contains($0) }
+        // The server that configures it, for the address it dials.
+        let dialler = remote.flatMap { name in reachable.first { $0.gateway?.gateways.contains { $0.name == name } == true } }
+            ?? reachable.first
+        let address = remote.flatMap { name in dialler?.gateway?.gateways.first { $0.name == name }?.urls.first }
             .map { safe(CredentialRedaction.redactUserInfo($0), 80) }
-        var lines: [Line] = [[], section("Where to look")]
         // Short enough for 80 columns: a detail line is cut, not wrapped.
-        for hint in [
-            "no gateway either way: the network between the sites, not one server",
-            "from \(safe(dialler?.name ?? "a server of " + cluster.name)), can \(safe(remote))'s gateway port be reached"
-                + (address.map { " (\($0))" } ?? "") + "?",
-            "logs: 'Error connecting to explicit gateway \"\(safe(remote))\"' (refused, timeout)",
-            "or 'Authorization Violation' there: the gateway credentials",
-            "when: the gateway_disconnected events of that instant (e: timeline)",
-        ] {
-            lines.append([("  • " + hint, .normal)])
+        var hints = ["no gateway either way: the network between the sites, not one server"]
+        if let remote {
+            hints.append("from \(safe(dialler?.name ?? "a server of " + cluster.name)), can \(safe(remote))'s gateway port be reached"
+                + (address.map { " (\($0))" } ?? "") + "?")
+            hints.append("logs: 'Error connecting to explicit gateway \"\(safe(remote))\"' (refused, timeout)")
+        } else {
+            hints.append("logs of \(safe(cluster.name))'s servers: 'Error connecting to explicit gateway'")
         }
-        return lines
+        hints.append("or 'Authorization Violation' there: the gateway credentials")
+        hints.append("when: the gateway_disconnected events of that instant (e: timeline)")
+        return [[], section("Where to look")] + hints.map { [("  • " + $0, .normal)] }
     }
 
     static func missingLines(_ server: ServerNode, remote: String, model: Supercluster, state: DashboardState) -> [Line] {

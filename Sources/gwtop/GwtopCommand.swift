@@ -286,6 +286,7 @@ struct GwtopCommand: AsyncParsableCommand {
             // mistyped --theme is reported even where no dashboard would use it).
             _ = try catalog.theme(named: themeName)
         }
+        if dashboard { try checkSort(settings) }
 
         let recorder = try record.map { path in
             do { return try RecordingWriter(path: path) } catch { throw ValidationError("\(error)") }
@@ -411,6 +412,12 @@ struct GwtopCommand: AsyncParsableCommand {
         return Logger(label: "gwtop") { label in FileLogHandler(label: label, sink: sink, logLevel: level) }
     }
 
+    /// The config file's `sort`, when it is none of the orders and no `--sort` overrides it: an error
+    /// before the dashboard takes the screen (other modes do not sort, and go on).
+    func checkSort(_ settings: Settings) throws {
+        if sort == nil, let problem = settings.sortError { throw CLIError(problem) }
+    }
+
     /// `--sort`, else the config file's (checked when it was read), else by name.
     func chosenSort(_ settings: Settings) -> SortKey {
         sort?.key ?? settings.sort.flatMap(SortKey.init(rawValue:)) ?? .name
@@ -472,8 +479,9 @@ struct GwtopCommand: AsyncParsableCommand {
         var thresholds: DiagnosisThresholds
         var warnings: [String]
         var theme: String?
-        /// The config file's sort (one of `GwtopConfiguration.sortOrders`).
+        /// The config file's sort (one of `GwtopConfiguration.sortOrders`), or what was wrong with it.
         var sort: String?
+        var sortError: String?
         /// nil when neither --nats nor the config file asks for the system account.
         var systemAccount: SystemAccountSettings?
     }
@@ -513,6 +521,7 @@ struct GwtopCommand: AsyncParsableCommand {
             warnings: fileConfiguration.warnings,
             theme: fileConfiguration.theme,
             sort: fileConfiguration.sort,
+            sortError: fileConfiguration.sortError,
             systemAccount: systemAccount.urls.isEmpty ? nil : systemAccount)
     }
 }

@@ -55,6 +55,7 @@ extension GwtopCommand {
         let catalog = ThemeCatalog.standard(environment: ProcessInfo.processInfo.environment)
         let themeName = chosenTheme(settings)
         _ = try catalog.theme(named: themeName)
+        try checkSort(settings)
         let driver = ReplayDriver(
             timeline: timeline, start: requested.map { recording.index(atOrBefore: $0) } ?? 0, looping: demo,
             speed: demo ? 2 : 1)

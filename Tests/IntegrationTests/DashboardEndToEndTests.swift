@@ -287,6 +287,16 @@ struct DashboardEndToEndTests {
             let screen = try session.waitFor(expected)
             #expect(screen.contains("REPLAY"), "\(arguments): \(screen)")
         }
+        // A sort the file gets wrong stops the dashboard, with where and why, before the screen is taken;
+        // modes that do not sort go on (a typo there must not turn every --check UNKNOWN).
+        try "interval: 1\nsort: worst\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let session = try TmuxSession(command: "\(GwtopBinary.path) --replay \(demo) --config \(config)", width: 120, height: 30)
+        defer { session.close() }
+        let screen = try session.waitFor("tty:")
+        #expect(screen.contains("\(config):2: sort: \"worst\" is not an order"), "\(screen)")
+        expectRestored(screen, exitCode: "[exit 1]")
+        let once = try GwtopBinary.run(["--replay", demo, "--at=+5s", "--once", "--config", config])
+        #expect(once.status == 0 && once.stdout.contains("clusters"), "\(once.stderr)")
     }
 
     @Test func badThemeIsAnErrorBeforeTheScreenIsTaken() throws {

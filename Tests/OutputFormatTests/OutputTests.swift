@@ -187,6 +187,19 @@ func hostileModel() -> (Supercluster, [Problem]) {
         #expect(!exact.text.contains("not listed"))
     }
 
+    /// Everything after a `|` in a plugin's output is performance data: a message holding one (a split
+    /// of several parts, a server's name) must not end the text there.
+    @Test func noPipeOutsideThePerfdata() throws {
+        let (model, _) = try recordedModel("healthy")
+        let problems = [
+            Problem(.critical, .meshSplit, message: "the supercluster is split in 2 parts with no gateway between them: a, b | c, d"),
+            Problem(.warning, .highRTT, server: "odd|name", message: "odd|name (east) RTT 400ms"),
+        ]
+        let lines = CheckReport.render(model, problems: problems).text.split(separator: "\n")
+        #expect(lines[0].filter { $0 == "|" }.count == 1 && lines[0].contains("a, b / c, d |"), "\(lines[0])")
+        #expect(lines.dropFirst().allSatisfy { !$0.contains("|") } && lines[2].contains("odd/name"), "\(lines)")
+    }
+
     @Test func warningsOnlyGiveWarning() throws {
         let (model, _) = try recordedModel("healthy")
         let problems = [Problem(.warning, .highRTT, cluster: "east", server: "e1", message: "slow"), Problem(.info, .implicitGateway, message: "i")]

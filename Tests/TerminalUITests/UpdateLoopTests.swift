@@ -362,14 +362,38 @@ import Topology
         let screen = DashboardView.render(state).text.split(separator: "\n").map(String.init)
         #expect(screen.contains { $0.contains("mesh_split") || $0.contains("dc03 is cut off") }, "\(screen.prefix(8).joined(separator: "\n"))")
 
-        // dc03's detail: the split first, ten problems of its 57 and how many more, then where to look,
+        // dc03's detail: the split first, ten of its problems and how many more, then where to look,
         // all on the first screen.
+        let dc03Problems = state.problems.filter { $0.cluster == "dc03" || $0.remoteCluster == "dc03" }.count
         press(&state, .escape)
         state.selection = .cluster("dc03")
         press(&state, .enter)
         let detail = DashboardView.render(state).text
-        #expect(detail.contains("mesh_split  dc03 is cut off") && detail.contains("more: the problems pane (Tab) lists them all"), "\(detail)")
+        #expect(detail.contains("mesh_split  dc03 is cut off") && detail.contains("more: Esc, then Tab, and the problems pane lists them all"), "\(detail)")
         #expect(detail.contains("Where to look") && detail.contains("can dc01's gateway port be reached"), "\(detail)")
+        #expect(dc03Problems > 10 && detail.contains("… \(dc03Problems - 10) more: "), "\(dc03Problems)")
+    }
+
+    /// A mesh split in halves names no one cluster: every cluster's detail shows the split, and where to
+    /// look names a cluster of the other half.
+    @Test func aSplitInHalvesIsInEveryClustersDetail() throws {
+        let start = 1_800_000_000.0
+        let whole = SyntheticMesh(clusters: 6, serversPerCluster: 1, startedAt: start - 3600)
+        let cuts = Set((0..<3).flatMap { a in (3..<6).map { SyntheticMesh.ClusterPair(a, $0) } })
+        let mesh = SyntheticMesh(clusters: 6, serversPerCluster: 1, startedAt: start - 3600, faults: .init(cutPairs: cuts, from: start - 1800))
+        _ = whole
+        let model = SuperclusterBuilder.build(poll: mesh.poll(at: start, sequence: 1), previous: nil)
+        let problems = MeshDiagnosis.diagnose(model, previous: nil)
+        var state = DashboardState(width: 100, height: 40, interval: 1, glyphs: .unicode, themeNames: ["default"], now: model.time)
+        _ = DashboardUpdate.update(&state, .poll(PollUpdate(model: model, problems: problems, receivedAt: model.time, duration: 0.1)))
+        for (cluster, other) in [("dc01", "dc04"), ("dc05", "dc01")] {
+            state.selection = .cluster(cluster)
+            press(&state, .enter)
+            let detail = DashboardView.render(state).text
+            #expect(detail.contains("mesh_split  the supercluster is split in 2 parts"), "\(detail)")
+            #expect(detail.contains("can \(other)'s gateway port be reached"), "\(detail)")
+            press(&state, .escape)
+        }
     }
 
     @Test func headerCountsShowWholeAt80ColumnsOnALargeBrokenMesh() {
