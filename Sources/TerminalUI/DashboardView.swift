@@ -248,17 +248,23 @@ public enum DashboardView {
             buffer.put(" (\(count))", x: x, y: y, role: .dim, maxWidth: max(0, originX + namePlacement.width - x))
             if cluster.servers.isEmpty {
                 span(from: .gid, "no server seen — named in configuration only", .unknown)
-            } else if let rates = cluster.rates {
-                cell(.inMsgs, Units.count(rates.inMsgs), .rate)
-                cell(.outMsgs, Units.count(rates.outMsgs), .rate)
-                cell(.inBytes, Units.bytes(rates.inBytes), .rate)
-                cell(.outBytes, Units.bytes(rates.outBytes), .rate)
+            } else {
+                if let rates = cluster.rates {
+                    cell(.inMsgs, Units.count(rates.inMsgs), .rate)
+                    cell(.outMsgs, Units.count(rates.outMsgs), .rate)
+                    cell(.inBytes, Units.bytes(rates.inBytes), .rate)
+                    cell(.outBytes, Units.bytes(rates.outBytes), .rate)
+                }
+                // Shown with rates or without: a cluster cut off has no traffic to rate, and its 0/245 is
+                // the one figure that matters then.
                 let links = cluster.servers.filter(\.reachable).reduce(into: (0, 0)) { total, server in
                     guard let coverage = state.model?.outboundCoverage(for: server) else { return }
                     total.0 += coverage.up
                     total.1 += coverage.expected.count
                 }
-                cell(.gid, fitting: ["\(links.0)/\(links.1) out", "\(links.0)/\(links.1)"], links.0 < links.1 ? .critical : .dim)
+                if links.1 > 0 {
+                    cell(.gid, fitting: ["\(links.0)/\(links.1) out", "\(links.0)/\(links.1)"], links.0 < links.1 ? .critical : .dim)
+                }
             }
         case .server(let server):
             x = buffer.put(safe(server.name, 40), x: x, y: y, role: .server, maxWidth: nameLimit)

@@ -155,7 +155,7 @@ public enum TreeRowBuilder {
                 if expanded {
                     hasChildren = !children.isEmpty
                     worstChild = children.map(\.2).filter { $0 != .info }.max() ?? .ok
-                    if sort == .health { children = worstFirst(children, health: \.2) }
+                    if sort == .health { children = worstFirst(children) { ($0.2, 0) } }
                 }
                 guard serverMatches || hasChildren else { continue }
                 var serverHealth: Health
@@ -184,7 +184,12 @@ public enum TreeRowBuilder {
                 serverRows.append(group)
             }
             guard clusterMatches || !serverRows.isEmpty else { continue }
-            if sort == .health { serverRows = worstFirst(serverRows) { $0[0].health } }
+            if sort == .health {
+                serverRows = worstFirst(serverRows) { group in
+                    guard case .server(let c, let s) = group[0].ref else { return (group[0].health, 0) }
+                    return (group[0].health, weight(index.forServer(clusters[c].servers[s])))
+                }
+            }
             let expanded = !collapsed.contains(clusterID) || !needle.isEmpty
             var block = [TreeRow(
                 id: clusterID, ref: .cluster(clusterIndex), depth: 0, health: clusterHealth, isLast: clusterIndex == clusters.count - 1,
@@ -204,18 +209,27 @@ public enum TreeRowBuilder {
             }
         }
         guard sort == .health else { return clusterBlocks.flatMap { $0 } }
-        var ordered = worstFirst(clusterBlocks) { $0[0].health }
+        var ordered = worstFirst(clusterBlocks) { block in
+            guard case .cluster(let name) = block[0].id else { return (block[0].health, 0) }
+            return (block[0].health, weight(index.forCluster(name)))
+        }
         for index in ordered.indices { ordered[index][0].isLast = index == ordered.count - 1 }
         return ordered.flatMap { $0 }
     }
 
-    /// `items` worst first, each health's items in their order before (the name order).
-    static func worstFirst<Item>(_ items: [Item], health: (Item) -> Health) -> [Item] {
-        items.enumerated().sorted { left, right in
-            let (a, b) = (health(left.element), health(right.element))
-            return a != b ? a > b : left.offset < right.offset
+    /// `items` worst first: by health, then by how much is wrong (a cluster cut off, with 27 missing
+    /// gateways, before one missing its 3 gateways to it, both critical), then in their order before
+    /// (the name order).
+    static func worstFirst<Item>(_ items: [Item], rank: (Item) -> (health: Health, weight: Int)) -> [Item] {
+        items.enumerated().map { (offset: $0.offset, element: $0.element, rank: rank($0.element)) }.sorted { left, right in
+            if left.rank.health != right.rank.health { return left.rank.health > right.rank.health }
+            if left.rank.weight != right.rank.weight { return left.rank.weight > right.rank.weight }
+            return left.offset < right.offset
         }.map(\.element)
     }
+
+    /// How much is wrong: the critical and warning problems.
+    static func weight(_ problems: [Problem]) -> Int { problems.reduce(0) { $0 + ($1.severity == .info ? 0 : 1) } }
 
     static func connectionMatches(_ link: GatewayLink, _ needle: String) -> Bool {
         link.remoteCluster.lowercased().contains(needle) || link.logToken.contains(needle) || "\(link.gid)" == needle

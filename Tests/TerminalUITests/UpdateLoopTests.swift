@@ -358,6 +358,13 @@ import Topology
         #expect((kinds.lastIndex(of: .gatewayDisconnected) ?? .max) < (kinds.firstIndex(of: .gatewayConnected) ?? -1))
         // Polls stay newest first.
         #expect(zip(shown, shown.dropFirst()).allSatisfy { !($0.time < $1.time) })
+        // The cluster cut off has no traffic to rate, and its row still says none of its 27 outbound is up.
+        // Sorted by health, it comes first: every cluster is critical (each misses its gateways to dc03),
+        // and dc03 has the most wrong.
+        press(&state, .character("s"))
+        #expect(state.rows.first?.id == .cluster("dc03"))
+        let tree = DashboardView.render(state).text.split(separator: "\n")
+        #expect(tree.first { $0.contains("dc03 (3)") }?.contains("0/27") == true, "\(tree.prefix(12).joined(separator: "\n"))")
         press(&state, .character("e"))
         let screen = DashboardView.render(state).text.split(separator: "\n").map(String.init)
         #expect(screen.contains { $0.contains("mesh_split") || $0.contains("dc03 is cut off") }, "\(screen.prefix(8).joined(separator: "\n"))")
