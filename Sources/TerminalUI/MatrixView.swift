@@ -109,18 +109,25 @@ public enum MatrixView {
         return nil
     }
 
-    /// Cluster names, those whose row or column holds the worst cells first; names in their order otherwise.
-    static func worstFirst(_ names: [String], _ cells: [String: [String: Cell]]) -> [String] {
+    /// Cluster names, those whose row or column holds the worst cells first, then those with the most
+    /// such cells (a cluster cut off before the 49 others, each of which has one cell to it); names in
+    /// their order otherwise.
+    public static func worstFirst(_ names: [String], _ cells: [String: [String: Cell]]) -> [String] {
         var worst: [String: Health] = [:]
+        var bad: [String: Int] = [:]
         for (from, row) in cells {
             for (to, cell) in row where cell.health != .ok {
                 worst[from] = max(worst[from] ?? .ok, cell.health)
                 worst[to] = max(worst[to] ?? .ok, cell.health)
+                bad[from, default: 0] += 1
+                bad[to, default: 0] += 1
             }
         }
         return names.enumerated().sorted { left, right in
             let (a, b) = (worst[left.element] ?? .ok, worst[right.element] ?? .ok)
-            return a != b ? a > b : left.offset < right.offset
+            if a != b { return a > b }
+            let (m, n) = (bad[left.element] ?? 0, bad[right.element] ?? 0)
+            return m != n ? m > n : left.offset < right.offset
         }.map(\.element)
     }
 }

@@ -365,6 +365,10 @@ import Topology
         #expect(state.rows.first?.id == .cluster("dc03"))
         let tree = DashboardView.render(state).text.split(separator: "\n")
         #expect(tree.first { $0.contains("dc03 (3)") }?.contains("0/27") == true, "\(tree.prefix(12).joined(separator: "\n"))")
+        // So does a matrix too big for the screen (10 clusters fit at 80 columns: asked directly).
+        let model = try #require(state.model)
+        let names = model.clusters.map(\.name)
+        #expect(MatrixView.worstFirst(names, MatrixView.cells(model, problems: state.problems)).first == "dc03")
         press(&state, .character("e"))
         let screen = DashboardView.render(state).text.split(separator: "\n").map(String.init)
         #expect(screen.contains { $0.contains("mesh_split") || $0.contains("dc03 is cut off") }, "\(screen.prefix(8).joined(separator: "\n"))")
