@@ -290,11 +290,8 @@ struct DashboardEndToEndTests {
         // A sort the file gets wrong stops the dashboard, with where and why, before the screen is taken;
         // modes that do not sort go on (a typo there must not turn every --check UNKNOWN).
         try "interval: 1\nsort: worst\n".write(toFile: config, atomically: true, encoding: .utf8)
-        let session = try TmuxSession(command: "\(GwtopBinary.path) --replay \(demo) --config \(config)", width: 120, height: 30)
-        defer { session.close() }
-        let screen = try session.waitFor("tty:")
-        #expect(screen.contains("\(config):2: sort: \"worst\" is not an order"), "\(screen)")
-        expectRestored(screen, exitCode: "[exit 1]")
+        try expectStopsBeforeTheScreen(
+            "\(GwtopBinary.path) --replay \(demo) --config \(config)", saying: "\(config):2: sort: \"worst\" is not an order")
         let once = try GwtopBinary.run(["--replay", demo, "--at=+5s", "--once", "--config", config])
         #expect(once.status == 0 && once.stdout.contains("clusters"), "\(once.stderr)")
     }
@@ -303,10 +300,17 @@ struct DashboardEndToEndTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("gwtop-bad-theme-\(getpid()).yaml").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try "roles:\n  critical: { fg: purple-ish }\n".write(toFile: path, atomically: true, encoding: .utf8)
-        let session = try TmuxSession(command: "\(GwtopBinary.path) --theme \(path) http://127.0.0.1:1", width: 120, height: 30)
+        try expectStopsBeforeTheScreen(
+            "\(GwtopBinary.path) --theme \(path) http://127.0.0.1:1", saying: "\(path):2: bad colour \"purple-ish\" for roles.critical.fg")
+    }
+
+    /// `command` stops with exit status 1 before the dashboard takes the screen, saying `message`, and
+    /// leaves the terminal as it found it.
+    func expectStopsBeforeTheScreen(_ command: String, saying message: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let session = try TmuxSession(command: command, width: 120, height: 30)
         defer { session.close() }
         let screen = try session.waitFor("tty:")
-        #expect(screen.contains("\(path):2: bad colour \"purple-ish\" for roles.critical.fg"), "\(screen)")
-        expectRestored(screen, exitCode: "[exit 1]")
+        #expect(screen.contains(message), "\(screen)", sourceLocation: sourceLocation)
+        expectRestored(screen, exitCode: "[exit 1]", sourceLocation: sourceLocation)
     }
 }
