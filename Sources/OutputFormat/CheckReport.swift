@@ -29,12 +29,12 @@ public enum CheckReport {
     /// cluster cut off at 250 servers is 589 problems, 50 KB of details. 8,000 leaves room for those.
     public static let outputLimitBytes = 8_000
 
-    /// `maxBytes`: the details stop before the output would pass it, and a last line says how many
-    /// problems are not listed (the first ones listed are the worst: a split first).
     /// Text with no `|`: in a plugin's output everything after one is performance data (a split's parts,
     /// or a server's name, would otherwise end the details there).
     static func pipeless(_ text: String) -> String { String(text.map { $0 == "|" ? "/" : $0 }) }
 
+    /// `maxBytes`: the details stop before the output would pass it, and a last line says how many
+    /// problems are not listed (the first ones listed are the worst: a split first).
     public static func render(_ model: Supercluster, problems: [Problem], maxBytes: Int = outputLimitBytes) -> (text: String, status: Status) {
         let summary = MeshSummary(model, problems: problems)
         let status = status(for: summary)

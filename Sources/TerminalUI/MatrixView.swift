@@ -123,11 +123,6 @@ public enum MatrixView {
                 bad[to, default: 0] += 1
             }
         }
-        return names.enumerated().sorted { left, right in
-            let (a, b) = (worst[left.element] ?? .ok, worst[right.element] ?? .ok)
-            if a != b { return a > b }
-            let (m, n) = (bad[left.element] ?? 0, bad[right.element] ?? 0)
-            return m != n ? m > n : left.offset < right.offset
-        }.map(\.element)
+        return TreeRowBuilder.worstFirst(names) { (worst[$0] ?? .ok, bad[$0] ?? 0) }
     }
 }
