@@ -111,6 +111,43 @@ public struct SyntheticMesh: Sendable {
     /// The path prefix a server's documents are served under: `/dc01-s1/varz`.
     public func pathPrefix(_ s: ServerRef) -> String { "/" + serverName(s) }
 
+    /// Faults named as gwtop-synthetic takes them, `--cut A:B` / `A:*` and `--down SERVER`, in this mesh
+    /// (whose names they must be), from `from`.
+    public func faults(cuts: [String], down: [String], from: Double) throws -> Faults {
+        let names = "\(clusterName(0))…\(clusterName(clusters - 1))"
+        func clusterIndex(_ name: Substring, in cut: String) throws -> Int {
+            guard let index = self.cluster(named: String(name)) else {
+                throw FaultError(description: "--cut \(cut): no cluster \(name) in this mesh (\(names))")
+            }
+            return index
+        }
+        var faults = Faults(from: from)
+        for cut in cuts {
+            let sides = cut.split(separator: ":", omittingEmptySubsequences: false)
+            guard sides.count == 2 else { throw FaultError(description: "--cut \(cut): expected two clusters as A:B, or A:* for all") }
+            let a = try clusterIndex(sides[0], in: cut)
+            if sides[1] == "*" {
+                for b in 0..<clusters where b != a { faults.cutPairs.insert(.init(a, b)) }
+                continue
+            }
+            let b = try clusterIndex(sides[1], in: cut)
+            guard a != b else { throw FaultError(description: "--cut \(cut): a cluster has no gateway to itself") }
+            faults.cutPairs.insert(.init(a, b))
+        }
+        for name in down {
+            guard let server = server(named: name) else {
+                throw FaultError(
+                    description: "--down \(name): no server \(name) in this mesh (\(serverName(servers[0]))…\(serverName(servers[servers.count - 1])))")
+            }
+            faults.downServers.insert(server)
+        }
+        return faults
+    }
+
+    public struct FaultError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
     public func cluster(named name: String) -> Int? {
         guard name.hasPrefix("dc"), let number = Int(name.dropFirst(2)), (1...clusters).contains(number),
             clusterName(number - 1) == name
@@ -145,7 +182,7 @@ public struct SyntheticMesh: Sendable {
     /// of that cluster that is up; nil when the pair is cut or every server there is down.
     public func outboundTarget(of s: ServerRef, to remoteCluster: Int, at now: Double) -> ServerRef? {
         guard !isCut(s.cluster, remoteCluster, at: now) else { return nil }
-        let usual = (s.index + s.cluster + remoteCluster) % serversPerCluster
+        let usual = usualTarget(of: s, to: remoteCluster)
         for step in 0..<serversPerCluster {
             let candidate = ServerRef(cluster: remoteCluster, index: (usual + step) % serversPerCluster)
             if !isDown(candidate, at: now) { return candidate }
@@ -173,9 +210,10 @@ public struct SyntheticMesh: Sendable {
 
     /// Whether `s`'s connection to `target` is a re-dial made when the faults began (its usual target down),
     /// rather than the one made at start.
-    func isRedial(_ s: ServerRef, to target: ServerRef) -> Bool {
-        target.index != (s.index + s.cluster + target.cluster) % serversPerCluster
-    }
+    func isRedial(_ s: ServerRef, to target: ServerRef) -> Bool { target.index != usualTarget(of: s, to: target.cluster) }
+
+    /// The index of the server of `remoteCluster` that `s` dials when nothing is down: spread evenly.
+    func usualTarget(of s: ServerRef, to remoteCluster: Int) -> Int { (s.index + s.cluster + remoteCluster) % serversPerCluster }
 
     /// When the link `s` → `target` was connected: a re-dial when the faults began.
     func connectedAt(_ s: ServerRef, to target: ServerRef) -> Double {
@@ -275,8 +313,9 @@ public struct SyntheticMesh: Sendable {
         w.field("cpu", int: 3)
         w.field("connections", int: 12)
         w.field("total_connections", int: 40)
-        w.field("routes", int: routePeers(of: s, at: now).count)
-        w.field("remotes", int: routePeers(of: s, at: now).count)
+        let routes = routePeers(of: s, at: now).count
+        w.field("routes", int: routes)
+        w.field("remotes", int: routes)
         w.field("leafnodes", int: 0)
         let elapsed = max(0, now - startedAt)
         w.field("in_msgs", int: Int(elapsed * 900))

@@ -61,37 +61,6 @@ struct Options {
         }
     }
 
-    /// The faults named by --cut and --down, in `mesh` (whose names they must be), from `start`.
-    func faults(in mesh: SyntheticMesh, from start: Double) throws -> SyntheticMesh.Faults {
-        let names = "\(mesh.clusterName(0))…\(mesh.clusterName(mesh.clusters - 1))"
-        func cluster(_ name: Substring, in cut: String) throws -> Int {
-            guard let index = mesh.cluster(named: String(name)) else {
-                throw UsageError("--cut \(cut): no cluster \(name) in this mesh (\(names))")
-            }
-            return index
-        }
-        var faults = SyntheticMesh.Faults(from: start)
-        for cut in cuts {
-            let sides = cut.split(separator: ":", omittingEmptySubsequences: false)
-            guard sides.count == 2 else { throw UsageError("--cut \(cut): expected two clusters as A:B, or A:* for all") }
-            let a = try cluster(sides[0], in: cut)
-            if sides[1] == "*" {
-                for b in 0..<mesh.clusters where b != a { faults.cutPairs.insert(.init(a, b)) }
-                continue
-            }
-            let b = try cluster(sides[1], in: cut)
-            guard a != b else { throw UsageError("--cut \(cut): a cluster has no gateway to itself") }
-            faults.cutPairs.insert(.init(a, b))
-        }
-        for name in downServers {
-            guard let server = mesh.server(named: name) else {
-                throw UsageError("--down \(name): no server \(name) in this mesh (\(mesh.serverName(mesh.servers[0]))…\(mesh.serverName(mesh.servers.last!)))")
-            }
-            faults.downServers.insert(server)
-        }
-        return faults
-    }
-
     static func number(_ text: String, _ name: String, _ range: ClosedRange<Int>) throws -> Int {
         guard let value = Int(text), range.contains(value) else { throw UsageError("\(name) must be a number in \(range), got \(text)") }
         return value
@@ -130,13 +99,13 @@ final class MonitoringHandler: ChannelInboundHandler, @unchecked Sendable {
         var body: [UInt8]?
         let pathOnly = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
         let parts = pathOnly.split(separator: "/")
-        if parts.count == 2, let server = mesh.server(named: String(parts[0])), mesh.isDown(server, at: now) {
-            // A server that is down answers nothing: the connection goes, as close to a refused one as a
-            // port shared by every server can come.
-            context.close(promise: nil)
-            return
-        }
         if parts.count == 2, let server = mesh.server(named: String(parts[0])) {
+            guard !mesh.isDown(server, at: now) else {
+                // A server that is down answers nothing: the connection goes, as close to a refused one as
+                // a port shared by every server can come.
+                context.close(promise: nil)
+                return
+            }
             switch parts[1] {
             case "varz": body = mesh.varz(server, now: now)
             case "gatewayz": body = mesh.gatewayz(server, now: now, accounts: path.contains("accs=1") || path.contains("accs=true"))
@@ -166,7 +135,7 @@ do {
     let whole = SyntheticMesh(clusters: options.clusters, serversPerCluster: options.servers, startedAt: now - 3600)
     // Faults from the start began half an hour before it (the mesh has run an hour): connections
     // re-dialled then are that old, as an operator arriving at an outage finds them.
-    let faults = try options.faults(in: whole, from: options.faultsAfter > 0 ? now + options.faultsAfter : now - 1800)
+    let faults = try whole.faults(cuts: options.cuts, down: options.downServers, from: options.faultsAfter > 0 ? now + options.faultsAfter : now - 1800)
     let mesh = SyntheticMesh(clusters: options.clusters, serversPerCluster: options.servers, startedAt: now - 3600, faults: faults)
     let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
     let channel = try ServerBootstrap(group: group)

@@ -184,6 +184,28 @@ import Topology
                 "\(problems.map(\.message))")
     }
 
+    /// gwtop-synthetic's fault arguments: what they name, and an error naming what is wrong with each bad one.
+    @Test func faultArgumentsAndTheirErrors() throws {
+        let mesh = SyntheticMesh(clusters: 10, serversPerCluster: 3, startedAt: start - 3600)
+        let faults = try mesh.faults(cuts: ["dc02:dc05", "dc03:*"], down: ["dc07-s2"], from: start)
+        #expect(faults.from == start && faults.downServers == [SyntheticMesh.ServerRef(cluster: 6, index: 1)])
+        #expect(faults.cutPairs.count == 1 + 9 && faults.cutPairs.contains(.init(4, 1)) && faults.cutPairs.contains(.init(9, 2)))
+        func error(cuts: [String] = [], down: [String] = []) -> String {
+            do {
+                _ = try mesh.faults(cuts: cuts, down: down, from: start)
+                return "no error"
+            } catch { return "\(error)" }
+        }
+        #expect(error(cuts: ["dc02"]) == "--cut dc02: expected two clusters as A:B, or A:* for all")
+        #expect(error(cuts: ["dc02:dc05:dc06"]) == "--cut dc02:dc05:dc06: expected two clusters as A:B, or A:* for all")
+        #expect(error(cuts: ["dc02:dc99"]) == "--cut dc02:dc99: no cluster dc99 in this mesh (dc01…dc10)")
+        #expect(error(cuts: ["*:dc02"]) == "--cut *:dc02: no cluster * in this mesh (dc01…dc10)")
+        #expect(error(cuts: ["dc2:dc05"]) == "--cut dc2:dc05: no cluster dc2 in this mesh (dc01…dc10)")
+        #expect(error(cuts: ["dc02:dc02"]) == "--cut dc02:dc02: a cluster has no gateway to itself")
+        #expect(error(down: ["dc01-s9"]) == "--down dc01-s9: no server dc01-s9 in this mesh (dc01-s1…dc10-s3)")
+        #expect(error(down: ["east"]) == "--down east: no server east in this mesh (dc01-s1…dc10-s3)")
+    }
+
     /// A split comes before the cut pairs, whatever the clusters are called.
     @Test func aSplitIsListedBeforeCutPairs() throws {
         // dc01–dc02 cut within the larger part; dc06 cut off from everyone.
