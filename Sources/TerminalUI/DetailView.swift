@@ -31,9 +31,8 @@ public enum DetailView {
         switch row {
         case .cluster(let name):
             guard let cluster = model.cluster(named: name) else { return gone(name) }
-            // A split naming no cluster (the mesh in several parts) concerns every cluster.
             return ("cluster \(safe(name))", clusterLines(cluster, model: model, state: state, problems: problems.filter {
-                $0.cluster == name || $0.remoteCluster == name || ($0.kind == .meshSplit && $0.cluster == nil)
+                $0.cluster == name || $0.remoteCluster == name || isPartition($0, of: name)
             }))
         case .server(_, let key):
             guard let server = model.servers.first(where: { serverKey($0) == key }) else { return gone(key) }
@@ -81,6 +80,16 @@ public enum DetailView {
 
     /// Problems a cluster's or server's detail lists before the rest of it.
     static let detailProblemLimit = 10
+
+    /// A split or cut pair `cluster` is in: one naming it, either side, or a split naming no cluster (the
+    /// mesh in several parts), which concerns every cluster.
+    static func isPartition(_ problem: Problem, of cluster: String) -> Bool {
+        switch problem.kind {
+        case .meshSplit: problem.cluster == nil || problem.cluster == cluster || problem.remoteCluster == cluster
+        case .clustersCut: problem.cluster == cluster || problem.remoteCluster == cluster
+        default: false
+        }
+    }
 
     static func connectionLines(_ link: GatewayLink, server: ServerNode, state: DashboardState, width: Int) -> [Line] {
         let g = state.glyphs
@@ -198,9 +207,7 @@ public enum DetailView {
         lines.append([])
         lines += problemLines(state.problems.filter { problem in
             (problem.server == server.name && (problem.cluster == nil || problem.cluster == server.cluster))
-                || ((problem.kind == .meshSplit || problem.kind == .clustersCut)
-                    && (problem.cluster == server.cluster || problem.remoteCluster == server.cluster))
-                || (problem.kind == .meshSplit && problem.cluster == nil)
+                || isPartition(problem, of: server.cluster)
         }, glyphs: g, limit: detailProblemLimit)
         if let gateway = server.gateway {
             lines.append([])
@@ -285,7 +292,7 @@ public enum DetailView {
             guard problem.kind == .clustersCut else { return nil }
             return problem.cluster == cluster.name ? problem.remoteCluster : problem.cluster
         }
-        let split = problems.contains { $0.kind == .meshSplit && ($0.cluster == cluster.name || $0.cluster == nil) }
+        let split = problems.contains { $0.kind == .meshSplit && isPartition($0, of: cluster.name) }
         guard !cutFrom.isEmpty || split else { return [] }
         let reachable = cluster.servers.filter(\.reachable)
         let live = Set(model.clusters.filter { $0.servers.contains(where: \.reachable) }.map(\.name))
