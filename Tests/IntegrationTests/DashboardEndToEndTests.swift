@@ -294,6 +294,10 @@ struct DashboardEndToEndTests {
             "\(GwtopBinary.path) --replay \(demo) --config \(config)", saying: "\(config):2: sort: \"worst\" is not an order")
         let once = try GwtopBinary.run(["--replay", demo, "--at=+5s", "--once", "--config", config])
         #expect(once.status == 0 && once.stdout.contains("clusters"), "\(once.stderr)")
+        // A bad --sort is a usage error naming the orders, whatever the mode.
+        let badFlag = try GwtopBinary.run(["--replay", demo, "--once", "--sort", "worst"])
+        #expect(badFlag.status == 64 && badFlag.stderr.contains("The value 'worst' is invalid for '--sort <sort>'")
+            && badFlag.stderr.contains("- health"), "\(badFlag.stderr)")
     }
 
     @Test func badThemeIsAnErrorBeforeTheScreenIsTaken() throws {
