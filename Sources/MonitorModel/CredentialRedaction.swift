@@ -4,11 +4,26 @@ public import Foundation
 public enum CredentialRedaction {
     /// `scheme://user:pass@host/path` → `scheme://***@host/path`; URLs without user-info are unchanged.
     public static func redactUserInfo(_ url: String) -> String {
-        guard let schemeEnd = url.range(of: "://") else { return url }
-        let afterScheme = url[schemeEnd.upperBound...]
-        let authorityEnd = afterScheme.firstIndex(of: "/") ?? afterScheme.endIndex
-        guard let at = afterScheme[..<authorityEnd].lastIndex(of: "@") else { return url }
-        return String(url[..<schemeEnd.upperBound]) + "***@" + String(afterScheme[afterScheme.index(after: at)...])
+        // Over the bytes: with `range(of:)` and character indices this was a third of the time of a
+        // 250-server JSON report, which passes 62,500 configured gateway URLs through here.
+        var url = url
+        let userInfo: Range<Int>? = url.withUTF8 { bytes in
+            guard bytes.count > 3, let separator = (0..<bytes.count - 2).first(where: {
+                bytes[$0] == 0x3A && bytes[$0 + 1] == 0x2F && bytes[$0 + 2] == 0x2F
+            }) else { return nil }
+            let authorityStart = separator + 3
+            var lastAt: Int?
+            var index = authorityStart
+            while index < bytes.count, bytes[index] != 0x2F {
+                if bytes[index] == 0x40 { lastAt = index }
+                index += 1
+            }
+            return lastAt.map { authorityStart..<$0 + 1 }
+        }
+        guard let userInfo else { return url }
+        var redacted = Array(url.utf8)
+        redacted.replaceSubrange(userInfo, with: "***@".utf8)
+        return String(decoding: redacted, as: UTF8.self)
     }
 
     /// Every `scheme://user-info@` inside free text (an error message, a whole /varz body) becomes
