@@ -345,7 +345,7 @@ struct GwtopCommand: AsyncParsableCommand {
                     print(text, terminator: "")
                     exitCode = status.exitCode
                 } else {
-                    print(render(second.model, second.problems, events: await session.events, colour: colour), terminator: "")
+                    printReport(second.model, second.problems, events: await session.events, colour: colour)
                 }
                 // The answer is out. Freeing two polls' documents and models object by object (at 250
                 // servers, tens of megabytes of small objects: 40 ms) would only delay the exit a script
@@ -432,6 +432,19 @@ struct GwtopCommand: AsyncParsableCommand {
         switch format {
         case .json: JSONReport.render(model, problems: problems, events: events)
         case .text: TextReport.render(model, problems: problems, events: events, options: .init(colour: colour))
+        }
+    }
+
+    /// The `--once` report on stdout. JSON goes out in the pieces it is made in: the 35 MB report of a
+    /// 250-server mesh is not joined first. A reader that has gone (`| head`) ends the writing, not gwtop.
+    func printReport(_ model: Supercluster, _ problems: [Problem], events: [MeshEvent], colour: Bool) {
+        switch format {
+        case .json:
+            for chunk in JSONReport.renderChunks(model, problems: problems, events: events) {
+                guard LiveTextMode.writeAll(chunk, to: STDOUT_FILENO) else { return }
+            }
+        case .text:
+            print(render(model, problems, events: events, colour: colour), terminator: "")
         }
     }
 

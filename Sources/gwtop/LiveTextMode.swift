@@ -45,8 +45,10 @@ struct LiveTextMode {
     static func writeToStandardOutput(_ text: String) -> Bool { writeAll(text, to: STDOUT_FILENO) }
 
     /// The whole text, retrying short writes and EINTR; false on any other error.
-    static func writeAll(_ text: String, to descriptor: Int32) -> Bool {
-        var bytes = Array(text.utf8)[...]
+    static func writeAll(_ text: String, to descriptor: Int32) -> Bool { writeAll(Array(text.utf8), to: descriptor) }
+
+    static func writeAll(_ bytes: [UInt8], to descriptor: Int32) -> Bool {
+        var bytes = bytes[...]
         while !bytes.isEmpty {
             let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
             if written < 0 {

@@ -44,7 +44,7 @@ extension GwtopCommand {
                 print(text, terminator: "")
                 if status.exitCode != 0 { throw ExitCode(status.exitCode) }
             } else {
-                print(render(frame.step.model, frame.step.problems, events: events, colour: useColour()), terminator: "")
+                printReport(frame.step.model, frame.step.problems, events: events, colour: useColour())
             }
             return
         }

@@ -1,6 +1,6 @@
 import Foundation
 import MonitorModel
-import OutputFormat
+@testable import OutputFormat
 import TestSupport
 import Testing
 import Topology
@@ -126,6 +126,21 @@ func hostileModel() -> (Supercluster, [Problem]) {
         }
     }
 
+    /// `--once` writes the pieces one after another; together they are the report.
+    @Test func piecesAreTheReport() throws {
+        let (model, problems) = try recordedModel("broken")
+        let pieces = JSONReport.renderChunks(model, problems: problems)
+        #expect(pieces.count > 2 && !pieces.contains { $0.isEmpty })
+        let text = String(decoding: pieces.joined(), as: UTF8.self)
+        #expect(text == JSONReport.render(model, problems: problems))
+        let json = try parse(text)
+        #expect((json["clusters"] as? [Any])?.count == model.clusters.count && (json["problems"] as? [Any])?.count == problems.count)
+        // Compact too (the same writer, no layout).
+        let compact = JSONReport.render(model, problems: problems, pretty: false)
+        let compactJSON = try parse(compact)
+        #expect(!compact.dropLast().contains("\n") && (compactJSON["clusters"] as? [Any])?.count == model.clusters.count)
+    }
+
     @Test func firstPollHasNullRatesNotZero() throws {
         let model = SuperclusterBuilder.build(poll: try Fixtures.poll(topology: "healthy", number: 1), previous: nil)
         let text = JSONReport.render(model, problems: [])
@@ -141,6 +156,89 @@ func hostileModel() -> (Supercluster, [Problem]) {
         let json = try parse(text)
         let name = ((json["clusters"] as? [[String: Any]])?.first?["servers"] as? [[String: Any]])?.first?["name"] as? String
         #expect(name?.hasPrefix("evil\u{1B}]0;pwned") == true, "escaping keeps the data intact for scripts")
+    }
+}
+
+/// The writer fixes the report's layout (scripts diff and grep it): two-space indents, `"key": value`,
+/// `{}` and `[]` when empty, one member or element a line.
+@Suite struct JSONWriterTests {
+    func text(_ chunks: [[UInt8]]) -> String { String(decoding: chunks.joined(), as: UTF8.self) }
+
+    func sample(_ json: inout JSONWriter) {
+        json.object { json in
+            json.field("name", "dc1")
+            json.field("missing", nil as String?)
+            json.field("empty", object: { _ in })
+            json.field("none", elements: [Int]()) { json, number in json.value(number) }
+            json.field("numbers", elements: [Int64(-12), 0, 7]) { json, number in json.value(number) }
+            json.field("nested") { json in
+                json.field("ok", true)
+                json.field("gid", UInt64.max)
+            }
+        }
+    }
+
+    @Test func prettyLayout() {
+        var json = JSONWriter(pretty: true)
+        sample(&json)
+        #expect(text(json.finish(ending: "\n")) == """
+            {
+              "name": "dc1",
+              "missing": null,
+              "empty": {},
+              "none": [],
+              "numbers": [
+                -12,
+                0,
+                7
+              ],
+              "nested": {
+                "ok": true,
+                "gid": 18446744073709551615
+              }
+            }
+
+            """)
+    }
+
+    @Test func compactLayout() {
+        var json = JSONWriter(pretty: false)
+        sample(&json)
+        #expect(text(json.finish()) == #"{"name":"dc1","missing":null,"empty":{},"none":[],"numbers":[-12,0,7],"nested":{"ok":true,"gid":18446744073709551615}}"#)
+    }
+
+    /// Rates and milliseconds: whole numbers without a fraction, else at most three decimals; no NaN.
+    @Test func doubles() {
+        var json = JSONWriter(pretty: false)
+        json.elements([2.0, -0.5, 1.23456, 0.0004, 1e20, .nan, -.infinity, nil] as [Double?]) { json, number in json.value(number) }
+        #expect(text(json.finish()) == "[2,-0.5,1.235,0,1e+20,null,null,null]")
+    }
+
+    /// A fragment written on its own (a cluster, on another core) and spliced in reads exactly as if it
+    /// had been written in place, in pretty and compact layout.
+    @Test func splicedFragmentsReadAsWrittenInPlace() {
+        for pretty in [true, false] {
+            var inPlace = JSONWriter(pretty: pretty)
+            inPlace.object { json in
+                json.field("clusters", elements: ["a", "b"]) { json, name in
+                    json.object { json in json.field("name", name); json.field("servers", elements: [1, 2]) { json, n in json.value(n) } }
+                }
+                json.field("after", 1)
+            }
+            let fragments = ["a", "b"].map { name in
+                var json = JSONWriter(pretty: pretty, depth: 2)
+                json.object { json in json.field("name", name); json.field("servers", elements: [1, 2]) { json, n in json.value(n) } }
+                return json.fragment()
+            }
+            var spliced = JSONWriter(pretty: pretty)
+            spliced.object { json in
+                json.field("clusters", elements: fragments) { json, fragment in json.splice(fragment) }
+                json.field("after", 1)
+            }
+            let pieces = spliced.finish()
+            #expect(pieces.count > 1, "the fragments are not copied into one buffer")
+            #expect(text(pieces) == text(inPlace.finish()))
+        }
     }
 }
 
