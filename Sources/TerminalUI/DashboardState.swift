@@ -204,7 +204,7 @@ public struct DashboardState: Sendable {
     public var lastGoodPollAt: MonitorTime?
     public var now: MonitorTime
     public var interval: Double
-    public var history: [SeriesKey: ConnectionHistory] = [:]
+    public var history = HistoryStore()
     public var pairHistory: [String: PairHistory] = [:]
     /// Samples kept per series: 600 polls (10 minutes at the default 1 s interval), fewer in a mesh too
     /// large for that to fit `historyBudgetBytes` (see `historyCapacity`).

@@ -123,18 +123,7 @@ public enum DashboardUpdate {
         let poll = state.historyPolls
         for cluster in update.model.clusters {
             for server in cluster.servers where server.reachable {
-                let key = serverKey(server)
-                // By index, and field by field: a joined sequence, or a link handed to a function, copied
-                // each of 25,000 links whole.
-                for links in [server.outbound, server.inbound] {
-                    for index in links.indices {
-                        let seriesKey = SeriesKey(
-                            serverKey: key, direction: links[index].direction, remoteCluster: links[index].remoteCluster,
-                            remoteServerID: links[index].remoteServerID, gid: links[index].gid)
-                        state.history[seriesKey, default: ConnectionHistory(capacity: capacity)]
-                            .record(rates: links[index].rates, rtt: links[index].rtt, pendingBytes: links[index].pendingBytes, poll: poll)
-                    }
-                }
+                state.history.record(server: serverKey(server), server.outbound, server.inbound, capacity: capacity, poll: poll)
             }
         }
         let pairCapacity = state.pairHistoryCapacity(pairs: max(update.model.pairs.count, state.pairHistory.count))

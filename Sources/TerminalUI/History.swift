@@ -189,3 +189,119 @@ public enum Sparkline {
         return text
     }
 }
+
+/// The connections' histories by `SeriesKey`, with a shortcut for what every poll does to them.
+///
+/// A poll records each of its connections: at 250 servers, 24,500 keys made (three strings retained,
+/// two of them 56-byte ids) and hashed into a dictionary, a second a poll — more than the samples
+/// themselves. A server's connections are, poll after poll, the same ones in the same order, so each
+/// server's are remembered in that order with where their histories are, and a connection found where it
+/// was last poll (same gid, direction, remote cluster and remote server) is recorded there without a key.
+public struct HistoryStore: Sendable, Sequence, ExpressibleByDictionaryLiteral {
+    private var slots: [SeriesKey: Int] = [:]
+    private var histories: [ConnectionHistory] = []
+    private var freeSlots: [Int] = []
+    /// Per server (by `serverKey`): its connections at its last poll, in order, and their slots. A server
+    /// that went away leaves its entry until its series are dropped (`removeValue`), which clears them all.
+    private var lastConnections: [String: [RecordedConnection]] = [:]
+
+    private struct RecordedConnection: Sendable {
+        var gid: UInt64
+        var direction: GatewayDirection
+        var remoteCluster: String
+        var remoteServerID: String?
+        var slot: Int
+
+        @inline(__always)
+        func isSame(as link: GatewayLink) -> Bool {
+            // The gid first: unique among a server's connections, and a plain number.
+            gid == link.gid && direction == link.direction && remoteCluster == link.remoteCluster
+                && remoteServerID == link.remoteServerID
+        }
+    }
+
+    public init() {}
+
+    public init(dictionaryLiteral elements: (SeriesKey, ConnectionHistory)...) {
+        for (key, history) in elements { self[key] = history }
+    }
+
+    public var count: Int { slots.count }
+    public var isEmpty: Bool { slots.isEmpty }
+    public var keys: Dictionary<SeriesKey, Int>.Keys { slots.keys }
+    public var values: [ConnectionHistory] { slots.values.map { histories[$0] } }
+
+    public func makeIterator() -> some IteratorProtocol<(key: SeriesKey, value: ConnectionHistory)> {
+        slots.lazy.map { (key: $0.key, value: histories[$0.value]) }.makeIterator()
+    }
+
+    public subscript(key: SeriesKey) -> ConnectionHistory? {
+        get { slots[key].map { histories[$0] } }
+        set {
+            if let newValue {
+                histories[slot(for: key, making: newValue)] = newValue
+            } else {
+                removeValue(forKey: key)
+            }
+        }
+    }
+
+    public mutating func removeValue(forKey key: SeriesKey) {
+        guard let slot = slots.removeValue(forKey: key) else { return }
+        histories[slot] = ConnectionHistory(capacity: 1)  // its samples freed now
+        freeSlots.append(slot)
+        // A remembered connection may have been this one: the shortcut starts over (removals are rare:
+        // connections gone for a minute, looked for every 16 polls).
+        lastConnections = [:]
+    }
+
+    private mutating func slot(for key: SeriesKey, making new: @autoclosure () -> ConnectionHistory) -> Int {
+        if let slot = slots[key] { return slot }
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
+            histories[slot] = new()
+        } else {
+            slot = histories.count
+            histories.append(new())
+        }
+        slots[key] = slot
+        return slot
+    }
+
+    /// One poll of a server's connections (`links`: its outbound, then its inbound, as the model orders
+    /// them); a connection not seen before gets a history of `capacity` samples.
+    public mutating func record(server serverKey: String, _ outbound: [GatewayLink], _ inbound: [GatewayLink], capacity: Int, poll: Int) {
+        let total = outbound.count + inbound.count
+        var remembered = lastConnections[serverKey] ?? []
+        var changed = remembered.count != total
+        if changed { remembered.removeAll(keepingCapacity: true) }
+        var position = 0
+        // By index, and field by field: a link handed to a function, or a joined sequence, copied each
+        // of 24,500 links whole.
+        for links in [outbound, inbound] {
+            for index in links.indices {
+                defer { position += 1 }
+                if !changed, remembered[position].isSame(as: links[index]) {
+                    histories[remembered[position].slot]
+                        .record(rates: links[index].rates, rtt: links[index].rtt, pendingBytes: links[index].pendingBytes, poll: poll)
+                    continue
+                }
+                if !changed {
+                    // From here on the order is not last poll's: what came before it is kept as it was.
+                    changed = true
+                    remembered.removeSubrange(position...)
+                }
+                let key = SeriesKey(
+                    serverKey: serverKey, direction: links[index].direction, remoteCluster: links[index].remoteCluster,
+                    remoteServerID: links[index].remoteServerID, gid: links[index].gid)
+                let slot = slot(for: key, making: ConnectionHistory(capacity: capacity))
+                histories[slot].record(rates: links[index].rates, rtt: links[index].rtt, pendingBytes: links[index].pendingBytes, poll: poll)
+                remembered.append(RecordedConnection(
+                    gid: links[index].gid, direction: links[index].direction, remoteCluster: links[index].remoteCluster,
+                    remoteServerID: links[index].remoteServerID, slot: slot))
+            }
+        }
+        if changed { lastConnections[serverKey] = remembered }
+    }
+}
