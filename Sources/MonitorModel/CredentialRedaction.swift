@@ -5,7 +5,9 @@ public enum CredentialRedaction {
     /// `scheme://user:pass@host/path` → `scheme://***@host/path`; URLs without user-info are unchanged.
     public static func redactUserInfo(_ url: String) -> String {
         // Over the bytes: with `range(of:)` and character indices this was a third of the time of a
-        // 250-server JSON report, which passes 62,500 configured gateway URLs through here.
+        // 250-server JSON report, which passes 62,500 configured gateway URLs through here. Bytes are also
+        // what URLs are made of: a combining mark after `://` or `@` no longer hides them (as characters,
+        // `@` + U+0301 was not an `@`, and the user-info was shown).
         var url = url
         let userInfo: Range<Int>? = url.withUTF8 { bytes in
             guard bytes.count > 3, let separator = (0..<bytes.count - 2).first(where: {

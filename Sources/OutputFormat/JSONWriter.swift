@@ -118,7 +118,9 @@ struct JSONWriter {
         guard let value, value.isFinite else { return null() }
         if abs(value) >= 1e15 {
             // Past the digits a Double holds exactly: scaling it by 1000 and back would change it.
-            bytes.append(contentsOf: String(value).utf8)
+            var text = String(value)
+            if text.hasSuffix(".0") { text.removeLast(2) }
+            bytes.append(contentsOf: text.utf8)
         } else if value == value.rounded() {
             if value < 0 { bytes.append(0x2D) }
             writeDigits(UInt64(abs(value)))

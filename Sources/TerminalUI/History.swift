@@ -134,7 +134,7 @@ public struct ConnectionHistory: Sendable, Equatable {
         return resized
     }
 
-    /// One poll of a connection, given field by field (see `DashboardUpdate.receive`).
+    /// One poll of a connection, given field by field (see `HistoryStore.record`).
     public mutating func record(rates: TrafficRates?, rtt: Double?, pendingBytes pending: Int64, poll: Int) {
         lastRecorded = poll
         if let rates {
@@ -269,11 +269,12 @@ public struct HistoryStore: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         return slot
     }
 
-    /// One poll of a server's connections (`links`: its outbound, then its inbound, as the model orders
-    /// them); a connection not seen before gets a history of `capacity` samples.
+    /// One poll of a server's connections, its outbound then its inbound, in the order the model gives
+    /// them; a connection not seen before gets a history of `capacity` samples.
     public mutating func record(server serverKey: String, _ outbound: [GatewayLink], _ inbound: [GatewayLink], capacity: Int, poll: Int) {
         let total = outbound.count + inbound.count
-        var remembered = lastConnections[serverKey] ?? []
+        // Taken out while it is rebuilt, so that a change does not copy it.
+        var remembered = lastConnections.removeValue(forKey: serverKey) ?? []
         var changed = remembered.count != total
         if changed { remembered.removeAll(keepingCapacity: true) }
         var position = 0
@@ -302,6 +303,6 @@ public struct HistoryStore: Sendable, Sequence, ExpressibleByDictionaryLiteral {
                     remoteServerID: links[index].remoteServerID, slot: slot))
             }
         }
-        if changed { lastConnections[serverKey] = remembered }
+        lastConnections[serverKey] = remembered
     }
 }

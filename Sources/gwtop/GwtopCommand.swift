@@ -436,10 +436,12 @@ struct GwtopCommand: AsyncParsableCommand {
     }
 
     /// The `--once` report on stdout. JSON goes out in the pieces it is made in: the 35 MB report of a
-    /// 250-server mesh is not joined first. A reader that has gone (`| head`) ends the writing, not gwtop.
+    /// 250-server mesh is not joined first. A reader that has gone (`| head`) ends the writing, and gwtop
+    /// exits as usual rather than by SIGPIPE.
     func printReport(_ model: Supercluster, _ problems: [Problem], events: [MeshEvent], colour: Bool) {
         switch format {
         case .json:
+            signal(SIGPIPE, SIG_IGN)
             for chunk in JSONReport.renderChunks(model, problems: problems, events: events) {
                 guard LiveTextMode.writeAll(chunk, to: STDOUT_FILENO) else { return }
             }
