@@ -165,8 +165,10 @@ public enum DashboardView {
         let columns = TreeColumns(width: area.width - 1)
         for placement in columns.placements {
             var title = placement.column.title
-            if sortColumn(state.sort) == placement.column { title += state.glyphs.sortMarker }
-            let x = placement.column.rightAligned ? placement.x + placement.width - displayWidth(of: title) : placement.x
+            if sortColumn(state.sort) == placement.column {
+                title = titleWithSortMarker(title, marker: state.glyphs.sortMarker, width: placement.width)
+            }
+            let x = placement.column.rightAligned ? placement.x + max(0, placement.width - displayWidth(of: title)) : placement.x
             buffer.put(title, x: area.x + 1 + x, y: area.y, role: .columnHeading, maxWidth: placement.width)
         }
         let rows = state.rows
@@ -191,6 +193,16 @@ public enum DashboardView {
             let text = " rows \(state.scrollOffset + 1)-\(shownEnd) of \(rows.count) "
             buffer.put(text, x: area.maxX - displayWidth(of: text) - 1, y: area.maxY, role: .dim)
         }
+    }
+
+    /// A column's title with the sort marker, within the column's width. "OUT/s" and "UPTIME" fill theirs:
+    /// with the marker added they started a cell early, over the space before them ("IN B/sOUT/s"), and
+    /// the marker was cut off. A rate's "/s" goes first ("OUT▼"), then letters from the end.
+    static func titleWithSortMarker(_ title: String, marker: String, width: Int) -> String {
+        var title = title
+        if displayWidth(of: title + marker) > width, title.hasSuffix("/s") { title.removeLast(2) }
+        while !title.isEmpty, displayWidth(of: title + marker) > width { title.removeLast() }
+        return title + marker
     }
 
     static func sortColumn(_ sort: SortKey) -> TreeColumns.Column? {

@@ -1,7 +1,7 @@
 import GwtopConfig
 import MonitorModel
 import SyntheticMesh
-import TerminalUI
+@testable import TerminalUI
 import TestSupport
 import Testing
 import Topology
@@ -79,6 +79,36 @@ import Topology
     /// see `SortKey`).
     @Test func configuredSortOrdersAreTheDashboards() {
         #expect(GwtopConfiguration.sortOrders == SortKey.allCases.map(\.rawValue))
+    }
+
+    /// The sorted column's heading carries the marker inside its own width, whatever the order and the
+    /// terminal: "OUT/s" and "UPTIME" fill theirs, and the marker used to push them over the space before.
+    @Test func sortMarkerStaysInItsColumn() throws {
+        for (width, height) in [(120, 40), (80, 24)] {
+            for sort in SortKey.allCases {
+                var state = try recordedState("healthy", width: width, height: height)
+                state.sort = sort
+                let heading = try #require(DashboardView.render(state).lines.first { $0.hasPrefix(" NAME") }, "\(sort) at \(width)")
+                let titles = heading.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+                let columns = TreeColumns(width: width - 1).placements.map(\.column)
+                // Every column's title stands apart ("IN B/s" is two words), and only the sorted one is marked.
+                #expect(titles.count == columns.count + (columns.contains(.inBytes) ? 1 : 0) + (columns.contains(.outBytes) ? 1 : 0),
+                        "\(sort) at \(width): \(heading)")
+                // Health has no column, and uptime's is left out at 80 columns.
+                let shown = DashboardView.sortColumn(sort).map(columns.contains) ?? false
+                #expect(heading.filter { $0 == "▼" }.count == (shown ? 1 : 0), "\(sort) at \(width): \(heading)")
+                switch sort {
+                case .rate: #expect(titles.contains("OUT▼") && titles.contains("IN/s"), "\(heading)")
+                case .uptime where columns.contains(.uptime): #expect(titles.contains("UPTIM▼"), "\(heading)")
+                case .rtt: #expect(titles.contains("RTT▼"))
+                case .name: #expect(titles.first == "NAME▼")
+                default: break
+                }
+            }
+        }
+        #expect(DashboardView.titleWithSortMarker("OUT/s", marker: "v", width: 5) == "OUTv")
+        #expect(DashboardView.titleWithSortMarker("PEND", marker: "▼", width: 6) == "PEND▼")
+        #expect(DashboardView.titleWithSortMarker("UPTIME", marker: "▼", width: 6) == "UPTIM▼")
     }
 
     @Test func sortCyclesAndOrdersConnections() throws {
