@@ -592,7 +592,9 @@ import Topology
         for value in 1...5 { ring.append(Double(value)) }
         #expect(zip(ring.values, [3.0, 4, 5]).allSatisfy { abs($0 - $1) <= 0.00023 * (1 + $1) } && ring.count == 3)
         #expect(abs(ring.last! - 5) <= 0.00023 * 6)
-        #expect(ring.allocatedBytes <= 3 * SampleRing.bytesPerSample + 16, "its capacity, not more")
+        // That a ring grows to its capacity and not past it is checked on a long ring (the end of this
+        // test): malloc may round an allocation up, which on a 3-sample ring was sometimes room for 12
+        // samples and sometimes for 4, and made a check here fail now and then.
         // A connection's four series share one buffer, each wrapping on its own (RTT only when known).
         var history = ConnectionHistory(capacity: 3)
         #expect(history.allocatedBytes == 0 && history.messages.values.isEmpty && history.rttMilliseconds.last == nil)
