@@ -359,7 +359,7 @@ struct GwtopCommand: AsyncParsableCommand {
                 ).run()
             } else if !dashboard {
                 exitCode = await LiveTextMode(session: session, interval: settings.interval, logger: logger) { result, events in
-                    render(result.model, result.problems, events: events, colour: colour)
+                    reportPieces(result.model, result.problems, events: events, colour: colour)
                 }.run()
             } else {
                 let runner = DashboardRunner(
@@ -428,25 +428,21 @@ struct GwtopCommand: AsyncParsableCommand {
         theme ?? ProcessInfo.processInfo.environment["GWTOP_THEME"].flatMap { $0.isEmpty ? nil : $0 } ?? settings.theme ?? "default"
     }
 
-    func render(_ model: Supercluster, _ problems: [Problem], events: [MeshEvent], colour: Bool) -> String {
+    /// The report in the pieces it is made in: JSON as its clusters were written, side by side (the 35 MB
+    /// report of a 250-server mesh is not joined into one buffer), text whole.
+    func reportPieces(_ model: Supercluster, _ problems: [Problem], events: [MeshEvent], colour: Bool) -> [[UInt8]] {
         switch format {
-        case .json: JSONReport.render(model, problems: problems, events: events)
-        case .text: TextReport.render(model, problems: problems, events: events, options: .init(colour: colour))
+        case .json: JSONReport.renderChunks(model, problems: problems, events: events)
+        case .text: [Array(TextReport.render(model, problems: problems, events: events, options: .init(colour: colour)).utf8)]
         }
     }
 
-    /// The `--once` report on stdout. JSON goes out in the pieces it is made in: the 35 MB report of a
-    /// 250-server mesh is not joined first. A reader that has gone (`| head`) ends the writing, and gwtop
-    /// exits as usual rather than by SIGPIPE.
+    /// The `--once` report on stdout, piece by piece. A reader that has gone (`| head`) ends the writing,
+    /// and gwtop exits as usual rather than by SIGPIPE.
     func printReport(_ model: Supercluster, _ problems: [Problem], events: [MeshEvent], colour: Bool) {
-        switch format {
-        case .json:
-            signal(SIGPIPE, SIG_IGN)
-            for chunk in JSONReport.renderChunks(model, problems: problems, events: events) {
-                guard LiveTextMode.writeAll(chunk, to: STDOUT_FILENO) else { return }
-            }
-        case .text:
-            print(render(model, problems, events: events, colour: colour), terminator: "")
+        signal(SIGPIPE, SIG_IGN)
+        for piece in reportPieces(model, problems, events: events, colour: colour) {
+            guard LiveTextMode.writeAll(piece, to: STDOUT_FILENO) else { return }
         }
     }
 

@@ -8,7 +8,8 @@ struct LiveTextMode {
     let session: MonitorSession
     let interval: Double
     let logger: Logger
-    let render: @Sendable (MonitorSession.Result, [MeshEvent]) -> String
+    /// The report in the pieces it is made in (see `GwtopCommand.reportPieces`).
+    let render: @Sendable (MonitorSession.Result, [MeshEvent]) -> [[UInt8]]
 
     func run() async -> Int32 {
         let interactive = isatty(STDOUT_FILENO) == 1
@@ -17,13 +18,18 @@ struct LiveTextMode {
             while !Task.isCancelled {
                 let started = ContinuousClock.now
                 let result = await session.pollOnce()
-                var frame = render(result, await session.events)
-                if interactive, let rows = terminalRows() {
-                    frame = Self.fit(frame, rows: rows)
+                var pieces = render(result, await session.events)
+                if interactive {
+                    var frame = String(decoding: pieces.joined(), as: UTF8.self)
+                    if let rows = terminalRows() { frame = Self.fit(frame, rows: rows) }
+                    // Home, clear screen, then the frame: one write, so the terminal never shows half a frame.
+                    pieces = [Array(("\u{1B}[H\u{1B}[2J" + frame).utf8)]
+                } else {
+                    // A pipe's reader gets the report as it was made, then its newline: a 250-server JSON
+                    // report is 35 MB, and joining it, every poll, was a copy of all of it twice.
+                    pieces.append([0x0A])
                 }
-                // Home, clear screen, then the frame: one write, so the terminal never shows half a frame.
-                let text = interactive ? "\u{1B}[H\u{1B}[2J" + frame : frame + "\n"
-                if !Self.writeToStandardOutput(text) {
+                if !pieces.allSatisfy({ Self.writeAll($0, to: STDOUT_FILENO) }) {
                     // The reader went away (`gwtop --plain | head`): a normal end, not a crash.
                     stop.stopForClosedOutput()
                     return
@@ -40,13 +46,11 @@ struct LiveTextMode {
         return 0
     }
 
-    /// write(2) directly: FileHandle traps on EPIPE, and a closed pipe is an ordinary way for a reader
-    /// to say it has seen enough. False when the reader has gone.
-    static func writeToStandardOutput(_ text: String) -> Bool { writeAll(text, to: STDOUT_FILENO) }
-
-    /// The whole text, retrying short writes and EINTR; false on any other error.
+    /// The whole text, retrying short writes and EINTR; false on any other error (a reader that has gone).
     static func writeAll(_ text: String, to descriptor: Int32) -> Bool { writeAll(Array(text.utf8), to: descriptor) }
 
+    /// write(2) directly: FileHandle traps on EPIPE, and a closed pipe is an ordinary way for a reader
+    /// to say it has seen enough.
     static func writeAll(_ bytes: [UInt8], to descriptor: Int32) -> Bool {
         var bytes = bytes[...]
         while !bytes.isEmpty {
