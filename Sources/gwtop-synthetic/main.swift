@@ -18,60 +18,6 @@ import SyntheticMesh
 // account: the subjects are plain subjects outside the system account), for `gwtop --nats`.
 // Counters advance with the wall clock, so rates computed from two polls are real.
 
-struct Options {
-    var clusters = 10
-    var servers = 3
-    var port = 18222
-    var urlsFile: String?
-    var natsURL: String?
-    /// As given; checked against the mesh's size once every argument is read (`faults`).
-    var cuts: [String] = []
-    var downServers: [String] = []
-    var faultsAfter = 0.0
-
-    static let usage = "usage: gwtop-synthetic --clusters C --servers S --port P [--urls FILE] [--nats URL] "
-        + "[--cut CLUSTER:CLUSTER|CLUSTER:*]... [--down SERVER]... [--faults-after SECONDS]"
-
-    init(_ arguments: [String]) throws {
-        var rest = arguments[...]
-        func value(_ name: String) throws -> String {
-            guard let next = rest.popFirst() else { throw UsageError("\(name) needs a value") }
-            return next
-        }
-        while let argument = rest.popFirst() {
-            switch argument {
-            case "--clusters": clusters = try Self.number(value(argument), argument, 2...500)
-            case "--servers": servers = try Self.number(value(argument), argument, 1...100)
-            case "--port": port = try Self.number(value(argument), argument, 0...65535)
-            case "--urls": urlsFile = try value(argument)
-            case "--nats": natsURL = try value(argument)
-            case "--cut": cuts.append(try value(argument))
-            case "--down": downServers.append(try value(argument))
-            case "--faults-after":
-                let text = try value(argument)
-                guard let seconds = Double(text), seconds >= 0, seconds.isFinite else {
-                    throw UsageError("--faults-after must be a number of seconds, 0 or more, got \(text)")
-                }
-                faultsAfter = seconds
-            case "-h", "--help":
-                print(Self.usage)
-                exit(0)
-            default: throw UsageError("unknown argument \(argument)")
-            }
-        }
-    }
-
-    static func number(_ text: String, _ name: String, _ range: ClosedRange<Int>) throws -> Int {
-        guard let value = Int(text), range.contains(value) else { throw UsageError("\(name) must be a number in \(range), got \(text)") }
-        return value
-    }
-}
-
-struct UsageError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
 final class MonitoringHandler: ChannelInboundHandler, @unchecked Sendable {
     // @unchecked: one handler per channel, used only on that channel's event loop.
     typealias InboundIn = HTTPServerRequestPart
@@ -130,7 +76,11 @@ final class MonitoringHandler: ChannelInboundHandler, @unchecked Sendable {
 }
 
 do {
-    let options = try Options(Array(CommandLine.arguments.dropFirst()))
+    let options = try SyntheticOptions(Array(CommandLine.arguments.dropFirst()))
+    if options.helpRequested {
+        print(SyntheticOptions.usage)
+        exit(0)
+    }
     let now = Date().timeIntervalSince1970
     let whole = SyntheticMesh(clusters: options.clusters, serversPerCluster: options.servers, startedAt: now - 3600)
     // Faults from the start began half an hour before it (the mesh has run an hour): connections

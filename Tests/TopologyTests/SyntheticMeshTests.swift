@@ -206,6 +206,31 @@ import Topology
         #expect(error(down: ["east"]) == "--down east: no server east in this mesh (dc01-s1…dc10-s3)")
     }
 
+    /// The rest of gwtop-synthetic's command line: each argument read, each bad one named with what it takes.
+    @Test func commandLineAndItsErrors() throws {
+        let options = try SyntheticOptions([
+            "--clusters", "50", "--servers", "5", "--port", "0", "--urls", "/tmp/u", "--cut", "dc01:*", "--down", "dc02-s1",
+            "--faults-after", "30",
+        ])
+        #expect(options.clusters == 50 && options.servers == 5 && options.port == 0 && options.urlsFile == "/tmp/u")
+        #expect(options.cuts == ["dc01:*"] && options.downServers == ["dc02-s1"] && options.faultsAfter == 30 && !options.helpRequested)
+        #expect(try SyntheticOptions(["-h"]).helpRequested && SyntheticOptions.usage.hasPrefix("usage: gwtop-synthetic"))
+        func error(_ arguments: [String]) -> String {
+            do {
+                _ = try SyntheticOptions(arguments)
+                return "no error"
+            } catch { return "\(error)" }
+        }
+        #expect(error(["--faults-after", "soon"]) == "--faults-after must be a number of seconds, 0 or more, got soon")
+        #expect(error(["--faults-after", "-5"]) == "--faults-after must be a number of seconds, 0 or more, got -5")
+        #expect(error(["--faults-after", "inf"]) == "--faults-after must be a number of seconds, 0 or more, got inf")
+        #expect(error(["--faults-after"]) == "--faults-after needs a value")
+        #expect(error(["--clusters", "1"]) == "--clusters must be a number in 2...500, got 1")
+        #expect(error(["--servers", "many"]) == "--servers must be a number in 1...100, got many")
+        #expect(error(["--port", "70000"]) == "--port must be a number in 0...65535, got 70000")
+        #expect(error(["--cluster", "5"]) == "unknown argument --cluster")
+    }
+
     /// A split comes before the cut pairs, whatever the clusters are called.
     @Test func aSplitIsListedBeforeCutPairs() throws {
         // dc01–dc02 cut within the larger part; dc06 cut off from everyone.
