@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TerminalUI
 import Topology
 
 /// Without the dashboard (stdout not a terminal, `--plain`, `--format json`): prints the report after
@@ -21,7 +22,7 @@ struct LiveTextMode {
                 var pieces = render(result, await session.events)
                 if interactive {
                     var frame = String(decoding: pieces.joined(), as: UTF8.self)
-                    if let rows = terminalRows() { frame = Self.fit(frame, rows: rows) }
+                    if let size = terminalSize() { frame = PlainFrame.fit(frame, rows: size.rows, columns: size.columns) }
                     // Home, clear screen, then the frame: one write, so the terminal never shows half a frame.
                     pieces = [Array(("\u{1B}[H\u{1B}[2J" + frame).utf8)]
                 } else {
@@ -64,18 +65,9 @@ struct LiveTextMode {
         return true
     }
 
-    /// Keeps the top of the frame (the summary stays visible) and says how much was cut.
-    static func fit(_ frame: String, rows: Int) -> String {
-        var lines = frame.split(separator: "\n", omittingEmptySubsequences: false)
-        if lines.last == "" { lines.removeLast() }
-        guard lines.count > rows, rows > 2 else { return frame }
-        let kept = lines.prefix(rows - 1)
-        return kept.joined(separator: "\n") + "\n… \(lines.count - kept.count) more lines (enlarge the window, or use --once)"
-    }
-
-    func terminalRows() -> Int? {
+    func terminalSize() -> (rows: Int, columns: Int)? {
         var size = winsize()
         guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_row > 0 else { return nil }
-        return Int(size.ws_row)
+        return (Int(size.ws_row), Int(size.ws_col))
     }
 }
