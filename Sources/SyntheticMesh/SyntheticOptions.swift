@@ -36,7 +36,10 @@ public struct SyntheticOptions: Sendable {
                     throw UsageError("--faults-after must be a number of seconds, 0 or more, got \(text)")
                 }
                 faultsAfter = seconds
-            case "-h", "--help": helpRequested = true
+            case "-h", "--help":
+                // Asked for the usage: nothing after it matters (nor is an error).
+                helpRequested = true
+                return
             default: throw UsageError("unknown argument \(argument)")
             }
         }

@@ -345,7 +345,7 @@ struct GwtopCommand: AsyncParsableCommand {
                     print(text, terminator: "")
                     exitCode = status.exitCode
                 } else {
-                    printReport(second.model, second.problems, events: await session.events, colour: colour)
+                    if !printReport(second.model, second.problems, events: await session.events, colour: colour) { exitCode = 1 }
                 }
                 // The answer is out. Freeing two polls' documents and models object by object (at 250
                 // servers, tens of megabytes of small objects: 40 ms) would only delay the exit a script
@@ -438,12 +438,19 @@ struct GwtopCommand: AsyncParsableCommand {
     }
 
     /// The `--once` report on stdout, piece by piece. A reader that has gone (`| head`) ends the writing,
-    /// and gwtop exits as usual rather than by SIGPIPE.
-    func printReport(_ model: Supercluster, _ problems: [Problem], events: [MeshEvent], colour: Bool) {
+    /// and gwtop exits as usual rather than by SIGPIPE; any other failure (a full disk) is said on stderr
+    /// and is false, for an exit status that is not 0.
+    func printReport(_ model: Supercluster, _ problems: [Problem], events: [MeshEvent], colour: Bool) -> Bool {
         signal(SIGPIPE, SIG_IGN)
         for piece in reportPieces(model, problems, events: events, colour: colour) {
-            guard LiveTextMode.writeAll(piece, to: STDOUT_FILENO) else { return }
+            guard LiveTextMode.writeAll(piece, to: STDOUT_FILENO) else {
+                let reason = errno
+                if reason == EPIPE { return true }
+                FileHandle.standardError.write(Data("gwtop: cannot write the report: \(String(cString: strerror(reason)))\n".utf8))
+                return false
+            }
         }
+        return true
     }
 
     func log(_ result: MonitorSession.Result, _ logger: Logger) {

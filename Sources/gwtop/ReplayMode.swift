@@ -44,7 +44,7 @@ extension GwtopCommand {
                 print(text, terminator: "")
                 if status.exitCode != 0 { throw ExitCode(status.exitCode) }
             } else {
-                printReport(frame.step.model, frame.step.problems, events: events, colour: useColour())
+                if !printReport(frame.step.model, frame.step.problems, events: events, colour: useColour()) { throw ExitCode(1) }
             }
             return
         }

@@ -271,6 +271,18 @@ struct SuperclusterIntegrationTests {
         #expect(output.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "\(output.stdout)\(output.stderr)")
         #expect(!output.stdout.contains("Fatal error"))
     }
+
+    /// A report that cannot be written (a full disk) is not a success: said on stderr, exit status 1. A
+    /// reader that goes away is (exit 0, nothing said).
+    @Test(arguments: [["--format", "text"], ["--format", "json"]])
+    func aReportThatCannotBeWrittenIsAnError(arguments: [String]) throws {
+        let once = "\(GwtopBinary.path) --replay \(DemoRecordingTests.demoPath) --once \(arguments.joined(separator: " "))"
+        let full = try ProcessRunner.run("/bin/bash", ["-c", "\(once) >/dev/full; echo \"exit $?\""])
+        #expect(full.stdout.contains("exit 1") && full.stderr.contains("gwtop: cannot write the report: No space left on device"),
+                "\(full.stdout)\(full.stderr)")
+        let gone = try ProcessRunner.run("/bin/bash", ["-c", "\(once) | head -c 20 >/dev/null; echo \"exit ${PIPESTATUS[0]}\""])
+        #expect(gone.stdout.contains("exit 0") && gone.stderr.isEmpty, "\(gone.stdout)\(gone.stderr)")
+    }
 }
 
 /// A credential given in a URL never shows up in output, errors or logs.

@@ -215,6 +215,7 @@ import Topology
         #expect(options.clusters == 50 && options.servers == 5 && options.port == 0 && options.urlsFile == "/tmp/u")
         #expect(options.cuts == ["dc01:*"] && options.downServers == ["dc02-s1"] && options.faultsAfter == 30 && !options.helpRequested)
         #expect(try SyntheticOptions(["-h"]).helpRequested && SyntheticOptions.usage.hasPrefix("usage: gwtop-synthetic"))
+        #expect(try SyntheticOptions(["--help", "--bogus", "--clusters", "1"]).helpRequested, "the usage, whatever follows")
         func error(_ arguments: [String]) -> String {
             do {
                 _ = try SyntheticOptions(arguments)
