@@ -342,8 +342,8 @@ struct GwtopCommand: AsyncParsableCommand {
                 log(second, logger)
                 if check {
                     let (text, status) = CheckReport.render(second.model, problems: second.problems)
-                    print(text, terminator: "")
-                    exitCode = status.exitCode
+                    // A check whose answer could not be written has not answered: UNKNOWN.
+                    exitCode = writeOut([Array(text.utf8)]) ? status.exitCode : CheckReport.Status.unknown.exitCode
                 } else {
                     if !printReport(second.model, second.problems, events: await session.events, colour: colour) { exitCode = 1 }
                 }
@@ -441,8 +441,13 @@ struct GwtopCommand: AsyncParsableCommand {
     /// and gwtop exits as usual rather than by SIGPIPE; any other failure (a full disk) is said on stderr
     /// and is false, for an exit status that is not 0.
     func printReport(_ model: Supercluster, _ problems: [Problem], events: [MeshEvent], colour: Bool) -> Bool {
+        writeOut(reportPieces(model, problems, events: events, colour: colour))
+    }
+
+    /// `pieces` on stdout, as `printReport` says.
+    func writeOut(_ pieces: [[UInt8]]) -> Bool {
         signal(SIGPIPE, SIG_IGN)
-        for piece in reportPieces(model, problems, events: events, colour: colour) {
+        for piece in pieces {
             guard LiveTextMode.writeAll(piece, to: STDOUT_FILENO) else {
                 let reason = errno
                 if reason == EPIPE { return true }

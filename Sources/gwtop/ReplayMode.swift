@@ -41,7 +41,7 @@ extension GwtopCommand {
             guard let frame else { throw ValidationError("\(path): no record up to \((requested ?? recording.endTime).rfc3339) could be read") }
             if check {
                 let (text, status) = CheckReport.render(frame.step.model, problems: frame.step.problems)
-                print(text, terminator: "")
+                guard writeOut([Array(text.utf8)]) else { throw ExitCode(CheckReport.Status.unknown.exitCode) }
                 if status.exitCode != 0 { throw ExitCode(status.exitCode) }
             } else {
                 if !printReport(frame.step.model, frame.step.problems, events: events, colour: useColour()) { throw ExitCode(1) }

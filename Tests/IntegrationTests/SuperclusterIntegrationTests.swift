@@ -283,6 +283,16 @@ struct SuperclusterIntegrationTests {
         let gone = try ProcessRunner.run("/bin/bash", ["-c", "\(once) | head -c 20 >/dev/null; echo \"exit ${PIPESTATUS[0]}\""])
         #expect(gone.stdout.contains("exit 0") && gone.stderr.isEmpty, "\(gone.stdout)\(gone.stderr)")
     }
+
+    /// `--check` whose answer cannot be written has not answered: UNKNOWN (3), not the mesh's status.
+    @Test func aCheckThatCannotBeWrittenIsUnknown() throws {
+        let check = "\(GwtopBinary.path) --replay \(DemoRecordingTests.demoPath) --check"
+        let written = try ProcessRunner.run("/bin/bash", ["-c", "\(check) >/dev/null; echo \"exit $?\""])
+        let full = try ProcessRunner.run("/bin/bash", ["-c", "\(check) >/dev/full; echo \"exit $?\""])
+        #expect(!written.stdout.contains("exit 3"), "the demo's end has a status of its own: \(written.stdout)")
+        #expect(full.stdout.contains("exit 3") && full.stderr.contains("cannot write the report: No space left on device"),
+                "\(full.stdout)\(full.stderr)")
+    }
 }
 
 /// A credential given in a URL never shows up in output, errors or logs.
