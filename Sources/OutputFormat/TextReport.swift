@@ -5,11 +5,16 @@ public import Topology
 public enum TextReport {
     public struct Options: Sendable {
         public var colour: Bool
+        /// Where problem messages wrap (the connection rows are 100 columns whatever it is).
         public var width: Int
+        /// The problems right after the summary, before the tree: for a terminal that shows only the top
+        /// of the report (`--plain`), where at the end they were never on screen.
+        public var problemsFirst: Bool
 
-        public init(colour: Bool = false, width: Int = 100) {
+        public init(colour: Bool = false, width: Int = 100, problemsFirst: Bool = false) {
             self.colour = colour
             self.width = width
+            self.problemsFirst = problemsFirst
         }
     }
 
@@ -27,10 +32,35 @@ public enum TextReport {
         let status = CheckReport.status(for: summary)
         report.line(
             "gwtop  " + paint.severity(status, status.rawValue) + "  \(model.time.rfc3339)  poll #\(model.pollSequence)")
-        report.line(
-            "\(summary.clusters) clusters  \(summary.serversReachable)/\(summary.serversPolled) endpoints up  "
-                + "\(summary.outboundUp)/\(summary.outboundExpected) outbound gateways  "
-                + "\(summary.critical) critical  \(summary.warning) warning  \(summary.info) info")
+        let mesh = "\(summary.clusters) clusters  \(summary.serversReachable)/\(summary.serversPolled) endpoints up  "
+            + "\(summary.outboundUp)/\(summary.outboundExpected) outbound gateways"
+        let counts = "\(summary.critical) critical  \(summary.warning) warning  \(summary.info) info"
+        if mesh.count + 2 + counts.count <= options.width {
+            report.line(mesh + "  " + counts)
+        } else {
+            // A narrow window would cut the problem counts off the end: they get a line of their own.
+            report.line(mesh)
+            report.line(counts)
+        }
+
+        func writeProblems() {
+            if problems.isEmpty {
+                report.line("No problems.")
+            } else {
+                report.line("Problems:")
+                for problem in problems {
+                    let tag = problem.severity.rawValue.uppercased().padding(8) + " " + problem.kind.rawValue
+                    report.line("  " + paint.problem(problem.severity, tag))
+                    for line in wrap(TerminalSafe.text(problem.message, maxLength: 300), width: max(20, options.width - 6)) {
+                        report.line("      " + line)
+                    }
+                }
+            }
+        }
+        if options.problemsFirst {
+            report.line("")
+            writeProblems()
+        }
 
         let table = ConnectionTable()
         report.line("")
@@ -41,18 +71,9 @@ public enum TextReport {
             clusterSection(cluster, model: model, table: table, paint: paint)
         }
         for section in sections { report.bytes += section.bytes }
-        report.line("")
-        if problems.isEmpty {
-            report.line("No problems.")
-        } else {
-            report.line("Problems:")
-            for problem in problems {
-                let tag = problem.severity.rawValue.uppercased().padding(8) + " " + problem.kind.rawValue
-                report.line("  " + paint.problem(problem.severity, tag))
-                for line in wrap(TerminalSafe.text(problem.message, maxLength: 300), width: options.width - 6) {
-                    report.line("      " + line)
-                }
-            }
+        if !options.problemsFirst {
+            report.line("")
+            writeProblems()
         }
         // Only what changed after the first poll: the first poll's problems are listed just above.
         let changes = events.filter { $0.time > (events.first?.time ?? model.time) || $0.kind != .problemRaised }

@@ -358,8 +358,8 @@ struct GwtopCommand: AsyncParsableCommand {
                     recordingPath: record, logger: logger
                 ).run()
             } else if !dashboard {
-                exitCode = await LiveTextMode(session: session, interval: settings.interval, logger: logger) { result, events in
-                    reportPieces(result.model, result.problems, events: events, colour: colour)
+                exitCode = await LiveTextMode(session: session, interval: settings.interval, logger: logger) { result, events, screen in
+                    reportPieces(result.model, result.problems, events: events, colour: colour, screen: screen)
                 }.run()
             } else {
                 let runner = DashboardRunner(
@@ -429,11 +429,18 @@ struct GwtopCommand: AsyncParsableCommand {
     }
 
     /// The report in the pieces it is made in: JSON as its clusters were written, side by side (the 35 MB
-    /// report of a 250-server mesh is not joined into one buffer), text whole.
-    func reportPieces(_ model: Supercluster, _ problems: [Problem], events: [MeshEvent], colour: Bool) -> [[UInt8]] {
+    /// report of a 250-server mesh is not joined into one buffer), text whole. On a terminal (`screen`, the
+    /// live mode's), the text report puts its problems first and wraps them to the window: only its top is
+    /// shown.
+    func reportPieces(
+        _ model: Supercluster, _ problems: [Problem], events: [MeshEvent], colour: Bool, screen: (rows: Int, columns: Int)? = nil
+    ) -> [[UInt8]] {
         switch format {
-        case .json: JSONReport.renderChunks(model, problems: problems, events: events)
-        case .text: [Array(TextReport.render(model, problems: problems, events: events, options: .init(colour: colour)).utf8)]
+        case .json: return JSONReport.renderChunks(model, problems: problems, events: events)
+        case .text:
+            let options = TextReport.Options(
+                colour: colour, width: screen.map { min(100, $0.columns) } ?? 100, problemsFirst: screen != nil)
+            return [Array(TextReport.render(model, problems: problems, events: events, options: options).utf8)]
         }
     }
 

@@ -9,8 +9,9 @@ struct LiveTextMode {
     let session: MonitorSession
     let interval: Double
     let logger: Logger
-    /// The report in the pieces it is made in (see `GwtopCommand.reportPieces`).
-    let render: @Sendable (MonitorSession.Result, [MeshEvent]) -> [[UInt8]]
+    /// The report in the pieces it is made in (see `GwtopCommand.reportPieces`), for the terminal's size
+    /// when stdout is one.
+    let render: @Sendable (MonitorSession.Result, [MeshEvent], (rows: Int, columns: Int)?) -> [[UInt8]]
 
     func run() async -> Int32 {
         let interactive = isatty(STDOUT_FILENO) == 1
@@ -19,10 +20,11 @@ struct LiveTextMode {
             while !Task.isCancelled {
                 let started = ContinuousClock.now
                 let result = await session.pollOnce()
-                var pieces = render(result, await session.events)
+                let screen = interactive ? terminalSize() : nil
+                var pieces = render(result, await session.events, screen)
                 if interactive {
                     var frame = String(decoding: pieces.joined(), as: UTF8.self)
-                    if let size = terminalSize() { frame = PlainFrame.fit(frame, rows: size.rows, columns: size.columns) }
+                    if let screen { frame = PlainFrame.fit(frame, rows: screen.rows, columns: screen.columns) }
                     // Home, clear screen, then the frame: one write, so the terminal never shows half a frame.
                     pieces = [Array(("\u{1B}[H\u{1B}[2J" + frame).utf8)]
                 } else {

@@ -28,6 +28,26 @@ func hostileModel() -> (Supercluster, [Problem]) {
 }
 
 @Suite struct TextReportTests {
+    /// On a terminal only the top of the report shows (`--plain`): there the problems come right after the
+    /// summary, wrapped to the window, and the tree after them; elsewhere (`--once`) they end the report.
+    @Test func problemsFirstForATerminal() throws {
+        let (model, problems) = try recordedModel("broken")
+        #expect(!problems.isEmpty)
+        let usual = TextReport.render(model, problems: problems).split(separator: "\n", omittingEmptySubsequences: false)
+        let first = TextReport.render(model, problems: problems, options: .init(width: 60, problemsFirst: true))
+            .split(separator: "\n", omittingEmptySubsequences: false)
+        func index(_ lines: [Substring], _ prefix: String) throws -> Int { try #require(lines.firstIndex { $0.hasPrefix(prefix) }) }
+        let cluster = try #require(model.clusters.first?.name)
+        #expect(try index(usual, "Problems:") > index(usual, cluster))
+        #expect(try index(first, "Problems:") == 4 && index(first, cluster) > index(first, "Problems:"))
+        // The summary stays on top; in 60 columns its problem counts get a line of their own.
+        #expect(first[0] == usual[0] && first[1] + "  " + first[2] == usual[1] && first[2].hasSuffix(" info"))
+        // Every problem message wrapped within the window; the same lines, in another order.
+        let messageLines = first.filter { $0.hasPrefix("      ") }
+        #expect(!messageLines.isEmpty && messageLines.allSatisfy { $0.count <= 60 })
+        #expect(first.dropFirst(3).filter { !$0.hasPrefix("      ") }.sorted() == usual.dropFirst(2).filter { !$0.hasPrefix("      ") }.sorted())
+    }
+
     @Test func healthyTreeShowsEveryConnectionWithGidAndRates() throws {
         let (model, problems) = try recordedModel("healthy")
         let text = TextReport.render(model, problems: problems)
