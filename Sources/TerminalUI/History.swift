@@ -283,24 +283,24 @@ public struct HistoryStore: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         for links in [outbound, inbound] {
             for index in links.indices {
                 defer { position += 1 }
+                let slot: Int
                 if !changed, remembered[position].isSame(as: links[index]) {
-                    histories[remembered[position].slot]
-                        .record(rates: links[index].rates, rtt: links[index].rtt, pendingBytes: links[index].pendingBytes, poll: poll)
-                    continue
+                    slot = remembered[position].slot
+                } else {
+                    if !changed {
+                        // From here on the order is not last poll's: what came before it is kept as it was.
+                        changed = true
+                        remembered.removeSubrange(position...)
+                    }
+                    let key = SeriesKey(
+                        serverKey: serverKey, direction: links[index].direction, remoteCluster: links[index].remoteCluster,
+                        remoteServerID: links[index].remoteServerID, gid: links[index].gid)
+                    slot = self.slot(for: key, making: ConnectionHistory(capacity: capacity))
+                    remembered.append(RecordedConnection(
+                        gid: links[index].gid, direction: links[index].direction, remoteCluster: links[index].remoteCluster,
+                        remoteServerID: links[index].remoteServerID, slot: slot))
                 }
-                if !changed {
-                    // From here on the order is not last poll's: what came before it is kept as it was.
-                    changed = true
-                    remembered.removeSubrange(position...)
-                }
-                let key = SeriesKey(
-                    serverKey: serverKey, direction: links[index].direction, remoteCluster: links[index].remoteCluster,
-                    remoteServerID: links[index].remoteServerID, gid: links[index].gid)
-                let slot = slot(for: key, making: ConnectionHistory(capacity: capacity))
                 histories[slot].record(rates: links[index].rates, rtt: links[index].rtt, pendingBytes: links[index].pendingBytes, poll: poll)
-                remembered.append(RecordedConnection(
-                    gid: links[index].gid, direction: links[index].direction, remoteCluster: links[index].remoteCluster,
-                    remoteServerID: links[index].remoteServerID, slot: slot))
             }
         }
         lastConnections[serverKey] = remembered
