@@ -212,11 +212,14 @@ public struct HistoryStore: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         var remoteServerID: String?
         var slot: Int
 
+        /// Whether a link (in the buffer's memory) is this connection. Read through a pointer: a link
+        /// handed over as an argument was copied, each of its strings retained and released, for every one
+        /// of 24,500 connections a poll.
         @inline(__always)
-        func isSame(as link: GatewayLink) -> Bool {
+        func isSame(as link: UnsafePointer<GatewayLink>) -> Bool {
             // The gid first: unique among a server's connections, and a plain number.
-            gid == link.gid && direction == link.direction && remoteCluster == link.remoteCluster
-                && remoteServerID == link.remoteServerID
+            gid == link.pointee.gid && direction == link.pointee.direction && remoteCluster == link.pointee.remoteCluster
+                && remoteServerID == link.pointee.remoteServerID
         }
     }
 
@@ -278,29 +281,34 @@ public struct HistoryStore: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         var changed = remembered.count != total
         if changed { remembered.removeAll(keepingCapacity: true) }
         var position = 0
-        // By index, and field by field: a link handed to a function, or a joined sequence, copied each
-        // of 24,500 links whole.
+        // Through the arrays' memory, field by field: a link read out of an array (to hand it to a function,
+        // or by a joined sequence) was copied whole, for each of 24,500 links.
         for links in [outbound, inbound] {
-            for index in links.indices {
-                defer { position += 1 }
-                let slot: Int
-                if !changed, remembered[position].isSame(as: links[index]) {
-                    slot = remembered[position].slot
-                } else {
-                    if !changed {
-                        // From here on the order is not last poll's: what came before it is kept as it was.
-                        changed = true
-                        remembered.removeSubrange(position...)
+            links.withUnsafeBufferPointer { buffer in
+                guard let base = buffer.baseAddress else { return }
+                for index in buffer.indices {
+                    defer { position += 1 }
+                    let link = base + index
+                    let slot: Int
+                    if !changed, remembered[position].isSame(as: link) {
+                        slot = remembered[position].slot
+                    } else {
+                        if !changed {
+                            // From here on the order is not last poll's: what came before it is kept as it was.
+                            changed = true
+                            remembered.removeSubrange(position...)
+                        }
+                        let key = SeriesKey(
+                            serverKey: serverKey, direction: link.pointee.direction, remoteCluster: link.pointee.remoteCluster,
+                            remoteServerID: link.pointee.remoteServerID, gid: link.pointee.gid)
+                        slot = self.slot(for: key, making: ConnectionHistory(capacity: capacity))
+                        remembered.append(RecordedConnection(
+                            gid: link.pointee.gid, direction: link.pointee.direction, remoteCluster: link.pointee.remoteCluster,
+                            remoteServerID: link.pointee.remoteServerID, slot: slot))
                     }
-                    let key = SeriesKey(
-                        serverKey: serverKey, direction: links[index].direction, remoteCluster: links[index].remoteCluster,
-                        remoteServerID: links[index].remoteServerID, gid: links[index].gid)
-                    slot = self.slot(for: key, making: ConnectionHistory(capacity: capacity))
-                    remembered.append(RecordedConnection(
-                        gid: links[index].gid, direction: links[index].direction, remoteCluster: links[index].remoteCluster,
-                        remoteServerID: links[index].remoteServerID, slot: slot))
+                    histories[slot].record(
+                        rates: link.pointee.rates, rtt: link.pointee.rtt, pendingBytes: link.pointee.pendingBytes, poll: poll)
                 }
-                histories[slot].record(rates: links[index].rates, rtt: links[index].rtt, pendingBytes: links[index].pendingBytes, poll: poll)
             }
         }
         lastConnections[serverKey] = remembered
