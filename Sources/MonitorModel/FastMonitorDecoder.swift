@@ -67,7 +67,7 @@ struct FastMonitorDecoder {
                 if try decoder.null() { break }
                 var pairs: [(String, RemoteGateway)] = []
                 try decoder.object { decoder, cluster in pairs.append((try cluster.string(), try decoder.remoteGateway())) }
-                outbound = try Self.dictionary(pairs)
+                outbound = try Self.dictionary(consume pairs)
             case "inbound_gateways":
                 try Self.once(&seen1, 6)
                 if try decoder.null() { break }
@@ -77,7 +77,7 @@ struct FastMonitorDecoder {
                     try decoder.array { decoder in list.append(try decoder.remoteGateway()) }
                     pairs.append((try cluster.string(), list))
                 }
-                inbound = try Self.dictionary(pairs)
+                inbound = try Self.dictionary(consume pairs)
             default: try decoder.skipMember(key)
             }
         }
@@ -88,9 +88,11 @@ struct FastMonitorDecoder {
 
     /// A map's members, gathered first so the dictionary is made at its final size: grown one member at
     /// a time, it rehashed every key at each doubling (a server of a 50-cluster mesh has 49 of them).
-    private static func dictionary<Value>(_ pairs: [(String, Value)]) throws -> [String: Value] {
+    private static func dictionary<Value>(_ pairs: consuming [(String, Value)]) throws -> [String: Value] {
         var dictionary = [String: Value](minimumCapacity: pairs.count)
-        for (key, value) in pairs {
+        // Each member is moved out of the list (popped, so the list never holds it again): iterating it
+        // copied every value, and the list then destroyed the originals.
+        while let (key, value) = pairs.popLast() {
             // JSONDecoder and this decoder would settle a repeated key differently: give up.
             guard dictionary.updateValue(value, forKey: key) == nil else { throw GiveUp() }
         }
@@ -294,7 +296,8 @@ struct FastMonitorDecoder {
             default: try decoder.skipMember(key)
             }
         }
-        return RemoteGateway(configured: configured, connection: connection, accounts: accounts)
+        // Moved in, as `info` is in `connection()`.
+        return RemoteGateway(configured: configured, connection: consume connection, accounts: consume accounts)
     }
 
     private mutating func connection() throws -> GatewayConnectionInfo {
@@ -372,7 +375,9 @@ struct FastMonitorDecoder {
         }
         guard let cid else { throw GiveUp() }
         info.cid = cid
-        return info
+        // Moved out, not copied: `info` is captured by the closure above, and returned as it was it was
+        // copied (its strings retained) and the original destroyed, for every connection.
+        return consume info
     }
 
     private mutating func account() throws -> AccountInterest {
