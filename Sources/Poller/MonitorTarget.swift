@@ -110,7 +110,8 @@ public struct MonitorTarget: Sendable, Hashable {
         self.group = group
     }
 
-    private var hostForURL: String { host.contains(":") ? "[\(host)]" : host }
+    // An IPv6 address is bracketed. (Looked for as a byte: `contains(":")` went through NSString.)
+    private var hostForURL: String { host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]" : host }
 
     /// The URL to request for one endpoint (no credential inside: basic auth goes in a header).
     public func requestURL(for kind: MonitorEndpointKind) -> String {

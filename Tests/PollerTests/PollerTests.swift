@@ -287,6 +287,28 @@ import Testing
         #expect(server.requestHeads.allSatisfy { !$0.contains("secret@") })
         #expect(server.requestHeads.count == 4)
     }
+
+    /// Requests are made once, for the targets given at start; one the transport was not given (and a
+    /// request that cannot be made) is made when it is asked, with the same headers.
+    @Test func aTargetNotGivenAtStartIsFetchedTheSameWay() async throws {
+        let server = try LoopbackHTTPServer.recorded()
+        defer { server.stop() }
+        let known = try MonitorTarget(url: "http://ops:secret@127.0.0.1:\(server.port)")
+        let other = try MonitorTarget(url: "http://127.0.0.1:\(server.port)/mon")
+        let transport = try HTTPMonitoringTransport(timeout: 2, targets: [known])
+        let first = await transport.fetch(known, .varz)
+        let second = await transport.fetch(other, .gatewayzLinks)
+        let third = await transport.fetch(known, .varz)
+        await transport.shutdown()
+        #expect([first.statusCode, third.statusCode] == [200, 200])
+        #expect(first.body == third.body && !first.body.isEmpty)
+        // Asked with its own path (the recorded server has nothing there).
+        #expect(second.failure == nil && second.statusCode == 404)
+        #expect(server.requestPaths == ["/varz", "/mon/gatewayz", "/varz"])
+        let heads = server.requestHeads.map { $0.lowercased() }
+        #expect(heads.filter { $0.contains("Authorization: Basic b3BzOnNlY3JldA==".lowercased()) }.count == 2)
+        #expect(heads.allSatisfy { $0.contains("user-agent: gwtop") && $0.contains("accept: application/json") })
+    }
 }
 
 /// Which polls ask everything: by the clock, so the period holds when the interval changes.
