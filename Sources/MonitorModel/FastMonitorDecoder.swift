@@ -32,6 +32,13 @@ struct FastMonitorDecoder {
         }
     }
 
+    static func routez(_ data: Data) -> Routez? {
+        data.withUnsafeBytes { buffer -> Routez? in
+            var decoder = FastMonitorDecoder(bytes: buffer)
+            return try? decoder.routezDocument()
+        }
+    }
+
     private init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     // MARK: Document structure
@@ -97,6 +104,71 @@ struct FastMonitorDecoder {
             guard dictionary.updateValue(value, forKey: key) == nil else { throw GiveUp() }
         }
         return dictionary
+    }
+
+    /// `/routez` lists every route of a server: in a cluster of 100 servers, 99 routes and 31 KB, which
+    /// JSONDecoder read at a tenth of this decoder's speed (15 % of a poll's CPU, full polls averaged in,
+    /// at 2 × 100 servers).
+    private mutating func routezDocument() throws -> Routez {
+        var serverID: String?
+        var now: MonitorTime?
+        var routes: [Routez.Route] = []
+        var seen: UInt64 = 0  // known keys met so far: a repeat gives up
+        try object { decoder, key in
+            switch key {
+            case "server_id":
+                try Self.once(&seen, 0)
+                serverID = try decoder.string()
+            case "now":
+                try Self.once(&seen, 1)
+                now = try decoder.optionalTime()
+            case "routes":
+                try Self.once(&seen, 2)
+                if try decoder.null() { break }
+                try decoder.array { decoder in routes.append(try decoder.route()) }
+            default: try decoder.skipMember(key)
+            }
+        }
+        skipWhitespace()
+        guard index == bytes.count, let serverID else { throw GiveUp() }
+        return Routez(serverID: serverID, now: now, routes: consume routes)
+    }
+
+    private mutating func route() throws -> Routez.Route {
+        var rid: UInt64 = 0
+        var remoteID: String?
+        var remoteName: String?
+        var ip: String?
+        var port: Int?
+        var seen: UInt64 = 0  // known keys met so far: a repeat gives up
+        try object { decoder, key in
+            switch key {
+            case "rid":
+                try Self.once(&seen, 0)
+                if let value = try decoder.optionalInteger() {
+                    guard value >= 0 else { throw GiveUp() }
+                    rid = UInt64(value)
+                }
+            case "remote_id":
+                try Self.once(&seen, 1)
+                remoteID = try decoder.string()
+            case "remote_name":
+                try Self.once(&seen, 2)
+                remoteName = try decoder.optionalString()
+            case "ip":
+                try Self.once(&seen, 3)
+                ip = try decoder.optionalString()
+            case "port":
+                try Self.once(&seen, 4)
+                port = try decoder.optionalInteger().map { Int($0) }
+            default: try decoder.skipMember(key)
+            }
+        }
+        guard let remoteID else { throw GiveUp() }
+        var route = Routez.Route(rid: rid, remoteID: remoteID, remoteName: remoteName)
+        route.ip = ip
+        route.port = port
+        return route
     }
 
     private mutating func varzDocument() throws -> Varz {

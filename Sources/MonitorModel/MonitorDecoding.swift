@@ -97,6 +97,7 @@ public enum MonitorDecoder {
         if useFastPath {
             if type == Gatewayz.self, let gatewayz = FastMonitorDecoder.gatewayz(body) { return gatewayz as! Document }
             if type == Varz.self, let varz = FastMonitorDecoder.varz(body) { return varz as! Document }
+            if type == Routez.self, let routez = FastMonitorDecoder.routez(body) { return routez as! Document }
         }
         return try decodeWithCodable(type, from: body, endpoint: endpoint)
     }

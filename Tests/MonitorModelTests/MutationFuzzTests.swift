@@ -98,6 +98,65 @@ import Testing
         #expect(agreed > 300)
     }
 
+    @Test func routezAgreesWithJSONDecoderOnEveryRecordedDocumentAndMutation() async throws {
+        let documents = try Fixtures.allDocuments(of: .routez)
+        #expect(documents.count >= 5)
+        #expect(documents.contains { (try? MonitorDecoder.decodeWithCodable(Routez.self, from: $0.body, endpoint: .routez))?.routes.isEmpty == false })
+        for (path, body) in documents {
+            let reference = try MonitorDecoder.decodeWithCodable(Routez.self, from: body, endpoint: .routez)
+            let fast = try #require(FastMonitorDecoder.routez(body), "the fast path gave up on \(path)")
+            #expect(fast == reference, "\(path)")
+        }
+        var mutator = TextMutator(seed: 0x726F_7574, inserts: ["null", "1.5", "-1", "\"\\u00e9\"", "{}", "[]", "1e3", "\"x\"", "true", "2", "18446744073709551615"])
+        var agreed = 0
+        for round in 0..<3000 {
+            let (_, original) = documents[round % documents.count]
+            let body = Data(mutator.mutate([UInt8](original)).utf8)
+            if let fast = FastMonitorDecoder.routez(body) {
+                #expect(fast == (try? MonitorDecoder.decodeWithCodable(Routez.self, from: body, endpoint: .routez)), "round \(round)")
+                agreed += 1
+            }
+            if round % 200 == 0 { await Task.yield() }
+        }
+        #expect(agreed > 300)
+    }
+
+    /// What the recorded servers never send: the fields gwtop reads, absent, null, of the wrong type or
+    /// repeated, and the fields it does not read, of any shape. The fast path agrees or gives up.
+    @Test func routezEdgeCasesAgreeOrGiveUp() throws {
+        let route = #"{"rid":7,"remote_id":"NB","remote_name":"b","ip":"10.0.0.2","port":6222,"rtt":"1ms","subscriptions_list":["a",{"x":[1,2.5e3]}]}"#
+        let agreeing = [
+            #"{"server_id":"NA","now":"2026-11-27T20:00:00Z","routes":[\#(route)]}"#,
+            #"{"server_id":"NA","routes":null}"#,
+            #"{"server_id":"NA"}"#,
+            #"{"server_id":"NA","now":null,"routes":[]}"#,
+            #"{"server_id":"NA","now":"0001-01-01T00:00:00Z","routes":[{"remote_id":"NB"}]}"#,
+            #"{"routes":[{"rid":null,"remote_id":"NB","remote_name":null,"ip":null,"port":null}],"server_id":"NA"}"#,
+        ]
+        for body in agreeing {
+            let data = Data(body.utf8)
+            let fast = try #require(FastMonitorDecoder.routez(data), "gave up on \(body)")
+            #expect(fast == (try MonitorDecoder.decodeWithCodable(Routez.self, from: data, endpoint: .routez)), "\(body)")
+        }
+        let decoded = try #require(FastMonitorDecoder.routez(Data(agreeing[0].utf8)))
+        #expect(decoded.routes.map(\.rid) == [7] && decoded.routes.first?.remoteName == "b" && decoded.routes.first?.port == 6222)
+        let givingUp = [
+            #"{"now":"2026-11-27T20:00:00Z","routes":[]}"#,  // no server_id
+            #"{"server_id":"NA","routes":[{"rid":1}]}"#,  // a route without remote_id
+            #"{"server_id":"NA","routes":[{"rid":-1,"remote_id":"NB"}]}"#,
+            #"{"server_id":"NA","routes":[{"rid":1,"remote_id":"NB","rid":2}]}"#,
+            #"{"server_id":"NA","server_id":"NB"}"#,
+            #"{"server_id":"NA","routes":[{"remote_id":"NB","port":"6222"}]}"#,
+            #"{"server_id":"NA","routes":{}}"#,
+            #"{"server_id":"NA"} trailing"#,
+        ]
+        for body in givingUp { #expect(FastMonitorDecoder.routez(Data(body.utf8)) == nil, "\(body)") }
+        // Through the public entry point a document the fast path gives up on is JSONDecoder's, error and all.
+        #expect(throws: MonitorDecodingError.self) { try MonitorDecoder.decode(Routez.self, from: Data(givingUp[1].utf8), endpoint: .routez) }
+        let repeated = try MonitorDecoder.decode(Routez.self, from: Data(givingUp[3].utf8), endpoint: .routez)
+        #expect(repeated == (try MonitorDecoder.decodeWithCodable(Routez.self, from: Data(givingUp[3].utf8), endpoint: .routez)))
+    }
+
     @Test func agreesWithJSONDecoderOnEveryRecordedDocument() throws {
         let documents = try Fixtures.allDocuments(of: .gatewayz)
         #expect(documents.count >= 10)
