@@ -47,22 +47,26 @@ public enum SuperclusterBuilder {
         for node in nodes.values where node.reachable {
             if let id = node.id { polledIDsByName[node.name, default: []].insert(id) }
         }
-        // Each answering observation's usable routes, by observation.
+        // Each answering observation's usable routes, by observation. Read by index throughout: a cluster
+        // of 100 servers has 9,900 routes, carried from the last full poll and walked on every poll, and
+        // each route handed out whole was copied (its three strings retained and released).
         let usableRoutes = poll.observations.map { observation -> [Routez.Route] in
-            guard let snapshot = observation.snapshot else { return [] }
-            let routes = snapshot.routez?.routes ?? []
+            guard let snapshot = observation.snapshot, let routes = snapshot.routez?.routes else { return [] }
             guard snapshot.routezCarried else { return routes }
-            return routes.filter { route in
-                guard let name = nonEmpty(route.remoteName), let ids = polledIDsByName[name] else { return true }
-                return ids.contains(route.remoteID)
+            func usable(_ index: Int) -> Bool {
+                guard let name = nonEmpty(routes[index].remoteName), let ids = polledIDsByName[name] else { return true }
+                return ids.contains(routes[index].remoteID)
             }
+            // Usually every route still holds: the list is then kept as it is, shared rather than copied.
+            guard !routes.indices.allSatisfy(usable) else { return routes }
+            return routes.indices.filter(usable).map { routes[$0] }
         }
         for routes in usableRoutes {
-            for route in routes {
+            for index in routes.indices {
                 // A polled server's own name wins over what a peer's route calls it (every node so far
                 // is a polled server's; asked by key, so no node is copied out to read one field).
-                if let remoteName = nonEmpty(route.remoteName), nodes.index(forKey: route.remoteID) == nil {
-                    namesByID[route.remoteID] = remoteName
+                if let remoteName = nonEmpty(routes[index].remoteName), nodes.index(forKey: routes[index].remoteID) == nil {
+                    namesByID[routes[index].remoteID] = remoteName
                 }
             }
         }
@@ -102,8 +106,8 @@ public enum SuperclusterBuilder {
             for index in node.inbound.indices { noteRemote(id: node.inbound[index].remoteServerID, cluster: node.inbound[index].remoteCluster) }
         }
         for (observation, routes) in zip(poll.observations, usableRoutes) {
-            guard let snapshot = observation.snapshot, let local = nodes[snapshot.varz.serverID] else { continue }
-            for route in routes { noteRemote(id: route.remoteID, cluster: local.cluster) }
+            guard let snapshot = observation.snapshot, let cluster = nodes[snapshot.varz.serverID]?.cluster else { continue }
+            for index in routes.indices { noteRemote(id: routes[index].remoteID, cluster: cluster) }
         }
         for node in nodes.values {
             for index in node.outbound.indices { knownClusters.insert(node.outbound[index].remoteCluster) }
