@@ -73,7 +73,7 @@ public struct MonitorDecodingError: Error, CustomStringConvertible, Sendable, Eq
 }
 
 public enum MonitorDecoder {
-    /// `GWTOP_DECODER=codable` turns the direct /gatewayz and /varz decoder off, so a benchmark can compare both
+    /// `GWTOP_DECODER=codable` turns the direct /gatewayz, /varz and /routez decoder off, so a benchmark can compare both
     /// in one run on the same machine.
     static let useFastPath = ProcessInfo.processInfo.environment["GWTOP_DECODER"] != "codable"
 

@@ -22,8 +22,8 @@ public final class HTTPMonitoringTransport: MonitoringTransport {
     private let maxBodyBytes: Int
     private let tlsByTarget: [MonitorTarget: TLSConfiguration]
     /// Every request the targets given at start can be asked, made once: building one (its URL written
-    /// out, parsed by Foundation and again by the client, headers, basic auth encoded) was a few percent of
-    /// a poll's CPU at 250 servers, the same work for the same request every second.
+    /// out, parsed by Foundation and again by the client, headers, basic auth encoded) each time took 2 % of
+    /// the samples of a 200-server poll, the same work for the same request every second.
     private let preparedRequests: [PreparedRequestKey: HTTPClient.Request]
 
     private struct PreparedRequestKey: Hashable {

@@ -75,7 +75,7 @@ import Testing
     }
 }
 
-/// The direct /gatewayz and /varz decoder must give exactly what JSONDecoder gives, or give up.
+/// The direct /gatewayz, /varz and /routez decoder must give exactly what JSONDecoder gives, or give up.
 @Suite struct FastMonitorDecoderTests {
     @Test func varzAgreesWithJSONDecoderOnEveryRecordedDocumentAndMutation() async throws {
         let documents = try Fixtures.allDocuments(of: .varz)

@@ -288,8 +288,8 @@ import Testing
         #expect(server.requestHeads.count == 4)
     }
 
-    /// Requests are made once, for the targets given at start; one the transport was not given (and a
-    /// request that cannot be made) is made when it is asked, with the same headers.
+    /// Requests are made once, for the targets given at start; one for a target the transport was not
+    /// given is made when it is asked, with the same headers.
     @Test func aTargetNotGivenAtStartIsFetchedTheSameWay() async throws {
         let server = try LoopbackHTTPServer.recorded()
         defer { server.stop() }
