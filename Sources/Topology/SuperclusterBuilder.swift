@@ -128,7 +128,9 @@ public enum SuperclusterBuilder {
         var clusters = grouped.map { name, servers in
             ClusterNode(
                 name: name,
-                servers: servers.sorted { ($0.name, $0.id ?? "") < ($1.name, $1.id ?? "") },
+                servers: servers.sorted { left, right in
+                    left.name != right.name ? NaturalOrder.less(left.name, right.name) : (left.id ?? "") < (right.id ?? "")
+                },
                 rates: servers.reduce(nil as TrafficRates?) { sum, server in
                     guard let rates = server.rates else { return sum }
                     return (sum ?? .zero) + rates
@@ -139,7 +141,10 @@ public enum SuperclusterBuilder {
         for name in knownClusters where grouped[name] == nil {
             clusters.append(ClusterNode(name: name, servers: []))
         }
-        clusters.sort { ($0.isUnknownBucket ? 1 : 0, $0.name) < ($1.isUnknownBucket ? 1 : 0, $1.name) }
+        // Names as a person reads them (dc2 before dc10, s2 before s10); the bucket of unknown servers last.
+        clusters.sort { left, right in
+            left.isUnknownBucket != right.isUnknownBucket ? right.isUnknownBucket : NaturalOrder.less(left.name, right.name)
+        }
 
         return Supercluster(
             time: poll.finishedAt, pollSequence: poll.sequence, clusters: clusters,

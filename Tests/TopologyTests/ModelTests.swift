@@ -60,6 +60,32 @@ import Testing
         #expect(model.cluster(named: "a")?.servers.map(\.name) == ["a1", "a2", "a3"])
     }
 
+    /// A large cluster's servers, and clusters, are listed as a person counts: s2 before s10, dc9 before
+    /// dc10; the bucket of servers whose cluster is unknown stays last.
+    @Test func serversAndClustersAreInNaturalOrder() {
+        let names = ["s10", "s2", "s100", "s1", "s11", "s9"]
+        var servers = names.map { ServerSpec(id: "ID-\($0)", name: $0, cluster: "dc10") }
+        servers += ["dc9", "dc1", "dc2"].map { ServerSpec(id: "ID-\($0)", name: "\($0)-a", cluster: $0) }
+        let model = SuperclusterBuilder.build(
+            poll: poll(1, at: 1000, servers, failures: [(url: "http://lost:8222", group: nil, failure: EndpointFailure(.refused, "connection refused"))]),
+            previous: nil)
+        #expect(model.clusters.map(\.name) == ["dc1", "dc2", "dc9", "dc10", SuperclusterBuilder.unknownClusterName])
+        #expect(model.cluster(named: "dc10")?.servers.map(\.name) == ["s1", "s2", "s9", "s10", "s11", "s100"])
+    }
+
+    @Test func naturalOrderComparesRunsOfDigitsAsNumbers() {
+        let sorted = ["a10", "a2", "a1", "b", "a", "a02", "a01b", "a1b", "a1a", "10", "9", "x-7", "x-07", "é2", "z"]
+            .sorted(by: NaturalOrder.less)
+        // a01b and a1b read the same (1, then b): told apart by `<`, as a02 and a2 are.
+        #expect(sorted == ["9", "10", "a", "a1", "a1a", "a01b", "a1b", "a02", "a2", "a10", "b", "x-07", "x-7", "z", "é2"])
+        // A strict total order: irreflexive, and exactly one of two different names comes first.
+        for left in sorted {
+            #expect(!NaturalOrder.less(left, left))
+            for right in sorted where right != left { #expect(NaturalOrder.less(left, right) != NaturalOrder.less(right, left)) }
+        }
+        #expect(NaturalOrder.less("s99999999999999999999999", "s100000000000000000000000"))
+    }
+
     /// Links come out ordered by remote cluster (outbound) and by cluster, remote name and gid (inbound),
     /// each one whole, whatever order the server's JSON objects arrived in.
     @Test func linksAreOrderedAndKeptWhole() {
