@@ -77,48 +77,45 @@ import Testing
 
 /// The direct /gatewayz, /varz and /routez decoder must give exactly what JSONDecoder gives, or give up.
 @Suite struct FastMonitorDecoderTests {
-    @Test func varzAgreesWithJSONDecoderOnEveryRecordedDocumentAndMutation() async throws {
-        let documents = try Fixtures.allDocuments(of: .varz)
+    /// Every recorded document of `kind` decodes on the fast path to JSONDecoder's result, and of 3,000
+    /// mutations of them, each the fast path takes agrees with JSONDecoder (over 300 must be taken).
+    func agreesOnRecordedAndMutated<Document: Decodable & Equatable>(
+        _ type: Document.Type, _ kind: MonitorEndpointKind, seed: UInt64, inserts: [String], fast: (Data) -> Document?
+    ) async throws -> [(path: String, body: Data)] {
+        let documents = try Fixtures.allDocuments(of: kind)
         for (path, body) in documents {
-            let reference = try MonitorDecoder.decodeWithCodable(Varz.self, from: body, endpoint: .varz)
-            let fast = try #require(FastMonitorDecoder.varz(body), "the fast path gave up on \(path)")
-            #expect(fast == reference, "\(path)")
+            let reference = try MonitorDecoder.decodeWithCodable(type, from: body, endpoint: kind)
+            let decoded = try #require(fast(body), "the fast path gave up on \(path)")
+            #expect(decoded == reference, "\(path)")
         }
-        var mutator = TextMutator(seed: 0x7661_727A, inserts: ["null", "1.5", "-1", "\"\\u00e9\"", "{}", "[]", "1e3", "\"x\"", "true", "2"])
+        var mutator = TextMutator(seed: seed, inserts: inserts)
         var agreed = 0
         for round in 0..<3000 {
             let (_, original) = documents[round % documents.count]
             let body = Data(mutator.mutate([UInt8](original)).utf8)
-            if let fast = FastMonitorDecoder.varz(body) {
-                #expect(fast == (try? MonitorDecoder.decodeWithCodable(Varz.self, from: body, endpoint: .varz)), "round \(round)")
+            if let decoded = fast(body) {
+                #expect(decoded == (try? MonitorDecoder.decodeWithCodable(type, from: body, endpoint: kind)), "round \(round)")
                 agreed += 1
             }
             if round % 200 == 0 { await Task.yield() }
         }
         #expect(agreed > 300)
+        return documents
+    }
+
+    @Test func varzAgreesWithJSONDecoderOnEveryRecordedDocumentAndMutation() async throws {
+        _ = try await agreesOnRecordedAndMutated(
+            Varz.self, .varz, seed: 0x7661_727A, inserts: ["null", "1.5", "-1", "\"\\u00e9\"", "{}", "[]", "1e3", "\"x\"", "true", "2"],
+            fast: FastMonitorDecoder.varz)
     }
 
     @Test func routezAgreesWithJSONDecoderOnEveryRecordedDocumentAndMutation() async throws {
-        let documents = try Fixtures.allDocuments(of: .routez)
+        let documents = try await agreesOnRecordedAndMutated(
+            Routez.self, .routez, seed: 0x726F_7574,
+            inserts: ["null", "1.5", "-1", "\"\\u00e9\"", "{}", "[]", "1e3", "\"x\"", "true", "2", "18446744073709551615"],
+            fast: FastMonitorDecoder.routez)
         #expect(documents.count >= 5)
         #expect(documents.contains { (try? MonitorDecoder.decodeWithCodable(Routez.self, from: $0.body, endpoint: .routez))?.routes.isEmpty == false })
-        for (path, body) in documents {
-            let reference = try MonitorDecoder.decodeWithCodable(Routez.self, from: body, endpoint: .routez)
-            let fast = try #require(FastMonitorDecoder.routez(body), "the fast path gave up on \(path)")
-            #expect(fast == reference, "\(path)")
-        }
-        var mutator = TextMutator(seed: 0x726F_7574, inserts: ["null", "1.5", "-1", "\"\\u00e9\"", "{}", "[]", "1e3", "\"x\"", "true", "2", "18446744073709551615"])
-        var agreed = 0
-        for round in 0..<3000 {
-            let (_, original) = documents[round % documents.count]
-            let body = Data(mutator.mutate([UInt8](original)).utf8)
-            if let fast = FastMonitorDecoder.routez(body) {
-                #expect(fast == (try? MonitorDecoder.decodeWithCodable(Routez.self, from: body, endpoint: .routez)), "round \(round)")
-                agreed += 1
-            }
-            if round % 200 == 0 { await Task.yield() }
-        }
-        #expect(agreed > 300)
     }
 
     /// What the recorded servers never send: the fields gwtop reads, absent, null, of the wrong type or
