@@ -374,9 +374,16 @@ public enum MeshDiagnosis {
         // A split, then the cut pairs: they explain the per-server problems that follow from them.
         func rank(_ kind: ProblemKind) -> Int { kind == .meshSplit ? 0 : kind == .clustersCut ? 1 : 2 }
         if rank(a.kind) != rank(b.kind) { return rank(a.kind) < rank(b.kind) }
-        let left = (a.cluster ?? "", a.server ?? "", a.kind.rawValue, a.remoteCluster ?? "", a.gid ?? 0)
-        let right = (b.cluster ?? "", b.server ?? "", b.kind.rawValue, b.remoteCluster ?? "", b.gid ?? 0)
-        if left != right { return left < right }
+        // Then by place, names in the tree's order (s2 before s10).
+        func natural(_ x: String?, _ y: String?) -> Bool? {
+            let x = x ?? "", y = y ?? ""
+            return x == y ? nil : NaturalOrder.less(x, y)
+        }
+        if let order = natural(a.cluster, b.cluster) { return order }
+        if let order = natural(a.server, b.server) { return order }
+        if a.kind != b.kind { return a.kind.rawValue < b.kind.rawValue }
+        if let order = natural(a.remoteCluster, b.remoteCluster) { return order }
+        if (a.gid ?? 0) != (b.gid ?? 0) { return (a.gid ?? 0) < (b.gid ?? 0) }
         return a.message < b.message
     }
 }

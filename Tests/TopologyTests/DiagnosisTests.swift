@@ -17,6 +17,23 @@ func diagnose(_ servers: [ServerSpec], previous: [ServerSpec]? = nil, failures: 
         #expect(summary.outboundUp == 3 && summary.outboundExpected == 3)
     }
 
+    /// Problems of one severity are listed by place in the tree's order: server s2's before s10's, and a
+    /// server's missing outbound gateways by remote cluster, dc9 before dc10.
+    @Test func problemsAreListedInTheTreesNaturalOrder() {
+        let servers = ["s10", "s2", "s1"].map { name in
+            ServerSpec(id: "ID-\(name)", name: name, cluster: "a", configured: ["dc10", "dc9"])
+        }
+        let (_, problems) = diagnose(servers, previous: servers)
+        let missing = problems.filter { $0.kind == .missingOutbound }
+        #expect(missing.map { "\($0.server ?? "")→\($0.remoteCluster ?? "")" }
+            == ["s1→dc9", "s1→dc10", "s2→dc9", "s2→dc10", "s10→dc9", "s10→dc10"])
+        // A strict weak order: no problem comes before itself, and of two, at most one comes first.
+        for left in problems {
+            #expect(!MeshDiagnosis.problemOrder(left, left))
+            for right in problems { #expect(!(MeshDiagnosis.problemOrder(left, right) && MeshDiagnosis.problemOrder(right, left))) }
+        }
+    }
+
     @Test func unreachableEndpointIsCriticalAndSaysWhy() {
         let (model, problems) = diagnose(healthyTwoClusters(), failures: [
             ("http://c1:8222", "c", EndpointFailure(.refused, "connection refused"))
