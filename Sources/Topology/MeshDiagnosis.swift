@@ -375,14 +375,10 @@ public enum MeshDiagnosis {
         func rank(_ kind: ProblemKind) -> Int { kind == .meshSplit ? 0 : kind == .clustersCut ? 1 : 2 }
         if rank(a.kind) != rank(b.kind) { return rank(a.kind) < rank(b.kind) }
         // Then by place, names in the tree's order (s2 before s10).
-        func natural(_ x: String?, _ y: String?) -> Bool? {
-            let x = x ?? "", y = y ?? ""
-            return x == y ? nil : NaturalOrder.less(x, y)
-        }
-        if let order = natural(a.cluster, b.cluster) { return order }
-        if let order = natural(a.server, b.server) { return order }
+        if let order = NaturalOrder.order(a.cluster ?? "", b.cluster ?? "") { return order }
+        if let order = NaturalOrder.order(a.server ?? "", b.server ?? "") { return order }
         if a.kind != b.kind { return a.kind.rawValue < b.kind.rawValue }
-        if let order = natural(a.remoteCluster, b.remoteCluster) { return order }
+        if let order = NaturalOrder.order(a.remoteCluster ?? "", b.remoteCluster ?? "") { return order }
         if (a.gid ?? 0) != (b.gid ?? 0) { return (a.gid ?? 0) < (b.gid ?? 0) }
         return a.message < b.message
     }

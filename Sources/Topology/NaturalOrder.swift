@@ -15,6 +15,12 @@ public enum NaturalOrder {
         return order ?? (left < right)
     }
 
+    /// Whether `left` comes first, for two names that may be the same: nil when they are, so that a
+    /// sort by name can go on to what it orders names' equals by.
+    public static func order(_ left: String, _ right: String) -> Bool? {
+        left == right ? nil : less(left, right)
+    }
+
     /// true: left first; false: right first; nil: equal by this order.
     private static func compare(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool? {
         var i = 0, j = 0

@@ -128,9 +128,7 @@ public enum SuperclusterBuilder {
         var clusters = grouped.map { name, servers in
             ClusterNode(
                 name: name,
-                servers: servers.sorted { left, right in
-                    left.name != right.name ? NaturalOrder.less(left.name, right.name) : (left.id ?? "") < (right.id ?? "")
-                },
+                servers: servers.sorted { NaturalOrder.order($0.name, $1.name) ?? (($0.id ?? "") < ($1.id ?? "")) },
                 rates: servers.reduce(nil as TrafficRates?) { sum, server in
                     guard let rates = server.rates else { return sum }
                     return (sum ?? .zero) + rates
