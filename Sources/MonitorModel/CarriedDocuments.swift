@@ -10,15 +10,29 @@ public struct DecodedResponses: Sendable {
     }
 
     private(set) var results: [MonitorEndpointKind: Result<Document, EndpointFailure>] = [:]
+    /// The endpoint's remote server ids at its last `/gatewayz`, shared with this one's where equal.
+    private let previousNames: ConnectionNames
+    /// This `/gatewayz`'s remote server ids, for the next poll of the endpoint (empty if it did not decode).
+    public private(set) var connectionNames = ConnectionNames()
 
-    public init(_ responses: [RawResponse]) { merge(responses) }
+    public init(_ responses: [RawResponse], reusing previousNames: ConnectionNames = ConnectionNames()) {
+        self.previousNames = previousNames
+        merge(responses)
+    }
 
     /// The result for `kind`, moved out.
     mutating func take(_ kind: MonitorEndpointKind) -> Result<Document, EndpointFailure>? { results.removeValue(forKey: kind) }
 
     public mutating func merge(_ responses: [RawResponse]) {
         for response in responses {
-            results[response.kind] = Self.decode(response)
+            if response.kind == .gatewayz || response.kind == .gatewayzLinks {
+                results[response.kind] = Self.decodeGatewayz(response, reusing: previousNames).map { document, names in
+                    connectionNames = names
+                    return .gatewayz(document)
+                }
+            } else {
+                results[response.kind] = Self.decode(response)
+            }
             if response.kind == .gatewayz { results[.gatewayzLinks] = nil }
         }
     }
@@ -54,15 +68,35 @@ public struct DecodedResponses: Sendable {
         }
     }
 
+    private static func decodeGatewayz(
+        _ response: RawResponse, reusing previousNames: ConnectionNames
+    ) -> Result<(Gatewayz, ConnectionNames), EndpointFailure> {
+        do throws(EndpointFailure) {
+            try checkAnswered(response)
+            do {
+                return .success(try MonitorDecoder.decodeGatewayz(from: response.body, endpoint: response.kind, reusing: previousNames))
+            } catch {
+                throw EndpointFailure(.decode, "\(error)")
+            }
+        } catch {
+            return .failure(error)
+        }
+    }
+
     private static func decodeRequired<Document: Decodable>(
         _ type: Document.Type, _ response: RawResponse
     ) throws(EndpointFailure) -> Document {
+        try checkAnswered(response)
+        return try decodeBody(type, response)
+    }
+
+    /// A required document's exchange failed, or the server answered with something other than 200.
+    private static func checkAnswered(_ response: RawResponse) throws(EndpointFailure) {
         if let failure = response.failure { throw failure }
         if let status = response.statusCode, status != 200 {
             let hint = response.body.isEmpty ? "" : " (body starts with \(MonitorDecoder.quotedPrefix(of: response.body)))"
             throw EndpointFailure(.http, "HTTP \(status) from /\(response.kind.documentName)\(hint)")
         }
-        return try decodeBody(type, response)
     }
 
     private static func decodeBody<Document: Decodable>(
@@ -93,6 +127,8 @@ public struct CarriedDocuments: Sendable {
         var routez = Answer<Routez>()
         var healthz = Answer<Healthz>()
         var accounts: [GatewayConnectionKey: [AccountInterest]]
+        /// The remote server ids of the last `/gatewayz`, which the next one's equal ids share.
+        public internal(set) var connectionNames = ConnectionNames()
     }
 
     /// What an optional document (`/routez`, `/healthz`) said at the last poll that asked it, or how it
@@ -131,7 +167,8 @@ public struct CarriedDocuments: Sendable {
     /// Decodes one endpoint's responses, filling what they did not ask from this store, and updates it.
     public mutating func observation(for raw: EndpointRawPoll) -> EndpointObservation {
         EndpointObservation(
-            endpoint: raw.endpoint, observedAt: raw.observedAt, decoded: DecodedResponses(raw.responses),
+            endpoint: raw.endpoint, observedAt: raw.observedAt,
+            decoded: DecodedResponses(raw.responses, reusing: entries[raw.endpoint]?.connectionNames ?? ConnectionNames()),
             carried: &entries[raw.endpoint])
     }
 
@@ -159,6 +196,7 @@ extension EndpointObservation {
     public init(endpoint: EndpointIdentity, observedAt: MonitorTime, decoded: consuming DecodedResponses, carried: inout CarriedDocuments.Entry?) {
         var varz: Varz?
         var gatewayz: Gatewayz?
+        let connectionNames = decoded.connectionNames
         var gatewayzHasAccounts = false
         var routez: CarriedDocuments.Answer<Routez>?
         var healthz: CarriedDocuments.Answer<Healthz>?
@@ -209,6 +247,7 @@ extension EndpointObservation {
         // Between full polls the last full poll's table stands for every connection: shared, not copied
         // (a connection new since then made this poll ask `/gatewayz?accs=1`).
         if gatewayzHasAccounts { entry.accounts = gatewayz.connectionAccounts }
+        entry.connectionNames = connectionNames
         carried = entry
         self.init(
             endpoint: endpoint, observedAt: observedAt,

@@ -20,9 +20,16 @@ struct FastMonitorDecoder {
     private static let maximumDepth = 512
 
     static func gatewayz(_ data: Data) -> Gatewayz? {
-        data.withUnsafeBytes { buffer -> Gatewayz? in
-            var decoder = FastMonitorDecoder(bytes: buffer)
-            return try? decoder.gatewayzDocument()
+        gatewayz(data, reusing: ConnectionNames())?.document
+    }
+
+    /// A `/gatewayz`, its connections' remote server ids taken from `previous` (the same endpoint's last
+    /// document) where the bytes are the same, and this document's ids for the next.
+    static func gatewayz(_ data: Data, reusing previous: ConnectionNames) -> (document: Gatewayz, names: ConnectionNames)? {
+        data.withUnsafeBytes { buffer -> (document: Gatewayz, names: ConnectionNames)? in
+            var decoder = FastMonitorDecoder(bytes: buffer, previousNames: previous)
+            guard let document = try? decoder.gatewayzDocument() else { return nil }
+            return (document, decoder.names)
         }
     }
 
@@ -40,7 +47,14 @@ struct FastMonitorDecoder {
         }
     }
 
-    private init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    /// The remote server ids of the endpoint's last `/gatewayz`, in the order met, and this one's so far.
+    private let previousNames: ConnectionNames
+    private var names = ConnectionNames()
+
+    private init(bytes: UnsafeRawBufferPointer, previousNames: ConnectionNames = ConnectionNames()) {
+        self.bytes = bytes
+        self.previousNames = previousNames
+    }
 
     // MARK: Document structure
 
@@ -430,7 +444,7 @@ struct FastMonitorDecoder {
                 info.subscriptions = try decoder.optionalInteger() ?? 0
             case "name":
                 try Self.once(&seen8, 16)
-                info.name = try decoder.optionalString()
+                info.name = try decoder.optionalConnectionName()
             case "tls_version":
                 try Self.once(&seen8, 17)
                 info.tlsVersion = try decoder.optionalString()
@@ -524,6 +538,40 @@ struct FastMonitorDecoder {
     private mutating func optionalString() throws -> String? {
         if try null() { return nil }
         return try string()
+    }
+
+    /// A connection's remote server id. A server's connections are, poll after poll, the same ones in the
+    /// same order, so the id met at the same place in the endpoint's last document is usually this one:
+    /// when its bytes are these, that String is shared rather than a new one made. Each id is 56 bytes,
+    /// too long to be held inline, so every new one was an allocation (24,500 a poll at 250 servers,
+    /// freed with the poll before), and strings that share storage compare equal without reading it (the
+    /// history and the diagnosis compare and look up these ids for every connection).
+    private mutating func optionalConnectionName() throws -> String? {
+        if try null() { return nil }
+        let (raw, escaped) = try scanString()
+        let position = names.ids.count
+        if !escaped, raw.count > Self.longestInlineString, position < previousNames.ids.count,
+            Self.sameBytes(previousNames.ids[position], raw)
+        {
+            names.ids.append(previousNames.ids[position])
+            return previousNames.ids[position]
+        }
+        guard let text = escaped ? try Self.unescaped(raw) : Self.makeString(raw) else { throw GiveUp() }
+        names.ids.append(text)
+        return text
+    }
+
+    /// Strings of up to 15 UTF-8 bytes are held inside the String value itself: nothing to share.
+    private static let longestInlineString = 15
+
+    /// Whether `text`'s UTF-8 is exactly `raw` (a String's bytes are always valid UTF-8, so equal bytes
+    /// make an equal String).
+    @inline(__always)
+    private static func sameBytes(_ text: String, _ raw: UnsafeRawBufferPointer) -> Bool {
+        text.utf8.count == raw.count
+            && text.utf8.withContiguousStorageIfAvailable { utf8 in
+                raw.count == 0 || memcmp(utf8.baseAddress!, raw.baseAddress!, raw.count) == 0
+            } == true
     }
 
     private mutating func optionalBool() throws -> Bool? {

@@ -169,3 +169,16 @@ public struct AccountInterest: Decodable, Sendable, Equatable {
         self.numQueueSubs = numQueueSubs
     }
 }
+
+/// The remote server ids of one endpoint's `/gatewayz`, in the order they are met in the document. The
+/// next document's decoder shares these Strings where its ids are the same bytes in the same place
+/// (see `FastMonitorDecoder.optionalConnectionName`).
+public struct ConnectionNames: Sendable {
+    var ids: [String] = []
+
+    public init() {}
+
+    init(ids: [String]) { self.ids = ids }
+
+    public var count: Int { ids.count }
+}

@@ -102,6 +102,16 @@ public enum MonitorDecoder {
         return try decodeWithCodable(type, from: body, endpoint: endpoint)
     }
 
+    /// A `/gatewayz`, and its connections' remote server ids in the order met, shared with `previous`'s
+    /// where the bytes are the same (see `FastMonitorDecoder.optionalConnectionName`). Decoded with
+    /// JSONDecoder, nothing is shared and no ids are given.
+    public static func decodeGatewayz(
+        from body: Data, endpoint: MonitorEndpointKind, reusing previous: ConnectionNames
+    ) throws -> (Gatewayz, ConnectionNames) {
+        if useFastPath, let decoded = FastMonitorDecoder.gatewayz(body, reusing: previous) { return decoded }
+        return (try decodeWithCodable(Gatewayz.self, from: body, endpoint: endpoint), ConnectionNames())
+    }
+
     static func describe(_ error: DecodingError, body: Data) -> String {
         func path(_ codingPath: [any CodingKey]) -> String {
             let text = codingPath.map { key in key.intValue.map { "[\($0)]" } ?? ".\(key.stringValue)" }.joined()

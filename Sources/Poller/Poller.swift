@@ -93,7 +93,7 @@ public struct Poller: Sendable {
         _ target: MonitorTarget, full: Bool, carried: CarriedDocuments.Entry?
     ) async -> (EndpointRawPoll, EndpointObservation, CarriedDocuments.Entry?) {
         var responses = await fetch(target, asked(full || carried == nil ? MonitorEndpointKind.fullSet : MonitorEndpointKind.frequentSet))
-        var decoded = DecodedResponses(responses)
+        var decoded = DecodedResponses(responses, reusing: carried?.connectionNames ?? ConnectionNames())
         if !full, carried != nil, let gatewayz = decoded.gatewayz,
             CarriedDocuments.needsCarriedDocuments(carried, for: gatewayz, accounts: asksAccounts)
         {

@@ -175,6 +175,9 @@ import Testing
             let reference = try? MonitorDecoder.decodeWithCodable(Gatewayz.self, from: body, endpoint: .gatewayz)
             if let fast = FastMonitorDecoder.gatewayz(body) {
                 #expect(fast == reference, "round \(round): fast decoded what JSONDecoder \(reference == nil ? "rejected" : "read differently")")
+                // Sharing the unmutated document's ids changes nothing, wherever the mutation fell.
+                let sharing = FastMonitorDecoder.gatewayz(body, reusing: try #require(FastMonitorDecoder.gatewayz(original, reusing: ConnectionNames())).names)
+                #expect(sharing?.document == fast, "round \(round): sharing the original's ids changed the result")
                 agreed += 1
             } else {
                 gaveUp += 1

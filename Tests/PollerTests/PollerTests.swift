@@ -58,11 +58,16 @@ import Testing
             defer { asked = paths.count }
             return Set(paths[asked...])
         }
-        let accountsAtFullPoll = try #require(await poller.poll(sequence: 1, full: true).snapshot.observations[0].snapshot?.accounts)
+        let atFullPoll = try #require(await poller.poll(sequence: 1, full: true).snapshot.observations[0].snapshot)
+        let accountsAtFullPoll = atFullPoll.accounts
         #expect(newPaths() == ["/varz", "/gatewayz?accs=1", "/routez", "/healthz"])
         let second = await poller.poll(sequence: 2, full: false)
         #expect(newPaths() == ["/gatewayz"])
         let carried = try #require(second.snapshot.observations[0].snapshot)
+        // The remote server ids the poll before decoded are shared, not made again.
+        let idsBefore = Self.remoteServerIDs(atFullPoll.gatewayz), idsNow = Self.remoteServerIDs(carried.gatewayz)
+        #expect(!idsNow.isEmpty && idsNow.map(\.text) == idsBefore.map(\.text))
+        #expect(idsNow.map(\.storage) == idsBefore.map(\.storage), "each id shares the last poll's storage")
         #expect(carried.varz.serverName == "e1" && carried.routez != nil && carried.healthz?.isOK == true)
         #expect(!accountsAtFullPoll.isEmpty && accountsAtFullPoll.values.allSatisfy { !$0.isEmpty })
         #expect(carried.accounts == accountsAtFullPoll, "accounts carried from the full poll")
@@ -76,6 +81,14 @@ import Testing
         _ = await poller.poll(sequence: 4, full: true)
         #expect(newPaths() == ["/varz", "/gatewayz?accs=1", "/routez", "/healthz"], "poll 4 is full again")
         await transport.shutdown()
+    }
+
+    /// A document's connections' remote server ids with where each one's bytes are (the same address is
+    /// the same storage), outbound by cluster then inbound.
+    static func remoteServerIDs(_ gatewayz: Gatewayz) -> [(text: String, storage: UnsafeRawPointer?)] {
+        let outbound = gatewayz.outboundGateways.sorted { $0.key < $1.key }.compactMap { $0.value.connection?.name }
+        let inbound = gatewayz.inboundGateways.sorted { $0.key < $1.key }.flatMap { $0.value.compactMap { $0.connection?.name } }
+        return (outbound + inbound).map { id in (id, id.utf8.withContiguousStorageIfAvailable { UnsafeRawPointer($0.baseAddress) } ?? nil) }
     }
 
     /// `--check` and the text report show no accounts: their polls never ask `accs=1`, and a connection

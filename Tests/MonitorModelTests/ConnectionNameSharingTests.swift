@@ -1,0 +1,97 @@
+import Foundation
+@testable import MonitorModel
+import TestSupport
+import Testing
+
+/// The decoder shares each connection's remote server id with the same endpoint's last document where
+/// the bytes are the same, instead of making a new String: the result must be exactly what decoding
+/// without it gives, whatever changed between the two documents.
+@Suite struct ConnectionNameSharingTests {
+    /// Where a String's UTF-8 lives: the same address is the same storage, shared.
+    static func storage(_ text: String) -> UnsafeRawPointer? {
+        text.utf8.withContiguousStorageIfAvailable { UnsafeRawPointer($0.baseAddress) } ?? nil
+    }
+
+    /// The remote server ids of a document's connections, in the order the document lists them.
+    static func ids(in body: Data) throws -> [String] {
+        try #require(FastMonitorDecoder.gatewayz(body, reusing: ConnectionNames())).names.ids
+    }
+
+    static func recordedGatewayz() throws -> [(String, Data)] {
+        try Fixtures.allDocuments(of: .gatewayz).filter { (try? ids(in: $0.1).isEmpty) == false }
+    }
+
+    @Test func theNextDocumentSharesEveryIDThatIsTheSame() throws {
+        let documents = try Self.recordedGatewayz()
+        #expect(documents.count >= 5)
+        for (path, body) in documents {
+            let first = try #require(FastMonitorDecoder.gatewayz(body, reusing: ConnectionNames()), "\(path)")
+            var connections = 0
+            first.document.forEachConnection { _, _ in connections += 1 }
+            #expect(first.names.count == connections, "\(path): one id per connection")
+            let second = try #require(FastMonitorDecoder.gatewayz(body, reusing: first.names), "\(path)")
+            #expect(second.document == first.document, "\(path)")
+            #expect(second.names.ids == first.names.ids, "\(path)")
+            for (new, old) in zip(second.names.ids, first.names.ids) where old.utf8.count > 15 {
+                #expect(Self.storage(new) == Self.storage(old), "\(path): \(old) made anew, not shared")
+            }
+        }
+    }
+
+    @Test func anIDThatChangedIsMadeAnewAndTheRestStillShared() throws {
+        let (path, body) = try #require(try Self.recordedGatewayz().first { ((try? Self.ids(in: $0.1))?.count ?? 0) >= 2 })
+        let first = try #require(FastMonitorDecoder.gatewayz(body, reusing: ConnectionNames()))
+        let changedID = first.names.ids[0]
+        // The same id with its last character changed: one server restarted under a new id.
+        let replacement = String(changedID.dropLast()) + (changedID.last == "Z" ? "Y" : "Z")
+        let text = String(decoding: body, as: UTF8.self)
+        let changed = Data(text.replacingOccurrences(of: "\"name\": \"\(changedID)\"", with: "\"name\": \"\(replacement)\"").utf8)
+        #expect(changed != body, "\(path): the id was not found as a connection's name")
+        let reference = try MonitorDecoder.decodeWithCodable(Gatewayz.self, from: changed, endpoint: .gatewayz)
+        let sharing = try #require(FastMonitorDecoder.gatewayz(changed, reusing: first.names))
+        #expect(sharing.document == reference)
+        #expect(sharing.names.ids.contains(replacement))
+        #expect(!sharing.names.ids.contains(changedID))
+        for (new, old) in zip(sharing.names.ids, first.names.ids) where new == old && old.utf8.count > 15 {
+            #expect(Self.storage(new) == Self.storage(old))
+        }
+    }
+
+    @Test func idsFromAnotherDocumentOrInAnotherOrderChangeNothing() throws {
+        let documents = try Self.recordedGatewayz()
+        for (path, body) in documents {
+            let reference = try MonitorDecoder.decodeWithCodable(Gatewayz.self, from: body, endpoint: .gatewayz)
+            let own = try #require(FastMonitorDecoder.gatewayz(body, reusing: ConnectionNames())).names
+            let hints: [ConnectionNames] = [
+                ConnectionNames(ids: own.ids.reversed()),
+                ConnectionNames(ids: Array(own.ids.dropFirst())),
+                ConnectionNames(ids: own.ids + own.ids),
+                ConnectionNames(ids: documents.flatMap { (try? Self.ids(in: $0.1)) ?? [] }),
+                ConnectionNames(ids: own.ids.map { $0 + "x" }),
+            ]
+            for hint in hints {
+                #expect(FastMonitorDecoder.gatewayz(body, reusing: hint)?.document == reference, "\(path)")
+            }
+        }
+    }
+
+    /// An id written with escapes is decoded as one, never taken for a stored id of the same bytes.
+    @Test func anEscapedIDIsUnescaped() throws {
+        let id = "NDZH6GFSN6JEVG3H2PLZJRGPNJ4FHOA4Z2KWTAKCXAPLFOBV5DWXLSHK"
+        let escaped = "\\u004E" + id.dropFirst()
+        func document(_ name: String) -> Data {
+            Data("""
+            {"server_id": "S", "now": "2026-01-01T00:00:00Z", "name": "a",
+             "outbound_gateways": {"b": {"configured": true, "connection": {"cid": 1, "name": "\(name)"}}}}
+            """.utf8)
+        }
+        let plain = try #require(FastMonitorDecoder.gatewayz(document(id), reusing: ConnectionNames()))
+        let fromEscaped = try #require(FastMonitorDecoder.gatewayz(document(escaped), reusing: plain.names))
+        #expect(fromEscaped.document == plain.document)
+        #expect(fromEscaped.names.ids == [id])
+        // Stored ids that are the escaped text's own bytes are not what it says.
+        let misleading = ConnectionNames(ids: [escaped])
+        let decoded = try #require(FastMonitorDecoder.gatewayz(document(escaped), reusing: misleading))
+        #expect(decoded.document.outboundGateways["b"]?.connection?.name == id)
+    }
+}
