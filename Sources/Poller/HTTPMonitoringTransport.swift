@@ -40,7 +40,10 @@ public final class HTTPMonitoringTransport: MonitoringTransport {
     public init(timeout: Double, maxBodyBytes: Int = 16 << 20, targets: [MonitorTarget]) throws {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
-            timeout: .init(connect: .milliseconds(Int64(timeout * 1000)), read: .milliseconds(Int64(timeout * 1000))),
+            // No read timeout: each request's deadline covers the whole exchange, body included, and the
+            // client re-arms a read timer on every body part it reads (a cancelled and a newly scheduled
+            // task each time, hundreds a second at 250 servers).
+            timeout: .init(connect: .milliseconds(Int64(timeout * 1000))),
             connectionPool: .init(idleTimeout: .seconds(120), concurrentHTTP1ConnectionsPerHostSoftLimit: 4),
             decompression: .disabled)
         configuration.httpVersion = .http1Only
