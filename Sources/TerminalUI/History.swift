@@ -97,13 +97,21 @@ public struct ConnectionHistory: Sendable, Equatable {
 
     private mutating func append(code: UInt16, to series: Series) {
         if samples.isEmpty { samples = [UInt16](repeating: 0, count: 4 * capacity) }
-        let ring = series.rawValue
+        samples.withUnsafeMutableBufferPointer { buffer in Self.append(code, to: series.rawValue, in: buffer, &counts, &starts, capacity) }
+    }
+
+    /// One sample into ring `ring` of `buffer` (all four rings allocated).
+    @inline(__always)
+    private static func append(
+        _ code: UInt16, to ring: Int, in buffer: UnsafeMutableBufferPointer<UInt16>, _ counts: inout SIMD4<Int32>,
+        _ starts: inout SIMD4<Int32>, _ capacity: Int
+    ) {
         let base = ring * capacity
         if Int(counts[ring]) < capacity {
-            samples[base + Int(counts[ring])] = code
+            buffer[base + Int(counts[ring])] = code
             counts[ring] += 1
         } else {
-            samples[base + Int(starts[ring])] = code
+            buffer[base + Int(starts[ring])] = code
             starts[ring] = (starts[ring] + 1) % Int32(capacity)
         }
     }
@@ -137,12 +145,20 @@ public struct ConnectionHistory: Sendable, Equatable {
     /// One poll of a connection, given field by field (see `HistoryStore.record`).
     public mutating func record(rates: TrafficRates?, rtt: Double?, pendingBytes pending: Int64, poll: Int) {
         lastRecorded = poll
-        if let rates {
-            append(rates.inMsgs + rates.outMsgs, to: .messages)
-            append(rates.inBytes + rates.outBytes, to: .bytes)
+        if samples.isEmpty { samples = [UInt16](repeating: 0, count: 4 * capacity) }
+        let capacity = capacity
+        // The buffer is reached once for the poll's (up to) four samples: through the array each one was
+        // a uniqueness check and a bounds check, for 24,500 connections a poll at 250 servers.
+        samples.withUnsafeMutableBufferPointer { buffer in
+            if let rates {
+                Self.append(SampleCode.encode(rates.inMsgs + rates.outMsgs), to: Series.messages.rawValue, in: buffer, &counts, &starts, capacity)
+                Self.append(SampleCode.encode(rates.inBytes + rates.outBytes), to: Series.bytes.rawValue, in: buffer, &counts, &starts, capacity)
+            }
+            if let rtt {
+                Self.append(SampleCode.encode(rtt * 1000), to: Series.rttMilliseconds.rawValue, in: buffer, &counts, &starts, capacity)
+            }
+            Self.append(SampleCode.encode(Double(pending)), to: Series.pendingBytes.rawValue, in: buffer, &counts, &starts, capacity)
         }
-        if let rtt { append(rtt * 1000, to: .rttMilliseconds) }
-        append(Double(pending), to: .pendingBytes)
     }
 
     /// The sample storage of one connection: four series of `capacity` samples.
