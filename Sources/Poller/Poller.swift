@@ -114,6 +114,8 @@ public struct Poller: Sendable {
 
     private func fetch(_ target: MonitorTarget, _ kinds: [MonitorEndpointKind]) async -> [RawResponse] {
         let transport = self.transport
+        // A poll between full ones asks one document: no group of tasks for it (one per server a second).
+        if kinds.count == 1 { return [await transport.fetch(target, kinds[0])] }
         return await withTaskGroup(of: RawResponse.self) { group in
             for kind in kinds { group.addTask { await transport.fetch(target, kind) } }
             var collected: [RawResponse] = []
