@@ -12,7 +12,8 @@ public struct DecodedResponses: Sendable {
     private(set) var results: [MonitorEndpointKind: Result<Document, EndpointFailure>] = [:]
     /// The endpoint's remote server ids at its last `/gatewayz`, shared with this one's where equal.
     private let previousNames: ConnectionNames
-    /// This `/gatewayz`'s remote server ids, for the next poll of the endpoint (empty if it did not decode).
+    /// This `/gatewayz`'s remote server ids, for the next poll of the endpoint (none if it was decoded by
+    /// JSONDecoder; if a `/gatewayz` merged in later fails, the endpoint fails and nothing is carried).
     public private(set) var connectionNames = ConnectionNames()
 
     public init(_ responses: [RawResponse], reusing previousNames: ConnectionNames = ConnectionNames()) {
@@ -56,6 +57,7 @@ public struct DecodedResponses: Sendable {
         do throws(EndpointFailure) {
             switch response.kind {
             case .varz: return .success(.varz(try decodeRequired(Varz.self, response)))
+            // `merge` decodes these itself, sharing the last poll's ids (see `decodeGatewayz`).
             case .gatewayz, .gatewayzLinks: return .success(.gatewayz(try decodeRequired(Gatewayz.self, response)))
             case .routez: return .success(.routez(try decodeRequired(Routez.self, response)))
             case .healthz:

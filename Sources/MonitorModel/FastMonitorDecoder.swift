@@ -54,6 +54,7 @@ struct FastMonitorDecoder {
     private init(bytes: UnsafeRawBufferPointer, previousNames: ConnectionNames = ConnectionNames()) {
         self.bytes = bytes
         self.previousNames = previousNames
+        names.reserveCapacity(previousNames.count)
     }
 
     // MARK: Document structure
@@ -393,7 +394,7 @@ struct FastMonitorDecoder {
         }
     }
 
-    /// Decoded into `info` (a connection with only a gid of 0 set), in its place (see `remoteGateway`).
+    /// Decoded into `info` (a connection with nothing set but a `cid` of 0), in its place (see `remoteGateway`).
     private mutating func connection(into info: inout GatewayConnectionInfo) throws {
         var cid: UInt64?
         var seen8: UInt64 = 0  // known keys met so far: a repeat gives up
@@ -549,28 +550,35 @@ struct FastMonitorDecoder {
     /// too long to be held inline, so every new one was an allocation (24,500 a poll at 250 servers,
     /// freed with the poll before), and strings that share storage compare equal without reading it (the
     /// history and the diagnosis compare and look up these ids for every connection).
+    ///
+    /// nats-server lists remote gateways sorted by cluster, but each cluster's inbound connections in no
+    /// particular order (it walks a Go map), so an id not at its old place is looked for near it, by the
+    /// first eight bytes the names keep beside the strings (no string is read until those match).
     private mutating func optionalConnectionName() throws -> String? {
         if try null() { return nil }
         let (raw, escaped) = try scanString()
-        let position = names.ids.count
-        if !escaped, raw.count > Self.longestInlineString, position < previousNames.ids.count,
-            Self.sameBytes(previousNames.ids[position], raw)
-        {
-            names.ids.append(previousNames.ids[position])
-            return previousNames.ids[position]
+        guard !escaped, raw.count > Self.longestInlineString else {
+            guard let text = escaped ? try Self.unescaped(raw) : Self.makeString(raw) else { throw GiveUp() }
+            names.append(text, prefix: 0)
+            return text
         }
-        guard let text = escaped ? try Self.unescaped(raw) : Self.makeString(raw) else { throw GiveUp() }
-        names.ids.append(text)
+        let prefix = raw.loadUnaligned(as: UInt64.self)
+        if let shared = previousNames.id(matching: raw, prefix: prefix, near: names.count) {
+            names.append(shared, prefix: prefix)
+            return shared
+        }
+        guard let text = Self.makeString(raw) else { throw GiveUp() }
+        names.append(text, prefix: prefix)
         return text
     }
 
     /// Strings of up to 15 UTF-8 bytes are held inside the String value itself: nothing to share.
-    private static let longestInlineString = 15
+    static let longestInlineString = 15
 
     /// Whether `text`'s UTF-8 is exactly `raw` (a String's bytes are always valid UTF-8, so equal bytes
     /// make an equal String).
     @inline(__always)
-    private static func sameBytes(_ text: String, _ raw: UnsafeRawBufferPointer) -> Bool {
+    static func sameBytes(_ text: String, _ raw: UnsafeRawBufferPointer) -> Bool {
         text.utf8.count == raw.count
             && text.utf8.withContiguousStorageIfAvailable { utf8 in
                 raw.count == 0 || memcmp(utf8.baseAddress!, raw.baseAddress!, raw.count) == 0

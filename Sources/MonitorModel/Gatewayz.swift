@@ -171,14 +171,64 @@ public struct AccountInterest: Decodable, Sendable, Equatable {
 }
 
 /// The remote server ids of one endpoint's `/gatewayz`, in the order they are met in the document. The
-/// next document's decoder shares these Strings where its ids are the same bytes in the same place
-/// (see `FastMonitorDecoder.optionalConnectionName`).
+/// next document's decoder shares these Strings where its ids are the same bytes at or near the same
+/// place (see `FastMonitorDecoder.optionalConnectionName`).
 public struct ConnectionNames: Sendable {
-    var ids: [String] = []
+    private(set) var ids: [String] = []
+    /// Each id's first eight bytes (0 for an id short enough to be held inline, never shared), so an id
+    /// can be looked for without reading the strings.
+    private var prefixes: [UInt64] = []
+
+    /// How far from its old place an id is looked for: past any one cluster's inbound connections to a
+    /// server in practice (one per server of that cluster that chose this one).
+    static let searchDistance = 32
 
     public init() {}
 
-    init(ids: [String]) { self.ids = ids }
+    /// Ids as given (tests): each one's prefix worked out as the decoder does.
+    init(ids: [String]) {
+        for id in ids {
+            var id = id
+            let prefix = id.withUTF8 { utf8 in
+                utf8.count > FastMonitorDecoder.longestInlineString ? UnsafeRawBufferPointer(utf8).loadUnaligned(as: UInt64.self) : 0
+            }
+            append(id, prefix: prefix)
+        }
+    }
 
     public var count: Int { ids.count }
+
+    mutating func reserveCapacity(_ capacity: Int) {
+        ids.reserveCapacity(capacity)
+        prefixes.reserveCapacity(capacity)
+    }
+
+    mutating func append(_ id: String, prefix: UInt64) {
+        ids.append(id)
+        prefixes.append(prefix)
+    }
+
+    /// The id whose bytes are `raw` (starting with `prefix`), at `position` or within `searchDistance` of
+    /// it, nearest first; nil if none is.
+    @inline(__always)
+    func id(matching raw: UnsafeRawBufferPointer, prefix: UInt64, near position: Int) -> String? {
+        // Usually where it was: checked here, the search kept out of the way.
+        if position < ids.count, prefixes[position] == prefix, FastMonitorDecoder.sameBytes(ids[position], raw) { return ids[position] }
+        return nearbyID(matching: raw, prefix: prefix, near: position)
+    }
+
+    @inline(never)
+    private func nearbyID(matching raw: UnsafeRawBufferPointer, prefix: UInt64, near position: Int) -> String? {
+        guard !ids.isEmpty else { return nil }
+        let center = min(position, ids.count - 1)
+        for distance in 0...Self.searchDistance {
+            let after = center + distance, before = center - distance
+            if after < ids.count, prefixes[after] == prefix, FastMonitorDecoder.sameBytes(ids[after], raw) { return ids[after] }
+            if distance > 0, before >= 0, prefixes[before] == prefix, FastMonitorDecoder.sameBytes(ids[before], raw) {
+                return ids[before]
+            }
+            if after >= ids.count - 1 && before <= 0 { return nil }
+        }
+        return nil
+    }
 }

@@ -120,7 +120,7 @@ actor MonitorSession {
         let answered = await viaSystemAccount
         let namesOverHTTP = Set(cycle.snapshot.observations.compactMap { $0.snapshot?.varz.serverName })
         var kept = answered.filter { !namesOverHTTP.contains($0.endpoint.name ?? "") }
-        var decoded = await Self.decode(kept)
+        var decoded = await Self.decode(kept, reusing: kept.map { systemCarried[$0.endpoint]?.connectionNames ?? ConnectionNames() })
         let needsMore = kept.indices.filter { index in
             !full && decoded[index].gatewayz.map {
                 CarriedDocuments.needsCarriedDocuments(systemCarried[kept[index].endpoint], for: $0, accounts: poller.asksAccounts)
@@ -149,10 +149,14 @@ actor MonitorSession {
         return cycle
     }
 
-    /// Each server's answers decoded side by side, as the HTTP poller decodes each endpoint in its own task.
-    private static func decode(_ polls: [EndpointRawPoll]) async -> [DecodedResponses] {
+    /// Each server's answers decoded side by side, as the HTTP poller decodes each endpoint in its own task,
+    /// sharing the remote server ids its last answer had (`names`, one per poll).
+    private static func decode(_ polls: [EndpointRawPoll], reusing names: [ConnectionNames]) async -> [DecodedResponses] {
         await withTaskGroup(of: (Int, DecodedResponses).self) { group in
-            for (index, poll) in polls.enumerated() { group.addTask { (index, DecodedResponses(poll.responses)) } }
+            for (index, poll) in polls.enumerated() {
+                let previous = names[index]
+                group.addTask { (index, DecodedResponses(poll.responses, reusing: previous)) }
+            }
             var decoded = [DecodedResponses?](repeating: nil, count: polls.count)
             for await (index, responses) in group { decoded[index] = responses }
             return decoded.map { $0! }

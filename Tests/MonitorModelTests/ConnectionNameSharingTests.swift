@@ -75,6 +75,50 @@ import Testing
         }
     }
 
+    /// nats-server lists each cluster's inbound connections in no set order (it walks a Go map): the ids of
+    /// a list in another order than last time are still found, and shared.
+    @Test func inboundConnectionsInAnotherOrderStillShareTheirIDs() throws {
+        var reordered = 0
+        for (path, body) in try Self.recordedGatewayz() {
+            var document = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+            let ordered = try JSONSerialization.data(withJSONObject: document)
+            guard var inbound = document["inbound_gateways"] as? [String: [Any]], inbound.values.contains(where: { $0.count >= 2 }) else { continue }
+            for (cluster, list) in inbound { inbound[cluster] = list.reversed() }
+            document["inbound_gateways"] = inbound
+            let shuffled = try JSONSerialization.data(withJSONObject: document)
+            let first = try #require(FastMonitorDecoder.gatewayz(ordered, reusing: ConnectionNames()), "\(path)")
+            let second = try #require(FastMonitorDecoder.gatewayz(shuffled, reusing: first.names), "\(path)")
+            #expect(second.document == (try MonitorDecoder.decodeWithCodable(Gatewayz.self, from: shuffled, endpoint: .gatewayz)), "\(path)")
+            #expect(second.names.ids != first.names.ids, "\(path): the order did not change")
+            let storageBefore = Dictionary(first.names.ids.map { ($0, Self.storage($0)) }, uniquingKeysWith: { first, _ in first })
+            let before = Set(first.names.ids.map(Self.storage))
+            for id in second.names.ids where id.utf8.count > 15 {
+                #expect(before.contains(Self.storage(id)), "\(path): \(id) made anew, not shared")
+                #expect(storageBefore[id] != nil)
+            }
+            reordered += 1
+        }
+        #expect(reordered >= 3)
+    }
+
+    /// An id is looked for only near its old place: far beyond it, it is made anew (and still right).
+    @Test func anIDFarFromItsOldPlaceIsMadeAnew() throws {
+        let far = ConnectionNames.searchDistance + 5
+        let id = "NDZH6GFSN6JEVG3H2PLZJRGPNJ4FHOA4Z2KWTAKCXAPLFOBV5DWXLSHK"
+        let others = (0..<far).map { String(format: "NAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA%05d", $0) }
+        func document(_ names: [String]) -> Data {
+            let connections = names.enumerated().map { index, name in #"{"configured": false, "connection": {"cid": \#(index + 1), "name": "\#(name)"}}"# }
+            return Data(#"{"server_id": "S", "now": "2026-01-01T00:00:00Z", "name": "a", "inbound_gateways": {"b": [\#(connections.joined(separator: ","))]}}"#.utf8)
+        }
+        let first = try #require(FastMonitorDecoder.gatewayz(document([id] + others), reusing: ConnectionNames()))
+        let near = try #require(FastMonitorDecoder.gatewayz(document(Array(others.prefix(3)) + [id] + others.dropFirst(3)), reusing: first.names))
+        #expect(Self.storage(near.names.ids[3]) == Self.storage(first.names.ids[0]), "three places on: shared")
+        let moved = try #require(FastMonitorDecoder.gatewayz(document(others + [id]), reusing: first.names))
+        #expect(moved.names.ids.last == id)
+        #expect(Self.storage(moved.names.ids.last!) != Self.storage(first.names.ids[0]), "\(far) places on: made anew")
+        #expect(moved.document == (try MonitorDecoder.decodeWithCodable(Gatewayz.self, from: document(others + [id]), endpoint: .gatewayz)))
+    }
+
     /// An id written with escapes is decoded as one, never taken for a stored id of the same bytes.
     @Test func anEscapedIDIsUnescaped() throws {
         let id = "NDZH6GFSN6JEVG3H2PLZJRGPNJ4FHOA4Z2KWTAKCXAPLFOBV5DWXLSHK"
