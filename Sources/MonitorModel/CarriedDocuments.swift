@@ -26,14 +26,7 @@ public struct DecodedResponses: Sendable {
 
     public mutating func merge(_ responses: [RawResponse]) {
         for response in responses {
-            if response.kind == .gatewayz || response.kind == .gatewayzLinks {
-                results[response.kind] = Self.decodeGatewayz(response, reusing: previousNames).map { document, names in
-                    connectionNames = names
-                    return .gatewayz(document)
-                }
-            } else {
-                results[response.kind] = Self.decode(response)
-            }
+            results[response.kind] = decode(response)
             if response.kind == .gatewayz { results[.gatewayzLinks] = nil }
         }
     }
@@ -53,32 +46,25 @@ public struct DecodedResponses: Sendable {
         return nil
     }
 
-    private static func decode(_ response: RawResponse) -> Result<Document, EndpointFailure> {
+    /// One response decoded. A `/gatewayz` shares the last poll's remote server ids where equal, and leaves
+    /// its own in `connectionNames`.
+    private mutating func decode(_ response: RawResponse) -> Result<Document, EndpointFailure> {
         do throws(EndpointFailure) {
             switch response.kind {
-            case .varz: return .success(.varz(try decodeRequired(Varz.self, response)))
-            // `merge` decodes these itself, sharing the last poll's ids (see `decodeGatewayz`).
-            case .gatewayz, .gatewayzLinks: return .success(.gatewayz(try decodeRequired(Gatewayz.self, response)))
-            case .routez: return .success(.routez(try decodeRequired(Routez.self, response)))
+            case .varz: return .success(.varz(try Self.decodeRequired(Varz.self, response)))
+            case .gatewayz, .gatewayzLinks:
+                try Self.checkAnswered(response)
+                let previousNames = previousNames
+                let (document, names) = try Self.decoding(response) { body in
+                    try MonitorDecoder.decodeGatewayz(from: body, endpoint: response.kind, reusing: previousNames)
+                }
+                connectionNames = names
+                return .success(.gatewayz(document))
+            case .routez: return .success(.routez(try Self.decodeRequired(Routez.self, response)))
             case .healthz:
                 // /healthz answers 503 with a JSON body that says what is unhealthy: keep it.
                 if let failure = response.failure { throw failure }
-                return .success(.healthz(try decodeBody(Healthz.self, response)))
-            }
-        } catch {
-            return .failure(error)
-        }
-    }
-
-    private static func decodeGatewayz(
-        _ response: RawResponse, reusing previousNames: ConnectionNames
-    ) -> Result<(Gatewayz, ConnectionNames), EndpointFailure> {
-        do throws(EndpointFailure) {
-            try checkAnswered(response)
-            do {
-                return .success(try MonitorDecoder.decodeGatewayz(from: response.body, endpoint: response.kind, reusing: previousNames))
-            } catch {
-                throw EndpointFailure(.decode, "\(error)")
+                return .success(.healthz(try Self.decodeBody(Healthz.self, response)))
             }
         } catch {
             return .failure(error)
@@ -104,8 +90,15 @@ public struct DecodedResponses: Sendable {
     private static func decodeBody<Document: Decodable>(
         _ type: Document.Type, _ response: RawResponse
     ) throws(EndpointFailure) -> Document {
+        try decoding(response) { body in try MonitorDecoder.decode(type, from: body, endpoint: response.kind) }
+    }
+
+    /// `decode` applied to the body; what it throws (a message naming the document) is a decoding failure.
+    private static func decoding<Decoded>(
+        _ response: RawResponse, _ decode: (Data) throws -> Decoded
+    ) throws(EndpointFailure) -> Decoded {
         do {
-            return try MonitorDecoder.decode(type, from: response.body, endpoint: response.kind)
+            return try decode(response.body)
         } catch {
             throw EndpointFailure(.decode, "\(error)")
         }
