@@ -93,8 +93,6 @@ public struct ConnectionHistory: Sendable, Equatable {
     /// Bytes of samples allocated.
     public var allocatedBytes: Int { samples.capacity * SampleRing.bytesPerSample }
 
-    mutating func append(_ value: Double, to series: Series) { append(code: SampleCode.encode(value), to: series) }
-
     private mutating func append(code: UInt16, to series: Series) {
         if samples.isEmpty { samples = [UInt16](repeating: 0, count: 4 * capacity) }
         samples.withUnsafeMutableBufferPointer { buffer in Self.append(code, to: series.rawValue, in: buffer, &counts, &starts, capacity) }
