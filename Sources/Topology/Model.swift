@@ -95,6 +95,10 @@ public struct GatewayLink: Sendable, Equatable {
     /// True when the same connection (same gid) was already there in the previous poll.
     public var seenBefore = false
 
+    /// Where the builder found the remote server in `Supercluster.servers`: a hint for readers that would
+    /// otherwise look the remote's 56-byte id up for each of 25,000 connections (see `PositionHint`).
+    public var remoteServerPosition = PositionHint()
+
     /// A connection seen for the first time, with no PONG yet (RTT still "0s"), in its first seconds.
     /// A dialler whose authentication or cluster admission fails registers exactly such an outbound for
     /// a few milliseconds on every retry, each time with a new gid, so it must not count as a working
@@ -103,6 +107,18 @@ public struct GatewayLink: Sendable, Equatable {
     public func isUnconfirmed(grace: Double) -> Bool {
         !seenBefore && (rtt ?? 0) == 0 && (uptime ?? 0) < grace
     }
+}
+
+/// A position the builder worked out, kept beside what it is the position of so that a reader can skip
+/// the lookup. Only a hint: a model may be edited or made by hand, so a reader checks that the place holds
+/// what it expects and looks it up when it does not. Not part of the value: two links equal but for it
+/// are equal.
+public struct PositionHint: Sendable, Equatable {
+    public var value: Int?
+
+    public init(_ value: Int? = nil) { self.value = value }
+
+    public static func == (_: PositionHint, _: PositionHint) -> Bool { true }
 }
 
 /// A server of the supercluster: polled through an endpoint, or only seen at the far end of a

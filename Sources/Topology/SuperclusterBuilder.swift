@@ -90,58 +90,122 @@ public enum SuperclusterBuilder {
             if cluster != unknownClusterName { knownClusters.insert(cluster) }
         }
 
-        // 3. Servers seen only at the far end of a gateway or route.
-        func noteRemote(id: String?, cluster: String) {
-            // Asked by key, not `nodes[id] == nil`, which copied out the whole node (retaining each of
-            // its strings and arrays) to compare it with nil, for each of 25,000 connections.
-            guard let id, !id.isEmpty, nodes.index(forKey: id) == nil else { return }
-            let name = namesByID[id] ?? id
-            nodes[id] = ServerNode(id: id, name: name, cluster: cluster, polled: false, reachable: false)
-            knownClusters.insert(cluster)
+        // 3. Every connection's remote server, looked up once (the same lookup gives its name and its
+        // node): each server on its own (in parallel), with rates against the same server in the previous
+        // poll. The nodes are taken out of the dictionary so their arrays are uniquely referenced while
+        // they are rebuilt. This lookup was made three times for each of 25,000 connections (whether the
+        // remote is a node, its name, and in the diagnosis its position), each hashing a 56-byte id.
+        var resolved: [ServerNode] = []
+        var positionByKey: [String: Int] = [:]
+        resolved.reserveCapacity(nodes.count)
+        positionByKey.reserveCapacity(nodes.count)
+        for (key, node) in nodes {
+            positionByKey[key] = resolved.count
+            resolved.append(node)
         }
-        // By index throughout: a link is a large struct, and copying 25,000 of them costs more than the
-        // rest of this function.
-        for node in nodes.values where node.reachable {
-            for index in node.outbound.indices { noteRemote(id: node.outbound[index].remoteServerID, cluster: node.outbound[index].remoteCluster) }
-            for index in node.inbound.indices { noteRemote(id: node.inbound[index].remoteServerID, cluster: node.inbound[index].remoteCluster) }
+        nodes = [:]
+        var remotes: [String: RemoteServer] = [:]
+        remotes.reserveCapacity(namesByID.count + positionByKey.count)
+        for (id, name) in namesByID { remotes[id] = RemoteServer(name: name) }
+        for (key, position) in positionByKey { remotes[key, default: RemoteServer()].position = position }
+        let remoteServers = remotes
+        Parallel.forEach(mutating: &resolved) { node in
+            resolveLinks(of: &node, remotes: remoteServers, previous: node.id.flatMap { previousServersByID[$0] })
+        }
+
+        // Servers seen only at the far end of a gateway or route become nodes of their own (by index
+        // throughout: a link is a large struct, and copying 25,000 of them costs more than the rest).
+        func noteRemote(id: String, cluster: String) -> Int? {
+            guard !id.isEmpty else { return nil }
+            if let known = positionByKey[id] { return known }
+            positionByKey[id] = resolved.count
+            resolved.append(ServerNode(id: id, name: namesByID[id] ?? id, cluster: cluster, polled: false, reachable: false))
+            knownClusters.insert(cluster)
+            return resolved.count - 1
+        }
+        let answering = resolved.indices
+        for position in answering where resolved[position].reachable {
+            for index in resolved[position].outbound.indices where resolved[position].outbound[index].remoteServerPosition.value == nil {
+                guard let id = resolved[position].outbound[index].remoteServerID else { continue }
+                let cluster = resolved[position].outbound[index].remoteCluster
+                resolved[position].outbound[index].remoteServerPosition.value = noteRemote(id: id, cluster: cluster)
+            }
+            for index in resolved[position].inbound.indices where resolved[position].inbound[index].remoteServerPosition.value == nil {
+                guard let id = resolved[position].inbound[index].remoteServerID else { continue }
+                let cluster = resolved[position].inbound[index].remoteCluster
+                resolved[position].inbound[index].remoteServerPosition.value = noteRemote(id: id, cluster: cluster)
+            }
         }
         for (observation, routes) in zip(poll.observations, usableRoutes) {
-            guard let snapshot = observation.snapshot, let cluster = nodes[snapshot.varz.serverID]?.cluster else { continue }
-            for index in routes.indices { noteRemote(id: routes[index].remoteID, cluster: cluster) }
+            guard let snapshot = observation.snapshot, let position = positionByKey[snapshot.varz.serverID] else { continue }
+            let cluster = resolved[position].cluster
+            for index in routes.indices { _ = noteRemote(id: routes[index].remoteID, cluster: cluster) }
         }
-        for node in nodes.values {
-            for index in node.outbound.indices { knownClusters.insert(node.outbound[index].remoteCluster) }
-            for index in node.inbound.indices { knownClusters.insert(node.inbound[index].remoteCluster) }
+        // Every remote cluster is known. Servers list theirs in much the same order, so a name that the
+        // server before had at the same place is not inserted again (each insert hashes it).
+        func noteClusters(_ links: [GatewayLink], lastSeen: inout [String]) {
+            for index in links.indices {
+                if index < lastSeen.count {
+                    if lastSeen[index] == links[index].remoteCluster { continue }
+                    lastSeen[index] = links[index].remoteCluster
+                } else {
+                    lastSeen.append(links[index].remoteCluster)
+                }
+                knownClusters.insert(links[index].remoteCluster)
+            }
+        }
+        var lastOutbound: [String] = [], lastInbound: [String] = []
+        for position in answering {
+            noteClusters(resolved[position].outbound, lastSeen: &lastOutbound)
+            noteClusters(resolved[position].inbound, lastSeen: &lastInbound)
         }
 
-        // 4. Names and rates, each server on its own (in parallel). The nodes are taken out of the
-        // dictionary so their arrays are uniquely referenced while they are rebuilt.
-        var resolved = Array(nodes.values)
-        nodes = [:]
-        let names = namesByID
+        // 4. Group into clusters, servers in each by name. Names as a person reads them (dc2 before dc10,
+        // s2 before s10); the bucket of unknown servers last. Known clusters with no server at all (named
+        // in configuration only) still appear, empty.
+        var membersByCluster: [String: [Int]] = [:]
+        for position in resolved.indices { membersByCluster[resolved[position].cluster, default: []].append(position) }
+        for name in knownClusters where membersByCluster[name] == nil { membersByCluster[name] = [] }
+        var clusterNames = Array(membersByCluster.keys)
+        // The bucket is the unknown name with servers in it (a remote gateway may be called that too).
+        func isUnknownBucket(_ name: String) -> Bool { name == unknownClusterName && membersByCluster[name]?.isEmpty == false }
+        clusterNames.sort { left, right in
+            isUnknownBucket(left) != isUnknownBucket(right) ? isUnknownBucket(right) : NaturalOrder.less(left, right)
+        }
+        var order: [Int] = []
+        order.reserveCapacity(resolved.count)
+        let members = clusterNames.map { name in
+            membersByCluster[name]!.sorted { a, b in
+                NaturalOrder.order(resolved[a].name, resolved[b].name) ?? ((resolved[a].id ?? "") < (resolved[b].id ?? ""))
+            }
+        }
+        for positions in members { order.append(contentsOf: positions) }
+
+        // Each connection's remote, as a position in the supercluster's list of servers: the first server
+        // there with the remote's id (as `Array.positionsByID` finds it).
+        var firstPositionByID: [String: Int] = [:]
+        for (final, position) in order.enumerated() {
+            if let id = resolved[position].id, firstPositionByID[id] == nil { firstPositionByID[id] = final }
+        }
+        let finalPositions = resolved.map { node in node.id.flatMap { firstPositionByID[$0] } }
         Parallel.forEach(mutating: &resolved) { node in
-            resolveLinks(of: &node, names: names, previous: node.id.flatMap { previousServersByID[$0] })
+            guard node.reachable else { return }
+            for index in node.outbound.indices {
+                node.outbound[index].remoteServerPosition.value = node.outbound[index].remoteServerPosition.value.flatMap { finalPositions[$0] }
+            }
+            for index in node.inbound.indices {
+                node.inbound[index].remoteServerPosition.value = node.inbound[index].remoteServerPosition.value.flatMap { finalPositions[$0] }
+            }
         }
-
-        // 5. Group into clusters.
-        let grouped = Dictionary(grouping: resolved, by: \.cluster)
-        var clusters = grouped.map { name, servers in
+        let clusters = zip(clusterNames, members).map { name, positions in
             ClusterNode(
                 name: name,
-                servers: servers.sorted { NaturalOrder.order($0.name, $1.name) ?? (($0.id ?? "") < ($1.id ?? "")) },
-                rates: servers.reduce(nil as TrafficRates?) { sum, server in
-                    guard let rates = server.rates else { return sum }
+                servers: positions.map { resolved[$0] },
+                rates: positions.reduce(nil as TrafficRates?) { sum, position in
+                    guard let rates = resolved[position].rates else { return sum }
                     return (sum ?? .zero) + rates
                 },
-                isUnknownBucket: name == unknownClusterName)
-        }
-        // Known clusters with no server at all (named in configuration only) still appear, empty.
-        for name in knownClusters where grouped[name] == nil {
-            clusters.append(ClusterNode(name: name, servers: []))
-        }
-        // Names as a person reads them (dc2 before dc10, s2 before s10); the bucket of unknown servers last.
-        clusters.sort { left, right in
-            left.isUnknownBucket != right.isUnknownBucket ? right.isUnknownBucket : NaturalOrder.less(left.name, right.name)
+                isUnknownBucket: isUnknownBucket(name))
         }
 
         return Supercluster(
@@ -185,9 +249,16 @@ public enum SuperclusterBuilder {
         return node
     }
 
-    /// Remote names, `seenBefore` and rates of a node's connections (against the same server in the
+    /// What one remote server id stands for while a poll is built: its name (nil: none known) and its
+    /// node (a position among the nodes; nil: no node yet).
+    struct RemoteServer {
+        var name: String?
+        var position: Int?
+    }
+
+    /// Remote names and nodes, `seenBefore` and rates of a node's connections (against the same server in the
     /// previous poll), the connections in display order, and the node's summed rates.
-    static func resolveLinks(of node: inout ServerNode, names namesByID: [String: String], previous previousNode: ServerNode?) {
+    static func resolveLinks(of node: inout ServerNode, remotes: [String: RemoteServer], previous previousNode: ServerNode?) {
         // Where each of the previous poll's connections of this server is, by gid (gids are unique
         // within a server): outbound index i as i, inbound index i as -1 - i.
         var previousPositions: [UInt64: Int] = [:]
@@ -198,7 +269,13 @@ public enum SuperclusterBuilder {
         }
         let now = node.serverTime
         func resolve(_ link: inout GatewayLink) {
-            if let id = link.remoteServerID { link.remoteServerName = namesByID[id] }
+            if let id = link.remoteServerID, let remote = remotes[id] {
+                link.remoteServerName = remote.name
+                link.remoteServerPosition.value = remote.position
+            } else {
+                link.remoteServerName = nil
+                link.remoteServerPosition.value = nil
+            }
             link.seenBefore = false
             guard let previousNode, let position = previousPositions[link.gid] else { return }
             // The previous link's fields are read in place: copying it would cost more than the check.
@@ -261,9 +338,10 @@ public enum SuperclusterBuilder {
     }
 
     private static func pairTraffic(_ clusters: [ClusterNode]) -> [ClusterPairTraffic] {
-        // Cluster names become positions once, and the sums are keyed by a pair of positions: a
-        // dictionary keyed by two strings, read and written for each of 25,000 connections, cost more
-        // than all the additions.
+        // Cluster names become positions, and the sums sit in a table by pair of positions: hashing each
+        // of 25,000 connections' remote cluster name, and a pair key, cost more than all the additions.
+        // Servers list their remote clusters in much the same order, so the position the server before
+        // found at the same place is tried first.
         var positions: [String: Int] = [:]
         var names: [String] = []
         func position(_ name: String) -> Int {
@@ -272,31 +350,47 @@ public enum SuperclusterBuilder {
             names.append(name)
             return names.count - 1
         }
-        struct Sums { var sentMsgs = 0.0, sentBytes = 0.0, receivedMsgs = 0.0, receivedBytes = 0.0 }
-        var sums: [Int: Sums] = [:]
-        func key(_ from: Int, _ to: Int) -> Int { from << 32 | to }
-        func add(to key: Int, _ change: (inout Sums) -> Void) { change(&sums[key, default: Sums()]) }
+        func position(_ name: String, at index: Int, hints: inout [Int]) -> Int {
+            if index < hints.count, names[hints[index]] == name { return hints[index] }
+            let found = position(name)
+            if index < hints.count { hints[index] = found } else { hints.append(found) }
+            return found
+        }
+        struct Sums { var sentMsgs = 0.0, sentBytes = 0.0, receivedMsgs = 0.0, receivedBytes = 0.0, links = 0 }
+        var table: [[Sums]] = []
+        func add(from: Int, to: Int, _ change: (inout Sums) -> Void) {
+            if table.count <= from { table.append(contentsOf: repeatElement([], count: from + 1 - table.count)) }
+            if table[from].count <= to { table[from].append(contentsOf: repeatElement(Sums(), count: to + 1 - table[from].count)) }
+            change(&table[from][to])
+            table[from][to].links += 1
+        }
+        var outboundHints: [Int] = [], inboundHints: [Int] = []
         for cluster in clusters {
             let local = position(cluster.name)
             for server in cluster.servers where server.reachable {
                 for index in server.outbound.indices {
                     let rates = server.outbound[index].rates
-                    let to = position(server.outbound[index].remoteCluster)
-                    add(to: key(local, to)) { $0.sentMsgs += rates?.outMsgs ?? 0; $0.sentBytes += rates?.outBytes ?? 0 }
+                    let to = position(server.outbound[index].remoteCluster, at: index, hints: &outboundHints)
+                    add(from: local, to: to) { $0.sentMsgs += rates?.outMsgs ?? 0; $0.sentBytes += rates?.outBytes ?? 0 }
                 }
                 for index in server.inbound.indices {
                     let rates = server.inbound[index].rates
-                    let from = position(server.inbound[index].remoteCluster)
-                    add(to: key(from, local)) { $0.receivedMsgs += rates?.inMsgs ?? 0; $0.receivedBytes += rates?.inBytes ?? 0 }
+                    let from = position(server.inbound[index].remoteCluster, at: index, hints: &inboundHints)
+                    add(from: from, to: local) { $0.receivedMsgs += rates?.inMsgs ?? 0; $0.receivedBytes += rates?.inBytes ?? 0 }
                 }
             }
         }
-        return sums.map { key, sums in
-            ClusterPairTraffic(
-                from: names[key >> 32], to: names[key & 0xFFFF_FFFF], sentMsgsPerSecond: sums.sentMsgs,
-                sentBytesPerSecond: sums.sentBytes, receivedMsgsPerSecond: sums.receivedMsgs,
-                receivedBytesPerSecond: sums.receivedBytes)
-        }.sorted { ($0.from, $0.to) < ($1.from, $1.to) }
+        var pairs: [ClusterPairTraffic] = []
+        for from in table.indices {
+            for to in table[from].indices where table[from][to].links > 0 {
+                let sums = table[from][to]
+                pairs.append(ClusterPairTraffic(
+                    from: names[from], to: names[to], sentMsgsPerSecond: sums.sentMsgs,
+                    sentBytesPerSecond: sums.sentBytes, receivedMsgsPerSecond: sums.receivedMsgs,
+                    receivedBytesPerSecond: sums.receivedBytes))
+            }
+        }
+        return pairs.sorted { ($0.from, $0.to) < ($1.from, $1.to) }
     }
 
     static func hostPort(of url: String) -> String {
