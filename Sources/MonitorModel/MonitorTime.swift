@@ -69,7 +69,7 @@ public struct MonitorTime: Sendable, Hashable, Comparable, CustomStringConvertib
             for _ in 0..<digits {
                 let byte = bytes[index]
                 guard byte >= 48, byte <= 57 else { return nil }
-                value = value * 10 + Int(byte - 48)
+                value = value &* 10 &+ Int(byte &- 48)  // at most four digits: no overflow to check
                 index += 1
             }
             return value

@@ -243,6 +243,30 @@ import Testing
         }
     }
 
+    /// Counters of every length: up to eighteen digits are summed without overflow checks, longer ones
+    /// checked. Each decodes as JSONDecoder does, or gives up (to JSONDecoder) when it does not fit.
+    @Test func integersOfEveryLengthDecodeLikeJSONDecoder() throws {
+        func document(_ number: String) -> Data {
+            Data(#"{"server_id":"a","now":"2026-11-26T20:00:00Z","outbound_gateways":{"b":{"configured":true,"connection":{"cid":7,"in_msgs":\#(number)}}}}"#.utf8)
+        }
+        var fitting = ["0", "-0", "7", "-7", "999999999999999999", "-999999999999999999", "1000000000000000000",
+                       "9223372036854775807", "-9223372036854775807", "4611686018427387904"]
+        for digits in 1...18 { fitting.append(String(repeating: "9", count: digits)) }
+        for number in fitting {
+            let body = document(number)
+            let reference = try MonitorDecoder.decodeWithCodable(Gatewayz.self, from: body, endpoint: .gatewayz)
+            let fast = try #require(FastMonitorDecoder.gatewayz(body), "gave up on \(number)")
+            #expect(fast == reference, "\(number)")
+            #expect(fast.outboundGateways["b"]?.connection?.inMsgs == Int64(number), "\(number)")
+        }
+        // Past Int64 (one more than the largest, far more digits, a digit run with a leading zero): given
+        // up; the smallest Int64 too (its magnitude does not fit), as before. JSONDecoder decides them.
+        for number in ["9223372036854775808", "-9223372036854775808", "18446744073709551616", "99999999999999999999",
+                       String(repeating: "9", count: 400), "01", "-01", "00"] {
+            #expect(FastMonitorDecoder.gatewayz(document(number)) == nil, "\(number)")
+        }
+    }
+
     /// A repeated key is valid JSON; which value wins is JSONDecoder's business, so the fast path gives up.
     @Test func repeatedKeysGiveUp() throws {
         let gatewayz = #"{"name":"FIRST","server_id":"a","now":"2026-11-26T20:00:00Z","name":"second"}"#
