@@ -404,12 +404,6 @@ struct FastMonitorDecoder {
                 try Self.once(&seen8, 0)
                 guard let value = try decoder.optionalInteger(), value >= 0 else { throw GiveUp() }
                 cid = UInt64(value)
-            case "kind":
-                try Self.once(&seen8, 1)
-                info.kind = try decoder.optionalString()
-            case "type":
-                try Self.once(&seen8, 2)
-                info.type = try decoder.optionalString()
             case "ip":
                 try Self.once(&seen8, 3)
                 info.ip = try decoder.optionalString()
@@ -760,6 +754,10 @@ struct FastMonitorDecoder {
             decoder.skipWhitespace()
             guard decoder.index < decoder.bytes.count, decoder.bytes[decoder.index] == 0x3A else { throw GiveUp() }
             decoder.index += 1
+            // The one space nats-server writes after a colon, passed here rather than in a call.
+            if decoder.index + 1 < decoder.bytes.count, decoder.bytes[decoder.index] == 0x20, decoder.bytes[decoder.index + 1] > 0x20 {
+                decoder.index += 1
+            }
             try body(&decoder, key)
         }
     }
@@ -804,8 +802,25 @@ struct FastMonitorDecoder {
 
     /// A member gwtop does not use: its key must still be valid UTF-8 and its value valid JSON.
     private mutating func skipMember(_ key: Key) throws {
-        _ = try key.string()
+        guard Self.isValidUTF8(key.raw) else { throw GiveUp() }
         try skipValue()
+    }
+
+    /// A string gwtop does not keep, checked as making it would check it (a String was made and dropped).
+    private mutating func skipString() throws {
+        let (raw, escaped) = try scanString()
+        if escaped {
+            guard try Self.unescaped(raw) != nil else { throw GiveUp() }
+        } else {
+            guard Self.isValidUTF8(raw) else { throw GiveUp() }
+        }
+    }
+
+    /// Whether bytes without escapes make a String: plain ASCII is looked at eight bytes at a time;
+    /// anything else goes through the full UTF-8 check.
+    static func isValidUTF8(_ raw: UnsafeRawBufferPointer) -> Bool {
+        if isASCII(raw) { return true }
+        return makeString(raw) != nil
     }
 
     /// Any JSON value, checked for syntax (JSONDecoder rejects a document with an error anywhere, so
@@ -814,7 +829,7 @@ struct FastMonitorDecoder {
         skipWhitespace()
         guard index < bytes.count else { throw GiveUp() }
         switch bytes[index] {
-        case 0x22: _ = try string()
+        case 0x22: try skipString()
         case 0x7B:
             try object { decoder, key in try decoder.skipMember(key) }
         case 0x5B: try array { decoder in try decoder.skipValue() }
@@ -854,6 +869,27 @@ struct FastMonitorDecoder {
     }
 
     private mutating func skipWhitespaceRun() {
+        // nats-server's indented JSON has two kinds of run, between them nearly every call: one space after
+        // a key's colon, and a newline and a line's indentation (up to 16 spaces at 250 servers).
+        if bytes[index] == 0x20, index + 1 < bytes.count, bytes[index + 1] > 0x20 {
+            index += 1
+            return
+        }
+        if bytes[index] == 0x0A {
+            var position = index + 1
+            while position + 8 <= bytes.count {
+                let notSpaces = ByteScan.word(bytes, at: position) ^ Self.eightSpaces
+                if notSpaces != 0 {
+                    position += ByteScan.firstFlagged(notSpaces)
+                    if bytes[position] > 0x20 {
+                        index = position
+                        return
+                    }
+                    break
+                }
+                position += 8
+            }
+        }
         while true {
             // Indented JSON (nats-server's) is a third spaces: a line's indentation is skipped eight
             // bytes at a time, and the rest of it in one step, to the word's first byte not a space.
@@ -870,6 +906,13 @@ struct FastMonitorDecoder {
     /// through the general UTF-8 check, whose generic code looks up type metadata on every call.
     static func makeString(_ raw: UnsafeRawBufferPointer) -> String? {
         let utf8 = UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count)
+        if isASCII(raw) { return String(decoding: utf8, as: UTF8.self) }
+        return String(validating: utf8, as: UTF8.self)
+    }
+
+    /// No byte with its high bit set, eight bytes at a time.
+    @inline(__always)
+    static func isASCII(_ raw: UnsafeRawBufferPointer) -> Bool {
         var offset = 0
         var highBitsSeen: UInt64 = 0
         while offset + 8 <= raw.count {
@@ -880,8 +923,7 @@ struct FastMonitorDecoder {
             highBitsSeen |= UInt64(raw[offset])
             offset += 1
         }
-        if highBitsSeen & highBits == 0 { return String(decoding: utf8, as: UTF8.self) }
-        return String(validating: utf8, as: UTF8.self)
+        return highBitsSeen & highBits == 0
     }
 
     // MARK: Eight bytes at a time

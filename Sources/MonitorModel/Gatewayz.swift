@@ -69,8 +69,8 @@ public struct RemoteGateway: Decodable, Sendable, Equatable {
 public struct GatewayConnectionInfo: Decodable, Sendable, Equatable {
     /// The connection id, printed by the server in its logs as `gid:N`.
     public var cid: UInt64
-    public var kind: String?
-    public var type: String?
+    // `kind` ("Gateway") and `type` are not kept: nothing reads them, and the decoder made a String of
+    // each for every connection of every poll.
     public var ip: String?
     public var port: Int?
     public var start: MonitorTime?
@@ -93,7 +93,7 @@ public struct GatewayConnectionInfo: Decodable, Sendable, Equatable {
     public var stalls: Int64?
 
     enum CodingKeys: String, CodingKey {
-        case cid, kind, type, ip, port, start, rtt, uptime, idle, name, stalls
+        case cid, ip, port, start, rtt, uptime, idle, name, stalls
         case lastActivity = "last_activity", pendingBytes = "pending_bytes"
         case inMsgs = "in_msgs", outMsgs = "out_msgs", inBytes = "in_bytes", outBytes = "out_bytes"
         case subscriptions
@@ -124,8 +124,6 @@ public struct GatewayConnectionInfo: Decodable, Sendable, Equatable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         cid = try c.decode(UInt64.self, forKey: .cid)
-        kind = try c.decodeIfPresent(String.self, forKey: .kind)
-        type = try c.decodeIfPresent(String.self, forKey: .type)
         ip = try c.decodeIfPresent(String.self, forKey: .ip)
         port = try c.decodeIfPresent(Int.self, forKey: .port)
         start = try c.decodeTimeIfPresent(forKey: .start)

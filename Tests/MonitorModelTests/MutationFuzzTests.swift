@@ -290,5 +290,18 @@ import Testing
                     #"{"server_id":"a","now":"2026-11-26T20:00:00Z","name":"\ud800"}"#, "{\"server_id\":\"a\u{01}\",\"now\":\"2026-11-26T20:00:00Z\"}"] {
             #expect(FastMonitorDecoder.gatewayz(Data(bad.utf8)) == nil, "\(bad)")
         }
+        // Members gwtop does not keep are checked all the same: a lone surrogate, raw bytes that are not
+        // UTF-8, in a value or in a key.
+        let skipped = [#"{"server_id":"a","now":"2026-11-26T20:00:00Z","extra":"\ud800"}"#,
+                       #"{"server_id":"a","now":"2026-11-26T20:00:00Z","outbound_gateways":{"b":{"connection":{"cid":1,"kind":"\udc00"}}}}"#]
+        for bad in skipped { #expect(FastMonitorDecoder.gatewayz(Data(bad.utf8)) == nil, "\(bad)") }
+        for invalid in [[0xFF], [0xC3], [0xE2, 0x82], [0xED, 0xA0, 0x80]] as [[UInt8]] {
+            let inValue = Data(#"{"server_id":"a","now":"2026-11-26T20:00:00Z","extra":"x"#.utf8) + Data(invalid) + Data(#""}"#.utf8)
+            let inKey = Data(#"{"server_id":"a","now":"2026-11-26T20:00:00Z",""#.utf8) + Data(invalid) + Data(#"":1}"#.utf8)
+            #expect(FastMonitorDecoder.gatewayz(inValue) == nil && FastMonitorDecoder.gatewayz(inKey) == nil, "\(invalid)")
+        }
+        let validSkipped = Data(#"{"server_id":"a","now":"2026-11-26T20:00:00Z","é😀":"ü\n😀\u00e9","kind":"Gateway"}"#.utf8)
+        let decodedSkipping = try #require(FastMonitorDecoder.gatewayz(validSkipped))
+        #expect(decodedSkipping == (try MonitorDecoder.decodeWithCodable(Gatewayz.self, from: validSkipped, endpoint: .gatewayz)))
     }
 }
