@@ -14,6 +14,10 @@ struct FastMonitorDecoder {
     struct GiveUp: Error {}
 
     private let bytes: UnsafeRawBufferPointer
+    /// The bytes again, as a pointer that is never nil, and their count: read at every step, where the
+    /// buffer's own subscript and count each checked for a nil address first.
+    private let memory: UnsafePointer<UInt8>
+    private let end: Int
     private var index = 0
     private var depth = 0
     /// JSONDecoder refuses documents nested deeper than this; so does the fast path.
@@ -27,6 +31,7 @@ struct FastMonitorDecoder {
     /// document) where the bytes are the same, and this document's ids for the next.
     static func gatewayz(_ data: Data, reusing previous: ConnectionNames) -> (document: Gatewayz, names: ConnectionNames)? {
         data.withUnsafeBytes { buffer -> (document: Gatewayz, names: ConnectionNames)? in
+            guard buffer.count > 0 else { return nil }
             var decoder = FastMonitorDecoder(bytes: buffer, previousNames: previous)
             guard let document = try? decoder.gatewayzDocument() else { return nil }
             return (document, decoder.names)
@@ -35,6 +40,7 @@ struct FastMonitorDecoder {
 
     static func varz(_ data: Data) -> Varz? {
         data.withUnsafeBytes { buffer -> Varz? in
+            guard buffer.count > 0 else { return nil }
             var decoder = FastMonitorDecoder(bytes: buffer)
             return try? decoder.varzDocument()
         }
@@ -42,6 +48,7 @@ struct FastMonitorDecoder {
 
     static func routez(_ data: Data) -> Routez? {
         data.withUnsafeBytes { buffer -> Routez? in
+            guard buffer.count > 0 else { return nil }
             var decoder = FastMonitorDecoder(bytes: buffer)
             return try? decoder.routezDocument()
         }
@@ -53,6 +60,9 @@ struct FastMonitorDecoder {
 
     private init(bytes: UnsafeRawBufferPointer, previousNames: ConnectionNames = ConnectionNames()) {
         self.bytes = bytes
+        // An empty document is given up on before a decoder is made (it is no JSON).
+        memory = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        end = bytes.count
         self.previousNames = previousNames
         names.reserveCapacity(previousNames.count)
     }
@@ -111,7 +121,7 @@ struct FastMonitorDecoder {
             }
         }
         skipWhitespace()
-        guard index == bytes.count, let serverID, let now else { throw GiveUp() }
+        guard index == end, let serverID, let now else { throw GiveUp() }
         return Gatewayz(serverID: serverID, now: now, name: name, host: host, port: port, outboundGateways: outbound, inboundGateways: inbound)
     }
 
@@ -152,7 +162,7 @@ struct FastMonitorDecoder {
             }
         }
         skipWhitespace()
-        guard index == bytes.count, let serverID else { throw GiveUp() }
+        guard index == end, let serverID else { throw GiveUp() }
         return Routez(serverID: serverID, now: now, routes: consume routes)
     }
 
@@ -266,7 +276,7 @@ struct FastMonitorDecoder {
             }
         }
         skipWhitespace()
-        guard index == bytes.count, let serverID else { throw GiveUp() }
+        guard index == end, let serverID else { throw GiveUp() }
         varz.serverID = serverID
         return varz
     }
@@ -591,30 +601,30 @@ struct FastMonitorDecoder {
         if try null() { return nil }
         skipWhitespace()
         var negative = false
-        if index < bytes.count, bytes[index] == 0x2D { negative = true; index += 1 }
+        if index < end, memory[index] == 0x2D { negative = true; index += 1 }
         let start = index
         // Eighteen digits cannot overflow an Int64, so they are summed without checks (seven counters of
         // each of 25,000 connections a poll); a nineteenth and more are summed again, checked.
         var unchecked: UInt64 = 0
-        while index < bytes.count {
-            let digit = bytes[index] &- 0x30
+        while index < end {
+            let digit = memory[index] &- 0x30
             guard digit < 10 else { break }
             unchecked = unchecked &* 10 &+ UInt64(digit)
             index += 1
         }
         let digits = index - start
-        guard digits > 0, !(digits > 1 && bytes[start] == 0x30) else { throw GiveUp() }
+        guard digits > 0, !(digits > 1 && memory[start] == 0x30) else { throw GiveUp() }
         var value = Int64(truncatingIfNeeded: unchecked)
         if digits > 18 {
             value = 0
             for offset in start..<index {
                 let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
-                let (sum, overflow2) = times.addingReportingOverflow(Int64(bytes[offset] - 0x30))
+                let (sum, overflow2) = times.addingReportingOverflow(Int64(memory[offset] - 0x30))
                 guard !overflow1, !overflow2 else { throw GiveUp() }
                 value = sum
             }
         }
-        if index < bytes.count, bytes[index] == 0x2E || bytes[index] == 0x65 || bytes[index] == 0x45 { throw GiveUp() }
+        if index < end, memory[index] == 0x2E || memory[index] == 0x65 || memory[index] == 0x45 { throw GiveUp() }
         return negative ? -value : value
     }
 
@@ -622,19 +632,19 @@ struct FastMonitorDecoder {
     private mutating func null() throws -> Bool {
         skipWhitespace()
         // Asked before every optional value, nearly all of them not null: one byte says so.
-        guard index < bytes.count, bytes[index] == 0x6E else { return false }
+        guard index < end, memory[index] == 0x6E else { return false }
         return literal("null")
     }
 
     private mutating func literal(_ word: StaticString) -> Bool {
         skipWhitespace()
         let count = word.utf8CodeUnitCount
-        guard index + count <= bytes.count else { return false }
+        guard index + count <= end else { return false }
         let pointer = word.utf8Start
-        for offset in 0..<count where bytes[index + offset] != pointer[offset] { return false }
+        for offset in 0..<count where memory[index + offset] != pointer[offset] { return false }
         // A literal must end there ("nullx" is not null).
-        if index + count < bytes.count {
-            let next = bytes[index + count]
+        if index + count < end {
+            let next = memory[index + count]
             if (next >= 0x61 && next <= 0x7A) || (next >= 0x30 && next <= 0x39) { return false }
         }
         index += count
@@ -646,7 +656,7 @@ struct FastMonitorDecoder {
     @inline(__always)
     private mutating func scanString() throws -> (raw: UnsafeRawBufferPointer, escaped: Bool) {
         skipWhitespace()
-        guard index < bytes.count, bytes[index] == 0x22 else { throw GiveUp() }
+        guard index < end, memory[index] == 0x22 else { throw GiveUp() }
         index += 1
         let start = index
         var escaped = false
@@ -655,8 +665,8 @@ struct FastMonitorDecoder {
             // (ids, addresses and times are long runs of plain bytes); then straight to the first one that
             // does, rather than byte by byte (keys are short: most of one is such a tail).
             index = ByteScan.firstStop(in: bytes, from: index, where: Self.stringStops)
-            guard index < bytes.count else { throw GiveUp() }
-            let byte = bytes[index]
+            guard index < end else { throw GiveUp() }
+            let byte = memory[index]
             if byte == 0x22 {
                 index += 1
                 return (UnsafeRawBufferPointer(rebasing: bytes[start..<index - 1]), escaped)
@@ -752,10 +762,10 @@ struct FastMonitorDecoder {
         try container(open: 0x7B, close: 0x7D) { decoder in
             let key = Key(raw: try decoder.rawString())
             decoder.skipWhitespace()
-            guard decoder.index < decoder.bytes.count, decoder.bytes[decoder.index] == 0x3A else { throw GiveUp() }
+            guard decoder.index < decoder.end, decoder.memory[decoder.index] == 0x3A else { throw GiveUp() }
             decoder.index += 1
             // The one space nats-server writes after a colon, passed here rather than in a call.
-            if decoder.index + 1 < decoder.bytes.count, decoder.bytes[decoder.index] == 0x20, decoder.bytes[decoder.index + 1] > 0x20 {
+            if decoder.index + 1 < decoder.end, decoder.memory[decoder.index] == 0x20, decoder.memory[decoder.index + 1] > 0x20 {
                 decoder.index += 1
             }
             try body(&decoder, key)
@@ -771,12 +781,12 @@ struct FastMonitorDecoder {
     @inline(__always)
     private mutating func container(open: UInt8, close: UInt8, _ element: (inout FastMonitorDecoder) throws -> Void) throws {
         skipWhitespace()
-        guard index < bytes.count, bytes[index] == open else { throw GiveUp() }
+        guard index < end, memory[index] == open else { throw GiveUp() }
         index += 1
         depth += 1
         guard depth <= Self.maximumDepth else { throw GiveUp() }
         skipWhitespace()
-        if index < bytes.count, bytes[index] == close {
+        if index < end, memory[index] == close {
             index += 1
             depth -= 1
             return
@@ -784,9 +794,9 @@ struct FastMonitorDecoder {
         while true {
             try element(&self)
             skipWhitespace()
-            guard index < bytes.count else { throw GiveUp() }
-            if bytes[index] == 0x2C { index += 1; continue }
-            if bytes[index] == close { index += 1; depth -= 1; return }
+            guard index < end else { throw GiveUp() }
+            if memory[index] == 0x2C { index += 1; continue }
+            if memory[index] == close { index += 1; depth -= 1; return }
             throw GiveUp()
         }
     }
@@ -827,8 +837,8 @@ struct FastMonitorDecoder {
     /// the fast path must too).
     private mutating func skipValue() throws {
         skipWhitespace()
-        guard index < bytes.count else { throw GiveUp() }
-        switch bytes[index] {
+        guard index < end else { throw GiveUp() }
+        switch memory[index] {
         case 0x22: try skipString()
         case 0x7B:
             try object { decoder, key in try decoder.skipMember(key) }
@@ -841,21 +851,21 @@ struct FastMonitorDecoder {
     }
 
     private mutating func skipNumber() throws {
-        if index < bytes.count, bytes[index] == 0x2D { index += 1 }
+        if index < end, memory[index] == 0x2D { index += 1 }
         let start = index
-        while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 { index += 1 }
-        guard index > start, !(index - start > 1 && bytes[start] == 0x30) else { throw GiveUp() }
-        if index < bytes.count, bytes[index] == 0x2E {
+        while index < end, memory[index] >= 0x30, memory[index] <= 0x39 { index += 1 }
+        guard index > start, !(index - start > 1 && memory[start] == 0x30) else { throw GiveUp() }
+        if index < end, memory[index] == 0x2E {
             index += 1
             let fraction = index
-            while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 { index += 1 }
+            while index < end, memory[index] >= 0x30, memory[index] <= 0x39 { index += 1 }
             guard index > fraction else { throw GiveUp() }
         }
-        if index < bytes.count, bytes[index] == 0x65 || bytes[index] == 0x45 {
+        if index < end, memory[index] == 0x65 || memory[index] == 0x45 {
             index += 1
-            if index < bytes.count, bytes[index] == 0x2B || bytes[index] == 0x2D { index += 1 }
+            if index < end, memory[index] == 0x2B || memory[index] == 0x2D { index += 1 }
             let exponent = index
-            while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 { index += 1 }
+            while index < end, memory[index] >= 0x30, memory[index] <= 0x39 { index += 1 }
             guard index > exponent else { throw GiveUp() }
         }
     }
@@ -864,24 +874,24 @@ struct FastMonitorDecoder {
     /// after a value): that answer is inlined, and only a real run goes to the loop.
     @inline(__always)
     private mutating func skipWhitespace() {
-        guard index < bytes.count, bytes[index] <= 0x20 else { return }
+        guard index < end, memory[index] <= 0x20 else { return }
         skipWhitespaceRun()
     }
 
     private mutating func skipWhitespaceRun() {
         // nats-server's indented JSON has two kinds of run, between them nearly every call: one space after
         // a key's colon, and a newline and a line's indentation (up to 16 spaces at 250 servers).
-        if bytes[index] == 0x20, index + 1 < bytes.count, bytes[index + 1] > 0x20 {
+        if memory[index] == 0x20, index + 1 < end, memory[index + 1] > 0x20 {
             index += 1
             return
         }
-        if bytes[index] == 0x0A {
+        if memory[index] == 0x0A {
             var position = index + 1
-            while position + 8 <= bytes.count {
+            while position + 8 <= end {
                 let notSpaces = ByteScan.word(bytes, at: position) ^ Self.eightSpaces
                 if notSpaces != 0 {
                     position += ByteScan.firstFlagged(notSpaces)
-                    if bytes[position] > 0x20 {
+                    if memory[position] > 0x20 {
                         index = position
                         return
                     }
@@ -894,8 +904,8 @@ struct FastMonitorDecoder {
             // Indented JSON (nats-server's) is a third spaces: a line's indentation is skipped eight
             // bytes at a time, and the rest of it in one step, to the word's first byte not a space.
             index = ByteScan.firstStop(in: bytes, from: index) { $0 ^ Self.eightSpaces }
-            guard index < bytes.count else { return }
-            let byte = bytes[index]
+            guard index < end else { return }
+            let byte = memory[index]
             guard byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 else { return }
             index += 1
         }
