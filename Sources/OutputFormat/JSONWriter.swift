@@ -66,9 +66,20 @@ struct JSONWriter {
 
     private mutating func newline(_ depth: Int) {
         guard pretty else { return }
-        bytes.append(0x0A)
-        bytes.append(contentsOf: repeatElement(0x20, count: 2 * depth))
+        // Copied from a ready line start: appending the spaces as a repeated element went through the
+        // generic sequence path, a third of the report's instructions (a 250-server report has 1.3 million
+        // lines).
+        let count = 1 + 2 * depth
+        if count <= Self.lineStart.count {
+            Self.lineStart.withUnsafeBufferPointer { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: $0[..<count])) }
+        } else {
+            bytes.append(0x0A)
+            bytes.append(contentsOf: [UInt8](repeating: 0x20, count: 2 * depth))
+        }
     }
+
+    /// A newline and the indentation of the deepest lines a report has, and more.
+    private static let lineStart: [UInt8] = [0x0A] + [UInt8](repeating: 0x20, count: 64)
 
     // MARK: Values
 

@@ -221,6 +221,23 @@ func hostileModel() -> (Supercluster, [Problem]) {
             """)
     }
 
+    /// Indentation of any depth, past the prepared line start as well: two spaces a level, every line.
+    @Test func deepNestingIsIndentedTwoSpacesALevel() {
+        func nested(_ json: inout JSONWriter, _ levels: Int) {
+            if levels == 0 { json.value(1 as Int64?); return }
+            json.array { json in json.element(); nested(&json, levels - 1) }
+        }
+        var json = JSONWriter(pretty: true)
+        nested(&json, 40)
+        let lines = text(json.finish()).split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == 81)
+        for (number, line) in lines.enumerated() {
+            let depth = number <= 40 ? number : 80 - number
+            let expected = String(repeating: " ", count: 2 * depth) + (number < 40 ? "[" : number == 40 ? "1" : "]")
+            #expect(line == Substring(expected), "line \(number)")
+        }
+    }
+
     @Test func compactLayout() {
         var json = JSONWriter(pretty: false)
         sample(&json)
