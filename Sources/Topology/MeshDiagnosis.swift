@@ -25,6 +25,15 @@ public enum MeshDiagnosis {
         /// that follows a connection to its far end: a 56-character id hashed once per connection.
         let outboundRemotes: [[Int?]]
         let inboundRemotes: [[Int?]]
+        /// Cluster names as positions (the model's clusters first, in order, then its servers' and their
+        /// connections' other names), and each reachable server's connections' remote clusters as such
+        /// positions, by server position and connection index: the checks that gather connections by
+        /// cluster index arrays with them instead of hashing a name for each connection.
+        let clusters: NamePositions
+        let outboundClusters: [[Int]]
+        let inboundClusters: [[Int]]
+        /// Where each of the model's clusters' servers start in `servers`.
+        let firstServerPositions: [Int]
 
         init(current: Supercluster, previous: Supercluster?, thresholds: DiagnosisThresholds) {
             self.current = current
@@ -55,6 +64,29 @@ public enum MeshDiagnosis {
             }
             outboundRemotes = remotes.map(\.outbound)
             inboundRemotes = remotes.map(\.inbound)
+
+            var clusters = NamePositions()
+            var firstServerPositions: [Int] = []
+            var position = 0
+            for cluster in current.clusters {
+                _ = clusters.position(of: cluster.name)
+                firstServerPositions.append(position)
+                position += cluster.servers.count
+            }
+            var outboundClusters = [[Int]](repeating: [], count: servers.count)
+            var inboundClusters = [[Int]](repeating: [], count: servers.count)
+            var outboundHints: [Int] = [], inboundHints: [Int] = []
+            for position in servers.indices {
+                _ = clusters.position(of: servers[position].cluster)
+                guard servers[position].reachable else { continue }
+                let outbound = servers[position].outbound, inbound = servers[position].inbound
+                outboundClusters[position] = outbound.indices.map { clusters.position(of: outbound[$0].remoteCluster, at: $0, hints: &outboundHints) }
+                inboundClusters[position] = inbound.indices.map { clusters.position(of: inbound[$0].remoteCluster, at: $0, hints: &inboundHints) }
+            }
+            self.clusters = clusters
+            self.outboundClusters = outboundClusters
+            self.inboundClusters = inboundClusters
+            self.firstServerPositions = firstServerPositions
         }
     }
 
@@ -129,16 +161,17 @@ public enum MeshDiagnosis {
         let liveServers = current.clusters.map { cluster in
             cluster.servers.indices.reduce(0) { $0 + (cluster.servers[$1].reachable || !cluster.servers[$1].polled ? 1 : 0) }
         }
-        for cluster in current.clusters where !cluster.isUnknownBucket && !cluster.servers.isEmpty {
+        for (clusterIndex, cluster) in current.clusters.enumerated() where !cluster.isUnknownBucket && !cluster.servers.isEmpty {
             // Only countable when every server of X answered.
             guard cluster.servers.indices.allSatisfy({ cluster.servers[$0].reachable }) else { continue }
-            var inboundCounts: [String: Int] = [:]
-            for server in cluster.servers {
-                for index in server.inbound.indices { inboundCounts[server.inbound[index].remoteCluster, default: 0] += 1 }
+            var inboundCounts = [Int](repeating: 0, count: context.clusters.count)
+            let first = context.firstServerPositions[clusterIndex]
+            for position in first..<(first + cluster.servers.count) {
+                for remoteCluster in context.inboundClusters[position] { inboundCounts[remoteCluster] += 1 }
             }
             for (otherIndex, other) in current.clusters.enumerated() where other.name != cluster.name && !other.isUnknownBucket {
                 let live = liveServers[otherIndex]
-                let held = inboundCounts[other.name] ?? 0
+                let held = context.clusters.existingPosition(of: other.name).map { inboundCounts[$0] } ?? 0
                 guard held < live else { continue }
                 problems.append(Problem(
                     .warning, .missingInbound, cluster: cluster.name, remoteCluster: other.name,
@@ -156,25 +189,39 @@ public enum MeshDiagnosis {
     /// of which answered count, and only pairs some server of either expects to link.
     static func partitions(_ context: Context) -> [Problem] {
         let current = context.current
-        let live = current.clusters.filter { cluster in !cluster.isUnknownBucket && cluster.servers.contains { $0.reachable } }
+        let liveIndices = current.clusters.indices.filter { index in
+            !current.clusters[index].isUnknownBucket && current.clusters[index].servers.contains { $0.reachable }
+        }
+        let live = liveIndices.map { current.clusters[$0] }
         guard live.count >= 2 else { return [] }
-        var position: [String: Int] = [:]
-        for (index, cluster) in live.enumerated() where position[cluster.name] == nil { position[cluster.name] = index }
+        // Each cluster name's place among the live clusters (by its position in the context; -1: not live).
+        var livePosition = [Int](repeating: -1, count: context.clusters.count)
+        for (index, cluster) in live.enumerated() {
+            if let name = context.clusters.existingPosition(of: cluster.name), livePosition[name] < 0 { livePosition[name] = index }
+        }
+        var names = context.clusters  // a name not met yet gets a position past `livePosition`: not live
+        var expectedHints: [Int] = []
         let count = live.count
         var linked = [Bool](repeating: false, count: count * count)
         var expected = [Bool](repeating: false, count: count * count)
-        for (a, cluster) in live.enumerated() {
-            for server in cluster.servers where server.reachable {
-                for links in [server.outbound, server.inbound] {
+        for (a, clusterIndex) in liveIndices.enumerated() {
+            let cluster = current.clusters[clusterIndex]
+            for (offset, server) in cluster.servers.enumerated() where server.reachable {
+                let serverPosition = context.firstServerPositions[clusterIndex] + offset
+                for (links, remoteClusters) in [(server.outbound, context.outboundClusters[serverPosition]),
+                                                (server.inbound, context.inboundClusters[serverPosition])] {
                     // A connection that never answered a PING is no link (as missing_outbound counts it).
                     for index in links.indices where !links[index].isUnconfirmed(grace: context.thresholds.asymmetryGraceSeconds) {
-                        guard let b = position[links[index].remoteCluster], b != a else { continue }
+                        let b = livePosition[remoteClusters[index]]
+                        guard b >= 0, b != a else { continue }
                         linked[a * count + b] = true
                         linked[b * count + a] = true
                     }
                 }
-                for remote in current.expectedRemotes(for: server) {
-                    guard let b = position[remote], b != a else { continue }
+                for (index, remote) in current.expectedRemotes(for: server).enumerated() {
+                    let name = names.position(of: remote, at: index, hints: &expectedHints)
+                    let b = name < livePosition.count ? livePosition[name] : -1
+                    guard b >= 0, b != a else { continue }
                     expected[a * count + b] = true
                     expected[b * count + a] = true
                 }
@@ -205,7 +252,7 @@ public enum MeshDiagnosis {
         // Two clusters with nothing between them are a cut pair, whatever else there is (none).
         let pairOnly = count == 2
         if parts.count > 1 && !pairOnly {
-            if parts.count == 2, parts[0].count == 1, let alone = position[parts[0][0]] {
+            if parts.count == 2, parts[0].count == 1, let alone = live.firstIndex(where: { $0.name == parts[0][0] }) {
                 problems.append(Problem(
                     .critical, .meshSplit, cluster: live[alone].name,
                     message: "\(live[alone].name) is cut off: no gateway to or from any of the other \(count - 1) clusters, "
@@ -247,20 +294,27 @@ public enum MeshDiagnosis {
         let outboundRemotes = context.outboundRemotes
         let inboundRemotes = context.inboundRemotes
         var dialers = [Set<Int>](repeating: [], count: servers.count)
-        var targets = [[String: Int?]](repeating: [:], count: servers.count)
+        // Each server's first outbound to each cluster (by the cluster's position): the position of the
+        // server it reaches, `elsewhere` when that is none of `servers`, `none` without one.
+        let none = -2, elsewhere = -1
+        var targets = [[Int]](repeating: [], count: servers.count)
         for position in servers.indices where servers[position].reachable && servers[position].id != nil {
             dialers[position] = Set(inboundRemotes[position].compactMap { $0 })
-            let outboundLinks = servers[position].outbound
-            var targeting = [String: Int?](minimumCapacity: outboundLinks.count)
-            for index in outboundLinks.indices where targeting[outboundLinks[index].remoteCluster] == nil {
-                targeting[outboundLinks[index].remoteCluster] = outboundRemotes[position][index]
+            var targeting = [Int](repeating: none, count: context.clusters.count)
+            for (index, cluster) in context.outboundClusters[position].enumerated() where targeting[cluster] == none {
+                targeting[cluster] = outboundRemotes[position][index] ?? elsewhere
             }
             targets[position] = targeting
+        }
+        func target(of dialer: Int, in cluster: Int?) -> Int {
+            guard let cluster, !targets[dialer].isEmpty else { return none }
+            return targets[dialer][cluster]
         }
         for position in servers.indices where servers[position].reachable {
             let server = servers[position]
             // The server as its id finds it (the first of a duplicated id), as every id lookup does.
             guard let serverID = server.id, let me = positionByID[serverID] else { continue }
+            let myCluster = context.clusters.existingPosition(of: server.cluster)
             // Copied only when there is something to say (as below): most connections are fine.
             for index in server.outbound.indices {
                 guard let remote = outboundRemotes[position][index], servers[remote].reachable,
@@ -279,7 +333,7 @@ public enum MeshDiagnosis {
                 guard let remote = inboundRemotes[position][index], servers[remote].reachable,
                     (server.inbound[index].uptime ?? .infinity) >= thresholds.asymmetryGraceSeconds
                 else { continue }
-                if (targets[remote][server.cluster] ?? nil) != me {
+                if target(of: remote, in: myCluster) != me {
                     let link = server.inbound[index]
                     problems.append(Problem(
                         .warning, .asymmetricLink, cluster: server.cluster, server: server.name,

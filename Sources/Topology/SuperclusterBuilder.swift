@@ -342,20 +342,7 @@ public enum SuperclusterBuilder {
         // of 25,000 connections' remote cluster name, and a pair key, cost more than all the additions.
         // Servers list their remote clusters in much the same order, so the position the server before
         // found at the same place is tried first.
-        var positions: [String: Int] = [:]
-        var names: [String] = []
-        func position(_ name: String) -> Int {
-            if let known = positions[name] { return known }
-            positions[name] = names.count
-            names.append(name)
-            return names.count - 1
-        }
-        func position(_ name: String, at index: Int, hints: inout [Int]) -> Int {
-            if index < hints.count, names[hints[index]] == name { return hints[index] }
-            let found = position(name)
-            if index < hints.count { hints[index] = found } else { hints.append(found) }
-            return found
-        }
+        var positions = NamePositions()
         struct Sums { var sentMsgs = 0.0, sentBytes = 0.0, receivedMsgs = 0.0, receivedBytes = 0.0, links = 0 }
         var table: [[Sums]] = []
         func add(from: Int, to: Int, _ change: (inout Sums) -> Void) {
@@ -366,16 +353,16 @@ public enum SuperclusterBuilder {
         }
         var outboundHints: [Int] = [], inboundHints: [Int] = []
         for cluster in clusters {
-            let local = position(cluster.name)
+            let local = positions.position(of: cluster.name)
             for server in cluster.servers where server.reachable {
                 for index in server.outbound.indices {
                     let rates = server.outbound[index].rates
-                    let to = position(server.outbound[index].remoteCluster, at: index, hints: &outboundHints)
+                    let to = positions.position(of: server.outbound[index].remoteCluster, at: index, hints: &outboundHints)
                     add(from: local, to: to) { $0.sentMsgs += rates?.outMsgs ?? 0; $0.sentBytes += rates?.outBytes ?? 0 }
                 }
                 for index in server.inbound.indices {
                     let rates = server.inbound[index].rates
-                    let from = position(server.inbound[index].remoteCluster, at: index, hints: &inboundHints)
+                    let from = positions.position(of: server.inbound[index].remoteCluster, at: index, hints: &inboundHints)
                     add(from: from, to: local) { $0.receivedMsgs += rates?.inMsgs ?? 0; $0.receivedBytes += rates?.inBytes ?? 0 }
                 }
             }
@@ -385,7 +372,7 @@ public enum SuperclusterBuilder {
             for to in table[from].indices where table[from][to].links > 0 {
                 let sums = table[from][to]
                 pairs.append(ClusterPairTraffic(
-                    from: names[from], to: names[to], sentMsgsPerSecond: sums.sentMsgs,
+                    from: positions.names[from], to: positions.names[to], sentMsgsPerSecond: sums.sentMsgs,
                     sentBytesPerSecond: sums.sentBytes, receivedMsgsPerSecond: sums.receivedMsgs,
                     receivedBytesPerSecond: sums.receivedBytes))
             }
