@@ -108,16 +108,7 @@ func diagnose(_ servers: [ServerSpec], previous: [ServerSpec]? = nil, failures: 
     /// endpoint keeps the server's id (where it was last seen), so two nodes share it. The links of the
     /// one that answers are still matched up: no asymmetry is made up.
     @Test func aServerWhoseOldURLFailsIsNotCalledAsymmetric() throws {
-        let servers = healthyTwoClusters()
-        let time = MonitorTime(timeIntervalSince1970: 1001)
-        var observations = servers.map { $0.observation(at: 1001) }
-        observations[2].endpoint = EndpointIdentity(displayURL: "http://b1-alias:8222", name: "b1")
-        observations.insert(EndpointObservation(
-            endpoint: EndpointIdentity(displayURL: "http://b1:8222"), observedAt: time,
-            outcome: .failure(EndpointFailure(.refused, "connection refused"))), at: 2)
-        let before = SuperclusterBuilder.build(poll: poll(1, at: 1000, servers), previous: nil)
-        var model = SuperclusterBuilder.build(
-            poll: PollSnapshot(sequence: 2, startedAt: time, finishedAt: time, observations: observations), previous: before)
+        var (model, before) = serverAnsweringAtASecondURL()
         // The two tie on name and id, so which comes first is the builder's choice: the failed one is put
         // first here, where an id lookup finds it.
         let b = try #require(model.clusters.firstIndex { $0.name == "b" })

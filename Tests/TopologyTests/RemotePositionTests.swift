@@ -41,17 +41,8 @@ import Testing
         let farEnds = SuperclusterBuilder.build(poll: poll(1, at: 1000, servers), previous: nil)
         models.append(("remotes seen only at the far end", SuperclusterBuilder.build(poll: poll(2, at: 1001, servers), previous: farEnds), farEnds))
 
-        let healthy = healthyTwoClusters()
-        let time = MonitorTime(timeIntervalSince1970: 1001)
-        var observations = healthy.map { $0.observation(at: 1001) }
-        observations[2].endpoint = EndpointIdentity(displayURL: "http://b1-alias:8222", name: "b1")
-        observations.insert(EndpointObservation(
-            endpoint: EndpointIdentity(displayURL: "http://b1:8222"), observedAt: time,
-            outcome: .failure(EndpointFailure(.refused, "connection refused"))), at: 2)
-        let polled = SuperclusterBuilder.build(poll: poll(1, at: 1000, healthy), previous: nil)
-        let twoNodesOneID = SuperclusterBuilder.build(
-            poll: PollSnapshot(sequence: 2, startedAt: time, finishedAt: time, observations: observations), previous: polled)
-        models.append(("two nodes with one id", twoNodesOneID, polled))
+        let twoNodesOneID = serverAnsweringAtASecondURL()
+        models.append(("two nodes with one id", twoNodesOneID.model, twoNodesOneID.previous))
         return models
     }
 

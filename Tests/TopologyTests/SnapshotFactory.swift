@@ -1,5 +1,6 @@
 import Foundation
 import MonitorModel
+import Topology
 
 /// Builds synthetic endpoint observations for diagnosis and rate tests: a few lines per scenario
 /// instead of hand-written JSON.
@@ -108,4 +109,20 @@ func healthyTwoClusters(aOut: Int64 = 0) -> [ServerSpec] {
                 LinkSpec(cluster: "a", gid: 33, remoteID: "A2"),
             ]),
     ]
+}
+
+/// The healthy two clusters, b1 answering at a second URL while the one it answered at before fails: the
+/// failed endpoint keeps b1's id (where it was last seen), so two nodes share it. Poll 2's model and poll 1's.
+func serverAnsweringAtASecondURL() -> (model: Supercluster, previous: Supercluster) {
+    let servers = healthyTwoClusters()
+    let time = MonitorTime(timeIntervalSince1970: 1001)
+    var observations = servers.map { $0.observation(at: 1001) }
+    observations[2].endpoint = EndpointIdentity(displayURL: "http://b1-alias:8222", name: "b1")
+    observations.insert(EndpointObservation(
+        endpoint: EndpointIdentity(displayURL: "http://b1:8222"), observedAt: time,
+        outcome: .failure(EndpointFailure(.refused, "connection refused"))), at: 2)
+    let before = SuperclusterBuilder.build(poll: poll(1, at: 1000, servers), previous: nil)
+    let model = SuperclusterBuilder.build(
+        poll: PollSnapshot(sequence: 2, startedAt: time, finishedAt: time, observations: observations), previous: before)
+    return (model, before)
 }
