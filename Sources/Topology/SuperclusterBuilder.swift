@@ -271,6 +271,8 @@ public enum SuperclusterBuilder {
         func resolve(_ link: inout GatewayLink) {
             if let id = link.remoteServerID, let remote = remotes[id] {
                 link.remoteServerName = remote.name
+                // A position among this poll's nodes until they are put in order (step 4 turns it into
+                // one in the model's list of servers).
                 link.remoteServerPosition.value = remote.position
             } else {
                 link.remoteServerName = nil
