@@ -161,13 +161,21 @@ public enum MeshDiagnosis {
         let liveServers = current.clusters.map { cluster in
             cluster.servers.indices.reduce(0) { $0 + (cluster.servers[$1].reachable || !cluster.servers[$1].polled ? 1 : 0) }
         }
+        // One table of counts for every cluster, emptied again after each: clusters can be named by the
+        // thousand, and a table made for each cluster would grow with their square.
+        var inboundCounts = [Int](repeating: 0, count: context.clusters.count)
         for (clusterIndex, cluster) in current.clusters.enumerated() where !cluster.isUnknownBucket && !cluster.servers.isEmpty {
             // Only countable when every server of X answered.
             guard cluster.servers.indices.allSatisfy({ cluster.servers[$0].reachable }) else { continue }
-            var inboundCounts = [Int](repeating: 0, count: context.clusters.count)
             let first = context.firstServerPositions[clusterIndex]
-            for position in first..<(first + cluster.servers.count) {
+            let members = first..<(first + cluster.servers.count)
+            for position in members {
                 for remoteCluster in context.inboundClusters[position] { inboundCounts[remoteCluster] += 1 }
+            }
+            defer {
+                for position in members {
+                    for remoteCluster in context.inboundClusters[position] { inboundCounts[remoteCluster] = 0 }
+                }
             }
             for (otherIndex, other) in current.clusters.enumerated() where other.name != cluster.name && !other.isUnknownBucket {
                 let live = liveServers[otherIndex]
@@ -296,19 +304,30 @@ public enum MeshDiagnosis {
         var dialers = [Set<Int>](repeating: [], count: servers.count)
         // Each server's first outbound to each cluster (by the cluster's position): the position of the
         // server it reaches, `elsewhere` when that is none of `servers`, `none` without one.
+        // Only the clusters servers are in are asked about (a server's own), so each is given a small
+        // index of its own: a server may name any number of other clusters, and each server's table must
+        // not grow with them.
         let none = -2, elsewhere = -1
+        var ownClusterIndex = [Int](repeating: -1, count: context.clusters.count)
+        var ownClusters = 0
+        for position in servers.indices {
+            guard let cluster = context.clusters.existingPosition(of: servers[position].cluster), ownClusterIndex[cluster] < 0 else { continue }
+            ownClusterIndex[cluster] = ownClusters
+            ownClusters += 1
+        }
         var targets = [[Int]](repeating: [], count: servers.count)
         for position in servers.indices where servers[position].reachable && servers[position].id != nil {
             dialers[position] = Set(inboundRemotes[position].compactMap { $0 })
-            var targeting = [Int](repeating: none, count: context.clusters.count)
-            for (index, cluster) in context.outboundClusters[position].enumerated() where targeting[cluster] == none {
-                targeting[cluster] = outboundRemotes[position][index] ?? elsewhere
+            var targeting = [Int](repeating: none, count: ownClusters)
+            for (index, cluster) in context.outboundClusters[position].enumerated() {
+                let own = ownClusterIndex[cluster]
+                if own >= 0, targeting[own] == none { targeting[own] = outboundRemotes[position][index] ?? elsewhere }
             }
             targets[position] = targeting
         }
         func target(of dialer: Int, in cluster: Int?) -> Int {
-            guard let cluster, !targets[dialer].isEmpty else { return none }
-            return targets[dialer][cluster]
+            guard let cluster, ownClusterIndex[cluster] >= 0, !targets[dialer].isEmpty else { return none }
+            return targets[dialer][ownClusterIndex[cluster]]
         }
         for position in servers.indices where servers[position].reachable {
             let server = servers[position]

@@ -107,7 +107,11 @@ public enum SuperclusterBuilder {
         var remotes: [String: RemoteServer] = [:]
         remotes.reserveCapacity(namesByID.count + positionByKey.count)
         for (id, name) in namesByID { remotes[id] = RemoteServer(name: name) }
-        for (key, position) in positionByKey { remotes[key, default: RemoteServer()].position = position }
+        // By id only: a failed endpoint's node is keyed by its URL ("url:…"), and a remote id spelled so
+        // is no such node.
+        for (key, position) in positionByKey where resolved[position].id == key {
+            remotes[key, default: RemoteServer()].position = position
+        }
         let remoteServers = remotes
         Parallel.forEach(mutating: &resolved) { node in
             resolveLinks(of: &node, remotes: remoteServers, previous: node.id.flatMap { previousServersByID[$0] })
@@ -117,7 +121,7 @@ public enum SuperclusterBuilder {
         // throughout: a link is a large struct, and copying 25,000 of them costs more than the rest).
         func noteRemote(id: String, cluster: String) -> Int? {
             guard !id.isEmpty else { return nil }
-            if let known = positionByKey[id] { return known }
+            if let known = positionByKey[id] { return resolved[known].id == id ? known : nil }
             positionByKey[id] = resolved.count
             resolved.append(ServerNode(id: id, name: namesByID[id] ?? id, cluster: cluster, polled: false, reachable: false))
             knownClusters.insert(cluster)
@@ -340,19 +344,16 @@ public enum SuperclusterBuilder {
     }
 
     private static func pairTraffic(_ clusters: [ClusterNode]) -> [ClusterPairTraffic] {
-        // Cluster names become positions, and the sums sit in a table by pair of positions: hashing each
-        // of 25,000 connections' remote cluster name, and a pair key, cost more than all the additions.
-        // Servers list their remote clusters in much the same order, so the position the server before
-        // found at the same place is tried first.
+        // Cluster names become positions, and the sums are kept by pair of positions: hashing each of
+        // 25,000 connections' remote cluster name cost more than all the additions. Servers list their
+        // remote clusters in much the same order, so the position the server before found at the same
+        // place is tried first.
         var positions = NamePositions()
-        struct Sums { var sentMsgs = 0.0, sentBytes = 0.0, receivedMsgs = 0.0, receivedBytes = 0.0, links = 0 }
-        var table: [[Sums]] = []
-        func add(from: Int, to: Int, _ change: (inout Sums) -> Void) {
-            if table.count <= from { table.append(contentsOf: repeatElement([], count: from + 1 - table.count)) }
-            if table[from].count <= to { table[from].append(contentsOf: repeatElement(Sums(), count: to + 1 - table[from].count)) }
-            change(&table[from][to])
-            table[from][to].links += 1
-        }
+        // Keyed by the pair, not a table of every pair: a server can name any number of remote clusters,
+        // and the sums must grow with the pairs there are, not with the names.
+        struct Sums { var sentMsgs = 0.0, sentBytes = 0.0, receivedMsgs = 0.0, receivedBytes = 0.0 }
+        var sums: [Int: Sums] = [:]
+        func add(from: Int, to: Int, _ change: (inout Sums) -> Void) { change(&sums[from << 32 | to, default: Sums()]) }
         var outboundHints: [Int] = [], inboundHints: [Int] = []
         for cluster in clusters {
             let local = positions.position(of: cluster.name)
@@ -369,17 +370,12 @@ public enum SuperclusterBuilder {
                 }
             }
         }
-        var pairs: [ClusterPairTraffic] = []
-        for from in table.indices {
-            for to in table[from].indices where table[from][to].links > 0 {
-                let sums = table[from][to]
-                pairs.append(ClusterPairTraffic(
-                    from: positions.names[from], to: positions.names[to], sentMsgsPerSecond: sums.sentMsgs,
-                    sentBytesPerSecond: sums.sentBytes, receivedMsgsPerSecond: sums.receivedMsgs,
-                    receivedBytesPerSecond: sums.receivedBytes))
-            }
-        }
-        return pairs.sorted { ($0.from, $0.to) < ($1.from, $1.to) }
+        return sums.map { key, sums in
+            ClusterPairTraffic(
+                from: positions.names[key >> 32], to: positions.names[key & 0xFFFF_FFFF], sentMsgsPerSecond: sums.sentMsgs,
+                sentBytesPerSecond: sums.sentBytes, receivedMsgsPerSecond: sums.receivedMsgs,
+                receivedBytesPerSecond: sums.receivedBytes)
+        }.sorted { ($0.from, $0.to) < ($1.from, $1.to) }
     }
 
     static func hostPort(of url: String) -> String {

@@ -301,6 +301,10 @@ import Testing
             #expect(FastMonitorDecoder.gatewayz(inValue) == nil && FastMonitorDecoder.gatewayz(inKey) == nil, "\(invalid)")
         }
         let validSkipped = Data(#"{"server_id":"a","now":"2026-11-26T20:00:00Z","é😀":"ü\n😀\u00e9","kind":"Gateway"}"#.utf8)
+        // A connection's kind and type are not kept: whatever their shape, both decoders pass them by.
+        let kindAndType = Data(#"{"server_id":"a","now":"2026-11-26T20:00:00Z","outbound_gateways":{"b":{"configured":true,"connection":{"cid":7,"kind":5,"type":[1,{"x":null}],"kind":"Gateway"}}}}"#.utf8)
+        let decodedPassingBy = try #require(FastMonitorDecoder.gatewayz(kindAndType))
+        #expect(decodedPassingBy == (try MonitorDecoder.decodeWithCodable(Gatewayz.self, from: kindAndType, endpoint: .gatewayz)))
         let decodedSkipping = try #require(FastMonitorDecoder.gatewayz(validSkipped))
         #expect(decodedSkipping == (try MonitorDecoder.decodeWithCodable(Gatewayz.self, from: validSkipped, endpoint: .gatewayz)))
     }

@@ -38,10 +38,14 @@ import Testing
         servers[1].routes.append((id: "A3", name: "a3"))  // nor is a3, named only by a route
         servers[2].inbound.append(LinkSpec(cluster: "a", gid: 91, remoteID: "A3"))
         servers[0].inbound = []  // and an asymmetric link: b1's outbound to a1 is not held by a1
-        let farEnds = SuperclusterBuilder.build(poll: poll(1, at: 1000, servers), previous: nil)
-        models.append(("remotes seen only at the far end", SuperclusterBuilder.build(poll: poll(2, at: 1001, servers), previous: farEnds), farEnds))
+        // A failed endpoint's node is keyed by its URL; a (hostile) remote id spelled the same is not it.
+        servers[1].outbound.append(LinkSpec(cluster: "c", gid: 92, remoteID: "url:http://c1:8222"))
+        let failure = [(url: "http://c1:8222", group: Optional("c"), failure: EndpointFailure(.refused, "connection refused"))]
+        let farEnds = SuperclusterBuilder.build(poll: poll(1, at: 1000, servers, failures: failure), previous: nil)
+        let farEndsLater = SuperclusterBuilder.build(poll: poll(2, at: 1001, servers, failures: failure), previous: farEnds)
+        models.append(("remotes seen only at the far end", farEndsLater, farEnds))
 
-        let twoNodesOneID = serverAnsweringAtASecondURL()
+        let twoNodesOneID = serverAnsweringAtASecondURL(remoteNamedLikeTheFailedNode: true)
         models.append(("two nodes with one id", twoNodesOneID.model, twoNodesOneID.previous))
         return models
     }
@@ -62,6 +66,13 @@ import Testing
         }
         let farEnds = try #require(try models().first { $0.name == "remotes seen only at the far end" }?.model)
         #expect(farEnds.server(id: "C9")?.polled == false && farEnds.server(id: "A3")?.name == "a3")
+        let spelledAsURL = farEnds.server(id: "A2")?.outbound.first { $0.gid == 92 }
+        #expect(spelledAsURL?.remoteServerID == "url:http://c1:8222" && spelledAsURL?.remoteServerPosition.value == nil)
+        #expect(farEnds.servers.contains { $0.url == "http://c1:8222" && !$0.reachable })
+        // The same where the failed node has an id of its own (b1's, which answers at another URL).
+        let twoNodesOneID = try #require(try models().first { $0.name == "two nodes with one id" }?.model)
+        let namedLikeTheNode = twoNodesOneID.server(id: "A2")?.inbound.first { $0.gid == 93 }
+        #expect(namedLikeTheNode?.remoteServerID == "url:http://b1:8222" && namedLikeTheNode?.remoteServerPosition.value == nil)
     }
 
     /// Every noted position moved one server on, or dropped: the diagnosis finds the same problems, having

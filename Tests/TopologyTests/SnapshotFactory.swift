@@ -113,8 +113,10 @@ func healthyTwoClusters(aOut: Int64 = 0) -> [ServerSpec] {
 
 /// The healthy two clusters, b1 answering at a second URL while the one it answered at before fails: the
 /// failed endpoint keeps b1's id (where it was last seen), so two nodes share it. Poll 2's model and poll 1's.
-func serverAnsweringAtASecondURL() -> (model: Supercluster, previous: Supercluster) {
-    let servers = healthyTwoClusters()
+/// `remoteNamedLikeTheFailedNode`: a2 also lists an inbound whose remote id is that failed node's key.
+func serverAnsweringAtASecondURL(remoteNamedLikeTheFailedNode: Bool = false) -> (model: Supercluster, previous: Supercluster) {
+    var servers = healthyTwoClusters()
+    if remoteNamedLikeTheFailedNode { servers[1].inbound.append(LinkSpec(cluster: "b", gid: 93, remoteID: "url:http://b1:8222")) }
     let time = MonitorTime(timeIntervalSince1970: 1001)
     var observations = servers.map { $0.observation(at: 1001) }
     observations[2].endpoint = EndpointIdentity(displayURL: "http://b1-alias:8222", name: "b1")
