@@ -21,8 +21,9 @@ public enum MeshDiagnosis {
         let positionByID: [String: Int]
         let previousByID: [String: ServerNode]
         /// Each reachable server's connections' remote servers, as positions in `servers` (nil: not
-        /// among them), by server position and connection index. Looked up once here for every check
-        /// that follows a connection to its far end: a 56-character id hashed once per connection.
+        /// among them), by server position and connection index. Found once here for every check that
+        /// follows a connection to its far end: where the builder noted it (`remoteServerPosition`), else
+        /// by hashing the 56-character id.
         let outboundRemotes: [[Int?]]
         let inboundRemotes: [[Int?]]
         /// Cluster names as positions (the model's clusters first, in order, then its servers' and their
