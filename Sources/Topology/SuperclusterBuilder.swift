@@ -145,24 +145,17 @@ public enum SuperclusterBuilder {
             let cluster = resolved[position].cluster
             for index in routes.indices { _ = noteRemote(id: routes[index].remoteID, cluster: cluster) }
         }
-        // Every remote cluster is known. Servers list theirs in much the same order, so a name that the
-        // server before had at the same place is not inserted again (each insert hashes it).
-        func noteClusters(_ links: [GatewayLink], lastSeen: inout [String]) {
-            for index in links.indices {
-                if index < lastSeen.count {
-                    if lastSeen[index] == links[index].remoteCluster { continue }
-                    lastSeen[index] = links[index].remoteCluster
-                } else {
-                    lastSeen.append(links[index].remoteCluster)
-                }
-                knownClusters.insert(links[index].remoteCluster)
-            }
-        }
-        var lastOutbound: [String] = [], lastInbound: [String] = []
+        // Every remote cluster is known. Gathered as positions (`NamePositions` tries the name the server
+        // before had at the same place first) and inserted once each, rather than hashed into the set for
+        // every connection.
+        var remoteClusters = NamePositions()
+        var outboundHints: [Int] = [], inboundHints: [Int] = []
         for position in answering {
-            noteClusters(resolved[position].outbound, lastSeen: &lastOutbound)
-            noteClusters(resolved[position].inbound, lastSeen: &lastInbound)
+            let outbound = resolved[position].outbound, inbound = resolved[position].inbound
+            for index in outbound.indices { _ = remoteClusters.position(of: outbound[index].remoteCluster, at: index, hints: &outboundHints) }
+            for index in inbound.indices { _ = remoteClusters.position(of: inbound[index].remoteCluster, at: index, hints: &inboundHints) }
         }
+        knownClusters.formUnion(remoteClusters.names)
 
         // 4. Group into clusters, servers in each by name. Names as a person reads them (dc2 before dc10,
         // s2 before s10); the bucket of unknown servers last. Known clusters with no server at all (named
@@ -194,12 +187,13 @@ public enum SuperclusterBuilder {
         let finalPositions = resolved.map { node in node.id.flatMap { firstPositionByID[$0] } }
         Parallel.forEach(mutating: &resolved) { node in
             guard node.reachable else { return }
-            for index in node.outbound.indices {
-                node.outbound[index].remoteServerPosition.value = node.outbound[index].remoteServerPosition.value.flatMap { finalPositions[$0] }
+            func remap(_ links: inout [GatewayLink]) {
+                for index in links.indices {
+                    links[index].remoteServerPosition.value = links[index].remoteServerPosition.value.flatMap { finalPositions[$0] }
+                }
             }
-            for index in node.inbound.indices {
-                node.inbound[index].remoteServerPosition.value = node.inbound[index].remoteServerPosition.value.flatMap { finalPositions[$0] }
-            }
+            remap(&node.outbound)
+            remap(&node.inbound)
         }
         let clusters = zip(clusterNames, members).map { name, positions in
             ClusterNode(
