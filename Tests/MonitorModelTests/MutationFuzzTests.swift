@@ -267,6 +267,16 @@ import Testing
         }
     }
 
+    /// An empty body (a 200 with nothing in it) is no JSON: each fast decoder gives up, and through the
+    /// public entry point it is JSONDecoder's error.
+    @Test func emptyBodiesGiveUp() {
+        #expect(FastMonitorDecoder.gatewayz(Data()) == nil)
+        #expect(FastMonitorDecoder.gatewayz(Data(), reusing: ConnectionNames(ids: ["N" + String(repeating: "A", count: 55)])) == nil)
+        #expect(FastMonitorDecoder.varz(Data()) == nil)
+        #expect(FastMonitorDecoder.routez(Data()) == nil)
+        #expect(throws: MonitorDecodingError.self) { try MonitorDecoder.decode(Gatewayz.self, from: Data(), endpoint: .gatewayz) }
+    }
+
     /// A repeated key is valid JSON; which value wins is JSONDecoder's business, so the fast path gives up.
     @Test func repeatedKeysGiveUp() throws {
         let gatewayz = #"{"name":"FIRST","server_id":"a","now":"2026-11-26T20:00:00Z","name":"second"}"#
