@@ -181,6 +181,12 @@ public struct ConnectionNames: Sendable {
     /// server in practice (one per server of that cluster that chose this one).
     static let searchDistance = 32
 
+    /// How many remote clusters the document listed outbound and inbound: the next document's maps are
+    /// made that size to start with (grown one member at a time, they rehashed and moved every member at
+    /// each doubling).
+    var outboundClusters = 0
+    var inboundClusters = 0
+
     public init() {}
 
     /// Ids as given (tests): each one's prefix worked out as the decoder does.
