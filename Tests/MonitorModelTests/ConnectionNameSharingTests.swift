@@ -75,6 +75,27 @@ import Testing
         }
     }
 
+    /// The names also carry how many remote clusters the document listed each way, so the next document's
+    /// maps start at that size: the counts are this document's, and a count from another document (more,
+    /// fewer, none) changes nothing in what is decoded.
+    @Test func theMapSizesCarriedAreTheDocumentsAndAnySizeDecodesTheSame() throws {
+        let documents = try Self.recordedGatewayz()
+        for (path, body) in documents {
+            let reference = try MonitorDecoder.decodeWithCodable(Gatewayz.self, from: body, endpoint: .gatewayz)
+            let own = try #require(FastMonitorDecoder.gatewayz(body, reusing: ConnectionNames()), "\(path)").names
+            #expect(own.outboundClusters == reference.outboundGateways.count, "\(path)")
+            #expect(own.inboundClusters == reference.inboundGateways.count, "\(path)")
+            for (outbound, inbound) in [(0, 0), (1, 1), (own.outboundClusters * 3, 0), (0, own.inboundClusters * 3), (4096, 4096)] {
+                var hint = own
+                hint.outboundClusters = outbound
+                hint.inboundClusters = inbound
+                let decoded = try #require(FastMonitorDecoder.gatewayz(body, reusing: hint), "\(path)")
+                #expect(decoded.document == reference, "\(path) sized \(outbound)/\(inbound)")
+                #expect(decoded.names.outboundClusters == own.outboundClusters && decoded.names.inboundClusters == own.inboundClusters)
+            }
+        }
+    }
+
     /// nats-server lists each cluster's inbound connections in no set order (it walks a Go map): the ids of
     /// a list in another order than last time are still found, and shared.
     @Test func inboundConnectionsInAnotherOrderStillShareTheirIDs() throws {

@@ -283,6 +283,8 @@ import Testing
         #expect(FastMonitorDecoder.gatewayz(Data(gatewayz.utf8)) == nil)
         let cluster = #"{"server_id":"a","now":"2026-11-26T20:00:00Z","outbound_gateways":{"b":{"configured":true},"b":{"configured":false}}}"#
         #expect(FastMonitorDecoder.gatewayz(Data(cluster.utf8)) == nil)
+        let inboundCluster = #"{"server_id":"a","now":"2026-11-26T20:00:00Z","inbound_gateways":{"b":[],"c":[],"b":[{"configured":false}]}}"#
+        #expect(FastMonitorDecoder.gatewayz(Data(inboundCluster.utf8)) == nil)
         let varz = #"{"server_id":"a","server_name":"FIRST","server_name":"e1"}"#
         #expect(FastMonitorDecoder.varz(Data(varz.utf8)) == nil)
         // Through the public entry point the answer is JSONDecoder's, whatever it is.
