@@ -127,6 +127,42 @@ import Testing
         #expect(model.server(id: "B1")?.outbound.first?.remoteServerName == "a1")
     }
 
+    /// Routes to servers that answered name nothing and add no node (the builder drops them before it
+    /// looks the rest up): whatever they call the server, the model is the one built without them. Routes
+    /// to a server that did not answer still name it, whether its endpoint failed or it is not polled.
+    @Test func routesToAnsweringServersChangeNothingAndTheRestStillName() {
+        var servers = healthyTwoClusters()
+        let a2 = servers.remove(at: 1)  // a2 stops answering: its endpoint fails, as it was seen before
+        servers.append(ServerSpec(id: "B2", name: "b2", cluster: "b", configured: ["a"]))
+        let failure = [(url: "http://a2:8222", group: Optional("a"), failure: EndpointFailure(.refused, "connection refused"))]
+        let before = SuperclusterBuilder.build(poll: poll(1, at: 1000, healthyTwoClusters()), previous: nil)
+        func model(_ routes: (Int) -> [(id: String, name: String?)]) -> Supercluster {
+            var specs = servers
+            for index in specs.indices { specs[index].routes = routes(index) }
+            return SuperclusterBuilder.build(poll: poll(2, at: 1001, specs, failures: failure), previous: before)
+        }
+        func shown(_ model: Supercluster) -> [String] {
+            model.servers.map { server in
+                let links = (server.outbound + server.inbound).map { "\($0.gid)>\($0.remoteServerName ?? "-")@\($0.remoteServerPosition.value ?? -1)" }
+                return "\(server.cluster)/\(server.name) \(server.id ?? "-") polled=\(server.polled) up=\(server.reachable) \(links)"
+            }
+        }
+        let beyond: [(id: String, name: String?)] = [(a2.id, "a2-by-route"), ("A9", "a9")]
+        let plain = model { $0 == 0 ? beyond : [] }
+        // Every answering server routed to under its own name, another name and none, from every server.
+        let crowded = model { index in
+            servers.indices.filter { $0 != index }.flatMap { other -> [(id: String, name: String?)] in
+                [(servers[other].id, servers[other].name), (servers[other].id, "renamed-\(other)"), (servers[other].id, nil)]
+            } + (index == 0 ? beyond : [])
+        }
+        #expect(shown(crowded) == shown(plain))
+        #expect(crowded.server(id: "A9")?.name == "a9", "named only by a route")
+        #expect(crowded.server(id: "A9")?.polled == false)
+        #expect(crowded.server(id: "B1")?.inbound.first { $0.remoteServerID == "A2" }?.remoteServerName == "a2-by-route",
+                "a route names a2 while its endpoint fails")
+        #expect(crowded.servers.filter { $0.name.hasPrefix("renamed") }.isEmpty)
+    }
+
     @Test func namesResolveThroughPolledVarz() {
         let model = SuperclusterBuilder.build(poll: poll(1, at: 1000, healthyTwoClusters()), previous: nil)
         #expect(model.server(id: "A1")?.outbound.first?.remoteServerName == "b1")
