@@ -35,6 +35,42 @@ import Testing
         #expect(second.server(id: "A1")?.outbound.first?.rates == nil)
     }
 
+    /// A connection is compared with the previous poll's of the same gid wherever it now is: usually at
+    /// the same place in display order (looked at first), else moved by a connection that came or went
+    /// before it. The same gid at the same place going the other way or to another cluster is a new
+    /// connection, without a rate.
+    @Test func eachConnectionIsComparedWithTheSameGidWhereverItMoved() {
+        func server(_ outbound: [(String, UInt64)], _ inbound: [(String, UInt64, String)], count: Int64) -> ServerSpec {
+            ServerSpec(
+                id: "A1", name: "a1", cluster: "a", configured: outbound.map(\.0),
+                outbound: outbound.map { LinkSpec(cluster: $0.0, gid: $0.1, remoteID: "\($0.0.uppercased())1", outMsgs: count) },
+                inbound: inbound.map { LinkSpec(cluster: $0.0, gid: $0.1, remoteID: $0.2, inMsgs: count) })
+        }
+        let first = SuperclusterBuilder.build(
+            poll: poll(1, at: 1000, [server([("c", 11), ("d", 12), ("e", 13)], [("c", 21, "C1"), ("c", 22, "C2"), ("d", 23, "D1")], count: 100)]),
+            previous: nil)
+        // b comes first, so c's outbound moves one place on; gid 13 stays at its place but goes to f now;
+        // 23 was inbound and is outbound now, 12 the other way; inbound 22 comes from another server of c.
+        let second = SuperclusterBuilder.build(
+            poll: poll(2, at: 1002, [server([("b", 10), ("c", 11), ("f", 13), ("g", 23)], [("c", 21, "C1"), ("c", 22, "C3"), ("e", 12, "E1")], count: 300)]),
+            previous: first)
+        let node = second.server(id: "A1")
+        func rate(_ links: [GatewayLink]?, _ gid: UInt64) -> Double?? {
+            links?.first { $0.gid == gid }.map { $0.direction == .outbound ? $0.rates?.outMsgs : $0.rates?.inMsgs }
+        }
+        #expect(node?.outbound.map(\.gid) == [10, 11, 13, 23])
+        #expect(node?.inbound.map(\.gid) == [21, 22, 12])
+        #expect(rate(node?.outbound, 11) == 100, "moved one place on: found by gid")
+        #expect(rate(node?.outbound, 10) == .some(nil), "new")
+        #expect(rate(node?.outbound, 13) == .some(nil), "the same place and gid, to another cluster")
+        #expect(rate(node?.outbound, 23) == .some(nil), "was inbound")
+        #expect(rate(node?.inbound, 21) == 100, "the same place")
+        #expect(rate(node?.inbound, 22) == 100, "same gid, place, cluster and direction: the remote's id is not compared")
+        #expect(rate(node?.inbound, 12) == .some(nil), "was outbound")
+        #expect(node?.outbound.filter(\.seenBefore).map(\.gid) == [11])
+        #expect(node?.inbound.filter(\.seenBefore).map(\.gid) == [21, 22])
+    }
+
     @Test func noTimeElapsedGivesNoRate() {
         let first = SuperclusterBuilder.build(poll: poll(1, at: 1000, healthyTwoClusters(aOut: 10)), previous: nil)
         let second = SuperclusterBuilder.build(poll: poll(2, at: 1000, healthyTwoClusters(aOut: 20)), previous: first)
