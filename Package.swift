@@ -38,6 +38,8 @@ let package = Package(
                 "MonitorModel", "TLSFiles",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                // ByteBuffer to Data without a copy; already built for async-http-client.
+                .product(name: "NIOFoundationEssentialsCompat", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -150,7 +152,9 @@ let package = Package(
         .testTarget(
             name: "NatsClientTests", dependencies: ["NatsClient", "NatsAuth", "SystemAccountSource", "MonitorModel", "TestSupport"],
             swiftSettings: strictSettings),
-        .testTarget(name: "PollerTests", dependencies: ["Poller", "MonitorModel", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "PollerTests", dependencies: ["Poller", "MonitorModel", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings),
         // Real nats-servers (both versions) and the real gwtop binary, end to end.
         .testTarget(
             name: "IntegrationTests",
