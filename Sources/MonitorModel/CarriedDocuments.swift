@@ -14,10 +14,12 @@ public struct DecodedResponses: Sendable {
     private let previousNames: ConnectionNames
     /// This `/gatewayz`'s remote server ids, for the next poll of the endpoint (none if it was decoded by
     /// JSONDecoder; if a `/gatewayz` merged in later fails, the endpoint fails and nothing is carried).
-    public private(set) var connectionNames = ConnectionNames()
+    public private(set) var connectionNames: ConnectionNames
 
     public init(_ responses: [RawResponse], reusing previousNames: ConnectionNames = ConnectionNames()) {
         self.previousNames = previousNames
+        // Empty unless a /gatewayz is decoded here, but sharing as the last did all the same.
+        connectionNames = ConnectionNames(interning: previousNames.interner)
         merge(responses)
     }
 
@@ -114,6 +116,13 @@ public struct DecodedResponses: Sendable {
 /// mesh (health, seen again at the next full poll) and is taken from here. The live poller and replay
 /// both decode through this, so a replay shows what was seen live.
 public struct CarriedDocuments: Sendable {
+    /// Where `observation(for:)` shares remote server ids across endpoints (nil: it does not).
+    public var serverIDs: ServerIDInterner?
+
+    public init(serverIDs: ServerIDInterner? = nil) {
+        self.serverIDs = serverIDs
+    }
+
     /// One endpoint's carried documents.
     public struct Entry: Sendable {
         public var varz: Varz
@@ -163,7 +172,7 @@ public struct CarriedDocuments: Sendable {
     public mutating func observation(for raw: EndpointRawPoll) -> EndpointObservation {
         EndpointObservation(
             endpoint: raw.endpoint, observedAt: raw.observedAt,
-            decoded: DecodedResponses(raw.responses, reusing: entries[raw.endpoint]?.connectionNames ?? ConnectionNames()),
+            decoded: DecodedResponses(raw.responses, reusing: entries[raw.endpoint]?.connectionNames ?? ConnectionNames(interning: serverIDs)),
             carried: &entries[raw.endpoint])
     }
 

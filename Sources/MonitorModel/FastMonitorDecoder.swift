@@ -64,6 +64,7 @@ struct FastMonitorDecoder {
         memory = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
         end = bytes.count
         self.previousNames = previousNames
+        names = ConnectionNames(interning: previousNames.interner)
         names.reserveCapacity(previousNames.count)
     }
 
@@ -548,7 +549,8 @@ struct FastMonitorDecoder {
     ///
     /// nats-server lists remote gateways sorted by cluster, but each cluster's inbound connections in no
     /// particular order (it walks a Go map), so an id not at its old place is looked for near it, by the
-    /// first eight bytes the names keep beside the strings (no string is read until those match).
+    /// first eight bytes the names keep beside the strings (no string is read until those match). An id
+    /// not there is the one every endpoint shares, when the names have a `ServerIDInterner`.
     private mutating func optionalConnectionName() throws -> String? {
         if try null() { return nil }
         let (raw, escaped) = try scanString()
@@ -562,7 +564,8 @@ struct FastMonitorDecoder {
             names.append(shared, prefix: prefix)
             return shared
         }
-        guard let text = Self.makeString(raw) else { throw GiveUp() }
+        guard let made = Self.makeString(raw) else { throw GiveUp() }
+        let text = previousNames.interner?.canonical(made) ?? made
         names.append(text, prefix: prefix)
         return text
     }

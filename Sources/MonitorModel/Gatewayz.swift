@@ -187,10 +187,17 @@ public struct ConnectionNames: Sendable {
     var outboundClusters = 0
     var inboundClusters = 0
 
-    public init() {}
+    /// Where ids this document did not share with the last are looked up, so every endpoint's equal ids
+    /// are one String (nil: each new id is a String of its own).
+    let interner: ServerIDInterner?
+
+    public init(interning interner: ServerIDInterner? = nil) {
+        self.interner = interner
+    }
 
     /// Ids as given (tests): each one's prefix worked out as the decoder does.
-    init(ids: [String]) {
+    init(ids: [String], interning interner: ServerIDInterner? = nil) {
+        self.interner = interner
         for id in ids {
             var id = id
             let prefix = id.withUTF8 { utf8 in

@@ -104,12 +104,13 @@ public enum MonitorDecoder {
 
     /// A `/gatewayz`, and its connections' remote server ids in the order met, shared with `previous`'s
     /// where the bytes are the same (see `FastMonitorDecoder.optionalConnectionName`). Decoded with
-    /// JSONDecoder, nothing is shared and no ids are given.
+    /// JSONDecoder, nothing is shared and no ids are given (the next document still shares through
+    /// `previous`'s `ServerIDInterner`).
     public static func decodeGatewayz(
         from body: Data, endpoint: MonitorEndpointKind, reusing previous: ConnectionNames
     ) throws -> (Gatewayz, ConnectionNames) {
         if useFastPath, let decoded = FastMonitorDecoder.gatewayz(body, reusing: previous) { return decoded }
-        return (try decodeWithCodable(Gatewayz.self, from: body, endpoint: endpoint), ConnectionNames())
+        return (try decodeWithCodable(Gatewayz.self, from: body, endpoint: endpoint), ConnectionNames(interning: previous.interner))
     }
 
     static func describe(_ error: DecodingError, body: Data) -> String {

@@ -29,6 +29,9 @@ public struct Poller: Sendable {
     /// What the last full answers said, per endpoint. Read when a poll starts, written when it ends (polls
     /// of one poller never overlap: the session runs them one after another).
     private let carried = CarriedStore()
+    /// Every endpoint's remote server ids as one String each (see `ServerIDInterner`); the system-account
+    /// source shares it.
+    public let serverIDs = ServerIDInterner()
 
     final class CarriedStore: Sendable {
         let documents = Mutex(CarriedDocuments())
@@ -93,7 +96,7 @@ public struct Poller: Sendable {
         _ target: MonitorTarget, full: Bool, carried: CarriedDocuments.Entry?
     ) async -> (EndpointRawPoll, EndpointObservation, CarriedDocuments.Entry?) {
         var responses = await fetch(target, asked(full || carried == nil ? MonitorEndpointKind.fullSet : MonitorEndpointKind.frequentSet))
-        var decoded = DecodedResponses(responses, reusing: carried?.connectionNames ?? ConnectionNames())
+        var decoded = DecodedResponses(responses, reusing: carried?.connectionNames ?? ConnectionNames(interning: serverIDs))
         if !full, carried != nil, let gatewayz = decoded.gatewayz,
             CarriedDocuments.needsCarriedDocuments(carried, for: gatewayz, accounts: asksAccounts)
         {

@@ -37,7 +37,7 @@ public struct ReplayTimeline: Sendable {
     /// polls between full ones take it from there, as they did live).
     public struct Cursor: Sendable {
         public var timeline: MeshTimeline
-        public var carried = CarriedDocuments()
+        public var carried = CarriedDocuments(serverIDs: ServerIDInterner())
 
         public init(timeline: MeshTimeline) { self.timeline = timeline }
     }

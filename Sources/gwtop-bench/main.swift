@@ -49,7 +49,8 @@ do {
     guard recording.count >= 2 else { throw BenchError(description: "\(path) needs at least two polls") }
     // Every record in order, as replay reads them, so the last poll gets the documents carried from
     // the full poll before it.
-    var carried = CarriedDocuments()
+    // Remote server ids shared across endpoints, as the poller and replay do.
+    var carried = CarriedDocuments(serverIDs: ServerIDInterner())
     var carriedBeforeLast = carried
     var lastFull: RecordedPoll?
     var firstSnapshot: PollSnapshot?

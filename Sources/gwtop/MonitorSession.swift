@@ -120,7 +120,7 @@ actor MonitorSession {
         let answered = await viaSystemAccount
         let namesOverHTTP = Set(cycle.snapshot.observations.compactMap { $0.snapshot?.varz.serverName })
         var kept = answered.filter { !namesOverHTTP.contains($0.endpoint.name ?? "") }
-        var decoded = await Self.decode(kept, reusing: kept.map { systemCarried[$0.endpoint]?.connectionNames ?? ConnectionNames() })
+        var decoded = await Self.decode(kept, reusing: kept.map { systemCarried[$0.endpoint]?.connectionNames ?? ConnectionNames(interning: poller.serverIDs) })
         let needsMore = kept.indices.filter { index in
             !full && decoded[index].gatewayz.map {
                 CarriedDocuments.needsCarriedDocuments(systemCarried[kept[index].endpoint], for: $0, accounts: poller.asksAccounts)

@@ -160,3 +160,59 @@ import Testing
         #expect(decoded.document.outboundGateways["b"]?.connection?.name == id)
     }
 }
+
+/// Every endpoint's documents share one String for each remote server id through a `ServerIDInterner`:
+/// decoded values stay what they were, equal ids become one object, and the table stays bounded.
+@Suite struct ServerIDInternerTests {
+    static func storage(_ text: String) -> UnsafeRawPointer? { ConnectionNameSharingTests.storage(text) }
+
+    @Test func twoEndpointsNamingTheSameServerShareOneString() throws {
+        let documents = try ConnectionNameSharingTests.recordedGatewayz().filter { $0.0.contains("/healthy/poll-1/") }
+        #expect(documents.count >= 4)
+        let interner = ServerIDInterner()
+        var stringsByID: [String: Set<UnsafeRawPointer?>] = [:]
+        var endpointsByID: [String: Int] = [:]
+        for (path, body) in documents {
+            let reference = try MonitorDecoder.decodeWithCodable(Gatewayz.self, from: body, endpoint: .gatewayz)
+            let decoded = try #require(FastMonitorDecoder.gatewayz(body, reusing: ConnectionNames(interning: interner)), "\(path)")
+            #expect(decoded.document == reference, "\(path)")
+            #expect(decoded.names.interner === interner, "\(path): the next document shares through it too")
+            for id in Set(decoded.names.ids) where id.utf8.count > 15 {
+                stringsByID[id, default: []].insert(Self.storage(id))
+                endpointsByID[id, default: 0] += 1
+            }
+        }
+        #expect(endpointsByID.values.contains { $0 >= 2 }, "some server is the remote of two endpoints")
+        for (id, strings) in stringsByID { #expect(strings.count == 1, "\(id): \(strings.count) Strings") }
+        #expect(interner.count == stringsByID.count)
+        // Without one, each endpoint makes its own.
+        let separate = try documents.map { try #require(FastMonitorDecoder.gatewayz($0.1, reusing: ConnectionNames())).names.ids }
+        let shared = Dictionary(grouping: separate.flatMap { $0 }.filter { $0.utf8.count > 15 }, by: { $0 })
+            .filter { $0.value.count >= 2 }.mapValues { Set($0.map(Self.storage)).count }
+        #expect(shared.values.contains { $0 >= 2 })
+    }
+
+    @Test func theTableStartsAfreshWhenFullAndKeepsEveryAnswerEqual() {
+        let interner = ServerIDInterner(capacity: 4)
+        let ids = (0..<10).map { "N" + String(repeating: String(UnicodeScalar(UInt8(65 + $0))), count: 55) }
+        for id in ids {
+            let first = interner.canonical(String(decoding: Array(id.utf8), as: UTF8.self))
+            #expect(first == id)
+            #expect(interner.count <= 4)
+            let again = interner.canonical(String(decoding: Array(id.utf8), as: UTF8.self))
+            #expect(again == id && Self.storage(again) == Self.storage(first), "an id just held is the one given back")
+        }
+        #expect(interner.count == 2, "10 ids through a table of 4: emptied at the 5th and the 9th")
+    }
+
+    /// A /gatewayz JSONDecoder decodes (the fast path gave up) carries no ids, but the next document still
+    /// shares through the table.
+    @Test func aDocumentTheFastPathGivesUpOnKeepsTheTable() throws {
+        let interner = ServerIDInterner()
+        let repeated = Data(#"{"server_id":"a","now":"2026-11-26T20:00:00Z","name":"x","name":"y"}"#.utf8)
+        let decoded = DecodedResponses([RawResponse(kind: .gatewayz, statusCode: 200, body: repeated)], reusing: ConnectionNames(interning: interner))
+        #expect(decoded.gatewayz != nil, "decoded by JSONDecoder")
+        #expect(decoded.connectionNames.count == 0)
+        #expect(decoded.connectionNames.interner === interner)
+    }
+}

@@ -85,6 +85,42 @@ import Testing
 
     /// A document's connections' remote server ids with where each one's bytes are (the same address is
     /// the same storage), outbound by cluster then inbound.
+    /// Two endpoints whose servers connect to the same remote servers: each remote id is one String in
+    /// both, in the first poll and the next (one table of ids for the poller), and not the String another
+    /// poller holds.
+    @Test func everyEndpointOfAPollerSharesOneStringForEachRemoteServerID() async throws {
+        let e1 = try LoopbackHTTPServer.recorded("e1"), e2 = try LoopbackHTTPServer.recorded("e2")
+        defer { e1.stop(); e2.stop() }
+        let targets = [try MonitorTarget(url: e1.url), try MonitorTarget(url: e2.url)]
+        let transport = try HTTPMonitoringTransport(timeout: 1, targets: targets)
+        let poller = Poller(targets: targets, transport: transport), other = Poller(targets: targets, transport: transport)
+        func storages(_ cycle: PollCycle) -> [String: Set<UnsafeRawPointer?>] {
+            var storages: [String: Set<UnsafeRawPointer?>] = [:]
+            #expect(cycle.snapshot.observations.count == 2 && cycle.snapshot.observations.allSatisfy { $0.snapshot != nil })
+            for snapshot in cycle.snapshot.observations.compactMap(\.snapshot) {
+                for id in Self.remoteServerIDs(snapshot.gatewayz) { storages[id.text, default: []].insert(id.storage) }
+            }
+            return storages
+        }
+        let first = storages(await poller.poll(sequence: 1, full: true))
+        let second = storages(await poller.poll(sequence: 2, full: false))
+        let elsewhere = storages(await other.poll(sequence: 1, full: true))
+        await transport.shutdown()
+        let common = Set(Self.remoteServerIDs(try Self.recordedGatewayz("e1")).map(\.text))
+            .intersection(Self.remoteServerIDs(try Self.recordedGatewayz("e2")).map(\.text))
+        #expect(!common.isEmpty, "e1 and e2 both connect to some server")
+        for id in common {
+            #expect(first[id]?.count == 1, "\(id): one String in both endpoints' documents")
+            #expect(second[id] == first[id], "\(id): the same String the next poll")
+            #expect(elsewhere[id]?.count == 1 && elsewhere[id] != first[id], "\(id): another poller's own")
+        }
+    }
+
+    static func recordedGatewayz(_ name: String) throws -> Gatewayz {
+        let body = try Fixtures.recordedDocuments(name)["/gatewayz"] ?? []
+        return try MonitorDecoder.decode(Gatewayz.self, from: Data(body), endpoint: .gatewayz)
+    }
+
     static func remoteServerIDs(_ gatewayz: Gatewayz) -> [(text: String, storage: UnsafeRawPointer?)] {
         let outbound = gatewayz.outboundGateways.sorted { $0.key < $1.key }.compactMap { $0.value.connection?.name }
         let inbound = gatewayz.inboundGateways.sorted { $0.key < $1.key }.flatMap { $0.value.compactMap { $0.connection?.name } }
