@@ -53,7 +53,12 @@ public struct DecodedResponses: Sendable {
     private mutating func decode(_ response: RawResponse) -> Result<Document, EndpointFailure> {
         do throws(EndpointFailure) {
             switch response.kind {
-            case .varz: return .success(.varz(try Self.decodeRequired(Varz.self, response)))
+            case .varz:
+                var varz = try Self.decodeRequired(Varz.self, response)
+                // The server's own id as the one String its peers' connections name it by: the diagnosis
+                // compares the two for every connection, and one String compares without reading it.
+                if let interner = previousNames.interner { varz.serverID = interner.canonical(varz.serverID) }
+                return .success(.varz(varz))
             case .gatewayz, .gatewayzLinks:
                 try Self.checkAnswered(response)
                 let previousNames = previousNames

@@ -11,18 +11,22 @@ import Synchronization
 /// Only an id the endpoint's last document did not have at that place is looked up here (each decode
 /// shares its endpoint's last ids first, without a lock): the first poll, a new connection, a restart.
 /// Ids that no document names any longer stay until `capacity` is reached; the table then starts
-/// afresh, so a server sending a new id in every document cannot make it grow past that.
+/// afresh, so a server sending a new id in every document cannot make it grow past that. Nor can it
+/// fill the table with long strings: only an id of up to `longestID` bytes is held (a server id is 56).
 public final class ServerIDInterner: Sendable {
     private let table = Mutex<[String: String]>([:])
     public let capacity: Int
+    public static let longestID = 64
 
     public init(capacity: Int = 32_768) {
         self.capacity = max(1, capacity)
     }
 
-    /// The String already held for `id`'s bytes, else `id` itself, held from now on.
+    /// The String already held for `id`'s bytes, else `id` itself, held from now on if it is no longer
+    /// than `longestID`.
     public func canonical(_ id: String) -> String {
-        table.withLock { table in
+        guard id.utf8.count <= Self.longestID else { return id }
+        return table.withLock { table in
             if let known = table[id] { return known }
             if table.count >= capacity { table.removeAll(keepingCapacity: true) }
             table[id] = id

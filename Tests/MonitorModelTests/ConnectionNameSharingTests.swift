@@ -192,6 +192,27 @@ import Testing
         #expect(shared.values.contains { $0 >= 2 })
     }
 
+    /// A server's own id (its /varz) is the String its peers' connections name it by.
+    @Test func aServersOwnIDIsTheStringItsPeersNameItBy() throws {
+        let interner = ServerIDInterner()
+        var own: [String: UnsafeRawPointer?] = [:]
+        var named: [String: Set<UnsafeRawPointer?>] = [:]
+        for server in ["e1", "e2", "w1", "w2"] {
+            let documents = try Fixtures.recordedDocuments(server)
+            let responses = [MonitorEndpointKind.varz, .gatewayz].map { kind in
+                RawResponse(kind: kind, statusCode: 200, body: Data(documents[kind.requestPath] ?? []))
+            }
+            var decoded = DecodedResponses(responses, reusing: ConnectionNames(interning: interner))
+            for id in decoded.connectionNames.ids { named[id, default: []].insert(Self.storage(id)) }
+            let varz = try #require(try? decoded.take(.varz)?.get())
+            guard case .varz(let document) = varz else { Issue.record("\(server): no varz"); continue }
+            own[document.serverID] = Self.storage(document.serverID)
+        }
+        let both = Set(own.keys).intersection(named.keys)
+        #expect(both.count == 4, "each of the four is named by a peer")
+        for id in both { #expect(named[id] == [own[id]!], "\(id)") }
+    }
+
     @Test func theTableStartsAfreshWhenFullAndKeepsEveryAnswerEqual() {
         let interner = ServerIDInterner(capacity: 4)
         let ids = (0..<10).map { "N" + String(repeating: String(UnicodeScalar(UInt8(65 + $0))), count: 55) }
@@ -203,6 +224,13 @@ import Testing
             #expect(again == id && Self.storage(again) == Self.storage(first), "an id just held is the one given back")
         }
         #expect(interner.count == 2, "10 ids through a table of 4: emptied at the 5th and the 9th")
+        // A string longer than any server id is given back as it is and not held: a hostile server's
+        // megabyte-long names cannot fill the table.
+        let long = String(repeating: "N", count: ServerIDInterner.longestID + 1)
+        #expect(interner.canonical(long) == long)
+        #expect(interner.count == 2)
+        let longest = String(repeating: "M", count: ServerIDInterner.longestID)
+        #expect(interner.canonical(longest) == longest && interner.count == 3)
     }
 
     /// A /gatewayz JSONDecoder decodes (the fast path gave up) carries no ids, but the next document still
