@@ -113,8 +113,21 @@ public enum SuperclusterBuilder {
             remotes[key, default: RemoteServer()].position = position
         }
         let remoteServers = remotes
+        // Every remote cluster is known. Gathered as positions (`NamePositions` tries the name the server
+        // before had at the same place first) and inserted once each, rather than hashed into the set for
+        // every connection; ranked in name order, so each server's connections are put in order by
+        // comparing integers rather than names.
+        var remoteClusters = NamePositions()
+        var outboundHints: [Int] = [], inboundHints: [Int] = []
+        for position in resolved.indices where resolved[position].reachable {
+            let outbound = resolved[position].outbound, inbound = resolved[position].inbound
+            for index in outbound.indices { _ = remoteClusters.position(of: outbound[index].remoteCluster, at: index, hints: &outboundHints) }
+            for index in inbound.indices { _ = remoteClusters.position(of: inbound[index].remoteCluster, at: index, hints: &inboundHints) }
+        }
+        knownClusters.formUnion(remoteClusters.names)
+        let clusterRanks = ClusterRanks(remoteClusters.names)
         Parallel.forEach(mutating: &resolved) { node in
-            resolveLinks(of: &node, remotes: remoteServers, previous: node.id.flatMap { previousServersByID[$0] })
+            resolveLinks(of: &node, remotes: remoteServers, previous: node.id.flatMap { previousServersByID[$0] }, clusterRanks: clusterRanks)
         }
 
         // Servers seen only at the far end of a gateway or route become nodes of their own (by index
@@ -145,17 +158,6 @@ public enum SuperclusterBuilder {
             let cluster = resolved[position].cluster
             for index in routes.indices { _ = noteRemote(id: routes[index].remoteID, cluster: cluster) }
         }
-        // Every remote cluster is known. Gathered as positions (`NamePositions` tries the name the server
-        // before had at the same place first) and inserted once each, rather than hashed into the set for
-        // every connection.
-        var remoteClusters = NamePositions()
-        var outboundHints: [Int] = [], inboundHints: [Int] = []
-        for position in answering {
-            let outbound = resolved[position].outbound, inbound = resolved[position].inbound
-            for index in outbound.indices { _ = remoteClusters.position(of: outbound[index].remoteCluster, at: index, hints: &outboundHints) }
-            for index in inbound.indices { _ = remoteClusters.position(of: inbound[index].remoteCluster, at: index, hints: &inboundHints) }
-        }
-        knownClusters.formUnion(remoteClusters.names)
 
         // 4. Group into clusters, servers in each by name. Names as a person reads them (dc2 before dc10,
         // s2 before s10); the bucket of unknown servers last. Known clusters with no server at all (named
@@ -260,7 +262,9 @@ public enum SuperclusterBuilder {
 
     /// Remote names and nodes, `seenBefore` and rates of a node's connections (against the same server in the
     /// previous poll), the connections in display order, and the node's summed rates.
-    static func resolveLinks(of node: inout ServerNode, remotes: [String: RemoteServer], previous previousNode: ServerNode?) {
+    static func resolveLinks(
+        of node: inout ServerNode, remotes: [String: RemoteServer], previous previousNode: ServerNode?, clusterRanks: ClusterRanks
+    ) {
         func name(_ link: inout GatewayLink) {
             if let id = link.remoteServerID, let remote = remotes[id] {
                 link.remoteServerName = remote.name
@@ -276,10 +280,11 @@ public enum SuperclusterBuilder {
         for index in node.outbound.indices { name(&node.outbound[index]) }
         for index in node.inbound.indices { name(&node.inbound[index]) }
         // The keys are read field by field: handing each link to a key function copied it whole.
-        reorder(&node.outbound, keys: node.outbound.indices.map { (cluster: node.outbound[$0].remoteCluster, remote: "", gid: 0) })
+        let ranks = clusterRanks.ranks(node.outbound, node.inbound)
+        reorder(&node.outbound, keys: ranks.outbound.map { (cluster: $0, remote: "", gid: 0) })
         reorder(&node.inbound, keys: node.inbound.indices.map { index in
-            (cluster: node.inbound[index].remoteCluster, remote: node.inbound[index].remoteServerName ?? node.inbound[index].remoteServerID ?? "",
-             gid: node.inbound[index].gid)
+            (cluster: ranks.inbound[index],
+             remote: node.inbound[index].remoteServerName ?? node.inbound[index].remoteServerID ?? "", gid: node.inbound[index].gid)
         })
 
         // Each connection against the same one in the previous poll, now that both are in display order:
@@ -336,7 +341,7 @@ public enum SuperclusterBuilder {
     /// the links, and the links are then moved along the permutation's cycles, each link's bytes once:
     /// building a new array, and even `swapAt`, copied each link and retained every one of its strings
     /// (a server of a 50-cluster mesh has a hundred links).
-    static func reorder(_ links: inout [GatewayLink], keys: [(cluster: String, remote: String, gid: UInt64)]) {
+    static func reorder(_ links: inout [GatewayLink], keys: [(cluster: Int, remote: String, gid: UInt64)]) {
         precondition(keys.count == links.count, "one key per link")
         let order = keys.indices.sorted { (keys[$0].cluster, keys[$0].remote, keys[$0].gid) < (keys[$1].cluster, keys[$1].remote, keys[$1].gid) }
         var placed = [Bool](repeating: false, count: order.count)
@@ -356,6 +361,35 @@ public enum SuperclusterBuilder {
                 (base + position).initialize(to: held)
                 placed[position] = true
             }
+        }
+    }
+
+    /// Cluster names as their places in name order, so connections are put in order by comparing
+    /// integers: sorting a server's hundred connections by remote cluster compared names 300,000 times a
+    /// poll at 250 servers (2 % of its CPU).
+    struct ClusterRanks: Sendable {
+        private let rankByName: [String: Int]
+
+        init(_ names: some Sequence<String>) {
+            var rankByName: [String: Int] = [:]
+            for (rank, name) in Set(names).sorted().enumerated() { rankByName[name] = rank }
+            self.rankByName = rankByName
+        }
+
+        /// The rank of each connection's remote cluster; if one is not ranked here (a node resolved on its
+        /// own, outside a whole poll), ranks of these connections' clusters alone.
+        func ranks(_ outbound: [GatewayLink], _ inbound: [GatewayLink]) -> (outbound: [Int], inbound: [Int]) {
+            var complete = true
+            func lookUp(_ links: [GatewayLink]) -> [Int] {
+                links.indices.map { index in
+                    if let rank = rankByName[links[index].remoteCluster] { return rank }
+                    complete = false
+                    return 0
+                }
+            }
+            let found = (outbound: lookUp(outbound), inbound: lookUp(inbound))
+            if complete { return found }
+            return ClusterRanks(outbound.map(\.remoteCluster) + inbound.map(\.remoteCluster)).ranks(outbound, inbound)
         }
     }
 

@@ -71,6 +71,33 @@ import Testing
         #expect(node?.inbound.filter(\.seenBefore).map(\.gid) == [21, 22])
     }
 
+    /// Connections are listed by remote cluster name (then remote server, then gid), whatever order the
+    /// server gave them in; the clusters are ranked once a poll, and a node resolved with ranks that lack
+    /// its clusters ranks them itself, in the same order.
+    @Test func connectionsAreListedByRemoteClusterNameWithOrWithoutThePollsRanks() {
+        let clusters = ["zeta", "b10", "b9", "Alpha", "alpha", "é", "e\u{301}x", "m"]
+        let spec = ServerSpec(
+            id: "A1", name: "a1", cluster: "a", configured: clusters,
+            outbound: clusters.enumerated().map { LinkSpec(cluster: $1, gid: UInt64(100 + $0), remoteID: "R\($0)") },
+            inbound: clusters.reversed().enumerated().flatMap { index, cluster in
+                [LinkSpec(cluster: cluster, gid: UInt64(300 - index), remoteID: "Q\(index)"), LinkSpec(cluster: cluster, gid: UInt64(200 + index), remoteID: "Q\(index)")]
+            })
+        let model = SuperclusterBuilder.build(poll: poll(1, at: 1000, [spec]), previous: nil)
+        let node = model.server(id: "A1")
+        let expected = clusters.sorted()
+        #expect(node?.outbound.map(\.remoteCluster) == expected)
+        #expect(node?.inbound.map(\.remoteCluster) == expected.flatMap { [$0, $0] })
+        let inbound = node?.inbound ?? []
+        #expect(zip(inbound, inbound.dropFirst()).allSatisfy { $0.remoteCluster != $1.remoteCluster || $0.gid < $1.gid }, "one remote: by gid")
+        // The same node resolved on its own, with ranks that know none of its clusters.
+        var alone = spec.observation(at: 1000).snapshot.map { SuperclusterBuilder.answeringNode(spec.observation(at: 1000), $0) }
+        if alone != nil {
+            SuperclusterBuilder.resolveLinks(of: &alone!, remotes: [:], previous: nil, clusterRanks: SuperclusterBuilder.ClusterRanks(["m"]))
+        }
+        #expect(alone?.outbound.map(\.gid) == node?.outbound.map(\.gid))
+        #expect(alone?.inbound.map(\.gid) == node?.inbound.map(\.gid))
+    }
+
     @Test func noTimeElapsedGivesNoRate() {
         let first = SuperclusterBuilder.build(poll: poll(1, at: 1000, healthyTwoClusters(aOut: 10)), previous: nil)
         let second = SuperclusterBuilder.build(poll: poll(2, at: 1000, healthyTwoClusters(aOut: 20)), previous: first)
