@@ -13,6 +13,11 @@ import Synchronization
 /// Ids that no document names any longer stay until `capacity` is reached; the table then starts
 /// afresh, so a server sending a new id in every document cannot make it grow past that. Nor can it
 /// fill the table with long strings: only an id of up to `longestID` bytes is held (a server id is 56).
+///
+/// Only ASCII ids are held (a server id is base32). Strings compare equal when their Unicode is
+/// canonically equivalent, so a table keyed by String would hand one server's "é" as two bytes to another
+/// that wrote it as "e" and a combining accent: equal values, other bytes. ASCII has no such pairs, and
+/// its equal Strings are equal bytes.
 public final class ServerIDInterner: Sendable {
     private let table = Mutex<[String: String]>([:])
     public let capacity: Int
@@ -22,10 +27,10 @@ public final class ServerIDInterner: Sendable {
         self.capacity = max(1, capacity)
     }
 
-    /// The String already held for `id`'s bytes, else `id` itself, held from now on if it is no longer
-    /// than `longestID`.
+    /// The String already held for `id`'s bytes, else `id` itself, held from now on if it is ASCII and no
+    /// longer than `longestID`.
     public func canonical(_ id: String) -> String {
-        guard id.utf8.count <= Self.longestID else { return id }
+        guard id.utf8.count <= Self.longestID, id.utf8.allSatisfy({ $0 < 0x80 }) else { return id }
         return table.withLock { table in
             if let known = table[id] { return known }
             if table.count >= capacity { table.removeAll(keepingCapacity: true) }

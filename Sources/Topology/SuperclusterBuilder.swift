@@ -292,7 +292,9 @@ public enum SuperclusterBuilder {
         // other (read where a dictionary of gids sent them, in the order the server listed them, each was
         // a cache miss: 90 % of this step's time at 25,000 connections). Where the same place has another
         // gid, the previous connection is found by gid (gids are unique within a server): outbound index
-        // i as i, inbound index i as -1 - i, made on the first such connection.
+        // i as i, inbound index i as -1 - i, made on the first such connection. A previous poll that listed
+        // a gid twice (no nats-server does: a connection id is unique to the process, and a restart is a
+        // new server id) is matched at the same place first, the dictionary keeping its last listing.
         if let previousNode {
             var previousPositions: [UInt64: Int]?
             func positionsByGID() -> [UInt64: Int] {

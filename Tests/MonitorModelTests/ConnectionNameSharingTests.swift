@@ -213,6 +213,25 @@ import Testing
         for id in both { #expect(named[id] == [own[id]!], "\(id)") }
     }
 
+    /// Two ids that are equal Strings but other bytes (an "é" written as one code point, and as "e" and a
+    /// combining accent) each keep their own bytes: only ASCII ids are shared through the table. (Found in
+    /// review: keyed by String, the second endpoint's id came back with the first one's bytes.)
+    @Test func anIDKeepsItsOwnBytesWhenAnotherIsCanonicallyEquivalent() throws {
+        let base = "N" + String(repeating: "A", count: 40)
+        func document(naming id: String) -> Data {
+            Data(#"{"server_id":"S","now":"2026-01-01T00:00:00Z","name":"a","outbound_gateways":{"b":{"configured":true,"connection":{"cid":1,"name":"\#(id)"}}}}"#.utf8)
+        }
+        let interner = ServerIDInterner()
+        for (first, second) in [(base + "\u{E9}", base + "e\u{301}"), (base + "e\u{301}", base + "\u{E9}")] {
+            #expect(first == second, "canonically equivalent")
+            let one = try #require(FastMonitorDecoder.gatewayz(document(naming: first), reusing: ConnectionNames(interning: interner)))
+            let other = try #require(FastMonitorDecoder.gatewayz(document(naming: second), reusing: ConnectionNames(interning: interner)))
+            #expect(Array((one.document.outboundGateways["b"]?.connection?.name ?? "").utf8) == Array(first.utf8))
+            #expect(Array((other.document.outboundGateways["b"]?.connection?.name ?? "").utf8) == Array(second.utf8))
+        }
+        #expect(interner.count == 0, "neither is ASCII: neither is held")
+    }
+
     @Test func theTableStartsAfreshWhenFullAndKeepsEveryAnswerEqual() {
         let interner = ServerIDInterner(capacity: 4)
         let ids = (0..<10).map { "N" + String(repeating: String(UnicodeScalar(UInt8(65 + $0))), count: 55) }

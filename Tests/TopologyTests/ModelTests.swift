@@ -98,6 +98,27 @@ import Testing
         #expect(alone?.inbound.map(\.gid) == node?.inbound.map(\.gid))
     }
 
+    /// No nats-server lists a gid twice, but a previous poll that did is read the same way every time: a
+    /// connection at the same place with the same gid, direction and cluster is the one compared; elsewhere
+    /// the gid's last listing (inbound after outbound) is. (Found in review: before the same place was
+    /// looked at first, only the last listing counted.)
+    @Test func aGidListedTwiceBeforeIsComparedAtTheSamePlaceFirst() {
+        func server(count: Int64) -> ServerSpec {
+            ServerSpec(
+                id: "A1", name: "a1", cluster: "a", configured: ["b", "c"],
+                outbound: [LinkSpec(cluster: "b", gid: 5, remoteID: "B1", outMsgs: count)],
+                inbound: [LinkSpec(cluster: "b", gid: 5, remoteID: "B1", inMsgs: count), LinkSpec(cluster: "b", gid: 7, remoteID: "B2", inMsgs: count),
+                          LinkSpec(cluster: "c", gid: 7, remoteID: "C1", inMsgs: count)])
+        }
+        let first = SuperclusterBuilder.build(poll: poll(1, at: 1000, [server(count: 100)]), previous: nil)
+        let second = SuperclusterBuilder.build(poll: poll(2, at: 1002, [server(count: 300)]), previous: first)
+        let node = second.server(id: "A1")
+        #expect(node?.outbound.map(\.seenBefore) == [true], "gid 5 outbound, at its place")
+        #expect(node?.outbound.first?.rates?.outMsgs == 100)
+        #expect(node?.inbound.map(\.seenBefore) == [true, true, true])
+        #expect(node?.inbound.map { $0.rates?.inMsgs } == [100, 100, 100])
+    }
+
     @Test func noTimeElapsedGivesNoRate() {
         let first = SuperclusterBuilder.build(poll: poll(1, at: 1000, healthyTwoClusters(aOut: 10)), previous: nil)
         let second = SuperclusterBuilder.build(poll: poll(2, at: 1000, healthyTwoClusters(aOut: 20)), previous: first)
