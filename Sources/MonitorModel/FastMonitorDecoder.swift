@@ -56,7 +56,7 @@ struct FastMonitorDecoder {
 
     /// The remote server ids of the endpoint's last `/gatewayz`, in the order met, and this one's so far.
     private let previousNames: ConnectionNames
-    private var names = ConnectionNames()
+    private var names: ConnectionNames
 
     private init(bytes: UnsafeRawBufferPointer, previousNames: ConnectionNames = ConnectionNames()) {
         self.bytes = bytes

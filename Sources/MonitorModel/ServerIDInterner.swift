@@ -30,7 +30,11 @@ public final class ServerIDInterner: Sendable {
     /// The String already held for `id`'s bytes, else `id` itself, held from now on if it is ASCII and no
     /// longer than `longestID`.
     public func canonical(_ id: String) -> String {
-        guard id.utf8.count <= Self.longestID, id.utf8.allSatisfy({ $0 < 0x80 }) else { return id }
+        // Checked eight bytes at a time, as the decoder checks its strings (a String with no contiguous
+        // UTF-8 of its own, which the decoder never makes, is not held).
+        guard id.utf8.count <= Self.longestID,
+            id.utf8.withContiguousStorageIfAvailable({ FastMonitorDecoder.isASCII(UnsafeRawBufferPointer($0)) }) == true
+        else { return id }
         return table.withLock { table in
             if let known = table[id] { return known }
             if table.count >= capacity { table.removeAll(keepingCapacity: true) }

@@ -131,7 +131,6 @@ public final class HTTPMonitoringTransport: MonitoringTransport {
         }
     }
 
-    /// Turns client errors into a reason and a sentence naming what happened.
     /// A body's bytes as `Data`. Usually the buffer's own storage, kept alive by the `Data` rather than
     /// copied: a poll of 250 servers is 15 MB, each copied once more (and allocated twice) for nothing.
     /// Copied when the bytes are a small part of a larger storage (a short body read in one go is a slice
@@ -142,6 +141,7 @@ public final class HTTPMonitoringTransport: MonitoringTransport {
         return Data(buffer: buffer, byteTransferStrategy: shared ? .noCopy : .copy)
     }
 
+    /// Turns client errors into a reason and a sentence naming what happened.
     static func classify(_ error: any Error, timeout: Double, maxBodyBytes: Int) -> EndpointFailure {
         let timeoutText = "timed out after \(Self.seconds(timeout))"
         if error is ResponseAccumulator.ResponseTooBigError {
