@@ -91,16 +91,16 @@ public struct Poller: Sendable {
 
     /// One endpoint's documents, asked at once over the pooled connections to that host: everything on
     /// a full poll; otherwise the frequent ones, then the rest too if they show what the carried ones do
-    /// not cover (see `CarriedDocuments.needsCarriedDocuments`).
+    /// not cover, or `/healthz` again if it was not well (see `CarriedDocuments.documentsToAskNow`).
     private func pollEndpoint(
         _ target: MonitorTarget, full: Bool, carried: CarriedDocuments.Entry?
     ) async -> (EndpointRawPoll, EndpointObservation, CarriedDocuments.Entry?) {
         var responses = await fetch(target, asked(full || carried == nil ? MonitorEndpointKind.fullSet : MonitorEndpointKind.frequentSet))
         var decoded = DecodedResponses(responses, reusing: carried?.connectionNames ?? ConnectionNames(interning: serverIDs))
         if !full, carried != nil, let gatewayz = decoded.gatewayz,
-            CarriedDocuments.needsCarriedDocuments(carried, for: gatewayz, accounts: asksAccounts)
+            case let missing = CarriedDocuments.documentsToAskNow(carried, for: gatewayz, accounts: asksAccounts), !missing.isEmpty
         {
-            let more = await fetch(target, MonitorEndpointKind.rest(accounts: asksAccounts))
+            let more = await fetch(target, missing)
             decoded.merge(more)
             responses = DecodedResponses.merged(responses, more)
         }

@@ -80,7 +80,8 @@ struct GwtopCommand: AsyncParsableCommand {
                 Polls in between ask each server only for /gatewayz without accounts (every connection, \
                 counter, RTT and pending figure) and carry /varz, /routez, /healthz and the gateway \
                 accounts over from the last full poll. A restarted server, or a new gateway connection \
-                where accounts are shown, is asked for everything at once. --check, the text report and \
+                where accounts are shown, is asked for everything at once; a server whose last /healthz \
+                was not ok is asked it again at every poll until it is. --check, the text report and \
                 --headless without --record never ask for accounts; the dashboard, JSON and recordings do.
                 """))
     var fullEvery: Double?

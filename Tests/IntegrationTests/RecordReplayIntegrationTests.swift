@@ -155,7 +155,7 @@ struct RecordReplayIntegrationTests {
         let downTime = try #require(down["time"] as? String)
         let upTime = try #require(up["time"] as? String)
         #expect(downTime < upTime)
-        #expect(report["status"] as? String == "OK", "the replay ends after recovery")
+        #expect(report["status"] as? String == "OK", "the replay ends after recovery: \(report["problems"] ?? "no problems")\n\(output.stderr.suffix(2000))")
 
         // --check and --at: unreachable at the outage, fine at the end.
         let atOutage = try GwtopBinary.run(["--replay", path, "--check", "--at", downTime])

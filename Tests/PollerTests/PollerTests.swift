@@ -83,6 +83,47 @@ import Testing
         await transport.shutdown()
     }
 
+    /// A server starting up answers `/healthz` "unavailable" until its listeners are up: that answer is
+    /// asked again at each poll until it is well, so the warning goes with the cause, not at the next
+    /// full poll; once well, polls between full ones ask `/gatewayz` alone again.
+    @Test func anUnwellHealthIsAskedAgainEachPollUntilWell() async throws {
+        let e1 = try Fixtures.recordedDocuments("e1")
+        let ready = Mutex(false)
+        let server = try LoopbackHTTPServer { path in
+            if path == "/healthz", !ready.withLock({ $0 }) {
+                return .respond(status: 503, body: Array(#"{"status":"unavailable","error":"gateway listener not ready"}"#.utf8))
+            }
+            guard let body = e1[path] else { return .respond(status: 404, body: Array("not found".utf8)) }
+            return .respond(status: 200, body: body)
+        }
+        defer { server.stop() }
+        let targets = [try MonitorTarget(url: server.url)]
+        let transport = try HTTPMonitoringTransport(timeout: 1, targets: targets)
+        let poller = Poller(targets: targets, transport: transport)
+        var asked = 0
+        func newPaths() -> [String] {
+            let paths = server.requestPaths
+            defer { asked = paths.count }
+            return Array(paths[asked...])
+        }
+        func health(_ cycle: PollCycle) -> Healthz? { cycle.snapshot.observations.first?.snapshot?.healthz }
+        let first = await poller.poll(sequence: 1, full: true)
+        #expect(Set(newPaths()) == ["/varz", "/gatewayz?accs=1", "/routez", "/healthz"])
+        #expect(health(first) == Healthz(status: "unavailable", error: "gateway listener not ready"))
+        let second = await poller.poll(sequence: 2, full: false)
+        #expect(newPaths() == ["/gatewayz", "/healthz"], "not well: asked again")
+        #expect(health(second)?.isOK == false)
+        #expect(second.raw[0].responses.map(\.kind) == [.gatewayzLinks, .healthz], "the recording keeps what was asked")
+        ready.withLock { $0 = true }
+        let third = await poller.poll(sequence: 3, full: false)
+        #expect(newPaths() == ["/gatewayz", "/healthz"])
+        #expect(health(third)?.isOK == true, "well as soon as the server is")
+        let fourth = await poller.poll(sequence: 4, full: false)
+        #expect(newPaths() == ["/gatewayz"], "well: back to one request")
+        #expect(health(fourth)?.isOK == true)
+        await transport.shutdown()
+    }
+
     /// A document's connections' remote server ids with where each one's bytes are (the same address is
     /// the same storage), outbound by cluster then inbound.
     /// Two endpoints whose servers connect to the same remote servers: each remote id is one String in

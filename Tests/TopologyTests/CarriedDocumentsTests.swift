@@ -92,7 +92,7 @@ import Topology
         // Another server id now answers at the same endpoint (a restart gives a new id).
         let restarted = raw(server, at: start + 1, MonitorEndpointKind.frequentSet, documentsOf: mesh.servers[1])
         let gatewayz = try MonitorDecoder.decode(Gatewayz.self, from: restarted.responses[0].body, endpoint: .gatewayzLinks)
-        #expect(CarriedDocuments.needsCarriedDocuments(carried[endpoint(server)], for: gatewayz, accounts: true))
+        #expect(CarriedDocuments.documentsToAskNow(carried[endpoint(server)], for: gatewayz, accounts: true) == MonitorEndpointKind.carriedSet)
         let observation = carried.observation(for: restarted)
         #expect(observation.failure?.message == "/varz was not fetched")
         #expect(carried[endpoint(server)] == nil, "nothing of the old server is kept")
@@ -141,11 +141,13 @@ import Topology
         _ = carried.observation(for: raw(server, at: start, MonitorEndpointKind.fullSet))
         let entry = carried[endpoint(server)]
         var gatewayz = try MonitorDecoder.decode(Gatewayz.self, from: Data(mesh.gatewayz(server, now: start + 1, accounts: false)), endpoint: .gatewayzLinks)
-        #expect(!CarriedDocuments.needsCarriedDocuments(entry, for: gatewayz, accounts: true), "same server, same connections")
+        #expect(CarriedDocuments.documentsToAskNow(entry, for: gatewayz, accounts: true).isEmpty, "same server, same connections")
         let cluster = try #require(gatewayz.inboundGateways.keys.sorted().first)
         gatewayz.inboundGateways[cluster]?[0].connection?.cid = 9999
-        #expect(CarriedDocuments.needsCarriedDocuments(entry, for: gatewayz, accounts: true), "a reconnect's new gid has no accounts yet")
-        #expect(CarriedDocuments.needsCarriedDocuments(nil, for: gatewayz, accounts: true), "nothing carried")
+        #expect(CarriedDocuments.documentsToAskNow(entry, for: gatewayz, accounts: true) == MonitorEndpointKind.carriedSet, "a reconnect's new gid has no accounts yet")
+        #expect(CarriedDocuments.documentsToAskNow(entry, for: gatewayz, accounts: false).isEmpty, "accounts not shown: nothing to ask")
+        #expect(CarriedDocuments.documentsToAskNow(nil, for: gatewayz, accounts: true) == MonitorEndpointKind.carriedSet, "nothing carried")
+        #expect(CarriedDocuments.documentsToAskNow(nil, for: gatewayz, accounts: false) == [.varz, .routez, .healthz])
     }
 
     @Test func aFailedPollForgetsWhatWasCarriedAndRoutezFailuresAreRepeated() throws {
@@ -164,28 +166,40 @@ import Topology
         #expect(carried[endpoint(server)] == nil)
     }
 
-    /// `/healthz` is asked on full polls only: between them the last answer stands, an unhealthy one
-    /// (503 with its reason) and a failed one alike, and the next full poll replaces it.
-    @Test func healthBetweenFullPollsIsTheLastFullPollsAndIsReplacedByTheNext() throws {
+    /// `/healthz` is asked on full polls, and between them again only while its last answer is not well
+    /// (the poller asks what `documentsToAskNow` says). A poll that does not ask it carries the last
+    /// answer, an unhealthy one (503 with its reason) and a failed one alike, until one that does.
+    @Test func healthIsAskedAgainUntilWellAndCarriedBetweenPollsThatDoNotAskIt() throws {
         #expect(!MonitorEndpointKind.frequentSet.contains(.healthz))
         #expect(MonitorEndpointKind.carriedSet.contains(.healthz), "a restarted server is asked its health at once")
         var carried = CarriedDocuments()
         let server = mesh.servers[0]
+        func toAsk(at now: Double) throws -> [MonitorEndpointKind] {
+            let gatewayz = try MonitorDecoder.decode(
+                Gatewayz.self, from: Data(mesh.gatewayz(server, now: now, accounts: false)), endpoint: .gatewayzLinks)
+            return CarriedDocuments.documentsToAskNow(carried[endpoint(server)], for: gatewayz, accounts: true)
+        }
         var full = raw(server, at: start, MonitorEndpointKind.fullSet)
         full.responses[3] = RawResponse(
             kind: .healthz, statusCode: 503, body: Data(#"{"status":"unavailable","error":"JetStream not current"}"#.utf8))
         _ = carried.observation(for: full)
+        #expect(try toAsk(at: start + 1) == [.healthz], "unhealthy: asked again at the next poll")
         let frequent = carried.observation(for: raw(server, at: start + 1, MonitorEndpointKind.frequentSet))
         #expect(frequent.snapshot?.healthz == Healthz(status: "unavailable", error: "JetStream not current"))
-        let healthy = carried.observation(for: raw(server, at: start + 10, MonitorEndpointKind.fullSet))
-        #expect(healthy.snapshot?.healthz?.isOK == true)
-        #expect(carried.observation(for: raw(server, at: start + 11, MonitorEndpointKind.frequentSet)).snapshot?.healthz?.isOK == true)
+        let recovered = carried.observation(for: raw(server, at: start + 2, MonitorEndpointKind.frequentSet + [.healthz]))
+        #expect(recovered.snapshot?.healthz?.isOK == true && recovered.partialFailures.isEmpty)
+        #expect(try toAsk(at: start + 3).isEmpty, "well again: not asked until the next full poll")
+        #expect(carried.observation(for: raw(server, at: start + 3, MonitorEndpointKind.frequentSet)).snapshot?.healthz?.isOK == true)
 
         var unanswered = raw(server, at: start + 20, MonitorEndpointKind.fullSet)
         unanswered.responses[3] = RawResponse(kind: .healthz, statusCode: nil, body: Data(), failure: EndpointFailure(.timeout, "timed out after 2s"))
         #expect(carried.observation(for: unanswered).partialFailures == ["timed out after 2s"])
+        #expect(try toAsk(at: start + 21) == [.healthz], "a failed /healthz is asked again too")
         let after = carried.observation(for: raw(server, at: start + 21, MonitorEndpointKind.frequentSet))
-        #expect(after.partialFailures == ["timed out after 2s"] && after.snapshot?.healthz == nil, "the failure stands until the next full poll")
+        #expect(after.partialFailures == ["timed out after 2s"] && after.snapshot?.healthz == nil, "the failure stands until asked again")
+        let healthy = carried.observation(for: raw(server, at: start + 22, MonitorEndpointKind.frequentSet + [.healthz]))
+        #expect(healthy.partialFailures.isEmpty && healthy.snapshot?.healthz?.isOK == true)
+        #expect(try toAsk(at: start + 23).isEmpty)
     }
 
     @Test func errorsNameTheDocumentNotTheRequestKind() {
