@@ -153,7 +153,10 @@ let package = Package(
             name: "NatsClientTests", dependencies: ["NatsClient", "NatsAuth", "SystemAccountSource", "MonitorModel", "TestSupport"],
             swiftSettings: strictSettings),
         .testTarget(
-            name: "PollerTests", dependencies: ["Poller", "MonitorModel", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            name: "PollerTests", dependencies: [
+                "Poller", "MonitorModel", "TestSupport", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings),
         // Real nats-servers (both versions) and the real gwtop binary, end to end.
         .testTarget(

@@ -13,6 +13,12 @@ import TLSFiles
 public protocol MonitoringTransport: Sendable {
     func fetch(_ target: MonitorTarget, _ kind: MonitorEndpointKind) async -> RawResponse
     func shutdown() async
+    /// A thread where tasks that call `fetch` hand nothing to another thread, if the transport has one.
+    var ownThreadExecutor: (any TaskExecutor)? { get }
+}
+
+extension MonitoringTransport {
+    public var ownThreadExecutor: (any TaskExecutor)? { nil }
 }
 
 /// HTTP(S) over async-http-client: pooled keep-alive connections, a hard per-request deadline that
@@ -33,6 +39,13 @@ public final class HTTPMonitoringTransport: MonitoringTransport {
     }
     /// Lives as long as the process, as the shared per-core group does.
     private static let plainHTTPLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private static let plainHTTPExecutor = EventLoopTaskExecutor(plainHTTPLoop.next())
+    private let usesPlainHTTPLoop: Bool
+
+    /// For plain HTTP, the event loop's one thread: a task there starts its requests on the loop, and
+    /// each response resumes it on the same thread (see `Poller.runsOnTransportThread`). Nil for TLS,
+    /// which keeps a thread per core for its handshakes.
+    public var ownThreadExecutor: (any TaskExecutor)? { usesPlainHTTPLoop ? Self.plainHTTPExecutor : nil }
 
     /// - Parameters:
     ///   - timeout: seconds for one request, from connect to the last body byte.
@@ -57,8 +70,8 @@ public final class HTTPMonitoringTransport: MonitoringTransport {
         // a thread per core cost 7 % more CPU a poll at 250 servers (wake-ups between threads; measured
         // with the builds alternated). TLS keeps a thread per core, so a first poll's handshakes (real
         // CPU work each) are shared out.
-        let group: any EventLoopGroup = targets.contains { $0.scheme == "https" }
-            ? MultiThreadedEventLoopGroup.singleton : Self.plainHTTPLoop
+        usesPlainHTTPLoop = !targets.contains { $0.scheme == "https" }
+        let group: any EventLoopGroup = usesPlainHTTPLoop ? Self.plainHTTPLoop : MultiThreadedEventLoopGroup.singleton
         self.client = HTTPClient(eventLoopGroupProvider: .shared(group), configuration: configuration)
         self.timeout = timeout
         self.maxBodyBytes = maxBodyBytes
@@ -202,5 +215,20 @@ public final class HTTPMonitoringTransport: MonitoringTransport {
 
     public func shutdown() async {
         try? await client.shutdown()
+    }
+}
+
+/// A task executor that runs each job on one NIO event loop's thread (NIO offers an event loop as a
+/// serial executor for actors, not as a task executor).
+final class EventLoopTaskExecutor: TaskExecutor {
+    private let loop: any EventLoop
+
+    init(_ loop: any EventLoop) { self.loop = loop }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        // Unowned: the executors are statics that live as long as the process.
+        let executor = asUnownedTaskExecutor()
+        loop.execute { job.runSynchronously(on: executor) }
     }
 }

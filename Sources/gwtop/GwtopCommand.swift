@@ -311,7 +311,9 @@ struct GwtopCommand: AsyncParsableCommand {
         // do, and leaving them out spares every server a third of its largest answer.
         let poller = Poller(
             targets: settings.targets, transport: transport, maxConcurrentEndpoints: settings.maxConcurrent,
-            keepsRawResponses: recorder != nil, asksAccounts: recorder != nil || dashboard || (format == .json && !check && !headless))
+            keepsRawResponses: recorder != nil, asksAccounts: recorder != nil || dashboard || (format == .json && !check && !headless),
+            // Watching, a poll's CPU counts; a one-shot run waits for its answer, which both cores give sooner.
+            runsOnTransportThread: !(once || check))
         let session = MonitorSession(
             poller: poller, systemAccount: systemAccount, thresholds: settings.thresholds, recorder: recorder,
             fullPolls: FullPollSchedule(every: settings.fullEvery, longestSpacing: ReplayTimeline.longestFullPollSpacing))

@@ -1,5 +1,6 @@
 import Foundation
 import MonitorModel
+import NIOPosix
 import Poller
 import TestSupport
 import Synchronization
@@ -16,10 +17,10 @@ import Testing
         return port
     }
 
-    func poll(_ urls: [String], timeout: Double = 1, maxBody: Int = 16 << 20) async throws -> (PollCycle, Double) {
+    func poll(_ urls: [String], timeout: Double = 1, maxBody: Int = 16 << 20, onTransportThread: Bool = false) async throws -> (PollCycle, Double) {
         let targets = try urls.map { try MonitorTarget(url: $0) }
         let transport = try HTTPMonitoringTransport(timeout: timeout, maxBodyBytes: maxBody, targets: targets)
-        let poller = Poller(targets: targets, transport: transport)
+        let poller = Poller(targets: targets, transport: transport, runsOnTransportThread: onTransportThread)
         let started = ContinuousClock.now
         let cycle = await poller.poll(sequence: 1)
         let elapsed = ContinuousClock.now - started
@@ -27,10 +28,10 @@ import Testing
         return (cycle, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
     }
 
-    @Test func fetchesAllFourDocumentsWithTheRightPaths() async throws {
+    @Test(arguments: [false, true]) func fetchesAllFourDocumentsWithTheRightPaths(onTransportThread: Bool) async throws {
         let server = try LoopbackHTTPServer.recorded()
         defer { server.stop() }
-        let (cycle, _) = try await poll([server.url])
+        let (cycle, _) = try await poll([server.url], onTransportThread: onTransportThread)
         let observation = try #require(cycle.snapshot.observations.first)
         #expect(observation.snapshot?.varz.serverName == "e1")
         #expect(observation.snapshot?.routez != nil && observation.snapshot?.healthz?.isOK == true)
@@ -221,11 +222,11 @@ import Testing
         await transport.shutdown()
     }
 
-    @Test func refusedConnectionIsReportedInTheSameCycleWithoutWaitingForTheTimeout() async throws {
+    @Test(arguments: [false, true]) func refusedConnectionIsReportedInTheSameCycleWithoutWaitingForTheTimeout(onTransportThread: Bool) async throws {
         let good = try LoopbackHTTPServer.recorded()
         defer { good.stop() }
         let refusedURL = "http://127.0.0.1:\(try Self.closedPort())"
-        let (cycle, elapsed) = try await poll([good.url, refusedURL], timeout: 10)
+        let (cycle, elapsed) = try await poll([good.url, refusedURL], timeout: 10, onTransportThread: onTransportThread)
         let refused = try #require(cycle.snapshot.observations.first { $0.endpoint.displayURL == refusedURL })
         #expect(refused.failure == EndpointFailure(.refused, "connection refused"))
         #expect(cycle.snapshot.observations.first { $0.endpoint.displayURL != refusedURL }?.snapshot != nil)
@@ -233,11 +234,11 @@ import Testing
         #expect(elapsed < 5, "a refusal is reported at once, took \(elapsed)s")
     }
 
-    @Test func hangingEndpointTimesOutAndNeverHoldsBackTheOthers() async throws {
+    @Test(arguments: [false, true]) func hangingEndpointTimesOutAndNeverHoldsBackTheOthers(onTransportThread: Bool) async throws {
         let good = try LoopbackHTTPServer.recorded()
         let hanging = try LoopbackHTTPServer { _ in .hang }
         defer { good.stop(); hanging.stop() }
-        let (cycle, elapsed) = try await poll([hanging.url, good.url], timeout: 2)
+        let (cycle, elapsed) = try await poll([hanging.url, good.url], timeout: 2, onTransportThread: onTransportThread)
         let stuck = try #require(cycle.snapshot.observations.first { $0.endpoint.displayURL.hasSuffix(":\(hanging.port)") })
         #expect(stuck.failure?.reason == .timeout)
         #expect(stuck.failure?.message == "timed out after 2s")
@@ -245,13 +246,40 @@ import Testing
         #expect(elapsed >= 1.9 && elapsed < 5, "the cycle ends at the timeout, took \(elapsed)s")
     }
 
-    @Test func cycleLastsAsLongAsTheSlowestEndpointNotTheSum() async throws {
+    @Test(arguments: [false, true]) func cycleLastsAsLongAsTheSlowestEndpointNotTheSum(onTransportThread: Bool) async throws {
         let servers = try (0..<6).map { _ in try LoopbackHTTPServer.recorded(delay: 1) }
         defer { servers.forEach { $0.stop() } }
-        let (cycle, elapsed) = try await poll(servers.map(\.url), timeout: 3)
+        let (cycle, elapsed) = try await poll(servers.map(\.url), timeout: 3, onTransportThread: onTransportThread)
         #expect(cycle.snapshot.observations.allSatisfy { $0.snapshot != nil })
         // Six endpoints × four documents × 1 s would be 24 s in sequence; in parallel about 1 s.
         #expect(elapsed < 5, "took \(elapsed)s")
+    }
+
+    /// Watching, a poll runs on the plain-HTTP event loop's thread: every fetch starts there and every
+    /// response resumes its task there (no hand-off to the cooperative pool and back). Otherwise, and for
+    /// TLS, the pool as before.
+    @Test func aPollOnTheTransportThreadNeverLeavesIt() async throws {
+        let servers = try (0..<3).map { _ in try LoopbackHTTPServer.recorded() }
+        defer { servers.forEach { $0.stop() } }
+        let targets = try servers.map { try MonitorTarget(url: $0.url) }
+        for onTransportThread in [true, false] {
+            let transport = ThreadNotingTransport(try HTTPMonitoringTransport(timeout: 2, targets: targets))
+            let poller = Poller(targets: targets, transport: transport, runsOnTransportThread: onTransportThread)
+            let full = await poller.poll(sequence: 1, full: true)
+            let frequent = await poller.poll(sequence: 2, full: false)
+            await transport.shutdown()
+            #expect((full.snapshot.observations + frequent.snapshot.observations).allSatisfy { $0.snapshot != nil })
+            let threads = transport.threads.withLock { $0 }
+            #expect(threads.count == 2 * (3 * 4 + 3), "a start and a resumption for each of 15 fetches")
+            if onTransportThread {
+                #expect(threads.allSatisfy { $0.hasPrefix("NIO-ELT") }, "\(Set(threads))")
+            } else {
+                #expect(!threads.contains { $0.hasPrefix("NIO-ELT") }, "\(Set(threads))")
+            }
+        }
+        let tls = try HTTPMonitoringTransport(timeout: 2, targets: [try MonitorTarget(url: "https://127.0.0.1:1")])
+        #expect(tls.ownThreadExecutor == nil, "TLS keeps a thread per core and the pool")
+        await tls.shutdown()
     }
 
     @Test func connectionsAreKeptAliveAcrossCycles() async throws {
@@ -286,10 +314,10 @@ import Testing
         #expect(cycle.snapshot.observations.map(\.endpoint.displayURL) == targets.map(\.displayURL), "results keep endpoint order")
     }
 
-    @Test func hugeBodyIsAbandonedWithoutReadingIt() async throws {
+    @Test(arguments: [false, true]) func hugeBodyIsAbandonedWithoutReadingIt(onTransportThread: Bool) async throws {
         let huge = try LoopbackHTTPServer { _ in .hugeBody(bytes: 64 << 20) }
         defer { huge.stop() }
-        let (cycle, _) = try await poll([huge.url], timeout: 5, maxBody: 1 << 20)
+        let (cycle, _) = try await poll([huge.url], timeout: 5, maxBody: 1 << 20, onTransportThread: onTransportThread)
         let observation = try #require(cycle.snapshot.observations.first)
         #expect(observation.failure?.reason == .tooLarge)
         #expect(observation.failure?.message == "response body larger than 1 MiB, abandoned")
@@ -430,3 +458,26 @@ import Testing
     }
 }
 
+/// The real transport, noting the thread each fetch starts on and the one its response resumes on.
+final class ThreadNotingTransport: MonitoringTransport {
+    let inner: HTTPMonitoringTransport
+    let threads = Mutex<[String]>([])
+
+    init(_ inner: HTTPMonitoringTransport) { self.inner = inner }
+
+    func fetch(_ target: MonitorTarget, _ kind: MonitorEndpointKind) async -> RawResponse {
+        threads.withLock { $0.append(Self.currentThreadName()) }
+        let response = await inner.fetch(target, kind)
+        threads.withLock { $0.append(Self.currentThreadName()) }
+        return response
+    }
+
+    var ownThreadExecutor: (any TaskExecutor)? { inner.ownThreadExecutor }
+
+    func shutdown() async { await inner.shutdown() }
+
+    /// NIO's name for its event-loop threads, or "pool" for any other.
+    static func currentThreadName() -> String {
+        MultiThreadedEventLoopGroup.currentEventLoop == nil ? "pool" : "NIO-ELT"
+    }
+}
