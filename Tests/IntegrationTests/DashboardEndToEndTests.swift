@@ -85,7 +85,10 @@ struct DashboardEndToEndTests {
         try cluster.kill("w2")
         _ = try session.waitFor("4/5 servers up")
         try session.send("e")
-        var screen = try session.waitFor("endpoint_down")
+        // The peers may notice the closed gateways a poll after gwtop notices the dead endpoint.
+        var screen = try session.waitFor("endpoint_down and gateway_disconnected") {
+            $0.contains("endpoint_down") && $0.contains("gateway_disconnected")
+        }
         #expect(screen.contains("Events: "), "\(screen)")
         #expect(screen.contains("\(cluster.server("w2").monitor_url) stopped answering"), "\(screen)")
         #expect(screen.contains("gateway_disconnected"), "the other servers lost their gateways from w2: \(screen)")

@@ -80,12 +80,27 @@ struct SuperclusterIntegrationTests {
         let traffic = Process()
         traffic.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         traffic.arguments = ["python3", LocalSupercluster.script, "traffic", "--dir", cluster.directory, "--publish-to", "e1",
-                             "--subscribe-on", "w1", "--subject", "rate.test", "--rate", "200", "--size", "100", "--duration", "8"]
+                             "--subscribe-on", "w1", "--subject", "rate.test", "--rate", "200", "--size", "100", "--duration", "15"]
         traffic.standardOutput = FileHandle.nullDevice
         traffic.standardError = FileHandle.nullDevice
         try traffic.run()
         defer { traffic.waitUntilExit() }
-        Thread.sleep(forTimeInterval: 3)  // subscription interest propagates, publishing starts
+        // Measured only once messages flow: e1's outbound to west counts them (the script has to start,
+        // subscribe, let interest reach e1 and connect its publisher first; a fixed wait was once short).
+        func sentToWest() throws -> Int {
+            let outbound = try cluster.document("e1", "/gatewayz")["outbound_gateways"] as? [String: Any]
+            let connection = (outbound?["west"] as? [String: Any])?["connection"] as? [String: Any]
+            return (connection?["out_msgs"] as? Int) ?? 0
+        }
+        let deadline = Date().addingTimeInterval(15)
+        var flowing = false
+        while !flowing && Date() < deadline {
+            let before = try sentToWest()
+            Thread.sleep(forTimeInterval: 0.5)
+            flowing = try sentToWest() - before >= 50
+        }
+        try #require(flowing, "200 msgs/s from e1 to west never started")
+        Thread.sleep(forTimeInterval: 0.5)
         let report = try self.report(cluster.monitorURLs, ["--interval", "3"])
         let pair = try #require(report.pair("east", "west"))
         let sent = try #require(pair["sent_msgs_per_s"] as? Double)
@@ -145,7 +160,8 @@ struct SuperclusterIntegrationTests {
         try cluster.restart("e2")
         // The restarted server redials; allow the mesh a few seconds to re-form.
         var recovered = false
-        for _ in 0..<15 {
+        let deadline = Date().addingTimeInterval(45)
+        while !recovered && Date() < deadline {
             check = try GwtopBinary.run(["--check", "--timeout", "1", "--interval", "0.5"] + cluster.monitorURLs)
             if check.status == 0 { recovered = true; break }
             Thread.sleep(forTimeInterval: 1)
@@ -172,15 +188,21 @@ struct SuperclusterIntegrationTests {
         let raised = (frozen.json["events"] as? [[String: Any]] ?? []).filter { $0["kind"] as? String == "problem_raised" }
         #expect(raised.contains { $0["severity"] as? String == "critical" && $0["url"] as? String == w2 }, "\(raised)")
         try cluster.kill("w2", signal: "CONT")
+        // Up to 45 s: a gateway PING that crossed the freeze measured an RTT of seconds, which stands
+        // (high_rtt) until the next PING.
         var recovered = false
-        for _ in 0..<10 {
-            if try GwtopBinary.run(["--check", "--timeout", "1", "--interval", "0.5"] + cluster.monitorURLs).status == 0 {
+        var last = ""
+        let deadline = Date().addingTimeInterval(45)
+        while !recovered && Date() < deadline {
+            let check = try GwtopBinary.run(["--check", "--timeout", "1", "--interval", "0.5"] + cluster.monitorURLs)
+            last = check.stdout
+            if check.status == 0 {
                 recovered = true
                 break
             }
             Thread.sleep(forTimeInterval: 1)
         }
-        #expect(recovered)
+        #expect(recovered, "after SIGCONT: \(last)")
     }
 
     /// An endpoint that answers one poll and not the next.

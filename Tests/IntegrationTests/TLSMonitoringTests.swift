@@ -39,14 +39,17 @@ struct TLSMonitoringTests {
         try server.run()
         // SIGKILL: children of the test runner inherit an ignored SIGTERM.
         defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
-        for _ in 0..<50 {
+        var ready = false
+        let readyBy = Date().addingTimeInterval(20)
+        while !ready && Date() < readyBy {
             let probe = try ProcessRunner.run("/usr/bin/env", [
                 "curl", "-sf", "--cacert", directory + "/ca.pem", "--cert", directory + "/client.pem", "--key", directory + "/client.key",
                 "https://127.0.0.1:\(httpsPort)/varz",
             ])
-            if probe.status == 0 { break }
-            Thread.sleep(forTimeInterval: 0.1)
+            ready = probe.status == 0
+            if !ready { Thread.sleep(forTimeInterval: 0.1) }
         }
+        try #require(ready, "nats-server's https monitoring port never answered")
         let url = "https://127.0.0.1:\(httpsPort)"
 
         func run(_ tls: String, _ extra: [String] = []) throws -> ProcessRunner.Output {
@@ -80,7 +83,9 @@ struct TLSMonitoringTests {
         strict.standardInput = FileHandle.nullDevice
         try strict.run()
         defer { kill(strict.processIdentifier, SIGKILL); strict.waitUntilExit() }
-        Thread.sleep(forTimeInterval: 0.5)
+        let listeningBy = Date().addingTimeInterval(20)
+        while !NatsServerProcess.accepts(strictPort) && Date() < listeningBy { Thread.sleep(forTimeInterval: 0.1) }
+        try #require(NatsServerProcess.accepts(strictPort), "openssl s_server never listened on \(strictPort)")
         func runStrict(_ tls: String) throws -> ProcessRunner.Output {
             let config = directory + "/strict-\(UUID().uuidString).yaml"
             try "endpoints:\n  - url: https://127.0.0.1:\(strictPort)\n    tls:\n\(tls)".write(toFile: config, atomically: true, encoding: .utf8)

@@ -54,6 +54,26 @@ public final class BackgroundProcess: @unchecked Sendable {
     /// Output so far (the process may still be writing).
     public var standardError: String { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
 
+    /// Whole lines of standard error so far (a line still being written is left out).
+    public var standardErrorLines: [Substring] {
+        let text = standardError
+        guard let lastNewline = text.lastIndex(of: "\n") else { return [] }
+        return text[..<lastNewline].split(separator: "\n", omittingEmptySubsequences: false)
+    }
+
+    /// Waits until a line of standard error after the first `skipping` satisfies `condition`, checking
+    /// every 0.1 s: true when one does, false at the deadline or if the process has ended. For waiting on
+    /// what a program says it has seen rather than sleeping for long enough.
+    public func waitForStandardErrorLine(after skipping: Int, within seconds: Double, _ condition: (Substring) -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if standardErrorLines.dropFirst(skipping).contains(where: condition) { return true }
+            if kill(pid, 0) != 0 { return false }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        return false
+    }
+
     /// Waits for the exit (128 + signal when killed) and collects the output.
     public func wait() -> ProcessRunner.Output {
         var status: Int32 = 0
