@@ -899,6 +899,18 @@ def wait_for_mesh(manifest, cluster_names, deadline):
                            "the gateway mesh of " + ", ".join(cluster_names))
 
 
+def wait_for_south_outbound(manifest, deadline):
+    """broken: s1's own outbound gateways to east, west and central are up (its peers' to south never are)."""
+    def problems():
+        s1 = next(s for s in manifest["servers"] if s["name"] == "s1")
+        gw = try_http_json(s1["monitor_url"] + "/gatewayz")
+        if gw is None:
+            return ["s1: /gatewayz not answering"]
+        outbound = gw.get("outbound_gateways") or {}
+        return [f"s1 (south): no outbound gateway to {remote}" for remote in CORE_CLUSTERS if remote not in outbound]
+    wait_until_no_problems(problems, deadline, "s1's outbound gateways to " + ", ".join(CORE_CLUSTERS))
+
+
 def wait_for_misconfigured(manifest, deadline):
     wait_until_no_problems(lambda: misconfigured_problems(manifest), deadline,
                            "the expected gateways of the misconfigured topology")
@@ -1389,7 +1401,9 @@ def cmd_start(args):
             log("gateway mesh complete; every outbound gateway to west goes through the load balancer")
         else:
             wait_for_mesh(manifest, CORE_CLUSTERS, deadline)
-            log("east/west/central gateway mesh complete (south and ghost links are broken on purpose)")
+            wait_for_south_outbound(manifest, deadline)
+            log("east/west/central gateway mesh complete, and s1's outbound gateways to them "
+                "(the other links to south and every link to ghost are broken on purpose)")
         if args.traffic:
             manifest["traffic"] = traffic_flows(args.topology)
             traffic_log = os.path.join(directory, "traffic.log")
