@@ -118,8 +118,8 @@ public struct DecodedResponses: Sendable {
 /// Polls between full ones ask only `/gatewayz` without accounts: every connection, counter, RTT and
 /// pending figure, at about half the bytes and a quarter of the requests. What they do not ask changes
 /// rarely (identity, version, gateway configuration, routes, interest modes) or is not about the gateway
-/// mesh (health, seen again at the next full poll, or at every poll while it is not well) and is taken
-/// from here. The live poller and replay
+/// mesh (health, seen again at the next full poll, or at every poll while it says it is not well) and is
+/// taken from here. The live poller and replay
 /// both decode through this, so a replay shows what was seen live.
 public struct CarriedDocuments: Sendable {
     /// Where `observation(for:)` shares remote server ids across endpoints (nil: it does not).
@@ -182,31 +182,31 @@ public struct CarriedDocuments: Sendable {
             carried: &entries[raw.endpoint])
     }
 
-    /// What a poll that asked only the frequent documents must ask now, beyond what it had:
-    /// - every other document (`MonitorEndpointKind.rest`) when nothing is carried for this endpoint, the
-    ///   server is not the one they describe (it restarted), or, when accounts are asked at all, a
-    ///   connection is new since the last full poll (its accounts are unknown);
-    /// - else `/healthz` alone when the last answer was a failure or not "ok": an unhealthy server is
-    ///   asked every poll, so its warning clears as soon as it recovers instead of at the next full poll
-    ///   (a server starting up answers "not ready" until its gateway listener is up, and that answer
-    ///   carried would stand for up to `--full-every` seconds after the server was well);
-    /// - else nothing.
+    /// What a poll that asked only the frequent documents must ask now, beyond what it had: every other
+    /// document (`MonitorEndpointKind.rest`) when nothing is carried for this endpoint, the server is not
+    /// the one they describe (it restarted), or, when accounts are asked at all, a connection is new since
+    /// the last full poll (its accounts are unknown); else nothing.
     public static func documentsToAskNow(_ entry: Entry?, for gatewayz: Gatewayz, accounts: Bool) -> [MonitorEndpointKind] {
         guard let entry, entry.varz.serverID == gatewayz.serverID else { return MonitorEndpointKind.rest(accounts: accounts) }
-        if accounts {
-            var missing = false
-            gatewayz.forEachConnection { key, _ in
-                if entry.accounts[key] == nil { missing = true }
-            }
-            if missing { return MonitorEndpointKind.rest(accounts: accounts) }
+        guard accounts else { return [] }
+        var missing = false
+        gatewayz.forEachConnection { key, _ in
+            if entry.accounts[key] == nil { missing = true }
         }
-        return entry.healthz.isWell ? [] : [.healthz]
+        return missing ? MonitorEndpointKind.rest(accounts: accounts) : []
     }
-}
 
-extension CarriedDocuments.Answer<Healthz> {
-    /// Answered "ok" (or never asked); a failure or any other status is not.
-    var isWell: Bool { failure == nil && (document?.isOK ?? true) }
+    /// Whether a poll between full ones should ask `/healthz` too, beside `/gatewayz`: when the server's
+    /// last answer said it is not well (a status other than ok, with its reason). Its warning then clears
+    /// at the first poll after it recovers, not at the next full poll: a server starting up answers "not
+    /// ready" until its gateway listener is up, and that answer carried stood for up to `--full-every`
+    /// seconds after the server was well. A request that failed (timed out, refused, a 404 from a proxy
+    /// without `/healthz`, a body that is not a health answer) waits for the next full poll as before:
+    /// asked every poll it could hold every poll up to the timeout, or be asked forever.
+    public static func asksHealthAgain(_ entry: Entry?) -> Bool {
+        guard let document = entry?.healthz.document else { return false }
+        return !document.isOK
+    }
 }
 
 extension EndpointObservation {

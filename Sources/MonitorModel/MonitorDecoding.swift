@@ -14,7 +14,7 @@ public enum MonitorEndpointKind: String, Sendable, CaseIterable, Codable, Hashab
     public static let fullSet: [MonitorEndpointKind] = [.varz, .gatewayz, .routez, .healthz]
     /// What changes from second to second: connections, counters, RTT, pending bytes. One request per
     /// server: at 250 servers a request costs more than its bytes, so `/healthz` waits for the full poll
-    /// (unless its last answer was not well: see `CarriedDocuments.documentsToAskNow`).
+    /// (unless its last answer said the server is not well: see `CarriedDocuments.asksHealthAgain`).
     public static let frequentSet: [MonitorEndpointKind] = [.gatewayzLinks]
     /// Asked at once on a frequent poll whose answer shows something the carried documents do not
     /// cover (a restarted server, a connection not seen at the last full poll).

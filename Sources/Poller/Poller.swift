@@ -108,14 +108,19 @@ public struct Poller: Sendable {
 
     /// One endpoint's documents, asked at once over the pooled connections to that host: everything on
     /// a full poll; otherwise the frequent ones, then the rest too if they show what the carried ones do
-    /// not cover, or `/healthz` again if it was not well (see `CarriedDocuments.documentsToAskNow`).
+    /// not cover (see `CarriedDocuments.documentsToAskNow`); `/healthz` beside the frequent ones while the
+    /// server says it is not well (`CarriedDocuments.asksHealthAgain`).
     private func pollEndpoint(
         _ target: MonitorTarget, full: Bool, carried: CarriedDocuments.Entry?
     ) async -> (EndpointRawPoll, EndpointObservation, CarriedDocuments.Entry?) {
-        var responses = await fetch(target, asked(full || carried == nil ? MonitorEndpointKind.fullSet : MonitorEndpointKind.frequentSet))
+        let first = full || carried == nil
+            ? MonitorEndpointKind.fullSet
+            : MonitorEndpointKind.frequentSet + (CarriedDocuments.asksHealthAgain(carried) ? [.healthz] : [])
+        var responses = await fetch(target, asked(first))
         var decoded = DecodedResponses(responses, reusing: carried?.connectionNames ?? ConnectionNames(interning: serverIDs))
         if !full, carried != nil, let gatewayz = decoded.gatewayz,
-            case let missing = CarriedDocuments.documentsToAskNow(carried, for: gatewayz, accounts: asksAccounts), !missing.isEmpty
+            case let missing = CarriedDocuments.documentsToAskNow(carried, for: gatewayz, accounts: asksAccounts).filter({ !first.contains($0) }),
+            !missing.isEmpty
         {
             let more = await fetch(target, missing)
             decoded.merge(more)

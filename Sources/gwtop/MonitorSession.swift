@@ -111,8 +111,9 @@ actor MonitorSession {
     /// HTTP endpoints and the system account at the same time, as one cycle. A server listed as an HTTP
     /// endpoint that answers there is shown once, from its HTTP endpoint. The system account is asked the
     /// same documents as the HTTP endpoints: everything on a full poll, else the frequent ones; a frequent
-    /// poll that finds a server the carried documents do not cover (or whose `/healthz` was not well) asks
-    /// every server for what it lacks at once.
+    /// poll that finds a server the carried documents do not cover asks every server for the rest at once.
+    /// (An unwell `/healthz` is not asked again between full polls here, as it is over HTTP: the request
+    /// would go to every server, each running its health checks, for the sake of one.)
     private func pollAllSources(full: Bool) async -> PollCycle {
         guard let systemAccount else { return await poller.poll(sequence: sequence, full: full) }
         async let viaHTTP = poller.poll(sequence: sequence, full: full)
@@ -122,21 +123,17 @@ actor MonitorSession {
         let namesOverHTTP = Set(cycle.snapshot.observations.compactMap { $0.snapshot?.varz.serverName })
         var kept = answered.filter { !namesOverHTTP.contains($0.endpoint.name ?? "") }
         var decoded = await Self.decode(kept, reusing: kept.map { systemCarried[$0.endpoint]?.connectionNames ?? ConnectionNames(interning: poller.serverIDs) })
-        // What each server's frequent answer shows it must be asked now; one request for every server
-        // gathers the union, and each server takes only what it needed (as over HTTP).
-        let missing: [Set<MonitorEndpointKind>] = kept.indices.map { index in
-            guard !full, let gatewayz = decoded[index].gatewayz else { return [] }
-            return Set(CarriedDocuments.documentsToAskNow(systemCarried[kept[index].endpoint], for: gatewayz, accounts: poller.asksAccounts))
+        let needsMore = kept.indices.filter { index in
+            !full && decoded[index].gatewayz.map {
+                !CarriedDocuments.documentsToAskNow(systemCarried[kept[index].endpoint], for: $0, accounts: poller.asksAccounts).isEmpty
+            } == true
         }
-        let union = missing.reduce(into: Set<MonitorEndpointKind>()) { $0.formUnion($1) }
-        if !union.isEmpty {
-            let kinds = MonitorEndpointKind.allCases.filter(union.contains)
+        if !needsMore.isEmpty {
             let more = Dictionary(
-                await systemAccount.poll(kinds: kinds).map { ($0.endpoint, $0.responses) },
+                await systemAccount.poll(kinds: MonitorEndpointKind.rest(accounts: poller.asksAccounts)).map { ($0.endpoint, $0.responses) },
                 uniquingKeysWith: { first, _ in first })
-            for index in kept.indices where !missing[index].isEmpty {
-                guard let answered = more[kept[index].endpoint] else { continue }
-                let responses = answered.filter { missing[index].contains($0.kind) }
+            for index in needsMore {
+                guard let responses = more[kept[index].endpoint] else { continue }
                 decoded[index].merge(responses)
                 kept[index].responses = DecodedResponses.merged(kept[index].responses, responses)
             }

@@ -84,15 +84,20 @@ import Testing
         await transport.shutdown()
     }
 
-    /// A server starting up answers `/healthz` "unavailable" until its listeners are up: that answer is
-    /// asked again at each poll until it is well, so the warning goes with the cause, not at the next
-    /// full poll; once well, polls between full ones ask `/gatewayz` alone again.
+    /// A server starting up answers `/healthz` "unavailable" until its listeners are up: between full polls
+    /// it is asked again beside `/gatewayz` (in the same round, not after it) until it says ok, so the
+    /// warning goes with the cause, not at the next full poll. A `/healthz` that fails (here a 404, as from a
+    /// proxy without it) is not asked again before the next full poll.
     @Test func anUnwellHealthIsAskedAgainEachPollUntilWell() async throws {
         let e1 = try Fixtures.recordedDocuments("e1")
-        let ready = Mutex(false)
+        let healthStage = Mutex(0)  // 0: unavailable, 1: ok, 2: no /healthz at all
         let server = try LoopbackHTTPServer { path in
-            if path == "/healthz", !ready.withLock({ $0 }) {
-                return .respond(status: 503, body: Array(#"{"status":"unavailable","error":"gateway listener not ready"}"#.utf8))
+            if path == "/healthz" {
+                switch healthStage.withLock({ $0 }) {
+                case 0: return .respond(status: 503, body: Array(#"{"status":"unavailable","error":"gateway listener not ready"}"#.utf8))
+                case 1: break
+                default: return .respond(status: 404, body: Array("404 page not found".utf8))
+                }
             }
             guard let body = e1[path] else { return .respond(status: 404, body: Array("not found".utf8)) }
             return .respond(status: 200, body: body)
@@ -102,26 +107,33 @@ import Testing
         let transport = try HTTPMonitoringTransport(timeout: 1, targets: targets)
         let poller = Poller(targets: targets, transport: transport)
         var asked = 0
-        func newPaths() -> [String] {
+        func newPaths() -> Set<String> {
             let paths = server.requestPaths
             defer { asked = paths.count }
-            return Array(paths[asked...])
+            return Set(paths[asked...])
         }
         func health(_ cycle: PollCycle) -> Healthz? { cycle.snapshot.observations.first?.snapshot?.healthz }
         let first = await poller.poll(sequence: 1, full: true)
-        #expect(Set(newPaths()) == ["/varz", "/gatewayz?accs=1", "/routez", "/healthz"])
+        #expect(newPaths() == ["/varz", "/gatewayz?accs=1", "/routez", "/healthz"])
         #expect(health(first) == Healthz(status: "unavailable", error: "gateway listener not ready"))
         let second = await poller.poll(sequence: 2, full: false)
         #expect(newPaths() == ["/gatewayz", "/healthz"], "not well: asked again")
         #expect(health(second)?.isOK == false)
         #expect(second.raw[0].responses.map(\.kind) == [.gatewayzLinks, .healthz], "the recording keeps what was asked")
-        ready.withLock { $0 = true }
+        healthStage.withLock { $0 = 1 }
         let third = await poller.poll(sequence: 3, full: false)
         #expect(newPaths() == ["/gatewayz", "/healthz"])
         #expect(health(third)?.isOK == true, "well as soon as the server is")
         let fourth = await poller.poll(sequence: 4, full: false)
         #expect(newPaths() == ["/gatewayz"], "well: back to one request")
         #expect(health(fourth)?.isOK == true)
+
+        healthStage.withLock { $0 = 2 }
+        let withoutHealth = await poller.poll(sequence: 5, full: true)
+        #expect(newPaths() == ["/varz", "/gatewayz?accs=1", "/routez", "/healthz"])
+        #expect(withoutHealth.snapshot.observations[0].partialFailures.count == 1)
+        _ = await poller.poll(sequence: 6, full: false)
+        #expect(newPaths() == ["/gatewayz"], "a failed /healthz waits for the next full poll")
         await transport.shutdown()
     }
 
