@@ -119,8 +119,8 @@ public struct DecodedResponses: Sendable {
 /// pending figure, at about half the bytes and a quarter of the requests. What they do not ask changes
 /// rarely (identity, version, gateway configuration, routes, interest modes) or is not about the gateway
 /// mesh (health, seen again at the next full poll, or at every poll while it says it is not well) and is
-/// taken from here. The live poller and replay
-/// both decode through this, so a replay shows what was seen live.
+/// taken from here. The live poller and replay both decode through this, so a replay shows what was seen
+/// live.
 public struct CarriedDocuments: Sendable {
     /// Where `observation(for:)` shares remote server ids across endpoints (nil: it does not).
     public var serverIDs: ServerIDInterner?

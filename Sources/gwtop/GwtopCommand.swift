@@ -81,8 +81,9 @@ struct GwtopCommand: AsyncParsableCommand {
                 counter, RTT and pending figure) and carry /varz, /routez, /healthz and the gateway \
                 accounts over from the last full poll. A restarted server, or a new gateway connection \
                 where accounts are shown, is asked for everything at once; a server whose last /healthz \
-                said it is not well is asked it again at every poll until it says ok. --check, the text report and \
-                --headless without --record never ask for accounts; the dashboard, JSON and recordings do.
+                said it is not well is asked it again at every poll until it says ok. --check, the text \
+                report and --headless without --record never ask for accounts; the dashboard, JSON and \
+                recordings do.
                 """))
     var fullEvery: Double?
 

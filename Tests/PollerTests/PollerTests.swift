@@ -44,21 +44,13 @@ import Testing
         let e1 = try Fixtures.recordedDocuments("e1")
         let e2 = try Fixtures.recordedDocuments("e2")
         let restarted = Mutex(false)
-        let server = try LoopbackHTTPServer { path in
+        let endpoint = try PolledEndpoint { path in
             let documents = restarted.withLock { $0 } ? e2 : e1
             guard let body = documents[path] else { return .respond(status: 404, body: Array("not found".utf8)) }
             return .respond(status: 200, body: body)
         }
-        defer { server.stop() }
-        let targets = [try MonitorTarget(url: server.url)]
-        let transport = try HTTPMonitoringTransport(timeout: 1, targets: targets)
-        let poller = Poller(targets: targets, transport: transport)
-        var asked = 0
-        func newPaths() -> Set<String> {
-            let paths = server.requestPaths
-            defer { asked = paths.count }
-            return Set(paths[asked...])
-        }
+        let poller = endpoint.poller
+        func newPaths() -> Set<String> { Set(endpoint.newPaths()) }
         let atFullPoll = try #require(await poller.poll(sequence: 1, full: true).snapshot.observations[0].snapshot)
         let accountsAtFullPoll = atFullPoll.accounts
         #expect(newPaths() == ["/varz", "/gatewayz?accs=1", "/routez", "/healthz"])
@@ -81,7 +73,7 @@ import Testing
         #expect(third.raw[0].responses.map(\.kind) == [.varz, .gatewayz, .routez, .healthz])
         _ = await poller.poll(sequence: 4, full: true)
         #expect(newPaths() == ["/varz", "/gatewayz?accs=1", "/routez", "/healthz"], "poll 4 is full again")
-        await transport.shutdown()
+        await endpoint.transport.shutdown()
     }
 
     /// A server starting up answers `/healthz` "unavailable" until its listeners are up: between full polls
@@ -91,7 +83,7 @@ import Testing
     @Test func anUnwellHealthIsAskedAgainEachPollUntilWell() async throws {
         let e1 = try Fixtures.recordedDocuments("e1")
         let healthStage = Mutex(0)  // 0: unavailable, 1: ok, 2: no /healthz at all
-        let server = try LoopbackHTTPServer { path in
+        let endpoint = try PolledEndpoint { path in
             if path == "/healthz" {
                 switch healthStage.withLock({ $0 }) {
                 case 0: return .respond(status: 503, body: Array(#"{"status":"unavailable","error":"gateway listener not ready"}"#.utf8))
@@ -102,16 +94,8 @@ import Testing
             guard let body = e1[path] else { return .respond(status: 404, body: Array("not found".utf8)) }
             return .respond(status: 200, body: body)
         }
-        defer { server.stop() }
-        let targets = [try MonitorTarget(url: server.url)]
-        let transport = try HTTPMonitoringTransport(timeout: 1, targets: targets)
-        let poller = Poller(targets: targets, transport: transport)
-        var asked = 0
-        func newPaths() -> Set<String> {
-            let paths = server.requestPaths
-            defer { asked = paths.count }
-            return Set(paths[asked...])
-        }
+        let poller = endpoint.poller
+        func newPaths() -> Set<String> { Set(endpoint.newPaths()) }
         func health(_ cycle: PollCycle) -> Healthz? { cycle.snapshot.observations.first?.snapshot?.healthz }
         let first = await poller.poll(sequence: 1, full: true)
         #expect(newPaths() == ["/varz", "/gatewayz?accs=1", "/routez", "/healthz"])
@@ -134,7 +118,7 @@ import Testing
         #expect(withoutHealth.snapshot.observations[0].partialFailures.count == 1)
         _ = await poller.poll(sequence: 6, full: false)
         #expect(newPaths() == ["/gatewayz"], "a failed /healthz waits for the next full poll")
-        await transport.shutdown()
+        await endpoint.transport.shutdown()
     }
 
     /// A document's connections' remote server ids with where each one's bytes are (the same address is
@@ -189,7 +173,7 @@ import Testing
         let e2 = try Fixtures.recordedDocuments("e2")
         // 0: e1 as recorded; 1: e1 with a connection reconnected under a new gid; 2: e2 (restarted).
         let stage = Mutex(0)
-        let server = try LoopbackHTTPServer { path in
+        let endpoint = try PolledEndpoint(asksAccounts: false) { path in
             let current = stage.withLock { $0 }
             var body = (current == 2 ? e2 : e1)[path]
             if current == 1, let original = body {
@@ -198,16 +182,8 @@ import Testing
             guard let body else { return .respond(status: 404, body: Array("not found".utf8)) }
             return .respond(status: 200, body: body)
         }
-        defer { server.stop() }
-        let targets = [try MonitorTarget(url: server.url)]
-        let transport = try HTTPMonitoringTransport(timeout: 1, targets: targets)
-        let poller = Poller(targets: targets, transport: transport, asksAccounts: false)
-        var asked = 0
-        func newPaths() -> [String] {
-            let paths = server.requestPaths
-            defer { asked = paths.count }
-            return Array(paths[asked...])
-        }
+        let poller = endpoint.poller
+        func newPaths() -> [String] { endpoint.newPaths() }
         let first = try #require(await poller.poll(sequence: 1, full: true).snapshot.observations[0].snapshot)
         #expect(Set(newPaths()) == ["/varz", "/gatewayz", "/routez", "/healthz"])
         #expect(first.varz.serverName == "e1" && first.routez != nil && first.healthz?.isOK == true)
@@ -231,7 +207,7 @@ import Testing
         #expect(Set(afterRestart.dropFirst()) == ["/varz", "/routez", "/healthz"], "a new server id still asks the rest")
         #expect(restarted.snapshot.observations[0].snapshot?.varz.serverName == "e2")
         #expect(restarted.raw[0].responses.map(\.kind) == [.varz, .gatewayzLinks, .routez, .healthz])
-        await transport.shutdown()
+        await endpoint.transport.shutdown()
     }
 
     @Test(arguments: [false, true]) func refusedConnectionIsReportedInTheSameCycleWithoutWaitingForTheTimeout(onTransportThread: Bool) async throws {
@@ -492,4 +468,28 @@ final class ThreadNotingTransport: MonitoringTransport {
     static func currentThreadName() -> String {
         MultiThreadedEventLoopGroup.currentEventLoop == nil ? "pool" : "NIO-ELT"
     }
+}
+
+/// One loopback endpoint answering through `handler`, a poller of it alone, and the paths it was asked.
+final class PolledEndpoint {
+    let server: LoopbackHTTPServer
+    let transport: HTTPMonitoringTransport
+    let poller: Poller
+    private var seen = 0
+
+    init(asksAccounts: Bool = true, _ handler: @escaping @Sendable (_ path: String) -> LoopbackHTTPServer.Behaviour) throws {
+        server = try LoopbackHTTPServer(handler: handler)
+        let targets = [try MonitorTarget(url: server.url)]
+        transport = try HTTPMonitoringTransport(timeout: 1, targets: targets)
+        poller = Poller(targets: targets, transport: transport, asksAccounts: asksAccounts)
+    }
+
+    /// The paths asked since the last call, in the order they came.
+    func newPaths() -> [String] {
+        let paths = server.requestPaths
+        defer { seen = paths.count }
+        return Array(paths[seen...])
+    }
+
+    deinit { server.stop() }
 }
