@@ -161,8 +161,6 @@ public struct CarriedDocuments: Sendable {
 
     public private(set) var entries: [EndpointIdentity: Entry] = [:]
 
-    public init() {}
-
     public subscript(endpoint: EndpointIdentity) -> Entry? {
         get { entries[endpoint] }
         set { entries[endpoint] = newValue }
@@ -182,18 +180,17 @@ public struct CarriedDocuments: Sendable {
             carried: &entries[raw.endpoint])
     }
 
-    /// What a poll that asked only the frequent documents must ask now, beyond what it had: every other
-    /// document (`MonitorEndpointKind.rest`) when nothing is carried for this endpoint, the server is not
-    /// the one they describe (it restarted), or, when accounts are asked at all, a connection is new since
-    /// the last full poll (its accounts are unknown); else nothing.
-    public static func documentsToAskNow(_ entry: Entry?, for gatewayz: Gatewayz, accounts: Bool) -> [MonitorEndpointKind] {
-        guard let entry, entry.varz.serverID == gatewayz.serverID else { return MonitorEndpointKind.rest(accounts: accounts) }
-        guard accounts else { return [] }
+    /// Whether a poll that asked only the frequent documents must ask the others now: nothing is
+    /// carried for this endpoint, the server is not the one they describe (it restarted), or, when
+    /// accounts are asked at all, a connection is new since the last full poll (its accounts are unknown).
+    public static func needsCarriedDocuments(_ entry: Entry?, for gatewayz: Gatewayz, accounts: Bool) -> Bool {
+        guard let entry, entry.varz.serverID == gatewayz.serverID else { return true }
+        guard accounts else { return false }
         var missing = false
         gatewayz.forEachConnection { key, _ in
             if entry.accounts[key] == nil { missing = true }
         }
-        return missing ? MonitorEndpointKind.rest(accounts: accounts) : []
+        return missing
     }
 
     /// Whether a poll between full ones should ask `/healthz` too, beside `/gatewayz`: when the server's

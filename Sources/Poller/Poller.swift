@@ -108,7 +108,7 @@ public struct Poller: Sendable {
 
     /// One endpoint's documents, asked at once over the pooled connections to that host: everything on
     /// a full poll; otherwise the frequent ones, then the rest too if they show what the carried ones do
-    /// not cover (see `CarriedDocuments.documentsToAskNow`); `/healthz` beside the frequent ones while the
+    /// not cover (see `CarriedDocuments.needsCarriedDocuments`); `/healthz` beside the frequent ones while the
     /// server says it is not well (`CarriedDocuments.asksHealthAgain`).
     private func pollEndpoint(
         _ target: MonitorTarget, full: Bool, carried: CarriedDocuments.Entry?
@@ -119,10 +119,10 @@ public struct Poller: Sendable {
         var responses = await fetch(target, asked(first))
         var decoded = DecodedResponses(responses, reusing: carried?.connectionNames ?? ConnectionNames(interning: serverIDs))
         if !full, carried != nil, let gatewayz = decoded.gatewayz,
-            case let missing = CarriedDocuments.documentsToAskNow(carried, for: gatewayz, accounts: asksAccounts).filter({ !first.contains($0) }),
-            !missing.isEmpty
+            CarriedDocuments.needsCarriedDocuments(carried, for: gatewayz, accounts: asksAccounts)
         {
-            let more = await fetch(target, missing)
+            // All but what this poll asked already (a `/healthz` asked again beside `/gatewayz`).
+            let more = await fetch(target, MonitorEndpointKind.rest(accounts: asksAccounts).filter { !first.contains($0) })
             decoded.merge(more)
             responses = DecodedResponses.merged(responses, more)
         }

@@ -125,7 +125,7 @@ actor MonitorSession {
         var decoded = await Self.decode(kept, reusing: kept.map { systemCarried[$0.endpoint]?.connectionNames ?? ConnectionNames(interning: poller.serverIDs) })
         let needsMore = kept.indices.filter { index in
             !full && decoded[index].gatewayz.map {
-                !CarriedDocuments.documentsToAskNow(systemCarried[kept[index].endpoint], for: $0, accounts: poller.asksAccounts).isEmpty
+                CarriedDocuments.needsCarriedDocuments(systemCarried[kept[index].endpoint], for: $0, accounts: poller.asksAccounts)
             } == true
         }
         if !needsMore.isEmpty {

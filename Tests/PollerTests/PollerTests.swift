@@ -82,16 +82,19 @@ import Testing
     /// proxy without it) is not asked again before the next full poll.
     @Test func anUnwellHealthIsAskedAgainEachPollUntilWell() async throws {
         let e1 = try Fixtures.recordedDocuments("e1")
-        let healthStage = Mutex(0)  // 0: unavailable, 1: ok, 2: no /healthz at all
+        let e2 = try Fixtures.recordedDocuments("e2")
+        // 0: unavailable, 1: ok, 2: no /healthz at all, 3: unavailable and answering as e2 (restarted).
+        let healthStage = Mutex(0)
         let endpoint = try PolledEndpoint { path in
+            let stage = healthStage.withLock { $0 }
             if path == "/healthz" {
-                switch healthStage.withLock({ $0 }) {
-                case 0: return .respond(status: 503, body: Array(#"{"status":"unavailable","error":"gateway listener not ready"}"#.utf8))
+                switch stage {
+                case 0, 3: return .respond(status: 503, body: Array(#"{"status":"unavailable","error":"gateway listener not ready"}"#.utf8))
                 case 1: break
                 default: return .respond(status: 404, body: Array("404 page not found".utf8))
                 }
             }
-            guard let body = e1[path] else { return .respond(status: 404, body: Array("not found".utf8)) }
+            guard let body = (stage == 3 ? e2 : e1)[path] else { return .respond(status: 404, body: Array("not found".utf8)) }
             return .respond(status: 200, body: body)
         }
         let poller = endpoint.poller
@@ -118,6 +121,17 @@ import Testing
         #expect(withoutHealth.snapshot.observations[0].partialFailures.count == 1)
         _ = await poller.poll(sequence: 6, full: false)
         #expect(newPaths() == ["/gatewayz"], "a failed /healthz waits for the next full poll")
+
+        // Unwell, then restarted between full polls: the rest is asked at once, but not /healthz twice.
+        healthStage.withLock { $0 = 0 }
+        _ = await poller.poll(sequence: 7, full: true)
+        _ = endpoint.newPaths()
+        healthStage.withLock { $0 = 3 }
+        let restarted = await poller.poll(sequence: 8, full: false)
+        let afterRestart = endpoint.newPaths()
+        #expect(afterRestart.sorted() == ["/gatewayz", "/gatewayz?accs=1", "/healthz", "/routez", "/varz"], "\(afterRestart)")
+        #expect(restarted.snapshot.observations[0].snapshot?.varz.serverName == "e2")
+        #expect(restarted.raw[0].responses.map(\.kind) == [.varz, .gatewayz, .routez, .healthz])
         await endpoint.transport.shutdown()
     }
 

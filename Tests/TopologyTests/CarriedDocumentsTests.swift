@@ -92,7 +92,7 @@ import Topology
         // Another server id now answers at the same endpoint (a restart gives a new id).
         let restarted = raw(server, at: start + 1, MonitorEndpointKind.frequentSet, documentsOf: mesh.servers[1])
         let gatewayz = try MonitorDecoder.decode(Gatewayz.self, from: restarted.responses[0].body, endpoint: .gatewayzLinks)
-        #expect(CarriedDocuments.documentsToAskNow(carried[endpoint(server)], for: gatewayz, accounts: true) == MonitorEndpointKind.carriedSet)
+        #expect(CarriedDocuments.needsCarriedDocuments(carried[endpoint(server)], for: gatewayz, accounts: true))
         let observation = carried.observation(for: restarted)
         #expect(observation.failure?.message == "/varz was not fetched")
         #expect(carried[endpoint(server)] == nil, "nothing of the old server is kept")
@@ -141,13 +141,17 @@ import Topology
         _ = carried.observation(for: raw(server, at: start, MonitorEndpointKind.fullSet))
         let entry = carried[endpoint(server)]
         var gatewayz = try MonitorDecoder.decode(Gatewayz.self, from: Data(mesh.gatewayz(server, now: start + 1, accounts: false)), endpoint: .gatewayzLinks)
-        #expect(CarriedDocuments.documentsToAskNow(entry, for: gatewayz, accounts: true).isEmpty, "same server, same connections")
+        #expect(!CarriedDocuments.needsCarriedDocuments(entry, for: gatewayz, accounts: true), "same server, same connections")
         let cluster = try #require(gatewayz.inboundGateways.keys.sorted().first)
         gatewayz.inboundGateways[cluster]?[0].connection?.cid = 9999
-        #expect(CarriedDocuments.documentsToAskNow(entry, for: gatewayz, accounts: true) == MonitorEndpointKind.carriedSet, "a reconnect's new gid has no accounts yet")
-        #expect(CarriedDocuments.documentsToAskNow(entry, for: gatewayz, accounts: false).isEmpty, "accounts not shown: nothing to ask")
-        #expect(CarriedDocuments.documentsToAskNow(nil, for: gatewayz, accounts: true) == MonitorEndpointKind.carriedSet, "nothing carried")
-        #expect(CarriedDocuments.documentsToAskNow(nil, for: gatewayz, accounts: false) == [.varz, .routez, .healthz])
+        #expect(CarriedDocuments.needsCarriedDocuments(entry, for: gatewayz, accounts: true), "a reconnect's new gid has no accounts yet")
+        #expect(!CarriedDocuments.needsCarriedDocuments(entry, for: gatewayz, accounts: false), "accounts not shown: nothing to ask")
+        #expect(CarriedDocuments.needsCarriedDocuments(nil, for: gatewayz, accounts: true), "nothing carried")
+        #expect(CarriedDocuments.needsCarriedDocuments(nil, for: gatewayz, accounts: false))
+        // What such a poll then asks: everything but the frequent `/gatewayz`, which it has (with accounts
+        // shown, `/gatewayz` again with them).
+        #expect(MonitorEndpointKind.rest(accounts: true) == MonitorEndpointKind.carriedSet)
+        #expect(MonitorEndpointKind.rest(accounts: false) == [.varz, .routez, .healthz])
     }
 
     @Test func aFailedPollForgetsWhatWasCarriedAndRoutezFailuresAreRepeated() throws {
