@@ -220,9 +220,7 @@ struct DashboardEndToEndTests {
         #expect(running())
         // The terminal goes away (not `close()`, which kills the pane's processes).
         session.hangUp()
-        let deadline = Date().addingTimeInterval(5)
-        while running() && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        let stillRunning = running()
+        let stillRunning = !waitUntil(within: 5, every: 0.05) { !running() }
         if stillRunning { kill(pid, SIGKILL) }
         // The shell ignores the hangup too and would sleep on after gwtop: its whole process group goes.
         if pane > 1 { kill(-pane, SIGKILL) }

@@ -319,9 +319,7 @@ struct RecordReplayIntegrationTests {
         let recorder = try GwtopBinary.start(["--headless", "--record", path, "--interval", "0.2", "--timeout", "5", slow.url])
         // The second poll is in flight once its /gatewayz has been asked (the first poll asks four
         // documents): the server holds every answer 1.2 s.
-        let deadline = Date().addingTimeInterval(15)
-        while slow.requestPaths.count < 5 && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        try #require(slow.requestPaths.count >= 5, "the second poll never started: \(slow.requestPaths)")
+        try #require(waitUntil(within: 15, every: 0.05) { slow.requestPaths.count >= 5 }, "the second poll never started: \(slow.requestPaths)")
         recorder.signal(SIGINT)
         let output = try #require(recorder.wait(upTo: 10), "the recorder ends after its poll")
         #expect(output.status == 0, "\(output.stderr)")

@@ -92,12 +92,10 @@ struct SuperclusterIntegrationTests {
             let connection = (outbound?["west"] as? [String: Any])?["connection"] as? [String: Any]
             return (connection?["out_msgs"] as? Int) ?? 0
         }
-        let deadline = Date().addingTimeInterval(15)
-        var flowing = false
-        while !flowing && Date() < deadline {
+        let flowing = try waitUntil(within: 15, every: 0) {
             let before = try sentToWest()
             Thread.sleep(forTimeInterval: 0.5)
-            flowing = try sentToWest() - before >= 50
+            return try sentToWest() - before >= 50
         }
         try #require(flowing, "200 msgs/s from e1 to west never started")
         Thread.sleep(forTimeInterval: 0.5)
@@ -159,12 +157,9 @@ struct SuperclusterIntegrationTests {
 
         try cluster.restart("e2")
         // The restarted server redials; allow the mesh a few seconds to re-form.
-        var recovered = false
-        let deadline = Date().addingTimeInterval(45)
-        while !recovered && Date() < deadline {
+        let recovered = try waitUntil(within: 45, every: 1) {
             check = try GwtopBinary.run(["--check", "--timeout", "1", "--interval", "0.5"] + cluster.monitorURLs)
-            if check.status == 0 { recovered = true; break }
-            Thread.sleep(forTimeInterval: 1)
+            return check.status == 0
         }
         #expect(recovered, "after restart: \(check.stdout)")
     }
@@ -190,17 +185,11 @@ struct SuperclusterIntegrationTests {
         try cluster.kill("w2", signal: "CONT")
         // Up to 45 s: a gateway PING that crossed the freeze measured an RTT of seconds, which stands
         // (high_rtt) until the next PING.
-        var recovered = false
         var last = ""
-        let deadline = Date().addingTimeInterval(45)
-        while !recovered && Date() < deadline {
+        let recovered = try waitUntil(within: 45, every: 1) {
             let check = try GwtopBinary.run(["--check", "--timeout", "1", "--interval", "0.5"] + cluster.monitorURLs)
             last = check.stdout
-            if check.status == 0 {
-                recovered = true
-                break
-            }
-            Thread.sleep(forTimeInterval: 1)
+            return check.status == 0
         }
         #expect(recovered, "after SIGCONT: \(last)")
     }

@@ -258,9 +258,8 @@ struct SystemAccountIntegrationTests {
             return String(line[range.upperBound...].prefix { $0 != " " })
         }
         func waitFor(_ what: String, seconds: Double, _ condition: () -> Bool) {
-            let deadline = Date().addingTimeInterval(seconds)
-            while !condition() && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
-            #expect(condition(), "\(what): \(lastStatus())")
+            let held = waitUntil(within: seconds, condition)
+            #expect(held, "\(what): \(lastStatus())")
         }
         waitFor("first polls", seconds: 10) { lastStatus().contains("5/5 endpoints up") }
         #expect(connectedTo() == "e1")

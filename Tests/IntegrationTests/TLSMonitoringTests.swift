@@ -39,15 +39,11 @@ struct TLSMonitoringTests {
         try server.run()
         // SIGKILL: children of the test runner inherit an ignored SIGTERM.
         defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
-        var ready = false
-        let readyBy = Date().addingTimeInterval(20)
-        while !ready && Date() < readyBy {
-            let probe = try ProcessRunner.run("/usr/bin/env", [
+        let ready = try waitUntil(within: 20) {
+            try ProcessRunner.run("/usr/bin/env", [
                 "curl", "-sf", "--cacert", directory + "/ca.pem", "--cert", directory + "/client.pem", "--key", directory + "/client.key",
                 "https://127.0.0.1:\(httpsPort)/varz",
-            ])
-            ready = probe.status == 0
-            if !ready { Thread.sleep(forTimeInterval: 0.1) }
+            ]).status == 0
         }
         try #require(ready, "nats-server's https monitoring port never answered")
         let url = "https://127.0.0.1:\(httpsPort)"
@@ -83,9 +79,7 @@ struct TLSMonitoringTests {
         strict.standardInput = FileHandle.nullDevice
         try strict.run()
         defer { kill(strict.processIdentifier, SIGKILL); strict.waitUntilExit() }
-        let listeningBy = Date().addingTimeInterval(20)
-        while !NatsServerProcess.accepts(strictPort) && Date() < listeningBy { Thread.sleep(forTimeInterval: 0.1) }
-        try #require(NatsServerProcess.accepts(strictPort), "openssl s_server never listened on \(strictPort)")
+        try #require(waitUntil(within: 20) { NatsServerProcess.accepts(strictPort) }, "openssl s_server never listened on \(strictPort)")
         func runStrict(_ tls: String) throws -> ProcessRunner.Output {
             let config = directory + "/strict-\(UUID().uuidString).yaml"
             try "endpoints:\n  - url: https://127.0.0.1:\(strictPort)\n    tls:\n\(tls)".write(toFile: config, atomically: true, encoding: .utf8)
