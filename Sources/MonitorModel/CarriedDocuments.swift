@@ -139,6 +139,9 @@ public struct CarriedDocuments: Sendable {
         var accounts: [GatewayConnectionKey: [AccountInterest]]
         /// The remote server ids of the last `/gatewayz`, which the next one's equal ids share.
         public internal(set) var connectionNames = ConnectionNames()
+
+        /// Drops the accounts table: the next poll that shows them must ask them.
+        public mutating func forgetAccounts() { accounts = [:] }
     }
 
     /// What an optional document (`/routez`, `/healthz`) said at the last poll that asked it, or how it

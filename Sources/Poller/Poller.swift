@@ -20,11 +20,8 @@ public struct Poller: Sendable {
     /// decoded as soon as they arrive and let go, so a poll of 250 servers never holds its 27 MB of JSON
     /// beside the decoded documents.
     public let keepsRawResponses: Bool
-    /// Ask `/gatewayz?accs=1` (each connection's per-account interest) on full polls. Off when nothing
-    /// shows the accounts: every full poll then asks `/gatewayz` without them (see
-    /// `MonitorEndpointKind.withoutAccounts`), and a connection new since the last full poll is no reason
-    /// to ask everything again.
-    public let asksAccounts: Bool
+    /// Whose per-account interest lists (`/gatewayz?accs=1`) the polls ask for (see `AccountsScope`).
+    public let accounts: AccountsScope
     /// Run each poll's tasks on the transport's own thread (`MonitoringTransport.ownThreadExecutor`, the
     /// plain-HTTP event loop) instead of the cooperative pool, for watching: nothing then passes between
     /// threads within a poll, where on the pool each request woke the loop (its promise, its deadline) and
@@ -47,7 +44,7 @@ public struct Poller: Sendable {
 
     public init(
         targets: [MonitorTarget], transport: any MonitoringTransport, maxConcurrentEndpoints: Int = 64,
-        keepsRawResponses: Bool = true, asksAccounts: Bool = true, runsOnTransportThread: Bool = false,
+        keepsRawResponses: Bool = true, accounts: AccountsScope = .everyServer, runsOnTransportThread: Bool = false,
         now: @escaping @Sendable () -> MonitorTime = { MonitorTime.now }
     ) {
         self.runsOnTransportThread = runsOnTransportThread
@@ -55,7 +52,7 @@ public struct Poller: Sendable {
         self.transport = transport
         self.maxConcurrentEndpoints = max(1, maxConcurrentEndpoints)
         self.keepsRawResponses = keepsRawResponses
-        self.asksAccounts = asksAccounts
+        self.accounts = accounts
         self.now = now
     }
 
@@ -72,6 +69,8 @@ public struct Poller: Sendable {
     private func pollEveryEndpoint(sequence: Int, full: Bool) async -> PollCycle {
         let startedAt = now()
         let carriedBefore = carried.documents.withLock { $0 }
+        // Read once: the dashboard may move its selection while the poll is on the wire.
+        let accountsAsked = accounts.selection
         var carriedAfter = CarriedDocuments()
         var observations = [EndpointObservation?](repeating: nil, count: targets.count)
         var raw = [EndpointRawPoll?](repeating: nil, count: keepsRawResponses ? targets.count : 0)
@@ -88,7 +87,8 @@ public struct Poller: Sendable {
                     // Decoded in the endpoint's own task (on any free core, or on the transport's
                     // thread), while other endpoints are still on the wire; the bodies then go unless a
                     // recording wants them.
-                    let (exchange, observation, entry) = await pollEndpoint(target, full: full, carried: entry)
+                    let (exchange, observation, entry) = await pollEndpoint(
+                        target, full: full, carried: entry, accounts: accountsAsked.includes(target.identity))
                     return (index, observation, entry, keepsRaw ? exchange : nil)
                 }
             }
@@ -109,33 +109,37 @@ public struct Poller: Sendable {
     /// One endpoint's documents, asked at once over the pooled connections to that host: everything on
     /// a full poll; otherwise the frequent ones, then the rest too if they show what the carried ones do
     /// not cover (see `CarriedDocuments.needsCarriedDocuments`); `/healthz` beside the frequent ones while the
-    /// server says it is not well (`CarriedDocuments.asksHealthAgain`).
+    /// server says it is not well (`CarriedDocuments.asksHealthAgain`). `accounts`: ask this server's
+    /// accounts; with `AccountsScope.selected`, at every poll (and those of any other server are let go).
     private func pollEndpoint(
-        _ target: MonitorTarget, full: Bool, carried: CarriedDocuments.Entry?
+        _ target: MonitorTarget, full: Bool, carried: CarriedDocuments.Entry?, accounts withAccounts: Bool
     ) async -> (EndpointRawPoll, EndpointObservation, CarriedDocuments.Entry?) {
+        let everyPoll: Bool
+        if case .selected = accounts { everyPoll = true } else { everyPoll = false }
         let first = full || carried == nil
             ? MonitorEndpointKind.fullSet
-            : MonitorEndpointKind.frequentSet + (CarriedDocuments.asksHealthAgain(carried) ? [.healthz] : [])
-        var responses = await fetch(target, asked(first))
+            : (withAccounts && everyPoll ? [.gatewayz] : MonitorEndpointKind.frequentSet)
+                + (CarriedDocuments.asksHealthAgain(carried) ? [.healthz] : [])
+        var responses = await fetch(target, withAccounts ? first : MonitorEndpointKind.withoutAccounts(first))
         var decoded = DecodedResponses(responses, reusing: carried?.connectionNames ?? ConnectionNames(interning: serverIDs))
+        // Only a table carried from the last full poll can lack a connection: one asked at every poll is this poll's.
         if !full, carried != nil, let gatewayz = decoded.gatewayz,
-            CarriedDocuments.needsCarriedDocuments(carried, for: gatewayz, accounts: asksAccounts)
+            CarriedDocuments.needsCarriedDocuments(carried, for: gatewayz, accounts: withAccounts && !everyPoll)
         {
             // All but what this poll asked already (a `/healthz` asked again beside `/gatewayz`).
-            let more = await fetch(target, MonitorEndpointKind.rest(accounts: asksAccounts).filter { !first.contains($0) })
+            let more = await fetch(target, MonitorEndpointKind.rest(accounts: withAccounts).filter { !first.contains($0) })
             decoded.merge(more)
             responses = DecodedResponses.merged(responses, more)
         }
         var entry = carried
+        // A server no longer selected: its table would only grow old unseen, and be shown as current
+        // when the selection comes back to it (which asks it anew at the next poll).
+        if everyPoll, !withAccounts { entry?.forgetAccounts() }
         let observedAt = now()
         let observation = EndpointObservation(endpoint: target.identity, observedAt: observedAt, decoded: consume decoded, carried: &entry)
         return (EndpointRawPoll(endpoint: target.identity, observedAt: observedAt, responses: responses), observation, entry)
     }
 
-    /// `kinds` as this poller asks them: with or without accounts.
-    public func asked(_ kinds: [MonitorEndpointKind]) -> [MonitorEndpointKind] {
-        asksAccounts ? kinds : MonitorEndpointKind.withoutAccounts(kinds)
-    }
 
     private func fetch(_ target: MonitorTarget, _ kinds: [MonitorEndpointKind]) async -> [RawResponse] {
         let transport = self.transport
@@ -148,6 +152,62 @@ public struct Poller: Sendable {
             return collected.sorted { $0.kind.listOrder < $1.kind.listOrder }
         }
     }
+}
+
+/// Whose per-account interest lists (`/gatewayz?accs=1`, a third of a server's largest answer, which
+/// the server builds anew for each request) a poller asks for: only what something will show.
+public enum AccountsScope: Sendable {
+    /// Nobody's: `--check`, the text report and `--headless` show no accounts. A connection new since the
+    /// last full poll is then no reason to ask everything again.
+    case none
+    /// Every server's, on full polls, carried between them: the JSON report prints them all, and a
+    /// recording keeps them for whichever connection a replay's detail pane opens.
+    case everyServer
+    /// The selected servers' (`AccountsSelection`), at every poll: the dashboard shows a connection's
+    /// accounts in its detail pane only, so the rest of the mesh is asked without them. At 250 servers
+    /// this spares each full poll 12 of its 27 MB; the server being looked at gets live interest modes.
+    case selected(AccountsSelection)
+
+    /// The servers whose accounts a poll starting now asks.
+    var selection: Selection {
+        switch self {
+        case .none: .nobody
+        case .everyServer: .everyone
+        case .selected(let selection): .only(selection.displayURLs)
+        }
+    }
+
+    enum Selection {
+        case nobody, everyone
+        case only(Set<String>)
+
+        func includes(_ endpoint: EndpointIdentity) -> Bool {
+            switch self {
+            case .nobody: false
+            case .everyone: true
+            case .only(let urls): urls.contains(endpoint.displayURL)
+            }
+        }
+    }
+
+    /// Whether the system-account source asks accounts on its full polls. It asks every server with one
+    /// request, so the dashboard's selection cannot narrow it: it asks them all, as before there was one.
+    public var systemAccountAsksAccounts: Bool {
+        if case .none = self { return false }
+        return true
+    }
+}
+
+/// The endpoints whose accounts the dashboard shows, by display URL: set by the UI thread as the
+/// selection moves, read as each poll starts.
+public final class AccountsSelection: Sendable {
+    private let urls = Mutex<Set<String>>([])
+
+    public init() {}
+
+    public var displayURLs: Set<String> { urls.withLock { $0 } }
+
+    public func select(_ displayURLs: Set<String>) { urls.withLock { $0 = displayURLs } }
 }
 
 /// When a poll asks everything: the first poll; then the first one at least `every` seconds after the

@@ -293,6 +293,16 @@ public struct DashboardState: Sendable {
     }
 
     public var mainView: MainView { viewStack.last ?? .tree }
+
+    /// The endpoint of the server the user is on: the one whose connection the detail pane shows, or the
+    /// selected tree row's (a server or one of its connections). The live dashboard asks this server's
+    /// accounts, which only the detail pane shows; nil on a cluster row or a server not polled.
+    public var selectedServerURL: String? {
+        let row: RowID?
+        if case .detail(let id) = mainView { row = id } else { row = selection }
+        guard let key = row?.serverKey, let model else { return nil }
+        return model.servers.first { serverKey($0) == key }?.url
+    }
     public var themeName: String { themeNames[themeIndex] }
     public var model: Supercluster? { shown?.model }
     public var problems: [Problem] { shown?.problems ?? [] }

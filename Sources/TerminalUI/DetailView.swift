@@ -123,10 +123,14 @@ public enum DetailView {
         }
         lines.append([])
         lines.append(section("Accounts (interest)"))
-        let accounts = server.accounts(of: link)
-        if accounts.isEmpty {
+        switch server.accounts[link.key] {
+        case nil:
+            // The live dashboard asks only the selected server's accounts, from the poll after the
+            // selection came to it (see `DashboardState.selectedServerURL`).
+            lines.append([("  not asked yet: the selected server's are asked at every poll", .dim)])
+        case let accounts? where accounts.isEmpty:
             lines.append([("  none reported", .dim)])
-        } else {
+        case let accounts?:
             lines.append([("  " + "ACCOUNT".padding(toWidth: 24) + "MODE".padding(toWidth: 16) + "SUBS".padding(toWidth: 8) + "QUEUE SUBS", .dim)])
             for account in accounts {
                 let mode = account.interestMode ?? "-"

@@ -39,7 +39,9 @@ final class Mailbox: @unchecked Sendable {
 struct DashboardRunner {
     /// Where polls come from: live endpoints, or a recording played back.
     enum Source {
-        case live(MonitorSession)
+        /// `accountsSelection`: where the dashboard says whose accounts it shows (nil: the poller asks
+        /// them of every server or of none, whatever is selected).
+        case live(MonitorSession, accountsSelection: AccountsSelection?)
         case replay(ReplayDriver)
     }
 
@@ -62,7 +64,7 @@ struct DashboardRunner {
         let signals = SignalWatcher { mailbox.stop($0) }
         let pollLoop: Task<Void, Never>
         switch source {
-        case .live(let session):
+        case .live(let session, _):
             pollLoop = Task.detached { [logger] in
                 var last = ContinuousClock.now - .seconds(3600)
                 while !Task.isCancelled {
@@ -146,6 +148,9 @@ final class UIThread: @unchecked Sendable {
             fatalError("deliberate crash requested by GWTOP_TEST_CRASH")
         }
         var lastTick = ContinuousClock.now
+        var accountsSelection: AccountsSelection?
+        if case .live(_, let selection) = runner.source { accountsSelection = selection }
+        var accountsWanted: String?
         while mailbox.stoppedBy == nil {
             var dirty = false
             var commands: [DashboardCommand] = []
@@ -192,6 +197,11 @@ final class UIThread: @unchecked Sendable {
                 }
             }
             if dirty {
+                // The next poll asks the accounts of the server the user is on (see `AccountsScope.selected`).
+                if let accountsSelection, state.selectedServerURL != accountsWanted {
+                    accountsWanted = state.selectedServerURL
+                    accountsSelection.select(Set([accountsWanted].compactMap { $0 }))
+                }
                 backend.draw(DashboardView.render(state))
                 if let keyArrived {
                     // From the key leaving the terminal driver to the frame handed to the terminal.

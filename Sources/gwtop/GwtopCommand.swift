@@ -82,8 +82,8 @@ struct GwtopCommand: AsyncParsableCommand {
                 accounts over from the last full poll. A restarted server, or a new gateway connection \
                 where accounts are shown, is asked for everything at once; a server whose last /healthz \
                 said it is not well is asked it again at every poll until it says ok. --check, the text \
-                report and --headless without --record never ask for accounts; the dashboard, JSON and \
-                recordings do.
+                report and --headless without --record never ask for accounts; JSON and recordings ask \
+                every server's; the dashboard asks the selected server's, at every poll.
                 """))
     var fullEvery: Double?
 
@@ -307,12 +307,17 @@ struct GwtopCommand: AsyncParsableCommand {
             }
         }
         let transport = try HTTPMonitoringTransport(timeout: settings.timeout, targets: settings.targets)
-        // Accounts only for what shows them: the dashboard's detail pane, the JSON report, and recordings
-        // (a replay opens the dashboard). `--check`, the text report and `--headless` (status lines) never
-        // do, and leaving them out spares every server a third of its largest answer.
+        // Accounts only for what shows them: every server's for the JSON report and recordings (a replay
+        // opens the dashboard on any connection), the selected server's for the dashboard's detail pane.
+        // `--check`, the text report and `--headless` (status lines) never ask them, which spares every
+        // server a third of its largest answer.
+        let accountsSelection = dashboard && recorder == nil ? AccountsSelection() : nil
+        let accounts: AccountsScope = recorder != nil || (format == .json && !check && !headless)
+            ? .everyServer
+            : accountsSelection.map { .selected($0) } ?? .none
         let poller = Poller(
             targets: settings.targets, transport: transport, maxConcurrentEndpoints: settings.maxConcurrent,
-            keepsRawResponses: recorder != nil, asksAccounts: recorder != nil || dashboard || (format == .json && !check && !headless),
+            keepsRawResponses: recorder != nil, accounts: accounts,
             // Watching, a poll's CPU counts; a one-shot run waits for its answer, which both cores give sooner.
             runsOnTransportThread: !(once || check))
         let session = MonitorSession(
@@ -367,7 +372,7 @@ struct GwtopCommand: AsyncParsableCommand {
                 }.run()
             } else {
                 let runner = DashboardRunner(
-                    source: .live(session), interval: settings.interval, logger: logger, themes: catalog, initialTheme: themeName,
+                    source: .live(session, accountsSelection: accountsSelection), interval: settings.interval, logger: logger, themes: catalog, initialTheme: themeName,
                     forceASCII: ascii, colorMode: dashboardColorMode(), historySamples: try historySamples(interval: settings.interval),
                     initialSort: chosenSort(settings), recordingPath: record)
                 exitCode = try await runner.run()

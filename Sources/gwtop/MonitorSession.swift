@@ -110,14 +110,17 @@ actor MonitorSession {
 
     /// HTTP endpoints and the system account at the same time, as one cycle. A server listed as an HTTP
     /// endpoint that answers there is shown once, from its HTTP endpoint. The system account is asked the
-    /// same documents as the HTTP endpoints: everything on a full poll, else the frequent ones; a frequent
+    /// same documents as the HTTP endpoints: everything on a full poll (every server's accounts unless
+    /// nothing shows them: `AccountsScope.systemAccountAsksAccounts`), else the frequent ones; a frequent
     /// poll that finds a server the carried documents do not cover asks every server for the rest at once.
     /// (An unwell `/healthz` is not asked again between full polls here, as it is over HTTP: the request
     /// would go to every server, each running its health checks, for the sake of one.)
     private func pollAllSources(full: Bool) async -> PollCycle {
         guard let systemAccount else { return await poller.poll(sequence: sequence, full: full) }
         async let viaHTTP = poller.poll(sequence: sequence, full: full)
-        async let viaSystemAccount = systemAccount.poll(kinds: poller.asked(full ? MonitorEndpointKind.fullSet : MonitorEndpointKind.frequentSet))
+        let accounts = poller.accounts.systemAccountAsksAccounts
+        let kinds = full ? MonitorEndpointKind.fullSet : MonitorEndpointKind.frequentSet
+        async let viaSystemAccount = systemAccount.poll(kinds: accounts ? kinds : MonitorEndpointKind.withoutAccounts(kinds))
         var cycle = await viaHTTP
         let answered = await viaSystemAccount
         let namesOverHTTP = Set(cycle.snapshot.observations.compactMap { $0.snapshot?.varz.serverName })
@@ -125,12 +128,12 @@ actor MonitorSession {
         var decoded = await Self.decode(kept, reusing: kept.map { systemCarried[$0.endpoint]?.connectionNames ?? ConnectionNames(interning: poller.serverIDs) })
         let needsMore = kept.indices.filter { index in
             !full && decoded[index].gatewayz.map {
-                CarriedDocuments.needsCarriedDocuments(systemCarried[kept[index].endpoint], for: $0, accounts: poller.asksAccounts)
+                CarriedDocuments.needsCarriedDocuments(systemCarried[kept[index].endpoint], for: $0, accounts: accounts)
             } == true
         }
         if !needsMore.isEmpty {
             let more = Dictionary(
-                await systemAccount.poll(kinds: MonitorEndpointKind.rest(accounts: poller.asksAccounts)).map { ($0.endpoint, $0.responses) },
+                await systemAccount.poll(kinds: MonitorEndpointKind.rest(accounts: accounts)).map { ($0.endpoint, $0.responses) },
                 uniquingKeysWith: { first, _ in first })
             for index in needsMore {
                 guard let responses = more[kept[index].endpoint] else { continue }

@@ -39,6 +39,39 @@ import Testing
         #expect(output.stdout.contains(#""interest_mode""#), "the accounts are in the report")
     }
 
+    /// The dashboard shows accounts in a connection's detail pane only: it asks them of the server the
+    /// selection is on, at every poll, and of no other.
+    @Test func theDashboardAsksTheSelectedServersAccountsOnly() throws {
+        let e1 = try LoopbackHTTPServer.recorded("e1"), e2 = try LoopbackHTTPServer.recorded("e2")
+        defer { e1.stop(); e2.stop() }
+        let session = try TmuxSession(
+            command: "\(GwtopBinary.path) --log \(TemporaryFiles.path("gwtop-asked-\(getpid()).log")) --interval 0.3 --timeout 2 \(e1.url) \(e2.url)",
+            width: 120, height: 40)
+        defer { session.close() }
+        func accountsAsked(_ server: LoopbackHTTPServer) -> Int { server.requestPaths.filter { $0 == "/gatewayz?accs=1" }.count }
+        func askedWithout(_ server: LoopbackHTTPServer) -> Int { server.requestPaths.filter { $0 == "/gatewayz" }.count }
+        _ = try session.waitFor("e2")
+        // The first row is a cluster (central, whose c1 is seen at the far end of east's connections; then
+        // c1, east, e1, e1's connections): nobody's accounts, poll after poll.
+        #expect(waitUntil(within: 10) { askedWithout(e1) >= 3 })
+        #expect(accountsAsked(e1) == 0 && accountsAsked(e2) == 0, "\(e1.requestPaths)")
+
+        // On e1's row, then into its first connection: e1's accounts at every poll, and on screen.
+        try session.send("j", "j", "j")
+        #expect(waitUntil(within: 10) { accountsAsked(e1) >= 3 }, "\(e1.requestPaths)")
+        try session.send("j", "Enter")
+        let screen = try session.waitFor("the accounts table", timeout: 10) { $0.contains("ACCOUNT") && $0.contains("MODE") }
+        #expect(screen.contains("east │ e1 │") && screen.contains("Accounts (interest)") && !screen.contains("not asked yet"), "\(screen)")
+        #expect(accountsAsked(e2) == 0, "\(e2.requestPaths)")
+
+        // Back on the cluster row: no more.
+        try session.send("Escape", "k", "k", "k", "k")
+        let asked = accountsAsked(e1), without = askedWithout(e1)
+        #expect(waitUntil(within: 10) { askedWithout(e1) >= without + 3 })
+        #expect(accountsAsked(e1) <= asked + 1, "at most the poll under way when the selection left")
+        #expect(accountsAsked(e2) == 0)
+    }
+
     @Test func aRecordingAsksForAccountsWhateverIsPrinted() throws {
         let path = TemporaryFiles.path("gwtop-asked-\(getpid()).gwtoprec")
         let (paths, output) = try run(["--check", "--record", path])

@@ -187,7 +187,7 @@ import Testing
         let e2 = try Fixtures.recordedDocuments("e2")
         // 0: e1 as recorded; 1: e1 with a connection reconnected under a new gid; 2: e2 (restarted).
         let stage = Mutex(0)
-        let endpoint = try PolledEndpoint(asksAccounts: false) { path in
+        let endpoint = try PolledEndpoint(accounts: .none) { path in
             let current = stage.withLock { $0 }
             var body = (current == 2 ? e2 : e1)[path]
             if current == 1, let original = body {
@@ -222,6 +222,58 @@ import Testing
         #expect(restarted.snapshot.observations[0].snapshot?.varz.serverName == "e2")
         #expect(restarted.raw[0].responses.map(\.kind) == [.varz, .gatewayzLinks, .routez, .healthz])
         await endpoint.transport.shutdown()
+    }
+
+    /// The dashboard shows a connection's accounts in its detail pane only: its polls ask the selected
+    /// server's, at every poll, and no other server's; a server the selection has left has none shown.
+    @Test func aDashboardPollerAsksOnlyTheSelectedServersAccounts() async throws {
+        let e1 = try LoopbackHTTPServer.recorded("e1"), e2 = try LoopbackHTTPServer.recorded("e2")
+        defer { e1.stop(); e2.stop() }
+        let targets = [try MonitorTarget(url: e1.url), try MonitorTarget(url: e2.url)]
+        let transport = try HTTPMonitoringTransport(timeout: 2, targets: targets)
+        let selection = AccountsSelection()
+        let poller = Poller(targets: targets, transport: transport, accounts: .selected(selection))
+        var seen = [0, 0]
+        /// Each server's paths since the last call.
+        func newPaths() -> [Set<String>] {
+            [e1, e2].enumerated().map { index, server in
+                let paths = server.requestPaths
+                defer { seen[index] = paths.count }
+                return Set(paths[seen[index]...])
+            }
+        }
+        func snapshots(_ cycle: PollCycle) throws -> [ServerSnapshot] {
+            try cycle.snapshot.observations.map { try #require($0.snapshot) }
+        }
+        let withoutAccounts: Set<String> = ["/varz", "/gatewayz", "/routez", "/healthz"]
+        /// The number of an answer's connections that have an account listed.
+        func connectionsWithAccounts(_ snapshot: ServerSnapshot) -> Int { snapshot.accounts.values.filter { !$0.isEmpty }.count }
+
+        // Nothing selected (a cluster row): nobody's accounts.
+        var polled = try snapshots(await poller.poll(sequence: 1, full: true))
+        #expect(newPaths() == [withoutAccounts, withoutAccounts])
+        #expect(polled.allSatisfy { $0.accounts.isEmpty }, "no table: the detail pane says they were not asked")
+
+        // e1 selected: its /gatewayz asks the accounts at every poll, full or not; e2's never does.
+        selection.select([targets[0].identity.displayURL])
+        polled = try snapshots(await poller.poll(sequence: 2, full: false))
+        #expect(newPaths() == [["/gatewayz?accs=1"], ["/gatewayz"]])
+        #expect(connectionsWithAccounts(polled[0]) > 0 && polled[1].accounts.isEmpty)
+        // Every connection of e1 has its list (the detail pane tells none from not asked).
+        #expect(polled[0].accounts.count == polled[0].gatewayz.connectionAccounts.count)
+        polled = try snapshots(await poller.poll(sequence: 3, full: true))
+        #expect(newPaths() == [["/varz", "/gatewayz?accs=1", "/routez", "/healthz"], withoutAccounts])
+        #expect(connectionsWithAccounts(polled[0]) > 0 && polled[1].accounts.isEmpty)
+
+        // The selection moves to e2: e1's table goes at once (it would grow old unseen), e2's comes.
+        selection.select([targets[1].identity.displayURL])
+        polled = try snapshots(await poller.poll(sequence: 4, full: false))
+        #expect(newPaths() == [["/gatewayz"], ["/gatewayz?accs=1"]])
+        #expect(polled[0].accounts.isEmpty && connectionsWithAccounts(polled[1]) > 0)
+        polled = try snapshots(await poller.poll(sequence: 5, full: false))
+        #expect(newPaths() == [["/gatewayz"], ["/gatewayz?accs=1"]])
+        #expect(polled[0].accounts.isEmpty && connectionsWithAccounts(polled[1]) > 0)
+        await transport.shutdown()
     }
 
     @Test(arguments: [false, true]) func refusedConnectionIsReportedInTheSameCycleWithoutWaitingForTheTimeout(onTransportThread: Bool) async throws {
@@ -491,11 +543,11 @@ final class PolledEndpoint {
     let poller: Poller
     private var seen = 0
 
-    init(asksAccounts: Bool = true, _ handler: @escaping @Sendable (_ path: String) -> LoopbackHTTPServer.Behaviour) throws {
+    init(accounts: AccountsScope = .everyServer, _ handler: @escaping @Sendable (_ path: String) -> LoopbackHTTPServer.Behaviour) throws {
         server = try LoopbackHTTPServer(handler: handler)
         let targets = [try MonitorTarget(url: server.url)]
         transport = try HTTPMonitoringTransport(timeout: 1, targets: targets)
-        poller = Poller(targets: targets, transport: transport, asksAccounts: asksAccounts)
+        poller = Poller(targets: targets, transport: transport, accounts: accounts)
     }
 
     /// The paths asked since the last call, in the order they came.

@@ -30,6 +30,38 @@ import Topology
         #expect(screen.text.contains("Accounts (interest)"))
     }
 
+    /// The live dashboard asks accounts only of the server the user is on (`AccountsScope.selected`): a
+    /// server row, one of its connections, or the connection the detail pane shows; no cluster row.
+    @Test func theSelectionNamesTheServerWhoseAccountsAreAsked() throws {
+        var state = try recordedState("healthy", width: 120, height: 40)
+        let c1 = try #require(state.model?.servers.first { $0.name == "c1" })
+        #expect(c1.url != nil)
+        #expect(state.selectedServerURL == nil, "the first row is a cluster")
+        press(&state, .down)
+        #expect(state.selectedServerURL == c1.url)
+        press(&state, .down, .enter)
+        #expect(DashboardView.render(state).text.contains("log hint"))
+        #expect(state.selectedServerURL == c1.url, "the detail pane's connection")
+        press(&state, .escape, .up, .up)
+        #expect(state.selectedServerURL == nil)
+    }
+
+    /// A connection whose server's accounts were not asked says so, rather than "none reported".
+    @Test func aConnectionWhoseAccountsWereNotAskedSaysSo() throws {
+        var state = try recordedState("healthy", width: 120, height: 40)
+        press(&state, .down, .down, .enter)
+        #expect(!DashboardView.render(state).text.contains("not asked yet"))
+        var model = try #require(state.model)
+        for cluster in model.clusters.indices {
+            for server in model.clusters[cluster].servers.indices { model.clusters[cluster].servers[server].accounts = [:] }
+        }
+        _ = DashboardUpdate.update(&state, .poll(PollUpdate(
+            model: model, problems: state.problems, receivedAt: MonitorTime(seconds: 1_800_000_003), duration: 0.01)))
+        let screen = DashboardView.render(state).text
+        #expect(screen.contains("Accounts (interest)") && screen.contains("not asked yet"), "\(screen)")
+        #expect(!screen.contains("none reported"))
+    }
+
     @Test func drillDownIntoAServer() throws {
         var state = try recordedState("broken", width: 80, height: 24)
         press(&state, .down, .enter)
