@@ -161,7 +161,7 @@ let package = Package(
         // Real nats-servers (both versions) and the real gwtop binary, end to end.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["MonitorModel", "TestSupport", "NatsAuth", "Recording"],
+            dependencies: ["MonitorModel", "TestSupport", "NatsAuth", "NatsClient", "Recording"],
             swiftSettings: strictSettings
         ),
     ]

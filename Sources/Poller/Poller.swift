@@ -190,11 +190,11 @@ public enum AccountsScope: Sendable {
         }
     }
 
-    /// Whether the system-account source asks accounts on its full polls. It asks every server with one
-    /// request, so the dashboard's selection cannot narrow it: it asks them all, as before there was one.
+    /// Whether the system-account source's request to every server asks the accounts (on full polls):
+    /// for every server's. The selected servers' are asked on their own subjects.
     public var systemAccountAsksAccounts: Bool {
-        if case .none = self { return false }
-        return true
+        if case .everyServer = self { return true }
+        return false
     }
 }
 

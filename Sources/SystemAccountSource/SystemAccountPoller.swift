@@ -51,6 +51,40 @@ public actor SystemAccountPoller {
         "$SYS.REQ.SERVER.PING." + kind.documentName.uppercased()
     }
 
+    /// One server's own subject for `kind` (`$SYS.REQ.SERVER.<id>.<KIND>`); nil for an id that is not a
+    /// server id: a server's public NKey, 56 base32 characters starting with N. Ids come from the servers'
+    /// replies: one with a wildcard, a dot or a space in it, or one that is PING, would ask other servers.
+    public static func subject(for kind: MonitorEndpointKind, ofServer id: String) -> String? {
+        let base32 = { (byte: UInt8) in (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || (UInt8(ascii: "2")...UInt8(ascii: "7")).contains(byte) }
+        guard id.utf8.count == 56, id.utf8.first == UInt8(ascii: "N"), id.utf8.allSatisfy(base32) else { return nil }
+        return "$SYS.REQ.SERVER.\(id)." + kind.documentName.uppercased()
+    }
+
+    /// One server's `/gatewayz?accs=1`, asked of it alone: the dashboard shows the selected server's
+    /// accounts, and the request every server answers is then asked without them. A failure comes back as
+    /// a failed response, naming the subject.
+    public func gatewayzWithAccounts(ofServer id: String) async -> RawResponse {
+        let started = ContinuousClock.now
+        guard let subject = Self.subject(for: .gatewayz, ofServer: id) else {
+            return RawResponse(kind: .gatewayz, statusCode: nil, body: Data(), failure: EndpointFailure(.decode, "not a server id: \(id)"))
+        }
+        let collection = ReplyCollection(
+            timeout: .milliseconds(Int(timeout * 1000)), quietPeriod: .milliseconds(300), expectedKeys: [id],
+            replyKey: { try? ServerEnvelope.parse($0.payload).server.id })
+        do {
+            let replies = try await client.request(subject, payload: Self.body(for: .gatewayz), collection: collection)
+            let elapsed = (ContinuousClock.now - started).inSeconds
+            guard let envelope = replies.lazy.compactMap({ try? ServerEnvelope.parse($0.payload) }).first(where: { $0.server.id == id }) else {
+                return RawResponse(
+                    kind: .gatewayz, statusCode: nil, body: Data(), failure: EndpointFailure(.timeout, "no reply to \(subject)"),
+                    elapsed: elapsed)
+            }
+            return Self.response(.gatewayz, envelope, elapsed: elapsed)
+        } catch {
+            return RawResponse(kind: .gatewayz, statusCode: nil, body: Data(), failure: EndpointFailure(.network, "\(subject): \(error)"))
+        }
+    }
+
     /// The request body that asks for what the HTTP poller's query asks for (`/gatewayz?accs=1`).
     static func body(for kind: MonitorEndpointKind) -> Data {
         Data((kind == .gatewayz ? #"{"accounts":true}"# : "{}").utf8)

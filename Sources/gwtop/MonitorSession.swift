@@ -110,8 +110,9 @@ actor MonitorSession {
 
     /// HTTP endpoints and the system account at the same time, as one cycle. A server listed as an HTTP
     /// endpoint that answers there is shown once, from its HTTP endpoint. The system account is asked the
-    /// same documents as the HTTP endpoints: everything on a full poll (every server's accounts unless
-    /// nothing shows them: `AccountsScope.systemAccountAsksAccounts`), else the frequent ones; a frequent
+    /// same documents as the HTTP endpoints: everything on a full poll (with every server's accounts only
+    /// for `AccountsScope.everyServer`; the dashboard's selected server is asked its own on its own
+    /// subject, at every poll), else the frequent ones; a frequent
     /// poll that finds a server the carried documents do not cover asks every server for the rest at once.
     /// (An unwell `/healthz` is not asked again between full polls here, as it is over HTTP: the request
     /// would go to every server, each running its health checks, for the sake of one.)
@@ -141,6 +142,9 @@ actor MonitorSession {
                 kept[index].responses = DecodedResponses.merged(kept[index].responses, responses)
             }
         }
+        if case .selected(let selection) = poller.accounts {
+            await askSelectedAccounts(selection.displayURLs, systemAccount, &kept, &decoded)
+        }
         // As in replay: nothing is carried for a server past a poll it was not in.
         systemCarried.keepOnly(Set(kept.map(\.endpoint)))
         // `decode` gives one per kept poll, in order.
@@ -152,6 +156,26 @@ actor MonitorSession {
         if poller.keepsRawResponses { cycle.raw += kept }
         cycle.snapshot.finishedAt = MonitorTime.now
         return cycle
+    }
+
+    /// The dashboard's selected servers among those that answered: each asked its `/gatewayz?accs=1` on
+    /// its own subject, at every poll, since the request to every server went without accounts. An answer
+    /// that failed, or does not decode, leaves the server as the broadcast showed it (with no accounts):
+    /// the accounts are not worth failing a server for. Every other server's table is dropped, as over HTTP.
+    private func askSelectedAccounts(
+        _ selected: Set<String>, _ systemAccount: SystemAccountPoller, _ kept: inout [EndpointRawPoll], _ decoded: inout [DecodedResponses]
+    ) async {
+        for index in kept.indices {
+            guard selected.contains(kept[index].endpoint.displayURL) else {
+                systemCarried[kept[index].endpoint]?.forgetAccounts()
+                continue
+            }
+            guard let id = decoded[index].gatewayz?.serverID else { continue }
+            let response = await systemAccount.gatewayzWithAccounts(ofServer: id)
+            guard response.failure == nil, DecodedResponses([response]).gatewayz != nil else { continue }
+            decoded[index].merge([response])
+            kept[index].responses = DecodedResponses.merged(kept[index].responses, [response])
+        }
     }
 
     /// Each server's answers decoded side by side, as the HTTP poller decodes each endpoint in its own task,

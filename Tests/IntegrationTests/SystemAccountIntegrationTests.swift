@@ -1,7 +1,9 @@
 import Foundation
 import MonitorModel
 import NatsAuth
+import NatsClient
 import Recording
+import Synchronization
 import TestSupport
 import Testing
 
@@ -209,6 +211,45 @@ struct SystemAccountIntegrationTests {
         #expect(servers.filter { $0["reachable"] as? Bool == true && $0["version"] is String }.count == 5, "\(Picture(replay))")
     }
 
+    /// Through NATS the dashboard asks every server without accounts, and the selected server its own on
+    /// its own subject, at every poll: a listener in the system account sees every request gwtop sends.
+    @Test func theDashboardAsksTheSelectedServersAccountsOnItsOwnSubject() async throws {
+        let cluster = try LocalSupercluster(topology: "healthy", basePort: 27400, systemAccount: true)
+        defer { cluster.stop() }
+        let login = try #require(cluster.systemAccount)
+        let listener = try await NatsClient.connect(NatsClientSettings(
+            servers: [try NatsServerAddress(url: cluster.server("w1").client_url)],
+            authentication: .userPassword(user: login.user, password: login.password)))
+        let requests = try await listener.subscribe("$SYS.REQ.SERVER.*.GATEWAYZ")
+        try await listener.flush(timeout: .seconds(2))
+        let seen = SeenRequests()
+        let listening = Task { for await request in requests { seen.append(request.subject, String(decoding: request.payload, as: UTF8.self)) } }
+        defer { listening.cancel() }
+        let session = try TmuxSession(
+            command: "\(GwtopBinary.path) --log \(TemporaryFiles.path("gwtop-it-sys-selected-\(getpid()).log")) --interval 0.4 --timeout 1 "
+                + "--nats \(cluster.server("e1").client_url) --user \(login.user) --password \(login.password)",
+            width: 120, height: 40)
+        defer { session.close() }
+        func everyServer() -> [String] { seen.all.filter { $0.subject == "$SYS.REQ.SERVER.PING.GATEWAYZ" }.map(\.body) }
+        func ownSubject() -> [(subject: String, body: String)] { seen.all.filter { $0.subject != "$SYS.REQ.SERVER.PING.GATEWAYZ" } }
+        _ = try session.waitFor("5/5 servers up", timeout: 20)
+        // On the first row, a cluster: nobody's accounts.
+        #expect(waitUntil(within: 10) { everyServer().count >= 3 })
+        #expect(ownSubject().isEmpty, "\(ownSubject())")
+
+        // On c1's row (under central), then into its first connection.
+        try session.send("j")
+        #expect(waitUntil(within: 10) { ownSubject().count >= 3 }, "\(seen.all)")
+        let asked = ownSubject()
+        #expect(Set(asked.map(\.subject)).count == 1 && asked.allSatisfy { $0.body == #"{"accounts":true}"# }, "\(asked)")
+        try session.send("j", "Enter")
+        let screen = try session.waitFor("the accounts table", timeout: 10) { $0.contains("ACCOUNT") && $0.contains("MODE") }
+        #expect(screen.contains("central │ c1 │") && !screen.contains("not asked yet"), "\(screen)")
+        // The request every server answers never asked for accounts, full polls included.
+        #expect(everyServer().allSatisfy { !$0.contains("accounts") }, "\(everyServer())")
+        await listener.close()
+    }
+
     /// A server killed while gwtop watches: it does not vanish from the picture, it is `server_silent`;
     /// the recording of the session replays the same.
     @Test func killedServerBecomesSilentAndTheRecordingSaysSo() throws {
@@ -305,4 +346,13 @@ struct SystemAccountIntegrationTests {
         #expect(changesSeen(), "the restart did not show within 15 s: \(watcher.standardError)")
         #expect(waited < 10, "the restart showed \(waited) s after it happened")
     }
+}
+
+/// Requests a listener has seen, in order.
+final class SeenRequests: Sendable {
+    private let requests = Mutex<[(subject: String, body: String)]>([])
+
+    func append(_ subject: String, _ body: String) { requests.withLock { $0.append((subject, body)) } }
+
+    var all: [(subject: String, body: String)] { requests.withLock { $0 } }
 }

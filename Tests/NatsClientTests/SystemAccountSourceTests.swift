@@ -32,6 +32,17 @@ struct ServerEnvelopeTests {
         #expect(varzDocument.serverName == server)
     }
 
+    /// A server id comes from a server's reply: only one that is a server id makes a subject of one server.
+    @Test func aServersOwnSubjectIsMadeOnlyOfAServerID() {
+        let id = "NCOY5FNMZKETDXOQQHC5H2TT3WJWPBM3FSZSAVWDEX6RAU2FJNQORMAE"
+        #expect(SystemAccountPoller.subject(for: .gatewayz, ofServer: id) == "$SYS.REQ.SERVER.\(id).GATEWAYZ")
+        #expect(SystemAccountPoller.subject(for: .gatewayzLinks, ofServer: id) == "$SYS.REQ.SERVER.\(id).GATEWAYZ")
+        let almost = String(id.dropLast())
+        for hostile in ["", "*", ">", "PING", almost, almost + "*", almost + ".", almost + "1", "A" + id.dropFirst(), id.lowercased(), id + "A", "N\r\nPUB"] {
+            #expect(SystemAccountPoller.subject(for: .gatewayz, ofServer: hostile) == nil, "\(hostile)")
+        }
+    }
+
     @Test func errorRepliesAndDamage() throws {
         let failed = try ServerEnvelope.parse(Data("""
             {"server":{"name":"w1","id":"NID","cluster":"west"},"error":{"code":400,"description":"json: cannot unmarshal"}}
