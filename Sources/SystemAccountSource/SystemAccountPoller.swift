@@ -62,26 +62,28 @@ public actor SystemAccountPoller {
 
     /// One server's `/gatewayz?accs=1`, asked of it alone: the dashboard shows the selected server's
     /// accounts, and the request every server answers is then asked without them. A failure comes back as
-    /// a failed response, naming the subject.
+    /// a failed response naming the subject, and is logged (a login not allowed this subject gets no
+    /// reply, only an error the client logs).
     public func gatewayzWithAccounts(ofServer id: String) async -> RawResponse {
         let started = ContinuousClock.now
-        guard let subject = Self.subject(for: .gatewayz, ofServer: id) else {
-            return RawResponse(kind: .gatewayz, statusCode: nil, body: Data(), failure: EndpointFailure(.decode, "not a server id: \(id)"))
+        func failed(_ failure: EndpointFailure) -> RawResponse {
+            logger.warning("the selected server's accounts were not had", metadata: ["reason": "\(failure.message)"])
+            return RawResponse(kind: .gatewayz, statusCode: nil, body: Data(), failure: failure, elapsed: (ContinuousClock.now - started).inSeconds)
         }
+        guard let subject = Self.subject(for: .gatewayz, ofServer: id) else { return failed(EndpointFailure(.decode, "not a server id: \(id)")) }
         let collection = ReplyCollection(
             timeout: .milliseconds(Int(timeout * 1000)), quietPeriod: .milliseconds(300), expectedKeys: [id],
             replyKey: { try? ServerEnvelope.parse($0.payload).server.id })
         do {
             let replies = try await client.request(subject, payload: Self.body(for: .gatewayz), collection: collection)
-            let elapsed = (ContinuousClock.now - started).inSeconds
             guard let envelope = replies.lazy.compactMap({ try? ServerEnvelope.parse($0.payload) }).first(where: { $0.server.id == id }) else {
-                return RawResponse(
-                    kind: .gatewayz, statusCode: nil, body: Data(), failure: EndpointFailure(.timeout, "no reply to \(subject)"),
-                    elapsed: elapsed)
+                return failed(EndpointFailure(.timeout, "no reply to \(subject)"))
             }
-            return Self.response(.gatewayz, envelope, elapsed: elapsed)
+            let response = Self.response(.gatewayz, envelope, elapsed: (ContinuousClock.now - started).inSeconds, subject: subject)
+            if let failure = response.failure { return failed(failure) }
+            return response
         } catch {
-            return RawResponse(kind: .gatewayz, statusCode: nil, body: Data(), failure: EndpointFailure(.network, "\(subject): \(error)"))
+            return failed(EndpointFailure(.network, "\(subject): \(error)"))
         }
     }
 
@@ -234,18 +236,20 @@ public actor SystemAccountPoller {
         var responses: [MonitorEndpointKind: RawResponse] = [:]
     }
 
-    static func response(_ kind: MonitorEndpointKind, _ envelope: ServerEnvelope, elapsed: Double) -> RawResponse {
+    /// `subject`: what was asked, for the messages (the request every server answers by default).
+    static func response(_ kind: MonitorEndpointKind, _ envelope: ServerEnvelope, elapsed: Double, subject: String? = nil) -> RawResponse {
+        let subject = subject ?? Self.subject(for: kind)
         if let error = envelope.error {
             let code = error.code.map { " \($0)" } ?? ""
             return RawResponse(
                 kind: kind, statusCode: nil, body: Data(),
-                failure: EndpointFailure(.http, "error\(code) from \(subject(for: kind)): \(error.description ?? "no description")"),
+                failure: EndpointFailure(.http, "error\(code) from \(subject): \(error.description ?? "no description")"),
                 elapsed: elapsed)
         }
         guard let data = envelope.data else {
             return RawResponse(
                 kind: kind, statusCode: nil, body: Data(),
-                failure: EndpointFailure(.decode, "the reply to \(subject(for: kind)) has no data"), elapsed: elapsed)
+                failure: EndpointFailure(.decode, "the reply to \(subject) has no data"), elapsed: elapsed)
         }
         return RawResponse(kind: kind, statusCode: nil, body: data, elapsed: elapsed)
     }

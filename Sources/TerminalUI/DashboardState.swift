@@ -294,13 +294,18 @@ public struct DashboardState: Sendable {
 
     public var mainView: MainView { viewStack.last ?? .tree }
 
-    /// The endpoint of the server the user is on: the one whose connection the detail pane shows, or the
-    /// selected tree row's (a server or one of its connections). The live dashboard asks this server's
-    /// accounts, which only the detail pane shows; nil on a cluster row or a server not polled.
+    /// The endpoint whose accounts the dashboard shows, or is about to: the server of the connection
+    /// under the cursor in the tree, or of the connection the detail pane shows (the only place accounts
+    /// are shown). The live dashboard asks this server's accounts at every poll and nobody else's; nil
+    /// anywhere else (a cluster or server row, the matrix, the events, help) and for a server not polled.
     public var selectedServerURL: String? {
         let row: RowID?
-        if case .detail(let id) = mainView { row = id } else { row = selection }
-        guard let key = row?.serverKey, let model else { return nil }
+        switch mainView {
+        case .tree: row = selection
+        case .detail(let id): row = id
+        case .matrix, .help, .events: row = nil
+        }
+        guard case .connection(let key, _, _, _) = row, let model else { return nil }
         return model.servers.first { serverKey($0) == key }?.url
     }
     public var themeName: String { themeNames[themeIndex] }

@@ -127,7 +127,7 @@ public enum DetailView {
         case nil:
             // The live dashboard asks only the selected server's accounts, from the poll after the
             // selection came to it (see `DashboardState.selectedServerURL`).
-            lines.append([("  not asked yet: the selected server's are asked at every poll", .dim)])
+            lines.append([("  not asked yet: asked from the next poll while the cursor is here", .dim)])
         case let accounts? where accounts.isEmpty:
             lines.append([("  none reported", .dim)])
         case let accounts?:

@@ -80,10 +80,11 @@ struct GwtopCommand: AsyncParsableCommand {
                 Polls in between ask each server only for /gatewayz without accounts (every connection, \
                 counter, RTT and pending figure) and carry /varz, /routez, /healthz and the gateway \
                 accounts over from the last full poll. A restarted server, or a new gateway connection \
-                where accounts are shown, is asked for everything at once; a server whose last /healthz \
-                said it is not well is asked it again at every poll until it says ok. --check, the text \
-                report and --headless without --record never ask for accounts; JSON and recordings ask \
-                every server's; the dashboard asks the selected server's, at every poll.
+                where every server's accounts are shown, is asked for everything at once; a server whose \
+                last /healthz said it is not well is asked it again at every poll until it says ok. \
+                --check, the text report and --headless without --record never ask for accounts; JSON \
+                and recordings ask every server's; the dashboard without --record asks only those of the \
+                server whose connection is under the cursor, at every poll.
                 """))
     var fullEvery: Double?
 

@@ -15,6 +15,9 @@ actor MonitorSession {
     private let recorder: RecordingWriter?
     /// What the system account's servers said at their last full answers (see `CarriedDocuments`).
     private var systemCarried = CarriedDocuments()
+    /// Selected servers whose own accounts request failed: not asked again before the next full poll, so
+    /// a login not allowed the per-server subjects, or a server slow to answer, costs one wait, not one a poll.
+    private var accountsRequestFailed: Set<EndpointIdentity> = []
     private var sequence = 0
     private var fullPolls: FullPollSchedule
     /// The last recording failure (a full disk): polling goes on, and the status says so.
@@ -143,6 +146,7 @@ actor MonitorSession {
             }
         }
         if case .selected(let selection) = poller.accounts {
+            if full { accountsRequestFailed = [] }
             await askSelectedAccounts(selection.displayURLs, systemAccount, &kept, &decoded)
         }
         // As in replay: nothing is carried for a server past a poll it was not in.
@@ -160,19 +164,24 @@ actor MonitorSession {
 
     /// The dashboard's selected servers among those that answered: each asked its `/gatewayz?accs=1` on
     /// its own subject, at every poll, since the request to every server went without accounts. An answer
-    /// that failed, or does not decode, leaves the server as the broadcast showed it (with no accounts):
-    /// the accounts are not worth failing a server for. Every other server's table is dropped, as over HTTP.
+    /// that failed, or does not decode, leaves the server as the broadcast showed it, with no accounts (the
+    /// accounts are not worth failing a server for), and the server is not asked again before the next
+    /// full poll. Every other server's table is dropped, as over HTTP.
     private func askSelectedAccounts(
         _ selected: Set<String>, _ systemAccount: SystemAccountPoller, _ kept: inout [EndpointRawPoll], _ decoded: inout [DecodedResponses]
     ) async {
         for index in kept.indices {
-            guard selected.contains(kept[index].endpoint.displayURL) else {
-                systemCarried[kept[index].endpoint]?.forgetAccounts()
+            let endpoint = kept[index].endpoint
+            // A table kept from an earlier answer is not shown as this poll's.
+            systemCarried[endpoint]?.forgetAccounts()
+            guard selected.contains(endpoint.displayURL), !accountsRequestFailed.contains(endpoint),
+                let id = decoded[index].gatewayz?.serverID
+            else { continue }
+            let response = await systemAccount.gatewayzWithAccounts(ofServer: id)
+            guard response.failure == nil, DecodedResponses([response]).gatewayz != nil else {
+                accountsRequestFailed.insert(endpoint)
                 continue
             }
-            guard let id = decoded[index].gatewayz?.serverID else { continue }
-            let response = await systemAccount.gatewayzWithAccounts(ofServer: id)
-            guard response.failure == nil, DecodedResponses([response]).gatewayz != nil else { continue }
             decoded[index].merge([response])
             kept[index].responses = DecodedResponses.merged(kept[index].responses, [response])
         }

@@ -30,19 +30,25 @@ import Topology
         #expect(screen.text.contains("Accounts (interest)"))
     }
 
-    /// The live dashboard asks accounts only of the server the user is on (`AccountsScope.selected`): a
-    /// server row, one of its connections, or the connection the detail pane shows; no cluster row.
+    /// The live dashboard asks accounts only of the server whose connection is under the cursor or in the
+    /// detail pane (`AccountsScope.selected`), the only place they are shown: no cluster or server row.
     @Test func theSelectionNamesTheServerWhoseAccountsAreAsked() throws {
         var state = try recordedState("healthy", width: 120, height: 40)
         let c1 = try #require(state.model?.servers.first { $0.name == "c1" })
         #expect(c1.url != nil)
         #expect(state.selectedServerURL == nil, "the first row is a cluster")
         press(&state, .down)
-        #expect(state.selectedServerURL == c1.url)
-        press(&state, .down, .enter)
+        #expect(state.selectedServerURL == nil, "a server row")
+        press(&state, .down)
+        #expect(state.selectedServerURL == c1.url, "c1's first connection")
+        press(&state, .enter)
         #expect(DashboardView.render(state).text.contains("log hint"))
         #expect(state.selectedServerURL == c1.url, "the detail pane's connection")
-        press(&state, .escape, .up, .up)
+        press(&state, .character("m"))
+        #expect(state.selectedServerURL == nil, "the matrix shows no accounts")
+        press(&state, .escape, .escape)
+        #expect(state.selectedServerURL == c1.url, "back on the connection")
+        press(&state, .up, .up)
         #expect(state.selectedServerURL == nil)
     }
 
