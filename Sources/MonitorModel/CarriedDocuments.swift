@@ -29,15 +29,43 @@ public struct DecodedResponses: Sendable {
     public mutating func merge(_ responses: [RawResponse]) {
         for response in responses {
             results[response.kind] = decode(response)
+            // One /gatewayz stands: the later (with accounts after a frequent one, or without after one
+            // with accounts that could not be had).
             if response.kind == .gatewayz { results[.gatewayzLinks] = nil }
+            if response.kind == .gatewayzLinks { results[.gatewayz] = nil }
         }
     }
 
     /// The same rule for the raw responses a recording keeps: `responses` with `more` added, so the
     /// record holds what the observation was built from.
     public static func merged(_ responses: [RawResponse], _ more: [RawResponse]) -> [RawResponse] {
-        let replaced = Set(more.map(\.kind)).union(more.contains { $0.kind == .gatewayz } ? [.gatewayzLinks] : [])
+        var replaced = Set(more.map(\.kind))
+        if replaced.contains(.gatewayz) { replaced.insert(.gatewayzLinks) }
+        if replaced.contains(.gatewayzLinks) { replaced.insert(.gatewayz) }
         return (responses.filter { !replaced.contains($0.kind) } + more).sorted { $0.kind.listOrder < $1.kind.listOrder }
+    }
+
+    /// The partial failure a server whose accounts were answered unusably is shown with, until the next
+    /// full poll asks them again; and how the detail pane knows it among the others.
+    public static func accountsNotHad(_ failure: EndpointFailure) -> String {
+        "accounts not had (\(failure.message)); /gatewayz asked without them until the next full poll"
+    }
+
+    public static func isAccountsNotHad(_ partialFailure: String) -> Bool { partialFailure.hasPrefix("accounts not had (") }
+
+    /// Why the `/gatewayz` with accounts (`accs=1`) was answered but is of no use, if it was, while the
+    /// rest of the server's answers are fine: an HTTP status other than 200 (a proxy that lets no query
+    /// string through), a body that does not decode, or one over the size cap. Not a refused or timed-out
+    /// request, which `/gatewayz` without accounts would only repeat.
+    public var accountsAnsweredUnusably: EndpointFailure? {
+        guard case .failure(let failure) = results[.gatewayz], [.http, .decode, .tooLarge].contains(failure.reason) else { return nil }
+        // Only for a server otherwise up: one whose other documents failed too (a 401 for every request,
+        // a body too large from every path) is failed whatever `/gatewayz` says, and one more request
+        // would only cost it.
+        for (kind, result) in results where kind != .gatewayz && kind.isRequired {
+            if case .failure = result { return nil }
+        }
+        return failure
     }
 
     /// The `/gatewayz` of this poll, with or without accounts, if it decoded.

@@ -40,6 +40,9 @@ public struct Poller: Sendable {
 
     final class CarriedStore: Sendable {
         let documents = Mutex(CarriedDocuments())
+        /// Servers whose `/gatewayz?accs=1` was answered but of no use (`DecodedResponses.accountsAnsweredUnusably`),
+        /// with why: asked without accounts until the next full poll, which tries again.
+        let accountsUnusable = Mutex<[EndpointIdentity: String]>([:])
     }
 
     public init(
@@ -71,11 +74,13 @@ public struct Poller: Sendable {
         let carriedBefore = carried.documents.withLock { $0 }
         // Read once: the dashboard may move its selection while the poll is on the wire.
         let accountsAsked = accounts.selection
+        let accountsUnusable = full ? [:] : carried.accountsUnusable.withLock { $0 }
+        var accountsUnusableAfter = accountsUnusable
         var carriedAfter = CarriedDocuments()
         var observations = [EndpointObservation?](repeating: nil, count: targets.count)
         var raw = [EndpointRawPoll?](repeating: nil, count: keepsRawResponses ? targets.count : 0)
         let keepsRaw = keepsRawResponses
-        await withTaskGroup(of: (Int, EndpointObservation, CarriedDocuments.Entry?, EndpointRawPoll?).self) { group in
+        await withTaskGroup(of: (Int, EndpointObservation, CarriedDocuments.Entry?, EndpointRawPoll?, String?).self) { group in
             var next = 0
             func startNext() {
                 guard next < targets.count else { return }
@@ -87,20 +92,24 @@ public struct Poller: Sendable {
                     // Decoded in the endpoint's own task (on any free core, or on the transport's
                     // thread), while other endpoints are still on the wire; the bodies then go unless a
                     // recording wants them.
-                    let (exchange, observation, entry) = await pollEndpoint(
-                        target, full: full, carried: entry, accounts: accountsAsked.includes(target.identity))
-                    return (index, observation, entry, keepsRaw ? exchange : nil)
+                    let unusable = accountsUnusable[target.identity]
+                    let (exchange, observation, entry, accountsFailure) = await pollEndpoint(
+                        target, full: full, carried: entry, accounts: unusable == nil && accountsAsked.includes(target.identity),
+                        accountsUnusable: unusable)
+                    return (index, observation, entry, keepsRaw ? exchange : nil, accountsFailure)
                 }
             }
             for _ in 0..<min(maxConcurrentEndpoints, targets.count) { startNext() }
-            while let (index, observation, entry, exchange) = await group.next() {
+            while let (index, observation, entry, exchange, accountsFailure) = await group.next() {
                 observations[index] = observation
                 carriedAfter[targets[index].identity] = entry
+                if let accountsFailure { accountsUnusableAfter[targets[index].identity] = accountsFailure }
                 if keepsRaw { raw[index] = exchange }
                 startNext()
             }
         }
         carried.documents.withLock { $0 = carriedAfter }
+        carried.accountsUnusable.withLock { $0 = accountsUnusableAfter }
         let snapshot = PollSnapshot(
             sequence: sequence, startedAt: startedAt, finishedAt: now(), observations: observations.compactMap { $0 })
         return PollCycle(snapshot: snapshot, raw: raw.compactMap { $0 })
@@ -111,9 +120,12 @@ public struct Poller: Sendable {
     /// not cover (see `CarriedDocuments.needsCarriedDocuments`); `/healthz` beside the frequent ones while the
     /// server says it is not well (`CarriedDocuments.asksHealthAgain`). `accounts`: ask this server's
     /// accounts; with `AccountsScope.selected`, at every poll (and those of any other server are let go).
+    /// A `/gatewayz?accs=1` answered but of no use is asked again without accounts at once, so the server
+    /// is shown without them rather than failed for them; the reason is returned (and, as
+    /// `accountsUnusable`, shown beside each poll's answer until the next full poll asks again).
     private func pollEndpoint(
-        _ target: MonitorTarget, full: Bool, carried: CarriedDocuments.Entry?, accounts withAccounts: Bool
-    ) async -> (EndpointRawPoll, EndpointObservation, CarriedDocuments.Entry?) {
+        _ target: MonitorTarget, full: Bool, carried: CarriedDocuments.Entry?, accounts withAccounts: Bool, accountsUnusable: String?
+    ) async -> (EndpointRawPoll, EndpointObservation, CarriedDocuments.Entry?, String?) {
         let everyPoll: Bool
         if case .selected = accounts { everyPoll = true } else { everyPoll = false }
         let first = full || carried == nil
@@ -122,6 +134,14 @@ public struct Poller: Sendable {
                 + (CarriedDocuments.asksHealthAgain(carried) ? [.healthz] : [])
         var responses = await fetch(target, withAccounts ? first : MonitorEndpointKind.withoutAccounts(first))
         var decoded = DecodedResponses(responses, reusing: carried?.connectionNames ?? ConnectionNames(interning: serverIDs))
+        var accountsFailure = accountsUnusable
+        if withAccounts, let failure = decoded.accountsAnsweredUnusably {
+            accountsFailure = DecodedResponses.accountsNotHad(failure)
+            let without = await fetch(target, [.gatewayzLinks])
+            decoded.merge(without)
+            responses = DecodedResponses.merged(responses, without)
+        }
+        let withAccounts = withAccounts && accountsFailure == nil
         // Only a table carried from the last full poll can lack a connection: one asked at every poll is this poll's.
         if !full, carried != nil, let gatewayz = decoded.gatewayz,
             CarriedDocuments.needsCarriedDocuments(carried, for: gatewayz, accounts: withAccounts && !everyPoll)
@@ -136,8 +156,11 @@ public struct Poller: Sendable {
         // when the selection comes back to it (which asks it anew at the next poll).
         if everyPoll, !withAccounts { entry?.forgetAccounts() }
         let observedAt = now()
-        let observation = EndpointObservation(endpoint: target.identity, observedAt: observedAt, decoded: consume decoded, carried: &entry)
-        return (EndpointRawPoll(endpoint: target.identity, observedAt: observedAt, responses: responses), observation, entry)
+        var observation = EndpointObservation(endpoint: target.identity, observedAt: observedAt, decoded: consume decoded, carried: &entry)
+        if let accountsFailure, observation.snapshot != nil { observation.partialFailures.append(accountsFailure) }
+        return (
+            EndpointRawPoll(endpoint: target.identity, observedAt: observedAt, responses: responses), observation, entry,
+            accountsUnusable == nil ? accountsFailure : nil)
     }
 
 

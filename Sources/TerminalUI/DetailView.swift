@@ -124,6 +124,10 @@ public enum DetailView {
         lines.append([])
         lines.append(section("Accounts (interest)"))
         switch server.accounts[link.key] {
+        case nil where server.partialFailures.contains(where: DecodedResponses.isAccountsNotHad):
+            for failure in server.partialFailures where DecodedResponses.isAccountsNotHad(failure) {
+                lines.append([("  " + safe(failure, 200), .warning)])
+            }
         case nil:
             // The live dashboard asks only the selected server's accounts, from the poll after the
             // selection came to it (see `DashboardState.selectedServerURL`).

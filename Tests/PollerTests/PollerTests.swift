@@ -276,6 +276,37 @@ import Testing
         await transport.shutdown()
     }
 
+    /// A `/gatewayz?accs=1` answered but of no use (here a proxy that lets no query string through: 404)
+    /// does not fail the server: it is asked `/gatewayz` without accounts at once and shown without them,
+    /// with the reason, and is not asked its accounts again (nor everything, for their missing table)
+    /// before the next full poll, which tries again. For the JSON report's polls and the dashboard's.
+    @Test(arguments: [false, true]) func accountsAnsweredUnusablyLeaveTheServerUpWithoutThem(selected: Bool) async throws {
+        let e1 = try Fixtures.recordedDocuments("e1")
+        let selection = AccountsSelection()
+        let endpoint = try PolledEndpoint(accounts: selected ? .selected(selection) : .everyServer) { path in
+            guard path != "/gatewayz?accs=1", let body = e1[path] else { return .respond(status: 404, body: Array("404 page not found".utf8)) }
+            return .respond(status: 200, body: body)
+        }
+        selection.select([endpoint.poller.targets[0].identity.displayURL])
+        let poller = endpoint.poller
+        let first = await poller.poll(sequence: 1, full: true)
+        #expect(endpoint.newPaths().sorted() == ["/gatewayz", "/gatewayz?accs=1", "/healthz", "/routez", "/varz"])
+        let observation = first.snapshot.observations[0]
+        let snapshot = try #require(observation.snapshot, "\(observation.failure?.message ?? "")")
+        #expect(snapshot.accounts.isEmpty && snapshot.varz.serverName == "e1")
+        #expect(observation.partialFailures.contains { $0.hasPrefix("accounts not had (HTTP 404 from /gatewayz") }, "\(observation.partialFailures)")
+        #expect(first.raw.first?.responses.map(\.kind) == [.varz, .gatewayzLinks, .routez, .healthz])
+        for sequence in 2...3 {
+            let cycle = await poller.poll(sequence: sequence, full: false)
+            #expect(endpoint.newPaths() == ["/gatewayz"])
+            #expect(cycle.snapshot.observations[0].snapshot != nil)
+            #expect(cycle.snapshot.observations[0].partialFailures.contains { $0.hasPrefix("accounts not had") })
+        }
+        _ = await poller.poll(sequence: 4, full: true)
+        #expect(endpoint.newPaths().filter { $0.hasPrefix("/gatewayz") }.sorted() == ["/gatewayz", "/gatewayz?accs=1"], "tried again")
+        await endpoint.transport.shutdown()
+    }
+
     @Test(arguments: [false, true]) func refusedConnectionIsReportedInTheSameCycleWithoutWaitingForTheTimeout(onTransportThread: Bool) async throws {
         let good = try LoopbackHTTPServer.recorded()
         defer { good.stop() }

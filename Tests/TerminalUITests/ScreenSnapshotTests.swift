@@ -63,9 +63,23 @@ import Topology
         }
         _ = DashboardUpdate.update(&state, .poll(PollUpdate(
             model: model, problems: state.problems, receivedAt: MonitorTime(seconds: 1_800_000_003), duration: 0.01)))
-        let screen = DashboardView.render(state).text
+        var screen = DashboardView.render(state).text
         #expect(screen.contains("Accounts (interest)") && screen.contains("not asked yet"), "\(screen)")
         #expect(!screen.contains("none reported"))
+
+        // Asked, but answered unusably: the reason, not "not asked yet".
+        for cluster in model.clusters.indices {
+            for server in model.clusters[cluster].servers.indices {
+                model.clusters[cluster].servers[server].partialFailures = [
+                    "routez: timed out after 2s", DecodedResponses.accountsNotHad(EndpointFailure(.http, "HTTP 403 from /gatewayz")),
+                ]
+            }
+        }
+        _ = DashboardUpdate.update(&state, .poll(PollUpdate(
+            model: model, problems: state.problems, receivedAt: MonitorTime(seconds: 1_800_000_004), duration: 0.01)))
+        screen = DashboardView.render(state).text
+        #expect(screen.contains("accounts not had (HTTP 403 from /gatewayz)") && !screen.contains("not asked yet"), "\(screen)")
+        #expect(!screen.contains("routez: timed out"), "only the accounts' reason")
     }
 
     @Test func drillDownIntoAServer() throws {
