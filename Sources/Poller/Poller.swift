@@ -163,7 +163,6 @@ public struct Poller: Sendable {
             accountsUnusable == nil ? accountsFailure : nil)
     }
 
-
     private func fetch(_ target: MonitorTarget, _ kinds: [MonitorEndpointKind]) async -> [RawResponse] {
         let transport = self.transport
         // A poll between full ones asks one document: no group of tasks for it (one per server a second).

@@ -298,7 +298,7 @@ public struct DashboardState: Sendable {
     /// under the cursor in the tree, or of the connection the detail pane shows (the only place accounts
     /// are shown). The live dashboard asks this server's accounts at every poll and nobody else's; nil
     /// anywhere else (a cluster or server row, the matrix, the events, help) and for a server not polled.
-    public var selectedServerURL: String? {
+    public var accountsServerURL: String? {
         let row: RowID?
         switch mainView {
         case .tree: row = selection

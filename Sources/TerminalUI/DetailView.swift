@@ -130,7 +130,7 @@ public enum DetailView {
             }
         case nil:
             // The live dashboard asks only the selected server's accounts, from the poll after the
-            // selection came to it (see `DashboardState.selectedServerURL`).
+            // selection came to it (see `DashboardState.accountsServerURL`).
             lines.append([("  not asked yet: asked from the next poll while the cursor is here", .dim)])
         case let accounts? where accounts.isEmpty:
             lines.append([("  none reported", .dim)])

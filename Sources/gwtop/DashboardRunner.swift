@@ -198,8 +198,8 @@ final class UIThread: @unchecked Sendable {
             }
             if dirty {
                 // The next poll asks the accounts of the server the user is on (see `AccountsScope.selected`).
-                if let accountsSelection, state.selectedServerURL != accountsWanted {
-                    accountsWanted = state.selectedServerURL
+                if let accountsSelection, state.accountsServerURL != accountsWanted {
+                    accountsWanted = state.accountsServerURL
                     accountsSelection.select(Set([accountsWanted].compactMap { $0 }))
                 }
                 backend.draw(DashboardView.render(state))
