@@ -60,6 +60,33 @@ public struct ServerEnvelope: Sendable, Equatable {
     }
 }
 
+extension ServerEnvelope {
+    /// The replying server's id, read from the envelope's `server` object alone: what a request's replies
+    /// are counted by (`ReplyCollection.replyKey`), for each reply as it arrives. nats-server writes
+    /// `server` first, so this reads a few hundred bytes of a 100 KB reply; it used to be the full `parse`,
+    /// which scans the whole document, and was made again for every reply once collected: 15 % of a
+    /// poll's CPU through NATS at 250 servers. An id with an escape in it (no server's) is left to
+    /// `parse`; nil for what is no envelope.
+    public static func serverID(of payload: Data) -> String? {
+        enum Found { case id(String), notAnEnvelope, escaped }
+        let found: Found = payload.withUnsafeBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            guard let server = try? TopLevelSpans.valueSpan(of: "server", in: bytes),
+                let id = try? TopLevelSpans.valueSpan(of: "id", in: UnsafeBufferPointer(rebasing: bytes[server]))
+            else { return .notAnEnvelope }
+            let value = UnsafeBufferPointer(rebasing: bytes[(server.lowerBound + id.lowerBound)..<(server.lowerBound + id.upperBound)])
+            guard value.count >= 2, value.first == UInt8(ascii: "\""), value.last == UInt8(ascii: "\"") else { return .notAnEnvelope }
+            let inner = UnsafeBufferPointer(rebasing: value.dropFirst().dropLast())
+            return inner.contains(UInt8(ascii: "\\")) ? .escaped : .id(String(decoding: inner, as: UTF8.self))
+        }
+        switch found {
+        case .id(let id): return id
+        case .notAnEnvelope: return nil
+        case .escaped: return try? parse(payload).server.id
+        }
+    }
+}
+
 public struct EnvelopeError: Error, Sendable, Equatable, CustomStringConvertible {
     public let message: String
     public init(_ message: String) { self.message = message }
@@ -92,6 +119,30 @@ enum TopLevelSpans {
                 if next == UInt8(ascii: "}") { return spans }
                 guard next == UInt8(ascii: ",") else { throw EnvelopeError("the reply is not a JSON object") }
             }
+        }
+    }
+
+    /// The byte range of the value of top-level `key` in `bytes` (a JSON object), read no further than
+    /// that value; nil if the object has no such key.
+    static func valueSpan(of key: String, in bytes: UnsafeBufferPointer<UInt8>) throws -> Range<Int>? {
+        var scanner = Scanner(bytes: bytes)
+        scanner.skipWhitespace()
+        try scanner.expect(UInt8(ascii: "{"))
+        scanner.skipWhitespace()
+        if scanner.peek == UInt8(ascii: "}") { return nil }
+        while true {
+            scanner.skipWhitespace()
+            let found = try scanner.string() == key
+            scanner.skipWhitespace()
+            try scanner.expect(UInt8(ascii: ":"))
+            scanner.skipWhitespace()
+            let start = scanner.position
+            try scanner.skipValue()
+            if found { return start..<scanner.position }
+            scanner.skipWhitespace()
+            guard let next = scanner.take() else { throw EnvelopeError("the reply ends inside its top-level object") }
+            if next == UInt8(ascii: "}") { return nil }
+            guard next == UInt8(ascii: ",") else { throw EnvelopeError("the reply is not a JSON object") }
         }
     }
 

@@ -73,7 +73,7 @@ public actor SystemAccountPoller {
         guard let subject = Self.subject(for: .gatewayz, ofServer: id) else { return failed(EndpointFailure(.decode, "not a server id: \(id)")) }
         let collection = ReplyCollection(
             timeout: .milliseconds(Int(timeout * 1000)), quietPeriod: .milliseconds(300), expectedKeys: [id],
-            replyKey: { try? ServerEnvelope.parse($0.payload).server.id })
+            replyKey: { ServerEnvelope.serverID(of: $0.payload) })
         do {
             let replies = try await client.request(subject, payload: Self.body(for: .gatewayz), collection: collection)
             guard let envelope = replies.lazy.compactMap({ try? ServerEnvelope.parse($0.payload) }).first(where: { $0.server.id == id }) else {
@@ -100,7 +100,7 @@ public actor SystemAccountPoller {
         let collection = ReplyCollection(
             timeout: .milliseconds(Int(timeout * 1000)), quietPeriod: .milliseconds(300),
             expectedKeys: Set(known.values.flatMap(\.ids)),
-            replyKey: { try? ServerEnvelope.parse($0.payload).server.id })
+            replyKey: { ServerEnvelope.serverID(of: $0.payload) })
         let started = ContinuousClock.now
         let client = self.client
         let logger = self.logger

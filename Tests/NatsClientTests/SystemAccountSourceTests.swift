@@ -32,6 +32,28 @@ struct ServerEnvelopeTests {
         #expect(varzDocument.serverName == server)
     }
 
+    /// A reply is counted by its server's id as it arrives, read from the `server` object alone: the id the
+    /// full parse gives, for real replies of both versions and with `server` anywhere; nothing for what is
+    /// no envelope.
+    @Test func aReplysServerIDIsReadWithoutItsDocument() throws {
+        for name in ["gatewayz-e1", "gatewayz-e2", "varz-e1", "varz-e2", "statsz-e1", "statsz-e2"] {
+            let payload = try fixture(name)
+            let id = try ServerEnvelope.parse(payload).server.id
+            #expect(ServerEnvelope.serverID(of: payload) == id && id.hasPrefix("N"), "\(name)")
+        }
+        #expect(ServerEnvelope.serverID(of: Data(#"{"data":{"a":"}\"]{"},"error":null, "server" : {"name":"n","id" : "NID"}}"#.utf8)) == "NID")
+        // An escape in the id (no server writes one) is read by the full parse.
+        #expect(ServerEnvelope.serverID(of: Data(#"{"server":{"name":"n","id":"N\u0041"},"data":{}}"#.utf8)) == "NA")
+        // The id is read before a document cut short, which the full parse then refuses.
+        let cut = Data(#"{"server":{"name":"n","id":"NID"},"data":{"x":"#.utf8)
+        #expect(ServerEnvelope.serverID(of: cut) == "NID")
+        #expect(throws: EnvelopeError.self) { try ServerEnvelope.parse(cut) }
+        for bad in ["", "[]", "{}", #"{"server":"NID"}"#, #"{"server":{"name":"n"}}"#, #"{"server":{"id":5}}"#, #"{"server":{"id":"NAB"#,
+                    #"{"data":{},"server":{"id":"#] {
+            #expect(ServerEnvelope.serverID(of: Data(bad.utf8)) == nil, "\(bad)")
+        }
+    }
+
     /// A server id comes from a server's reply: only one that is a server id makes a subject of one server.
     @Test func aServersOwnSubjectIsMadeOnlyOfAServerID() {
         let id = "NCOY5FNMZKETDXOQQHC5H2TT3WJWPBM3FSZSAVWDEX6RAU2FJNQORMAE"
