@@ -297,7 +297,13 @@ extension EndpointObservation {
         let healthzDocument = entry.healthz.carry(healthz, &partial)
         // Between full polls the last full poll's table stands for every connection: shared, not copied
         // (a connection new since then made this poll ask `/gatewayz?accs=1`).
-        if gatewayzHasAccounts { entry.accounts = gatewayz.connectionAccounts }
+        if gatewayzHasAccounts {
+            entry.accounts = gatewayz.connectionAccounts
+        } else if varzAsked {
+            // A full poll (or the rest asked at once) without accounts: for this server nobody's, or they
+            // could not be had. An older table carried on would be shown as this poll's, live and in replay.
+            entry.accounts = [:]
+        }
         entry.connectionNames = connectionNames
         carried = entry
         self.init(

@@ -94,7 +94,7 @@ public struct Poller: Sendable {
                     // recording wants them.
                     let unusable = accountsUnusable[target.identity]
                     let (exchange, observation, entry, accountsFailure) = await pollEndpoint(
-                        target, full: full, carried: entry, accounts: unusable == nil && accountsAsked.includes(target.identity),
+                        target, full: full, carried: entry, wantsAccounts: accountsAsked.includes(target.identity),
                         accountsUnusable: unusable)
                     return (index, observation, entry, keepsRaw ? exchange : nil, accountsFailure)
                 }
@@ -118,16 +118,18 @@ public struct Poller: Sendable {
     /// One endpoint's documents, asked at once over the pooled connections to that host: everything on
     /// a full poll; otherwise the frequent ones, then the rest too if they show what the carried ones do
     /// not cover (see `CarriedDocuments.needsCarriedDocuments`); `/healthz` beside the frequent ones while the
-    /// server says it is not well (`CarriedDocuments.asksHealthAgain`). `accounts`: ask this server's
-    /// accounts; with `AccountsScope.selected`, at every poll (and those of any other server are let go).
-    /// A `/gatewayz?accs=1` answered but of no use is asked again without accounts at once, so the server
-    /// is shown without them rather than failed for them; the reason is returned (and, as
-    /// `accountsUnusable`, shown beside each poll's answer until the next full poll asks again).
+    /// server says it is not well (`CarriedDocuments.asksHealthAgain`). `wantsAccounts`: something shows
+    /// this server's accounts; with `AccountsScope.selected` they are asked at every poll (and any other
+    /// server's table is let go). A `/gatewayz?accs=1` answered but of no use is asked again without
+    /// accounts at once, so the server is shown without them rather than failed for them, and its table
+    /// dropped; the reason is returned, and, as `accountsUnusable`, keeps them from being asked and is shown
+    /// beside each poll's answer until the next full poll asks again.
     private func pollEndpoint(
-        _ target: MonitorTarget, full: Bool, carried: CarriedDocuments.Entry?, accounts withAccounts: Bool, accountsUnusable: String?
+        _ target: MonitorTarget, full: Bool, carried: CarriedDocuments.Entry?, wantsAccounts: Bool, accountsUnusable: String?
     ) async -> (EndpointRawPoll, EndpointObservation, CarriedDocuments.Entry?, String?) {
         let everyPoll: Bool
         if case .selected = accounts { everyPoll = true } else { everyPoll = false }
+        var withAccounts = wantsAccounts && accountsUnusable == nil
         let first = full || carried == nil
             ? MonitorEndpointKind.fullSet
             : (withAccounts && everyPoll ? [.gatewayz] : MonitorEndpointKind.frequentSet)
@@ -135,13 +137,10 @@ public struct Poller: Sendable {
         var responses = await fetch(target, withAccounts ? first : MonitorEndpointKind.withoutAccounts(first))
         var decoded = DecodedResponses(responses, reusing: carried?.connectionNames ?? ConnectionNames(interning: serverIDs))
         var accountsFailure = accountsUnusable
-        if withAccounts, let failure = decoded.accountsAnsweredUnusably {
-            accountsFailure = DecodedResponses.accountsNotHad(failure)
-            let without = await fetch(target, [.gatewayzLinks])
-            decoded.merge(without)
-            responses = DecodedResponses.merged(responses, without)
+        if withAccounts, let reason = await askedAgainWithoutAccounts(target, &decoded, &responses) {
+            accountsFailure = reason
+            withAccounts = false
         }
-        let withAccounts = withAccounts && accountsFailure == nil
         // Only a table carried from the last full poll can lack a connection: one asked at every poll is this poll's.
         if !full, carried != nil, let gatewayz = decoded.gatewayz,
             CarriedDocuments.needsCarriedDocuments(carried, for: gatewayz, accounts: withAccounts && !everyPoll)
@@ -150,17 +149,37 @@ public struct Poller: Sendable {
             let more = await fetch(target, MonitorEndpointKind.rest(accounts: withAccounts).filter { !first.contains($0) })
             decoded.merge(more)
             responses = DecodedResponses.merged(responses, more)
+            // The rest's `/gatewayz?accs=1` (a new connection's accounts) answered unusably would otherwise
+            // replace the good `/gatewayz` this poll had, and show the server down.
+            if withAccounts, let reason = await askedAgainWithoutAccounts(target, &decoded, &responses) {
+                accountsFailure = reason
+                withAccounts = false
+            }
         }
         var entry = carried
-        // A server no longer selected: its table would only grow old unseen, and be shown as current
-        // when the selection comes back to it (which asks it anew at the next poll).
+        // A server no longer selected, or whose accounts could not be had: its table would only grow old
+        // unseen, and be shown as current when the selection comes back to it (which asks it anew at the
+        // next poll). (A full poll without accounts drops it in `EndpointObservation`, for replay too.)
         if everyPoll, !withAccounts { entry?.forgetAccounts() }
         let observedAt = now()
         var observation = EndpointObservation(endpoint: target.identity, observedAt: observedAt, decoded: consume decoded, carried: &entry)
-        if let accountsFailure, observation.snapshot != nil { observation.partialFailures.append(accountsFailure) }
+        if wantsAccounts, let accountsFailure, observation.snapshot != nil { observation.partialFailures.append(accountsFailure) }
         return (
             EndpointRawPoll(endpoint: target.identity, observedAt: observedAt, responses: responses), observation, entry,
             accountsUnusable == nil ? accountsFailure : nil)
+    }
+
+    /// If this poll's `/gatewayz?accs=1` was answered but is of no use (`accountsAnsweredUnusably`): asks
+    /// `/gatewayz` without accounts in its place, and gives the reason to show if that one decoded (if it
+    /// did not either, the server is failing, not its accounts).
+    private func askedAgainWithoutAccounts(
+        _ target: MonitorTarget, _ decoded: inout DecodedResponses, _ responses: inout [RawResponse]
+    ) async -> String? {
+        guard let failure = decoded.accountsAnsweredUnusably else { return nil }
+        let without = await fetch(target, [.gatewayzLinks])
+        decoded.merge(without)
+        responses = DecodedResponses.merged(responses, without)
+        return decoded.gatewayz == nil ? nil : DecodedResponses.accountsNotHad(failure)
     }
 
     private func fetch(_ target: MonitorTarget, _ kinds: [MonitorEndpointKind]) async -> [RawResponse] {

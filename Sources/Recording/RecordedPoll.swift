@@ -25,8 +25,11 @@ public struct RecordedPoll: Sendable, Equatable {
             observations: endpoints.map { carried.observation(for: $0) })
     }
 
-    /// Every endpoint was asked everything (so nothing needs carrying from an earlier poll).
-    public var isFull: Bool { !endpoints.contains { $0.responses.contains { $0.kind == .gatewayzLinks } } }
+    /// Every endpoint was asked everything (so nothing needs carrying from an earlier poll): each was asked
+    /// `/varz`, which polls between full ones ask only of a server they find restarted. (Not "no endpoint
+    /// has a `/gatewayz` without accounts": a full poll asks one in place of a `/gatewayz?accs=1` answered
+    /// unusably.)
+    public var isFull: Bool { endpoints.allSatisfy { $0.responses.contains { $0.kind == .varz } } }
 }
 
 /// The JSON part of a record. Field names are short but spelled out; times are integer nanoseconds since

@@ -128,6 +128,8 @@ public enum DetailView {
             for failure in server.partialFailures where DecodedResponses.isAccountsNotHad(failure) {
                 lines.append([("  " + safe(failure, 200), .warning)])
             }
+        case nil where state.replay != nil:
+            lines.append([("  not in this poll of the recording", .dim)])
         case nil:
             // The live dashboard asks only the selected server's accounts, from the poll after the
             // selection came to it (see `DashboardState.accountsServerURL`).

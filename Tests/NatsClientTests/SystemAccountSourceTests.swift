@@ -42,6 +42,9 @@ struct ServerEnvelopeTests {
             #expect(ServerEnvelope.serverID(of: payload) == id && id.hasPrefix("N"), "\(name)")
         }
         #expect(ServerEnvelope.serverID(of: Data(#"{"data":{"a":"}\"]{"},"error":null, "server" : {"name":"n","id" : "NID"}}"#.utf8)) == "NID")
+        // A payload that is a slice of a larger buffer (its first index is not 0).
+        let sliced = Data(#"xxxx{"server":{"name":"n","id":"NSLICE"},"data":{}}"#.utf8).dropFirst(4)
+        #expect(sliced.startIndex == 4 && ServerEnvelope.serverID(of: sliced) == "NSLICE")
         // An escape in the id (no server writes one) is read by the full parse.
         #expect(ServerEnvelope.serverID(of: Data(#"{"server":{"name":"n","id":"N\u0041"},"data":{}}"#.utf8)) == "NA")
         // The id is read before a document cut short, which the full parse then refuses.

@@ -282,28 +282,68 @@ import Testing
     /// before the next full poll, which tries again. For the JSON report's polls and the dashboard's.
     @Test(arguments: [false, true]) func accountsAnsweredUnusablyLeaveTheServerUpWithoutThem(selected: Bool) async throws {
         let e1 = try Fixtures.recordedDocuments("e1")
+        let accountsRefused = Mutex(false)
         let selection = AccountsSelection()
         let endpoint = try PolledEndpoint(accounts: selected ? .selected(selection) : .everyServer) { path in
-            guard path != "/gatewayz?accs=1", let body = e1[path] else { return .respond(status: 404, body: Array("404 page not found".utf8)) }
+            guard path != "/gatewayz?accs=1" || !accountsRefused.withLock({ $0 }), let body = e1[path] else {
+                return .respond(status: 404, body: Array("404 page not found".utf8))
+            }
             return .respond(status: 200, body: body)
         }
         selection.select([endpoint.poller.targets[0].identity.displayURL])
         let poller = endpoint.poller
-        let first = await poller.poll(sequence: 1, full: true)
+        // A full poll that has the accounts, then one whose proxy refuses them: that table is not shown as
+        // the second's.
+        let before = try #require(await poller.poll(sequence: 1, full: true).snapshot.observations[0].snapshot)
+        #expect(before.accounts.values.contains { !$0.isEmpty })
+        _ = endpoint.newPaths()
+        accountsRefused.withLock { $0 = true }
+        let first = await poller.poll(sequence: 2, full: true)
         #expect(endpoint.newPaths().sorted() == ["/gatewayz", "/gatewayz?accs=1", "/healthz", "/routez", "/varz"])
         let observation = first.snapshot.observations[0]
         let snapshot = try #require(observation.snapshot, "\(observation.failure?.message ?? "")")
         #expect(snapshot.accounts.isEmpty && snapshot.varz.serverName == "e1")
         #expect(observation.partialFailures.contains { $0.hasPrefix("accounts not had (HTTP 404 from /gatewayz") }, "\(observation.partialFailures)")
         #expect(first.raw.first?.responses.map(\.kind) == [.varz, .gatewayzLinks, .routez, .healthz])
-        for sequence in 2...3 {
+        for sequence in 3...4 {
             let cycle = await poller.poll(sequence: sequence, full: false)
             #expect(endpoint.newPaths() == ["/gatewayz"])
-            #expect(cycle.snapshot.observations[0].snapshot != nil)
+            #expect(cycle.snapshot.observations[0].snapshot?.accounts.isEmpty == true)
             #expect(cycle.snapshot.observations[0].partialFailures.contains { $0.hasPrefix("accounts not had") })
         }
-        _ = await poller.poll(sequence: 4, full: true)
+        _ = await poller.poll(sequence: 5, full: true)
         #expect(endpoint.newPaths().filter { $0.hasPrefix("/gatewayz") }.sorted() == ["/gatewayz", "/gatewayz?accs=1"], "tried again")
+        await endpoint.transport.shutdown()
+    }
+
+    /// Between full polls a new connection makes the JSON report's and a recording's poller ask the rest,
+    /// its accounts with it: answered unusably, they must not take the place of the good `/gatewayz` the
+    /// poll had (the server would be shown down for a poll).
+    @Test func aNewConnectionsAccountsAnsweredUnusablyLeaveTheServerUp() async throws {
+        let e1 = try Fixtures.recordedDocuments("e1")
+        let reconnected = Mutex(false)
+        let endpoint = try PolledEndpoint(accounts: .everyServer) { path in
+            let now = reconnected.withLock { $0 }
+            if now && path == "/gatewayz?accs=1" { return .respond(status: 502, body: Array("<html>Bad Gateway</html>".utf8)) }
+            guard var body = e1[path] else { return .respond(status: 404, body: []) }
+            if now && path == "/gatewayz" {
+                body = Array(String(decoding: body, as: UTF8.self).replacingOccurrences(of: #""cid": 7,"#, with: #""cid": 4077,"#).utf8)
+            }
+            return .respond(status: 200, body: body)
+        }
+        let poller = endpoint.poller
+        _ = try #require(await poller.poll(sequence: 1, full: true).snapshot.observations[0].snapshot)
+        _ = endpoint.newPaths()
+        reconnected.withLock { $0 = true }
+        let cycle = await poller.poll(sequence: 2, full: false)
+        let paths = endpoint.newPaths()
+        #expect(paths.first == "/gatewayz" && paths.last == "/gatewayz" && paths.contains("/gatewayz?accs=1"), "\(paths)")
+        let observation = cycle.snapshot.observations[0]
+        let snapshot = try #require(observation.snapshot, "\(observation.failure?.message ?? "")")
+        #expect(snapshot.gatewayz.inboundGateways.values.joined().contains { $0.connection?.cid == 4077 }
+            || snapshot.gatewayz.outboundGateways.values.contains { $0.connection?.cid == 4077 })
+        #expect(snapshot.accounts.isEmpty)
+        #expect(observation.partialFailures.contains { $0.hasPrefix("accounts not had (HTTP 502 from /gatewayz") }, "\(observation.partialFailures)")
         await endpoint.transport.shutdown()
     }
 

@@ -51,6 +51,22 @@ func writeRecording(_ path: String, count: Int, failingAt: [Int: Set<String>] = 
 }
 
 @Suite struct RecordingFormatTests {
+    /// A full poll is one that asked every endpoint `/varz`: one that asked a server `/gatewayz` without
+    /// accounts in place of an unusable `/gatewayz?accs=1` is still full (a replay that jumps starts from it).
+    @Test func aPollIsFullWhenEveryEndpointWasAskedEverything() {
+        func endpoint(_ name: String, _ kinds: [MonitorEndpointKind]) -> EndpointRawPoll {
+            EndpointRawPoll(
+                endpoint: EndpointIdentity(displayURL: "http://\(name)"), observedAt: MonitorTime(seconds: 1),
+                responses: kinds.map { RawResponse(kind: $0, statusCode: 200, body: Data("{}".utf8)) })
+        }
+        func poll(_ endpoints: [EndpointRawPoll]) -> RecordedPoll {
+            RecordedPoll(sequence: 1, startedAt: MonitorTime(seconds: 1), finishedAt: MonitorTime(seconds: 1), endpoints: endpoints)
+        }
+        #expect(poll([endpoint("a", MonitorEndpointKind.fullSet), endpoint("b", [.varz, .gatewayzLinks, .routez, .healthz])]).isFull)
+        #expect(!poll([endpoint("a", MonitorEndpointKind.fullSet), endpoint("b", [.gatewayzLinks])]).isFull)
+        #expect(!poll([endpoint("a", [.gatewayzLinks, .healthz]), endpoint("b", [.gatewayzLinks])]).isFull)
+    }
+
     @Test func roundTripKeepsEveryResponseExactly() throws {
         let path = temporaryPath("roundtrip.gwtoprec")
         var polls = try writeRecording(path, count: 3)

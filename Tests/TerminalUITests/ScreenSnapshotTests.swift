@@ -66,6 +66,12 @@ import Topology
         var screen = DashboardView.render(state).text
         #expect(screen.contains("Accounts (interest)") && screen.contains("not asked yet"), "\(screen)")
         #expect(!screen.contains("none reported"))
+        // In a replay nothing is asked: the recording's poll had none.
+        var replaying = state
+        let time = MonitorTime(seconds: 1_800_000_003)
+        replaying.replay = ReplayStatus(position: 0, count: 2, time: time, start: time, end: time)
+        let replayed = DashboardView.render(replaying).text
+        #expect(replayed.contains("not in this poll of the recording") && !replayed.contains("not asked yet"), "\(replayed)")
 
         // Asked, but answered unusably: the reason, not "not asked yet".
         for cluster in model.clusters.indices {
