@@ -99,49 +99,46 @@ enum TopLevelSpans {
     static func scan(_ bytes: Data) throws -> [String: Range<Data.Index>] {
         try bytes.withUnsafeBytes { raw -> [String: Range<Data.Index>] in
             let base = bytes.startIndex
-            var scanner = Scanner(bytes: raw.bindMemory(to: UInt8.self))
             var spans: [String: Range<Data.Index>] = [:]
-            scanner.skipWhitespace()
-            try scanner.expect(UInt8(ascii: "{"))
-            scanner.skipWhitespace()
-            if scanner.peek == UInt8(ascii: "}") { return spans }
-            while true {
-                scanner.skipWhitespace()
-                let key = try scanner.string()
-                scanner.skipWhitespace()
-                try scanner.expect(UInt8(ascii: ":"))
-                scanner.skipWhitespace()
-                let start = scanner.position
-                try scanner.skipValue()
-                spans[key] = (base + start)..<(base + scanner.position)
-                scanner.skipWhitespace()
-                guard let next = scanner.take() else { throw EnvelopeError("the reply ends inside its top-level object") }
-                if next == UInt8(ascii: "}") { return spans }
-                guard next == UInt8(ascii: ",") else { throw EnvelopeError("the reply is not a JSON object") }
+            try forEachMember(in: raw.bindMemory(to: UInt8.self)) { key, span in
+                spans[key] = (base + span.lowerBound)..<(base + span.upperBound)
+                return true
             }
+            return spans
         }
     }
 
     /// The byte range of the value of top-level `key` in `bytes` (a JSON object), read no further than
     /// that value; nil if the object has no such key.
     static func valueSpan(of key: String, in bytes: UnsafeBufferPointer<UInt8>) throws -> Range<Int>? {
+        var found: Range<Int>?
+        try forEachMember(in: bytes) { member, span in
+            if member == key { found = span }
+            return found == nil
+        }
+        return found
+    }
+
+    /// Each top-level member of the JSON object in `bytes`, its key and its value's byte range, in order,
+    /// until `body` returns false.
+    private static func forEachMember(in bytes: UnsafeBufferPointer<UInt8>, _ body: (String, Range<Int>) -> Bool) throws {
         var scanner = Scanner(bytes: bytes)
         scanner.skipWhitespace()
         try scanner.expect(UInt8(ascii: "{"))
         scanner.skipWhitespace()
-        if scanner.peek == UInt8(ascii: "}") { return nil }
+        if scanner.peek == UInt8(ascii: "}") { return }
         while true {
             scanner.skipWhitespace()
-            let found = try scanner.string() == key
+            let key = try scanner.string()
             scanner.skipWhitespace()
             try scanner.expect(UInt8(ascii: ":"))
             scanner.skipWhitespace()
             let start = scanner.position
             try scanner.skipValue()
-            if found { return start..<scanner.position }
+            guard body(key, start..<scanner.position) else { return }
             scanner.skipWhitespace()
             guard let next = scanner.take() else { throw EnvelopeError("the reply ends inside its top-level object") }
-            if next == UInt8(ascii: "}") { return nil }
+            if next == UInt8(ascii: "}") { return }
             guard next == UInt8(ascii: ",") else { throw EnvelopeError("the reply is not a JSON object") }
         }
     }
