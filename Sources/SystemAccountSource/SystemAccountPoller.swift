@@ -71,11 +71,8 @@ public actor SystemAccountPoller {
             return RawResponse(kind: .gatewayz, statusCode: nil, body: Data(), failure: failure, elapsed: (ContinuousClock.now - started).inSeconds)
         }
         guard let subject = Self.subject(for: .gatewayz, ofServer: id) else { return failed(EndpointFailure(.decode, "not a server id: \(id)")) }
-        let collection = ReplyCollection(
-            timeout: .milliseconds(Int(timeout * 1000)), quietPeriod: .milliseconds(300), expectedKeys: [id],
-            replyKey: { ServerEnvelope.serverID(of: $0.payload) })
         do {
-            let replies = try await client.request(subject, payload: Self.body(for: .gatewayz), collection: collection)
+            let replies = try await client.request(subject, payload: Self.body(for: .gatewayz), collection: replies(from: [id]))
             guard let envelope = replies.lazy.compactMap({ try? ServerEnvelope.parse($0.payload) }).first(where: { $0.server.id == id }) else {
                 return failed(EndpointFailure(.timeout, "no reply to \(subject)"))
             }
@@ -85,6 +82,14 @@ public actor SystemAccountPoller {
         } catch {
             return failed(EndpointFailure(.network, "\(subject): \(error)"))
         }
+    }
+
+    /// How a request's replies are gathered: each counted by the id of the server that sent it, done as
+    /// soon as every one of `servers` has answered, else 300 ms after the last reply, or at the timeout.
+    private func replies(from servers: Set<String>) -> ReplyCollection {
+        ReplyCollection(
+            timeout: .milliseconds(Int(timeout * 1000)), quietPeriod: .milliseconds(300), expectedKeys: servers,
+            replyKey: { ServerEnvelope.serverID(of: $0.payload) })
     }
 
     /// The request body that asks for what the HTTP poller's query asks for (`/gatewayz?accs=1`).
@@ -97,10 +102,7 @@ public actor SystemAccountPoller {
     public func poll(kinds requested: [MonitorEndpointKind]? = nil) async -> [EndpointRawPoll] {
         let kinds = requested ?? self.kinds
         // Done as soon as every server id seen last time has answered, else 300 ms after the last reply.
-        let collection = ReplyCollection(
-            timeout: .milliseconds(Int(timeout * 1000)), quietPeriod: .milliseconds(300),
-            expectedKeys: Set(known.values.flatMap(\.ids)),
-            replyKey: { ServerEnvelope.serverID(of: $0.payload) })
+        let collection = replies(from: Set(known.values.flatMap(\.ids)))
         let started = ContinuousClock.now
         let client = self.client
         let logger = self.logger

@@ -178,11 +178,14 @@ actor MonitorSession {
                 let id = decoded[index].gatewayz?.serverID
             else { continue }
             let response = await systemAccount.gatewayzWithAccounts(ofServer: id)
-            guard response.failure == nil, DecodedResponses([response]).gatewayz != nil else {
+            // Merged into a copy, decoded once: kept only if it decoded.
+            var withAccounts = decoded[index]
+            withAccounts.merge([response])
+            guard response.failure == nil, withAccounts.gatewayz != nil else {
                 accountsRequestFailed.insert(endpoint)
                 continue
             }
-            decoded[index].merge([response])
+            decoded[index] = withAccounts
             kept[index].responses = DecodedResponses.merged(kept[index].responses, [response])
         }
     }
