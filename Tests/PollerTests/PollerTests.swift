@@ -135,16 +135,12 @@ import Testing
         await endpoint.transport.shutdown()
     }
 
-    /// A document's connections' remote server ids with where each one's bytes are (the same address is
-    /// the same storage), outbound by cluster then inbound.
     /// Two endpoints whose servers connect to the same remote servers: each remote id is one String in
     /// both, in the first poll and the next (one table of ids for the poller), and not the String another
     /// poller holds.
     @Test func everyEndpointOfAPollerSharesOneStringForEachRemoteServerID() async throws {
-        let e1 = try LoopbackHTTPServer.recorded("e1"), e2 = try LoopbackHTTPServer.recorded("e2")
-        defer { e1.stop(); e2.stop() }
-        let targets = [try MonitorTarget(url: e1.url), try MonitorTarget(url: e2.url)]
-        let transport = try HTTPMonitoringTransport(timeout: 1, targets: targets)
+        let endpoints = try RecordedEndpoints("e1", "e2", timeout: 1)
+        let (targets, transport) = (endpoints.targets, endpoints.transport)
         let poller = Poller(targets: targets, transport: transport), other = Poller(targets: targets, transport: transport)
         func storages(_ cycle: PollCycle) -> [String: Set<UnsafeRawPointer?>] {
             var storages: [String: Set<UnsafeRawPointer?>] = [:]
@@ -157,7 +153,8 @@ import Testing
         let first = storages(await poller.poll(sequence: 1, full: true))
         let second = storages(await poller.poll(sequence: 2, full: false))
         let elsewhere = storages(await other.poll(sequence: 1, full: true))
-        await transport.shutdown()
+        // Through `endpoints`, which keeps the servers up until here.
+        await endpoints.transport.shutdown()
         let common = Set(Self.remoteServerIDs(try Self.recordedGatewayz("e1")).map(\.text))
             .intersection(Self.remoteServerIDs(try Self.recordedGatewayz("e2")).map(\.text))
         #expect(!common.isEmpty, "e1 and e2 both connect to some server")
@@ -173,6 +170,8 @@ import Testing
         return try MonitorDecoder.decode(Gatewayz.self, from: Data(body), endpoint: .gatewayz)
     }
 
+    /// A document's connections' remote server ids with where each one's bytes are (the same address is
+    /// the same storage), outbound by cluster then inbound.
     static func remoteServerIDs(_ gatewayz: Gatewayz) -> [(text: String, storage: UnsafeRawPointer?)] {
         let outbound = gatewayz.outboundGateways.sorted { $0.key < $1.key }.compactMap { $0.value.connection?.name }
         let inbound = gatewayz.inboundGateways.sorted { $0.key < $1.key }.flatMap { $0.value.compactMap { $0.connection?.name } }
@@ -227,16 +226,14 @@ import Testing
     /// The dashboard shows a connection's accounts in its detail pane only: its polls ask the selected
     /// server's, at every poll, and no other server's; a server the selection has left has none shown.
     @Test func aDashboardPollerAsksOnlyTheSelectedServersAccounts() async throws {
-        let e1 = try LoopbackHTTPServer.recorded("e1"), e2 = try LoopbackHTTPServer.recorded("e2")
-        defer { e1.stop(); e2.stop() }
-        let targets = [try MonitorTarget(url: e1.url), try MonitorTarget(url: e2.url)]
-        let transport = try HTTPMonitoringTransport(timeout: 2, targets: targets)
+        let endpoints = try RecordedEndpoints("e1", "e2", timeout: 2)
+        let (targets, transport) = (endpoints.targets, endpoints.transport)
         let selection = AccountsSelection()
         let poller = Poller(targets: targets, transport: transport, accounts: .selected(selection))
         var seen = [0, 0]
         /// Each server's paths since the last call, sorted (a full poll's go out side by side).
         func newPaths() -> [[String]] {
-            [e1, e2].enumerated().map { index, server in
+            endpoints.servers.enumerated().map { index, server in
                 let paths = server.requestPaths
                 defer { seen[index] = paths.count }
                 return paths[seen[index]...].sorted()
@@ -273,7 +270,7 @@ import Testing
         polled = try snapshots(await poller.poll(sequence: 5, full: false))
         #expect(newPaths() == [["/gatewayz"], ["/gatewayz?accs=1"]])
         #expect(polled[0].accounts.isEmpty && connectionsWithAccounts(polled[1]) > 0)
-        await transport.shutdown()
+        await endpoints.transport.shutdown()
     }
 
     /// A `/gatewayz?accs=1` answered but of no use (here a proxy that lets no query string through: 404)
@@ -605,6 +602,29 @@ final class ThreadNotingTransport: MonitoringTransport {
     static func currentThreadName() -> String {
         MultiThreadedEventLoopGroup.currentEventLoop == nil ? "pool" : "NIO-ELT"
     }
+}
+
+/// Loopback servers answering the recorded documents of the servers named (`LoopbackHTTPServer.recorded`),
+/// their targets in that order, and one transport for them all; the servers stop with it.
+final class RecordedEndpoints {
+    let servers: [LoopbackHTTPServer]
+    let targets: [MonitorTarget]
+    let transport: HTTPMonitoringTransport
+
+    init(_ names: String..., timeout: Double) throws {
+        var servers: [LoopbackHTTPServer] = []
+        do {
+            for name in names { servers.append(try LoopbackHTTPServer.recorded(name)) }
+            targets = try servers.map { try MonitorTarget(url: $0.url) }
+            transport = try HTTPMonitoringTransport(timeout: timeout, targets: targets)
+        } catch {
+            for server in servers { server.stop() }
+            throw error
+        }
+        self.servers = servers
+    }
+
+    deinit { for server in servers { server.stop() } }
 }
 
 /// One loopback endpoint answering through `handler`, a poller of it alone, and the paths it was asked.
