@@ -384,14 +384,15 @@ public actor NatsClient {
     private func routeReply(_ message: NatsMessage) {
         guard message.subject.hasPrefix(inboxPrefix) else { return }
         let token = String(message.subject.dropFirst(inboxPrefix.count))
-        guard var collector = requests[token] else { return }
+        guard requests[token] != nil else { return }
         if message.status == 503 && message.payload.isEmpty {
             finishRequest(token, error: nil)
             return
         }
-        collector.add(message)
-        requests[token] = collector
-        if collector.isComplete { finishRequest(token, error: nil) }
+        // In place: a copy of the collector taken out and put back shared its replies and its missing
+        // keys, so each reply copied every reply before it (250 a request at scale: 3 % of a NATS poll).
+        requests[token]!.add(message)
+        if requests[token]!.isComplete { finishRequest(token, error: nil) }
     }
 
     private func finishRequest(_ token: String, error: (any Error)?) {
