@@ -107,6 +107,7 @@ public enum TextReport {
             let coverage = model.outboundCoverage(for: server)
             section.line("  " + serverLine(server, coverage: coverage, paint: paint))
             guard server.reachable else { continue }
+            for failure in server.partialFailures { section.line("    " + paint.warning("partial: " + safe(failure, 86))) }
             for index in server.outbound.indices { table.appendRow(server.outbound[index], to: &section) }
             for remote in coverage.missing {
                 section.line("    " + paint.critical("MISSING out → \(safe(remote, 20))"))

@@ -27,6 +27,22 @@ func hostileModel() -> (Supercluster, [Problem]) {
     return (model, MeshDiagnosis.diagnose(model, previous: nil))
 }
 
+/// The healthy fixture's second poll, with e1's /routez failed and a hostile failure text on e2: what a
+/// reachable server did not give.
+func modelWithPartialFailures() throws -> (Supercluster, [Problem]) {
+    var second = try Fixtures.poll(topology: "healthy", number: 2)
+    for index in second.observations.indices {
+        switch second.observations[index].snapshot?.varz.serverName {
+        case "e1": second.observations[index].partialFailures = ["HTTP 404 from /routez"]
+        case "e2": second.observations[index].partialFailures = ["/healthz: \u{1B}[2Jcleared"]
+        default: break
+        }
+    }
+    let first = SuperclusterBuilder.build(poll: try Fixtures.poll(topology: "healthy", number: 1), previous: nil)
+    let model = SuperclusterBuilder.build(poll: second, previous: first)
+    return (model, MeshDiagnosis.diagnose(model, previous: first))
+}
+
 @Suite struct TextReportTests {
     /// On a terminal only the top of the report shows (`--plain`): there the problems come right after the
     /// summary, wrapped to the window, and the tree after them; elsewhere (`--once`) they end the report.
@@ -67,6 +83,17 @@ func hostileModel() -> (Supercluster, [Problem]) {
         let outRate = row.split(separator: " ")[6]
         #expect((48...52).contains(Int(outRate) ?? 0), "\(row)")
         #expect(!text.contains("\u{1B}["), "no colour unless asked")
+    }
+
+    /// A server that answered all but an optional endpoint says so under its line, never raw.
+    @Test func partialFailuresAreShownUnderTheirServer() throws {
+        let (model, problems) = try modelWithPartialFailures()
+        let lines = TextReport.render(model, problems: problems).split(separator: "\n").map(String.init)
+        let e1 = try #require(lines.firstIndex { $0.hasPrefix("  e1  ") })
+        #expect(lines[e1 + 1] == "    partial: HTTP 404 from /routez")
+        let e2 = try #require(lines.firstIndex { $0.hasPrefix("  e2  ") })
+        #expect(lines[e2 + 1].hasPrefix("    partial: /healthz: ") && !lines[e2 + 1].contains("\u{1B}"))
+        #expect(lines.filter { $0.contains("partial:") }.count == 2)
     }
 
     @Test func brokenTreeShowsMissingRowsAndProblems() throws {
@@ -144,6 +171,29 @@ func hostileModel() -> (Supercluster, [Problem]) {
         for key in ["severity", "kind", "cluster", "server", "remote_cluster", "url", "message"] {
             #expect(problem.keys.contains(key), "problem.\(key)")
         }
+    }
+
+    /// Each polled server lists what it did not give; an empty list when it gave everything, null when
+    /// it was not polled (nothing is known).
+    @Test func partialFailuresAreListedPerServer() throws {
+        let (model, problems) = try modelWithPartialFailures()
+        let json = try parse(JSONReport.render(model, problems: problems))
+        let servers = try #require(json["clusters"] as? [[String: Any]]).flatMap { $0["servers"] as? [[String: Any]] ?? [] }
+        func failures(_ name: String) -> [String]? {
+            servers.first { $0["name"] as? String == name }?["partial_failures"] as? [String]
+        }
+        #expect(failures("e1") == ["HTTP 404 from /routez"])
+        #expect(failures("e2") == ["/healthz: \u{1B}[2Jcleared"], "escaped in the text, intact for scripts")
+        #expect(failures("w1") == [])
+        #expect(servers.allSatisfy { $0.keys.contains("partial_failures") })
+        // Without w1's own answers, w1 is known only from the far end of its connections.
+        var withoutW1 = try Fixtures.poll(topology: "healthy", number: 1)
+        withoutW1.observations.removeAll { $0.snapshot?.varz.serverName == "w1" }
+        let partial = SuperclusterBuilder.build(poll: withoutW1, previous: nil)
+        #expect(partial.servers.contains { $0.name == "w1" && !$0.polled })
+        let partialServers = try #require(try parse(JSONReport.render(partial, problems: []))["clusters"] as? [[String: Any]])
+            .flatMap { $0["servers"] as? [[String: Any]] ?? [] }
+        #expect(partialServers.first { $0["name"] as? String == "w1" }?["partial_failures"] is NSNull)
     }
 
     /// `--once` writes the pieces one after another; together they are the report.
