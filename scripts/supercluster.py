@@ -5,7 +5,8 @@ Standard library only. Every subcommand that succeeds prints one JSON document o
 errors go to stderr. The JSON shapes are a contract used by gwtop's Swift integration tests.
 
 `start --system-account` (any topology) adds client accounts to every server: a system account SYS (user sys with
-the password SYSTEM_PASSWORD, plus the NKey user given by --system-nkey, if any) and an account APP that anonymous
+the password SYSTEM_PASSWORD, user sys-ping allowed to publish only $SYS.REQ.SERVER.PING.*, plus the NKey user
+given by --system-nkey, if any) and an account APP that anonymous
 clients land in (no_auth_user app), so the $SYS.REQ.SERVER.PING.* requests can be tried (scripts/nats-sys-probe.py).
 The manifest's "system_account" says how to log in.
 """
@@ -59,6 +60,11 @@ TOPOLOGIES = ("healthy", "broken", "misconfigured", "demo")
 SYSTEM_ACCOUNT = "SYS"
 SYSTEM_USER = "sys"
 SYSTEM_PASSWORD = "sys-secret"  # a fixed, well-known test password (loopback only)
+# A second system-account login allowed to publish only the requests every server answers
+# ($SYS.REQ.SERVER.PING.*), not one server's own ($SYS.REQ.SERVER.<id>.*): a monitoring login an operator
+# may well be given, which gets no answer when it asks one server.
+SYSTEM_PING_USER = "sys-ping"
+SYSTEM_PING_PASSWORD = "sys-ping-secret"
 APP_ACCOUNT = "APP"
 APP_USER = "app"
 APP_PASSWORD = "app"
@@ -166,14 +172,18 @@ binaries: env GWTOP_NATS_SERVER_NEW / GWTOP_NATS_SERVER_OLD, else the nats-serve
 
 system account (start --system-account [--system-nkey U...], any topology; off by default): every server
   also gets
-      accounts { SYS { users: [ {user: "sys", password: "sys-secret"}, {nkey: "U..."} ] }
+      accounts { SYS { users: [ {user: "sys", password: "sys-secret"},
+                                {user: "sys-ping", password: "sys-ping-secret",
+                                 permissions: {publish: {allow: ["$SYS.REQ.SERVER.PING.>"]}}},
+                                {nkey: "U..."} ] }
                  APP { users: [ {user: "app", password: "app"} ] } }
       system_account: SYS
       no_auth_user: app
   so a client logged in as sys (or as the --system-nkey user) can send $SYS.REQ.SERVER.PING.VARZ etc.,
   and anonymous clients (traffic generator included) use account APP. The manifest's "system_account"
-  is {"user": "sys", "password": ..., "nkey": "U..." or null, "account": "SYS"} (absent without the
-  option). `restart` reuses the generated config, accounts included.
+  is {"user": "sys", "password": ..., "nkey": "U..." or null, "account": "SYS", "ping_user": "sys-ping",
+  "ping_password": ...} (absent without the option); sys-ping gets no answer when it asks one server
+  ($SYS.REQ.SERVER.<id>.*), as a monitoring login limited to the requests every server answers would. `restart` reuses the generated config, accounts included.
 
 exit codes: 0 ok, 1 failure (timeout, server died, port busy), 2 usage, 3 nats-server binary missing
   (or, for misconfigured, the openssl command).
@@ -389,6 +399,9 @@ def conf_string(value):
 def system_account_config(system):
     """Config lines for start --system-account: system is the manifest's "system_account" object."""
     sys_users = [f"{{user: {conf_string(system['user'])}, password: {conf_string(system['password'])}}}"]
+    sys_users.append(
+        f"{{user: {conf_string(system['ping_user'])}, password: {conf_string(system['ping_password'])}, "
+        f"permissions: {{publish: {{allow: [{conf_string('$SYS.REQ.SERVER.PING.>')}]}}}}}}")
     if system.get("nkey"):
         sys_users.append(f"{{nkey: {conf_string(system['nkey'])}}}")
     return [
@@ -1257,7 +1270,8 @@ def system_account_settings(args):
         problem = nkey_user_problem(args.system_nkey)
         if problem:
             raise ScriptError(f"--system-nkey {args.system_nkey!r}: {problem}", EXIT_USAGE)
-    return {"user": SYSTEM_USER, "password": SYSTEM_PASSWORD, "nkey": args.system_nkey, "account": SYSTEM_ACCOUNT}
+    return {"user": SYSTEM_USER, "password": SYSTEM_PASSWORD, "nkey": args.system_nkey, "account": SYSTEM_ACCOUNT,
+            "ping_user": SYSTEM_PING_USER, "ping_password": SYSTEM_PING_PASSWORD}
 
 
 def cmd_start(args):

@@ -125,8 +125,9 @@ public enum DetailView {
         lines.append(section("Accounts (interest)"))
         switch server.accounts[link.key] {
         case nil where server.partialFailures.contains(where: DecodedResponses.isAccountsNotHad):
+            // Wrapped, not cut: the reason is the part after the server's id.
             for failure in server.partialFailures where DecodedResponses.isAccountsNotHad(failure) {
-                lines.append([("  " + safe(failure, 200), .warning)])
+                for part in wrapped(safe(failure, 300), width: max(20, width - 4)) { lines.append([("  " + part, .warning)]) }
             }
         case nil where state.replay != nil:
             lines.append([("  not in this poll of the recording", .dim)])
@@ -170,6 +171,28 @@ public enum DetailView {
         lines.append([])
         let own = state.problems.filter { $0.server == server.name && $0.gid == link.gid }
         lines += problemLines(own, glyphs: g)
+        return lines
+    }
+
+    /// `text` in lines of at most `width` characters, broken at spaces; a word longer than that is cut
+    /// into pieces of `width`.
+    static func wrapped(_ text: String, width: Int) -> [String] {
+        var lines: [String] = []
+        var current = ""
+        for word in text.split(separator: " ") {
+            var word = Substring(word)
+            if !current.isEmpty, current.count + 1 + word.count <= width {
+                current += " " + word
+                continue
+            }
+            if !current.isEmpty { lines.append(current) }
+            while word.count > width {
+                lines.append(String(word.prefix(width)))
+                word = word.dropFirst(width)
+            }
+            current = String(word)
+        }
+        if !current.isEmpty || lines.isEmpty { lines.append(current) }
         return lines
     }
 

@@ -15,9 +15,10 @@ actor MonitorSession {
     private let recorder: RecordingWriter?
     /// What the system account's servers said at their last full answers (see `CarriedDocuments`).
     private var systemCarried = CarriedDocuments()
-    /// Selected servers whose own accounts request failed: not asked again before the next full poll, so
-    /// a login not allowed the per-server subjects, or a server slow to answer, costs one wait, not one a poll.
-    private var accountsRequestFailed: Set<EndpointIdentity> = []
+    /// Selected servers whose own accounts request failed, with the partial failure they are shown with:
+    /// not asked again before the next full poll, so a login not allowed the per-server subjects, or a
+    /// server slow to answer, costs one wait, not one a poll.
+    private var accountsRequestFailed: [EndpointIdentity: String] = [:]
     private var sequence = 0
     private var fullPolls: FullPollSchedule
     /// The last recording failure (a full disk): polling goes on, and the status says so.
@@ -145,17 +146,27 @@ actor MonitorSession {
                 kept[index].responses = DecodedResponses.merged(kept[index].responses, responses)
             }
         }
+        // Read once: the cursor may move while this poll runs.
+        var accountsWanted: Set<String> = []
         if case .selected(let selection) = poller.accounts {
-            if full { accountsRequestFailed = [] }
-            await askSelectedAccounts(selection.displayURLs, systemAccount, &kept, &decoded)
+            accountsWanted = selection.displayURLs
+            if full { accountsRequestFailed = [:] }
+            await askSelectedAccounts(accountsWanted, systemAccount, &kept, &decoded)
         }
         // As in replay: nothing is carried for a server past a poll it was not in.
         systemCarried.keepOnly(Set(kept.map(\.endpoint)))
         // `decode` gives one per kept poll, in order.
         for (index, responses) in zip(kept.indices, decoded) {
-            cycle.snapshot.observations.append(EndpointObservation(
+            var observation = EndpointObservation(
                 endpoint: kept[index].endpoint, observedAt: kept[index].observedAt, decoded: responses,
-                carried: &systemCarried[kept[index].endpoint]))
+                carried: &systemCarried[kept[index].endpoint])
+            // Why the pane has no accounts for the server under the cursor, as over HTTP.
+            if accountsWanted.contains(kept[index].endpoint.displayURL), observation.snapshot != nil,
+                let reason = accountsRequestFailed[kept[index].endpoint]
+            {
+                observation.partialFailures.append(reason)
+            }
+            cycle.snapshot.observations.append(observation)
         }
         if poller.keepsRawResponses { cycle.raw += kept }
         cycle.snapshot.finishedAt = MonitorTime.now
@@ -165,8 +176,9 @@ actor MonitorSession {
     /// The dashboard's selected servers among those that answered: each asked its `/gatewayz?accs=1` on
     /// its own subject, at every poll, since the request to every server went without accounts. An answer
     /// that failed, or does not decode, leaves the server as the broadcast showed it, with no accounts (the
-    /// accounts are not worth failing a server for), and the server is not asked again before the next
-    /// full poll. Every other server's table is dropped, as over HTTP.
+    /// accounts are not worth failing a server for) and the reason as a partial failure while it stays
+    /// selected, and the server is not asked again before the next full poll. Every other server's table
+    /// is dropped, as over HTTP.
     private func askSelectedAccounts(
         _ selected: Set<String>, _ systemAccount: SystemAccountPoller, _ kept: inout [EndpointRawPoll], _ decoded: inout [DecodedResponses]
     ) async {
@@ -174,7 +186,7 @@ actor MonitorSession {
             let endpoint = kept[index].endpoint
             // A table kept from an earlier answer is not shown as this poll's.
             systemCarried[endpoint]?.forgetAccounts()
-            guard selected.contains(endpoint.displayURL), !accountsRequestFailed.contains(endpoint),
+            guard selected.contains(endpoint.displayURL), accountsRequestFailed[endpoint] == nil,
                 let id = decoded[index].gatewayz?.serverID
             else { continue }
             let response = await systemAccount.gatewayzWithAccounts(ofServer: id)
@@ -182,7 +194,9 @@ actor MonitorSession {
             var withAccounts = decoded[index]
             withAccounts.merge([response])
             guard response.failure == nil, withAccounts.gatewayz != nil else {
-                accountsRequestFailed.insert(endpoint)
+                let failure = response.failure ?? withAccounts.accountsAnsweredUnusably
+                    ?? EndpointFailure(.decode, "the accounts answer did not decode")
+                accountsRequestFailed[endpoint] = DecodedResponses.accountsNotHad(failure)
                 continue
             }
             decoded[index] = withAccounts

@@ -258,6 +258,37 @@ struct SystemAccountIntegrationTests {
         #expect(everyServer().allSatisfy { !$0.contains("accounts") }, "\(everyServer())")
     }
 
+    /// A monitoring login allowed only the requests every server answers (`$SYS.REQ.SERVER.PING.>`): the
+    /// selected server's own accounts request is refused by the server, so the dashboard shows every server
+    /// as usual, the connection's pane says why it has no accounts, and the request is not made again
+    /// before the next full poll.
+    @Test func aLoginAllowedOnlyThePingRequestsSeesWhyAccountsAreMissing() throws {
+        let cluster = try LocalSupercluster(topology: "healthy", basePort: 27450, systemAccount: true)
+        defer { cluster.stop() }
+        let login = try #require(cluster.systemAccount)
+        let log = TemporaryFiles.path("gwtop-it-sys-ping-\(getpid()).log")
+        let session = try TmuxSession(
+            command: "\(GwtopBinary.path) --log \(log) --interval 0.4 --timeout 1 --full-every 30 "
+                + "--nats \(cluster.server("e1").client_url) --user \(login.ping_user) --password \(login.ping_password)",
+            width: 120, height: 40)
+        defer { session.close() }
+        _ = try session.waitFor("5/5 servers up", timeout: 20)
+        // c1's first connection, then into it.
+        try session.send("j", "j")
+        try session.send("Enter")
+        let screen = try session.waitFor("the reason accounts are missing", timeout: 10) { $0.contains("until the next full poll") }
+        #expect(screen.contains("accounts not had (no reply to $SYS.REQ.SERVER.N") && screen.contains("central │ c1 │"), "\(screen)")
+        #expect(screen.contains("5/5 servers up"))
+        func refusals() -> Int {
+            ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").components(separatedBy: "Permissions Violation for Publish").count - 1
+        }
+        #expect(refusals() == 1, "asked once")
+        // Polls go on every 0.4 s; the server is not asked its accounts again before the next full poll.
+        Thread.sleep(forTimeInterval: 3)
+        #expect(refusals() == 1, "not asked again at every poll")
+        #expect(try session.screen().contains("until the next full poll"), "the reason stays while the cursor does")
+    }
+
     /// A server killed while gwtop watches: it does not vanish from the picture, it is `server_silent`;
     /// the recording of the session replays the same.
     @Test func killedServerBecomesSilentAndTheRecordingSaysSo() throws {

@@ -1,5 +1,5 @@
 import MonitorModel
-import TerminalUI
+@testable import TerminalUI
 import TestSupport
 import Testing
 import Topology
@@ -86,6 +86,28 @@ import Topology
         screen = DashboardView.render(state).text
         #expect(screen.contains("accounts not had (HTTP 403 from /gatewayz)") && !screen.contains("not asked yet"), "\(screen)")
         #expect(!screen.contains("routez: timed out"), "only the accounts' reason")
+
+        // Through NATS the reason names the subject, a server id long: wrapped to the pane, not cut.
+        let subject = "$SYS.REQ.SERVER.NBCCQTOQC4W4LRFMNQUQY5U7CT6HUL3BK2IRHXQV45PC4VVVDH4F6PVP.GATEWAYZ"
+        for cluster in model.clusters.indices {
+            for server in model.clusters[cluster].servers.indices {
+                model.clusters[cluster].servers[server].partialFailures = [
+                    DecodedResponses.accountsNotHad(EndpointFailure(.timeout, "no reply to \(subject)"))
+                ]
+            }
+        }
+        _ = DashboardUpdate.update(&state, .poll(PollUpdate(
+            model: model, problems: state.problems, receivedAt: MonitorTime(seconds: 1_800_000_005), duration: 0.01)))
+        let lines = DashboardView.render(state).text.split(separator: "\n").map(String.init)
+        let first = try #require(lines.firstIndex { $0.contains("accounts not had (no reply to") }, "\(lines)")
+        #expect(lines[first].contains(subject + ");") && lines[first + 1].contains("until the next full poll"), "\(lines)")
+    }
+
+    @Test func detailTextIsWrappedAtSpacesAndLongWordsAreCut() {
+        #expect(DetailView.wrapped("one two three", width: 7) == ["one two", "three"])
+        #expect(DetailView.wrapped("abcdefghij kl", width: 4) == ["abcd", "efgh", "ij", "kl"])
+        #expect(DetailView.wrapped("", width: 5) == [""])
+        #expect(DetailView.wrapped("exactly", width: 7) == ["exactly"])
     }
 
     @Test func drillDownIntoAServer() throws {

@@ -121,6 +121,9 @@ public final class LocalSupercluster: Sendable {
         public let user: String
         public let password: String
         public let nkey: String?
+        /// A login allowed to publish only `$SYS.REQ.SERVER.PING.>`: asking one server gets it no answer.
+        public let ping_user: String
+        public let ping_password: String
     }
 
     struct Manifest: Decodable {
