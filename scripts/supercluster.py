@@ -5,7 +5,7 @@ Standard library only. Every subcommand that succeeds prints one JSON document o
 errors go to stderr. The JSON shapes are a contract used by gwtop's Swift integration tests.
 
 `start --system-account` (any topology) adds client accounts to every server: a system account SYS (user sys with
-the password SYSTEM_PASSWORD, user sys-ping allowed to publish only $SYS.REQ.SERVER.PING.*, plus the NKey user
+the password SYSTEM_PASSWORD, user sys-ping allowed to publish only $SYS.REQ.SERVER.PING.>, plus the NKey user
 given by --system-nkey, if any) and an account APP that anonymous
 clients land in (no_auth_user app), so the $SYS.REQ.SERVER.PING.* requests can be tried (scripts/nats-sys-probe.py).
 The manifest's "system_account" says how to log in.
@@ -61,7 +61,7 @@ SYSTEM_ACCOUNT = "SYS"
 SYSTEM_USER = "sys"
 SYSTEM_PASSWORD = "sys-secret"  # a fixed, well-known test password (loopback only)
 # A second system-account login allowed to publish only the requests every server answers
-# ($SYS.REQ.SERVER.PING.*), not one server's own ($SYS.REQ.SERVER.<id>.*): a monitoring login an operator
+# ($SYS.REQ.SERVER.PING.>), not one server's own ($SYS.REQ.SERVER.<id>.*): a monitoring login an operator
 # may well be given, which gets no answer when it asks one server.
 SYSTEM_PING_USER = "sys-ping"
 SYSTEM_PING_PASSWORD = "sys-ping-secret"

@@ -87,8 +87,9 @@ public enum JSONReport {
             json.field("tls_insecure", server.insecureTLS)
             json.field("health", server.health?.status)
             // What a reachable server did not give (an optional endpoint, its accounts), with the reason:
-            // a script otherwise sees only that routes or accounts are missing.
-            if server.polled {
+            // a script otherwise sees only that routes or accounts are missing. Nothing is known of a
+            // server that did not answer (its `error` says why).
+            if server.polled && server.reachable {
                 json.field("partial_failures", elements: server.partialFailures) { json, failure in json.value(failure) }
             } else {
                 json.field("partial_failures", nil as String?)

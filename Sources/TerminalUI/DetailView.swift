@@ -174,23 +174,31 @@ public enum DetailView {
         return lines
     }
 
-    /// `text` in lines of at most `width` characters, broken at spaces; a word longer than that is cut
-    /// into pieces of `width`.
+    /// `text` in lines at most `width` columns wide (a wide character takes two), broken at spaces; a
+    /// word wider than that is cut into pieces that fit.
     static func wrapped(_ text: String, width: Int) -> [String] {
         var lines: [String] = []
-        var current = ""
+        var current = "", currentWidth = 0
         for word in text.split(separator: " ") {
-            var word = Substring(word)
-            if !current.isEmpty, current.count + 1 + word.count <= width {
+            let wordWidth = displayWidth(of: String(word))
+            if !current.isEmpty, currentWidth + 1 + wordWidth <= width {
                 current += " " + word
+                currentWidth += 1 + wordWidth
                 continue
             }
             if !current.isEmpty { lines.append(current) }
-            while word.count > width {
-                lines.append(String(word.prefix(width)))
-                word = word.dropFirst(width)
+            current = ""
+            currentWidth = 0
+            for character in word {
+                let characterWidth = displayWidth(of: character)
+                if currentWidth + characterWidth > width, !current.isEmpty {
+                    lines.append(current)
+                    current = ""
+                    currentWidth = 0
+                }
+                current.append(character)
+                currentWidth += characterWidth
             }
-            current = String(word)
         }
         if !current.isEmpty || lines.isEmpty { lines.append(current) }
         return lines

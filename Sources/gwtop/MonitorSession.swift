@@ -15,10 +15,11 @@ actor MonitorSession {
     private let recorder: RecordingWriter?
     /// What the system account's servers said at their last full answers (see `CarriedDocuments`).
     private var systemCarried = CarriedDocuments()
-    /// Selected servers whose own accounts request failed, with the partial failure they are shown with:
-    /// not asked again before the next full poll, so a login not allowed the per-server subjects, or a
-    /// server slow to answer, costs one wait, not one a poll.
-    private var accountsRequestFailed: [EndpointIdentity: String] = [:]
+    /// Selected servers whose own accounts request failed, with the server id asked and the partial
+    /// failure they are shown with: not asked again before the next full poll, so a login not allowed the
+    /// per-server subjects, or a server slow to answer, costs one wait, not one a poll. A server that has
+    /// restarted since (a new id) is asked again.
+    private var accountsRequestFailed: [EndpointIdentity: (serverID: String, reason: String)] = [:]
     private var sequence = 0
     private var fullPolls: FullPollSchedule
     /// The last recording failure (a full disk): polling goes on, and the status says so.
@@ -162,9 +163,9 @@ actor MonitorSession {
                 carried: &systemCarried[kept[index].endpoint])
             // Why the pane has no accounts for the server under the cursor, as over HTTP.
             if accountsWanted.contains(kept[index].endpoint.displayURL), observation.snapshot != nil,
-                let reason = accountsRequestFailed[kept[index].endpoint]
+                let failed = accountsRequestFailed[kept[index].endpoint]
             {
-                observation.partialFailures.append(reason)
+                observation.partialFailures.append(failed.reason)
             }
             cycle.snapshot.observations.append(observation)
         }
@@ -186,9 +187,11 @@ actor MonitorSession {
             let endpoint = kept[index].endpoint
             // A table kept from an earlier answer is not shown as this poll's.
             systemCarried[endpoint]?.forgetAccounts()
-            guard selected.contains(endpoint.displayURL), accountsRequestFailed[endpoint] == nil,
-                let id = decoded[index].gatewayz?.serverID
-            else { continue }
+            guard selected.contains(endpoint.displayURL), let id = decoded[index].gatewayz?.serverID else { continue }
+            if let failed = accountsRequestFailed[endpoint] {
+                if failed.serverID == id { continue }
+                accountsRequestFailed[endpoint] = nil
+            }
             let response = await systemAccount.gatewayzWithAccounts(ofServer: id)
             // Merged into a copy, decoded once: kept only if it decoded.
             var withAccounts = decoded[index]
@@ -196,7 +199,7 @@ actor MonitorSession {
             guard response.failure == nil, withAccounts.gatewayz != nil else {
                 let failure = response.failure ?? withAccounts.accountsAnsweredUnusably
                     ?? EndpointFailure(.decode, "the accounts answer did not decode")
-                accountsRequestFailed[endpoint] = DecodedResponses.accountsNotHad(failure)
+                accountsRequestFailed[endpoint] = (id, DecodedResponses.accountsNotHad(failure))
                 continue
             }
             decoded[index] = withAccounts

@@ -239,7 +239,8 @@ struct SystemAccountIntegrationTests {
         defer { session.close() }
         func everyServer() -> [String] { seen.all.filter { $0.subject == "$SYS.REQ.SERVER.PING.GATEWAYZ" }.map(\.body) }
         func ownSubject() -> [(subject: String, body: String)] { seen.all.filter { $0.subject != "$SYS.REQ.SERVER.PING.GATEWAYZ" } }
-        _ = try session.waitFor("5/5 servers up", timeout: 20)
+        // Every gateway up, so c1's first row is a connection, not a missing one.
+        _ = try session.waitFor("every server and link up", timeout: 20) { $0.contains("5/5 servers up") && $0.contains("10/10 links") }
         // On the first row, a cluster: nobody's accounts.
         #expect(waitUntil(within: 10) { everyServer().count >= 3 })
         #expect(ownSubject().isEmpty, "\(ownSubject())")
@@ -261,18 +262,22 @@ struct SystemAccountIntegrationTests {
     /// A monitoring login allowed only the requests every server answers (`$SYS.REQ.SERVER.PING.>`): the
     /// selected server's own accounts request is refused by the server, so the dashboard shows every server
     /// as usual, the connection's pane says why it has no accounts, and the request is not made again
-    /// before the next full poll.
-    @Test func aLoginAllowedOnlyThePingRequestsSeesWhyAccountsAreMissing() throws {
-        let cluster = try LocalSupercluster(topology: "healthy", basePort: 27450, systemAccount: true)
+    /// before the next full poll. Connected to each server version in turn: the one connected to is the
+    /// one that refuses the request.
+    @Test(arguments: [("e1", 27450), ("e2", 27500)])
+    func aLoginAllowedOnlyThePingRequestsSeesWhyAccountsAreMissing(connectedTo server: String, basePort: Int) throws {
+        let cluster = try LocalSupercluster(topology: "healthy", basePort: basePort, systemAccount: true)
         defer { cluster.stop() }
         let login = try #require(cluster.systemAccount)
-        let log = TemporaryFiles.path("gwtop-it-sys-ping-\(getpid()).log")
+        let log = TemporaryFiles.path("gwtop-it-sys-ping-\(server)-\(getpid()).log")
+        // At 1 s, the next full poll (at 30 s by the clock, or after 60 polls) is far beyond the test.
         let session = try TmuxSession(
-            command: "\(GwtopBinary.path) --log \(log) --interval 0.4 --timeout 1 --full-every 30 "
-                + "--nats \(cluster.server("e1").client_url) --user \(login.ping_user) --password \(login.ping_password)",
+            command: "\(GwtopBinary.path) --log \(log) --interval 1 --timeout 1 --full-every 30 "
+                + "--nats \(cluster.server(server).client_url) --user \(login.ping_user) --password \(login.ping_password)",
             width: 120, height: 40)
         defer { session.close() }
-        _ = try session.waitFor("5/5 servers up", timeout: 20)
+        // Every gateway up, so c1's first row is a connection, not a missing one.
+        _ = try session.waitFor("every server and link up", timeout: 20) { $0.contains("5/5 servers up") && $0.contains("10/10 links") }
         // c1's first connection, then into it.
         try session.send("j", "j")
         try session.send("Enter")
@@ -283,7 +288,7 @@ struct SystemAccountIntegrationTests {
             ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").components(separatedBy: "Permissions Violation for Publish").count - 1
         }
         #expect(refusals() == 1, "asked once")
-        // Polls go on every 0.4 s; the server is not asked its accounts again before the next full poll.
+        // Polls go on every second; the server is not asked its accounts again before the next full poll.
         Thread.sleep(forTimeInterval: 3)
         #expect(refusals() == 1, "not asked again at every poll")
         #expect(try session.screen().contains("until the next full poll"), "the reason stays while the cursor does")

@@ -28,13 +28,16 @@ func hostileModel() -> (Supercluster, [Problem]) {
 }
 
 /// The healthy fixture's second poll, with e1's /routez failed and a hostile failure text on e2: what a
-/// reachable server did not give.
+/// reachable server did not give; and w2 not answering at all.
 func modelWithPartialFailures() throws -> (Supercluster, [Problem]) {
     var second = try Fixtures.poll(topology: "healthy", number: 2)
     for index in second.observations.indices {
         switch second.observations[index].snapshot?.varz.serverName {
         case "e1": second.observations[index].partialFailures = ["HTTP 404 from /routez"]
         case "e2": second.observations[index].partialFailures = ["/healthz: \u{1B}[2Jcleared"]
+        case "w2":
+            second.observations[index].outcome = .failure(EndpointFailure(.timeout, "timed out after 2s"))
+            second.observations[index].partialFailures = ["HTTP 404 from /routez"]
         default: break
         }
     }
@@ -185,6 +188,8 @@ func modelWithPartialFailures() throws -> (Supercluster, [Problem]) {
         #expect(failures("e1") == ["HTTP 404 from /routez"])
         #expect(failures("e2") == ["/healthz: \u{1B}[2Jcleared"], "escaped in the text, intact for scripts")
         #expect(failures("w1") == [])
+        let w2 = try #require(servers.first { $0["name"] as? String == "w2" })
+        #expect(w2["reachable"] as? Bool == false && w2["partial_failures"] is NSNull, "nothing is known of a server that did not answer")
         #expect(servers.allSatisfy { $0.keys.contains("partial_failures") })
         // Without w1's own answers, w1 is known only from the far end of its connections.
         var withoutW1 = try Fixtures.poll(topology: "healthy", number: 1)

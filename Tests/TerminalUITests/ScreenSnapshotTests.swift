@@ -108,6 +108,10 @@ import Topology
         #expect(DetailView.wrapped("abcdefghij kl", width: 4) == ["abcd", "efgh", "ij", "kl"])
         #expect(DetailView.wrapped("", width: 5) == [""])
         #expect(DetailView.wrapped("exactly", width: 7) == ["exactly"])
+        // Wide characters take two columns each.
+        #expect(DetailView.wrapped("界界界 ab", width: 4) == ["界界", "界", "ab"])
+        #expect(DetailView.wrapped("a 界界", width: 6) == ["a 界界"])
+        #expect(DetailView.wrapped("a 界界", width: 5) == ["a", "界界"])
     }
 
     @Test func drillDownIntoAServer() throws {
