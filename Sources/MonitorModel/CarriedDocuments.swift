@@ -205,10 +205,12 @@ public struct CarriedDocuments: Sendable {
 
     /// Decodes one endpoint's responses, filling what they did not ask from this store, and updates it.
     public mutating func observation(for raw: EndpointRawPoll) -> EndpointObservation {
-        EndpointObservation(
+        var observation = EndpointObservation(
             endpoint: raw.endpoint, observedAt: raw.observedAt,
             decoded: DecodedResponses(raw.responses, reusing: entries[raw.endpoint]?.connectionNames ?? ConnectionNames(interning: serverIDs)),
             carried: &entries[raw.endpoint])
+        observation.noteAccountsNotHad(raw.accountsNotHad)
+        return observation
     }
 
     /// Whether a poll that asked only the frequent documents must ask the others now: nothing is

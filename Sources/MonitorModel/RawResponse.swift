@@ -26,19 +26,33 @@ public struct EndpointRawPoll: Sendable, Equatable {
     public var endpoint: EndpointIdentity
     public var observedAt: MonitorTime
     public var responses: [RawResponse]
+    /// Why the server's accounts were not had at this poll, as the live observation showed it
+    /// (`DecodedResponses.accountsNotHad`): the responses alone cannot say, since the unusable
+    /// `/gatewayz?accs=1` was replaced by one without accounts, and later polls did not ask. Kept so a
+    /// replay shows what the live dashboard did.
+    public var accountsNotHad: String?
 
-    public init(endpoint: EndpointIdentity, observedAt: MonitorTime, responses: [RawResponse]) {
+    public init(endpoint: EndpointIdentity, observedAt: MonitorTime, responses: [RawResponse], accountsNotHad: String? = nil) {
         self.endpoint = endpoint
         self.observedAt = observedAt
         self.responses = responses
+        self.accountsNotHad = accountsNotHad
     }
 
     public var observation: EndpointObservation {
-        EndpointObservation(endpoint: endpoint, observedAt: observedAt, responses: responses)
+        var observation = EndpointObservation(endpoint: endpoint, observedAt: observedAt, responses: responses)
+        observation.noteAccountsNotHad(accountsNotHad)
+        return observation
     }
 }
 
 extension EndpointObservation {
+    /// Adds why the accounts were not had, if they were not, to a server that answered.
+    public mutating func noteAccountsNotHad(_ reason: String?) {
+        guard let reason, snapshot != nil else { return }
+        partialFailures.append(reason)
+    }
+
     /// Decodes one endpoint's raw responses into an observation, with nothing carried from an earlier
     /// poll (see `CarriedDocuments` for polls that asked only the frequent documents).
     public init(endpoint: EndpointIdentity, observedAt: MonitorTime, responses: [RawResponse]) {

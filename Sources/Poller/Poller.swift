@@ -163,10 +163,14 @@ public struct Poller: Sendable {
         if everyPoll, !withAccounts { entry?.forgetAccounts() }
         let observedAt = now()
         var observation = EndpointObservation(endpoint: target.identity, observedAt: observedAt, decoded: consume decoded, carried: &entry)
-        if wantsAccounts, let accountsFailure, observation.snapshot != nil { observation.partialFailures.append(accountsFailure) }
+        // Shown only where accounts are wanted; recorded as shown.
+        let shownReason = wantsAccounts ? accountsFailure : nil
+        observation.noteAccountsNotHad(shownReason)
         return (
-            EndpointRawPoll(endpoint: target.identity, observedAt: observedAt, responses: responses), observation, entry,
-            accountsUnusable == nil ? accountsFailure : nil)
+            EndpointRawPoll(
+                endpoint: target.identity, observedAt: observedAt, responses: responses,
+                accountsNotHad: observation.snapshot != nil ? shownReason : nil),
+            observation, entry, accountsUnusable == nil ? accountsFailure : nil)
     }
 
     /// If this poll's `/gatewayz?accs=1` was answered but is of no use (`accountsAnsweredUnusably`): asks

@@ -54,6 +54,9 @@ struct RecordedPollJSON: Codable {
         var insecure_tls: Bool?
         var observed_ns: Int64
         var responses: [Response]
+        /// Why the server's accounts were not had at this poll, as shown live (absent when they were, or
+        /// were not wanted; and in recordings made before it was kept).
+        var accounts_not_had: String?
     }
 
     struct Response: Codable {
@@ -94,7 +97,8 @@ extension RecordedPoll {
                             failure_reason: response.failure?.reason.rawValue,
                             failure: response.failure.map { CredentialRedaction.redactUserInfoInText($0.message) },
                             body_at: body.isEmpty ? nil : at, body_bytes: body.isEmpty ? nil : body.count)
-                    })
+                    },
+                    accounts_not_had: endpoint.accountsNotHad.map(CredentialRedaction.redactUserInfoInText))
             })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
@@ -180,7 +184,8 @@ extension RecordedPoll {
             endpoints.append(EndpointRawPoll(
                 endpoint: EndpointIdentity(
                     displayURL: endpoint.url, name: endpoint.name, group: endpoint.group, insecureTLS: endpoint.insecure_tls ?? false),
-                observedAt: MonitorTime(nanosecondsSince1970: endpoint.observed_ns), responses: responses))
+                observedAt: MonitorTime(nanosecondsSince1970: endpoint.observed_ns), responses: responses,
+                accountsNotHad: endpoint.accounts_not_had))
         }
         self.init(
             sequence: record.sequence, startedAt: MonitorTime(nanosecondsSince1970: record.started_ns),

@@ -165,7 +165,8 @@ actor MonitorSession {
             if accountsWanted.contains(kept[index].endpoint.displayURL), observation.snapshot != nil,
                 let failed = accountsRequestFailed[kept[index].endpoint]
             {
-                observation.partialFailures.append(failed.reason)
+                observation.noteAccountsNotHad(failed.reason)
+                kept[index].accountsNotHad = failed.reason
             }
             cycle.snapshot.observations.append(observation)
         }

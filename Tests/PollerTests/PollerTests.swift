@@ -302,11 +302,15 @@ import Testing
         #expect(snapshot.accounts.isEmpty && snapshot.varz.serverName == "e1")
         #expect(observation.partialFailures.contains { $0.hasPrefix("accounts not had (HTTP 404 from /gatewayz") }, "\(observation.partialFailures)")
         #expect(first.raw.first?.responses.map(\.kind) == [.varz, .gatewayzLinks, .routez, .healthz])
+        // Recorded as shown, which the responses alone no longer say: a replay shows it too.
+        #expect(first.raw.first?.accountsNotHad?.hasPrefix("accounts not had (HTTP 404 from /gatewayz") == true)
+        #expect(first.raw.first?.observation.partialFailures == observation.partialFailures)
         for sequence in 3...4 {
             let cycle = await poller.poll(sequence: sequence, full: false)
             #expect(endpoint.newPaths() == ["/gatewayz"])
             #expect(cycle.snapshot.observations[0].snapshot?.accounts.isEmpty == true)
             #expect(cycle.snapshot.observations[0].partialFailures.contains { $0.hasPrefix("accounts not had") })
+            #expect(cycle.raw.first?.accountsNotHad == first.raw.first?.accountsNotHad, "recorded at every poll it is shown")
         }
         _ = await poller.poll(sequence: 5, full: true)
         #expect(endpoint.newPaths().filter { $0.hasPrefix("/gatewayz") }.sorted() == ["/gatewayz", "/gatewayz?accs=1"], "tried again")

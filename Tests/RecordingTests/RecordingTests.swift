@@ -75,6 +75,8 @@ func writeRecording(_ path: String, count: Int, failingAt: [Int: Set<String>] = 
         var odd = try fixturePoll(1, at: 1_800_000_010)
         odd.endpoints[0].responses[0] = RawResponse(kind: .varz, statusCode: 502, body: Data([0xFF, 0xFE, 0x00, 0x41]), elapsed: 0.25)
         odd.endpoints[1].responses[1] = RawResponse(kind: .gatewayz, statusCode: nil, body: Data(), failure: EndpointFailure(.timeout, "timed out after 2s"), elapsed: 2)
+        // Why a server's accounts were not had, as shown live: the responses alone no longer say.
+        odd.endpoints[2].accountsNotHad = DecodedResponses.accountsNotHad(EndpointFailure(.http, "HTTP 403 from /gatewayz"))
         try writer.append(odd)
         polls.append(odd)
 
@@ -85,6 +87,26 @@ func writeRecording(_ path: String, count: Int, failingAt: [Int: Set<String>] = 
             #expect(try recording.poll(at: index) == poll)
             #expect(recording.time(at: index) == poll.finishedAt)
         }
+    }
+
+    /// A replay shows why a server's accounts were not had where the live poll did, on a server that
+    /// answered (the reason is no one's on a failed one).
+    @Test func aReplayShowsWhyAccountsWereNotHadAsLiveDid() throws {
+        let reason = DecodedResponses.accountsNotHad(EndpointFailure(.http, "HTTP 403 from /gatewayz"))
+        var poll = try fixturePoll(1, at: 1_800_000_000, failing: ["w1"])
+        for index in poll.endpoints.indices where ["e1", "w1"].contains(poll.endpoints[index].endpoint.name) {
+            poll.endpoints[index].accountsNotHad = reason
+        }
+        let path = temporaryPath("accounts-not-had.gwtoprec")
+        try RecordingWriter(path: path).append(poll)
+        let replayed = try Recording(path: path).poll(at: 0)
+        var carried = CarriedDocuments()
+        let snapshot = replayed.snapshot(carrying: &carried)
+        func partial(_ name: String) -> [String]? { snapshot.observations.first { $0.endpoint.name == name }?.partialFailures }
+        #expect(partial("e1") == [reason])
+        #expect(partial("e2") == [])
+        #expect(partial("w1")?.contains(reason) == false, "w1 did not answer: its failure says why, not its accounts")
+        #expect(replayed.endpoints.first { $0.endpoint.name == "e1" }?.observation.partialFailures == [reason])
     }
 
     /// Records are written in format 2 (the JSON, then the bodies as bytes); format 1 records, with each
