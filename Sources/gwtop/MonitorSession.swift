@@ -166,6 +166,8 @@ actor MonitorSession {
                 let failed = accountsRequestFailed[kept[index].endpoint]
             {
                 observation.noteAccountsNotHad(failed.reason)
+                // Kept as shown, as over HTTP, though no recording has it today: `--record` asks every
+                // server's accounts in the broadcast, not the selected one's on its own subject.
                 kept[index].accountsNotHad = failed.reason
             }
             cycle.snapshot.observations.append(observation)

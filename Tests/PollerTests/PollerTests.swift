@@ -312,7 +312,16 @@ import Testing
             #expect(cycle.snapshot.observations[0].partialFailures.contains { $0.hasPrefix("accounts not had") })
             #expect(cycle.raw.first?.accountsNotHad == first.raw.first?.accountsNotHad, "recorded at every poll it is shown")
         }
-        _ = await poller.poll(sequence: 5, full: true)
+        if selected {
+            // The cursor gone from the server: the reason is neither shown nor recorded.
+            selection.select([])
+            let away = await poller.poll(sequence: 5, full: false)
+            #expect(!away.snapshot.observations[0].partialFailures.contains(where: DecodedResponses.isAccountsNotHad))
+            #expect(away.raw.first?.accountsNotHad == nil)
+            selection.select([endpoint.poller.targets[0].identity.displayURL])
+        }
+        _ = endpoint.newPaths()
+        _ = await poller.poll(sequence: 6, full: true)
         #expect(endpoint.newPaths().filter { $0.hasPrefix("/gatewayz") }.sorted() == ["/gatewayz", "/gatewayz?accs=1"], "tried again")
         await endpoint.transport.shutdown()
     }
@@ -345,6 +354,7 @@ import Testing
             || snapshot.gatewayz.outboundGateways.values.contains { $0.connection?.cid == 4077 })
         #expect(snapshot.accounts.isEmpty)
         #expect(observation.partialFailures.contains { $0.hasPrefix("accounts not had (HTTP 502 from /gatewayz") }, "\(observation.partialFailures)")
+        #expect(cycle.raw.first?.accountsNotHad?.hasPrefix("accounts not had (HTTP 502 from /gatewayz") == true, "recorded as shown")
         await endpoint.transport.shutdown()
     }
 

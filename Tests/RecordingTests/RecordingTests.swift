@@ -294,6 +294,7 @@ func writeRecording(_ path: String, count: Int, failingAt: [Int: Set<String>] = 
         poll.endpoints[0].responses[0].body = Data(varz.utf8)
         poll.endpoints[1].responses[1] = RawResponse(kind: .gatewayz, statusCode: nil, body: Data(),
                                                      failure: EndpointFailure(.refused, "refused by http://u:TopSecret77@h:1"))
+        poll.endpoints[2].accountsNotHad = DecodedResponses.accountsNotHad(EndpointFailure(.http, "HTTP 407 from http://p:Pr0xyPass@proxy/gatewayz"))
         let writer = try RecordingWriter(path: path)
         try writer.append(poll)
 
@@ -301,13 +302,14 @@ func writeRecording(_ path: String, count: Int, failingAt: [Int: Set<String>] = 
         var everything = raw
         for frame in try RecordingFormat.scan(raw).frames { everything.append(try frame.inflate()) }
         let text = String(decoding: everything, as: UTF8.self)
-        for secret in ["Hunter2Secret", "Sw0rdfish9", "Pa55w0rdZ", "TopSecret77"] {
+        for secret in ["Hunter2Secret", "Sw0rdfish9", "Pa55w0rdZ", "TopSecret77", "Pr0xyPass"] {
             #expect(!text.contains(secret), "\(secret) reached the recording")
         }
         let replayed = try Recording(path: path).poll(at: 0)
         #expect(replayed.endpoints[0].endpoint.displayURL == "http://***@127.0.0.1:8222")
         #expect(String(decoding: replayed.endpoints[0].responses[0].body, as: UTF8.self).contains("nats://***@10.0.0.1:7222, tls://***@h"))
         #expect(replayed.endpoints[1].responses[1].failure?.message == "refused by http://***@h:1")
+        #expect(replayed.endpoints[2].accountsNotHad?.contains("HTTP 407 from http://***@proxy/gatewayz") == true)
     }
 
     /// Bodies are JSON: a URL may be written with escaped slashes, an escaped quote in the password, or
