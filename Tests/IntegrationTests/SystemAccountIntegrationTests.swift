@@ -294,6 +294,42 @@ struct SystemAccountIntegrationTests {
         #expect(try session.screen().contains("until the next full poll"), "the reason stays while the cursor does")
     }
 
+    /// The refusal holds for the server id asked: the selected server restarted (a new id) is asked again
+    /// on its new subject, not left with the old id's reason until the next full poll.
+    @Test func aRestartedServerIsAskedItsAccountsAgainByItsNewID() throws {
+        let cluster = try LocalSupercluster(topology: "healthy", basePort: 27550, systemAccount: true)
+        defer { cluster.stop() }
+        let login = try #require(cluster.systemAccount)
+        let log = TemporaryFiles.path("gwtop-it-sys-ping-restart-\(getpid()).log")
+        let session = try TmuxSession(
+            command: "\(GwtopBinary.path) --log \(log) --interval 1 --timeout 1 --full-every 30 "
+                + "--nats \(cluster.server("e1").client_url) --user \(login.ping_user) --password \(login.ping_password)",
+            width: 120, height: 40)
+        defer { session.close() }
+        _ = try session.waitFor("every server and link up", timeout: 20) { $0.contains("5/5 servers up") && $0.contains("10/10 links") }
+        // c1's first connection: c1 is the selected server.
+        try session.send("j", "j")
+        /// The server ids asked and refused, in order (from the refusals in gwtop's log).
+        func refusedIDs() -> [String] {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            return text.components(separatedBy: "Permissions Violation for Publish to \"$SYS.REQ.SERVER.").dropFirst()
+                .map { String($0.prefix { $0 != "." }) }
+        }
+        #expect(waitUntil(within: 10) { refusedIDs().count == 1 }, "\(refusedIDs())")
+        let before = try #require(refusedIDs().first)
+        try cluster.restart("c1")
+        // While c1 was away its connections left the tree and the cursor with them: back to c1's first
+        // row below the server, again until that row is a connection of the restarted c1 (not asked
+        // before the next full poll if the refusal held for the old id).
+        let askedAgain = waitUntil(within: 20, every: 2) {
+            try? session.send("g", "j", "j")
+            return refusedIDs().count >= 2
+        }
+        #expect(askedAgain, "asked again after the restart: \(refusedIDs())\n\((try? session.screen()) ?? "")")
+        let ids = refusedIDs()
+        #expect(ids.count == 2 && ids[1] != before && ids[1].count == 56, "the new id, once: \(ids)")
+    }
+
     /// A server killed while gwtop watches: it does not vanish from the picture, it is `server_silent`;
     /// the recording of the session replays the same.
     @Test func killedServerBecomesSilentAndTheRecordingSaysSo() throws {
