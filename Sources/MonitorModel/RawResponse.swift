@@ -39,18 +39,21 @@ public struct EndpointRawPoll: Sendable, Equatable {
         self.accountsNotHad = accountsNotHad
     }
 
+    /// The observation on its own, nothing carried from an earlier poll: as replay makes it.
     public var observation: EndpointObservation {
-        var observation = EndpointObservation(endpoint: endpoint, observedAt: observedAt, responses: responses)
-        observation.noteAccountsNotHad(accountsNotHad)
-        return observation
+        var nothingCarried = CarriedDocuments()
+        return nothingCarried.observation(for: self)
     }
 }
 
 extension EndpointObservation {
-    /// Adds why the accounts were not had, if they were not, to a server that answered.
-    public mutating func noteAccountsNotHad(_ reason: String?) {
-        guard let reason, snapshot != nil else { return }
+    /// Adds why the accounts were not had, if they were not, to a server that answered; the reason if it
+    /// was added (what a recording keeps), nil otherwise.
+    @discardableResult
+    public mutating func noteAccountsNotHad(_ reason: String?) -> String? {
+        guard let reason, snapshot != nil else { return nil }
         partialFailures.append(reason)
+        return reason
     }
 
     /// Decodes one endpoint's raw responses into an observation, with nothing carried from an earlier

@@ -86,17 +86,14 @@ public enum JSONReport {
             json.field("error", server.failure?.message)
             json.field("tls_insecure", server.insecureTLS)
             json.field("health", server.health?.status)
-            // What a reachable server did not give (an optional endpoint, its accounts), with the reason:
-            // a script otherwise sees only that routes or accounts are missing. Nothing is known of a
-            // server that did not answer (its `error` says why).
+            // Nothing is known of a server that did not answer (its `error` says why).
             if server.polled && server.reachable {
+                // What it did not give (an optional endpoint, its accounts), with the reason: a script
+                // otherwise sees only that routes or accounts are missing.
                 json.field("partial_failures", elements: server.partialFailures) { json, failure in json.value(failure) }
-            } else {
-                json.field("partial_failures", nil as String?)
-            }
-            if server.polled && server.reachable {
                 json.field("configured_remotes", elements: server.configuredRemotes) { json, remote in json.value(remote) }
             } else {
+                json.field("partial_failures", nil as String?)
                 json.field("configured_remotes", nil as String?)
             }
             json.member("gateway_config")

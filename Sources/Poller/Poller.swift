@@ -164,12 +164,9 @@ public struct Poller: Sendable {
         let observedAt = now()
         var observation = EndpointObservation(endpoint: target.identity, observedAt: observedAt, decoded: consume decoded, carried: &entry)
         // Shown only where accounts are wanted; recorded as shown.
-        let shownReason = wantsAccounts ? accountsFailure : nil
-        observation.noteAccountsNotHad(shownReason)
+        let shownReason = observation.noteAccountsNotHad(wantsAccounts ? accountsFailure : nil)
         return (
-            EndpointRawPoll(
-                endpoint: target.identity, observedAt: observedAt, responses: responses,
-                accountsNotHad: observation.snapshot != nil ? shownReason : nil),
+            EndpointRawPoll(endpoint: target.identity, observedAt: observedAt, responses: responses, accountsNotHad: shownReason),
             observation, entry, accountsUnusable == nil ? accountsFailure : nil)
     }
 

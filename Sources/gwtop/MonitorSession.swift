@@ -161,14 +161,11 @@ actor MonitorSession {
             var observation = EndpointObservation(
                 endpoint: kept[index].endpoint, observedAt: kept[index].observedAt, decoded: responses,
                 carried: &systemCarried[kept[index].endpoint])
-            // Why the pane has no accounts for the server under the cursor, as over HTTP.
-            if accountsWanted.contains(kept[index].endpoint.displayURL), observation.snapshot != nil,
-                let failed = accountsRequestFailed[kept[index].endpoint]
-            {
-                observation.noteAccountsNotHad(failed.reason)
-                // Kept as shown, as over HTTP, though no recording has it today: `--record` asks every
-                // server's accounts in the broadcast, not the selected one's on its own subject.
-                kept[index].accountsNotHad = failed.reason
+            // Why the pane has no accounts for the server under the cursor, as over HTTP; kept as shown,
+            // though no recording has it today: `--record` asks every server's accounts in the broadcast,
+            // not the selected one's on its own subject.
+            if accountsWanted.contains(kept[index].endpoint.displayURL) {
+                kept[index].accountsNotHad = observation.noteAccountsNotHad(accountsRequestFailed[kept[index].endpoint]?.reason)
             }
             cycle.snapshot.observations.append(observation)
         }
